@@ -1,0 +1,1 @@
+"""Technology adapters: one subpackage per technology, none importing another (but observability)."""

@@ -1,0 +1,200 @@
+"""`Database` (any SQLAlchemy async URL), `SqliteDatabase` and `SqliteDatabaseBuilder`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Self
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from chapkit.adapters.sql.migrations.runner import create_tables, upgrade_to_head
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for another writer's lock before failing."""
+
+
+class Database:
+    """Generic async SQLAlchemy database connection manager (PostgreSQL through `postgresql+asyncpg://`)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        alembic_dir: Path | None = None,
+        auto_migrate: bool = True,
+        pool_size: int = 5,
+        max_overflow: int = 10,
+        pool_recycle: int = 3600,
+        pool_pre_ping: bool = True,
+    ) -> None:
+        """Initialize database with connection URL and pool configuration (no connection is opened yet)."""
+        self.url = url
+        self.alembic_dir = alembic_dir
+        self.auto_migrate = auto_migrate
+        self.engine: AsyncEngine = create_async_engine(
+            url,
+            **self._engine_options(
+                echo=echo,
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_recycle=pool_recycle,
+                pool_pre_ping=pool_pre_ping,
+            ),
+        )
+        self._session_factory: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            bind=self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+
+    def _engine_options(self, *, echo: bool, **pool: Any) -> dict[str, Any]:
+        return {"echo": echo, **pool}
+
+    async def init(self) -> None:
+        """Create or upgrade the schema: bundled Alembic migrations (or `alembic_dir`), else `create_all`."""
+        if not self.auto_migrate:
+            await create_tables(self.engine)
+        else:
+            await upgrade_to_head(self.engine, self.url, self.alembic_dir)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """Create a database session context manager; uncommitted work is rolled back on exit."""
+        async with self._session_factory() as s:
+            yield s
+
+    async def ping(self) -> None:
+        """Run a trivial query; raises when the database cannot be reached."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        """Dispose of database engine and connection pool."""
+        await self.engine.dispose()
+
+
+class SqliteDatabase(Database):
+    """SQLite-specific database: WAL for files, foreign keys on, a busy timeout; `:memory:` is one shared database."""
+
+    @staticmethod
+    def _is_in_memory_url(url: str) -> bool:
+        """Check if URL represents an in-memory database."""
+        return ":memory:" in url or url.rstrip("/").endswith(":")
+
+    def is_in_memory(self) -> bool:
+        """Check if this is an in-memory database."""
+        return self._is_in_memory_url(self.url)
+
+    def _engine_options(self, *, echo: bool, **pool: Any) -> dict[str, Any]:
+        if self._is_in_memory_url(self.url):
+            # One connection for every session, or each session would see its own empty database.
+            return {"echo": echo, "poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+        return {"echo": echo, **pool}
+
+    def __init__(self, url: str, **options: Any) -> None:
+        """Initialize SQLite database with connection URL and pool configuration."""
+        super().__init__(url, **options)
+        event.listen(self.engine.sync_engine, "connect", _configure_sqlite_connection)
+
+    async def init(self) -> None:
+        """Switch files to WAL, then create or upgrade the schema."""
+        if not self.is_in_memory():
+            async with self.engine.begin() as connection:
+                await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+        await super().init()
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    """Per-connection SQLite settings: enforce foreign keys, wait for locks, sync less under WAL."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class SqliteDatabaseBuilder:
+    """Builder for SQLite database configuration with fluent API."""
+
+    def __init__(self) -> None:
+        """Initialize builder with default values."""
+        self._url: str = ""
+        self._echo: bool = False
+        self._alembic_dir: Path | None = None
+        self._auto_migrate: bool = True
+        self._pool_size: int = 5
+        self._max_overflow: int = 10
+        self._pool_recycle: int = 3600
+        self._pool_pre_ping: bool = True
+
+    @classmethod
+    def in_memory(cls) -> Self:
+        """Create an in-memory SQLite database configuration."""
+        builder = cls()
+        builder._url = "sqlite+aiosqlite:///:memory:"
+        return builder
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Self:
+        """Create a file-based SQLite database configuration."""
+        builder = cls()
+        builder._url = f"sqlite+aiosqlite:///{path}"
+        return builder
+
+    def with_echo(self, enabled: bool = True) -> Self:
+        """Enable SQL query logging."""
+        self._echo = enabled
+        return self
+
+    def with_migrations(self, enabled: bool = True, alembic_dir: Path | None = None) -> Self:
+        """Configure migration behavior."""
+        self._auto_migrate = enabled
+        self._alembic_dir = alembic_dir
+        return self
+
+    def with_pool(self, size: int = 5, max_overflow: int = 10, recycle: int = 3600, pre_ping: bool = True) -> Self:
+        """Configure connection pool settings."""
+        self._pool_size = size
+        self._max_overflow = max_overflow
+        self._pool_recycle = recycle
+        self._pool_pre_ping = pre_ping
+        return self
+
+    def build(self) -> SqliteDatabase:
+        """Build and return configured SqliteDatabase instance."""
+        if not self._url:
+            raise ValueError("Database URL not configured. Use .in_memory() or .from_file()")
+        return SqliteDatabase(
+            url=self._url,
+            echo=self._echo,
+            alembic_dir=self._alembic_dir,
+            auto_migrate=self._auto_migrate,
+            pool_size=self._pool_size,
+            max_overflow=self._max_overflow,
+            pool_recycle=self._pool_recycle,
+            pool_pre_ping=self._pool_pre_ping,
+        )
+
+
+def async_url(url: str) -> str:
+    """Give a plain `sqlite://` or `postgresql://` URL its async driver (aiosqlite, asyncpg)."""
+    for plain, driver in (("sqlite://", "sqlite+aiosqlite://"), ("postgresql://", "postgresql+asyncpg://")):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    if url.startswith("postgres://"):
+        return "postgresql+asyncpg://" + url[len("postgres://") :]
+    return url
+
+
+def create_database(url: str, **options: Any) -> Database:
+    """Return a `SqliteDatabase` for SQLite URLs and a `Database` for any other SQLAlchemy URL."""
+    url = async_url(url)
+    if url.startswith("sqlite"):
+        return SqliteDatabase(url, **options)
+    return Database(url, **options)
+
+
+__all__ = ["Database", "SqliteDatabase", "SqliteDatabaseBuilder", "async_url", "create_database"]

@@ -1,0 +1,55 @@
+"""Translation of database errors into chapkit's domain errors, at the adapter boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.orm.exc import StaleDataError
+
+from chapkit.domain.errors import ChapkitException, ConflictError, ValidationError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def integrity_problem(error: IntegrityError) -> ChapkitException:
+    """Describe a constraint violation without echoing SQL, table layouts or values (D18)."""
+    message = str(error.orig).lower()
+    if "not null" in message or "null value" in message:
+        return ValidationError("A required value is missing")
+    if "foreign key" in message:
+        return ConflictError("The change refers to an entity that does not exist, or one that is still referenced")
+    return ConflictError("An entity with the same key already exists")
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Re-raise database errors raised inside the block as chapkit errors."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise integrity_problem(error) from error
+    except StaleDataError as error:
+        raise ConflictError("The entity was changed or deleted by another session") from error
+    except StatementError as error:
+        if isinstance(error.orig, ChapkitException):  # raised by a column type, e.g. an invalid ULID
+            raise error.orig from error
+        raise
+
+
+def translated(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Decorate an async repository method so database errors leave it as chapkit errors."""
+
+    @wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with domain_errors():
+            return await method(*args, **kwargs)
+
+    return wrapper
+
+
+__all__ = ["domain_errors", "integrity_problem", "translated"]

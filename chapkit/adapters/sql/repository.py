@@ -1,0 +1,155 @@
+"""`BaseRepository`: the repository port on an SQLAlchemy `AsyncSession`, for any mapped class."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chapkit.adapters.sql.errors import domain_errors, translated
+from chapkit.domain.errors import NotFoundError
+from chapkit.domain.ports.repository import IdT, Repository, T
+
+_ADAPTER_OWNED = frozenset({"created_at", "updated_at"})
+
+
+class BaseRepository(Repository[T, IdT]):
+    """Base repository implementation with common CRUD operations.
+
+    Works on chapkit's entities and on users' own declarative models (`Entity` subclasses). Lists are
+    ordered by id; database errors come out as chapkit errors (`ConflictError`, `InvalidULIDError`).
+    """
+
+    def __init__(self, session: AsyncSession, model: type[T]) -> None:
+        """Initialize repository with database session and model type."""
+        self.s = session
+        self.model = model
+
+    @property
+    def _id_column(self) -> Any:
+        return self.model.id  # type: ignore[attr-defined]
+
+    # ---------------------------------------------------------------- writes
+
+    @translated
+    async def save(self, entity: T) -> T:
+        """Stage an insert, or an update when a row with the entity's id is stored (D8).
+
+        A new object carrying a stored id is not inserted: its values are copied onto the session's
+        instance of that row, so the flush updates it (`refresh_many` brings the result back).
+        """
+        entity_id = getattr(entity, "id", None)
+        if entity_id is not None and inspect(entity).transient:
+            stored = await self.s.get(self.model, entity_id)
+            if stored is not None:
+                self._copy_columns(entity, stored, skip=_ADAPTER_OWNED | {"id"})
+                return entity
+        self.s.add(entity)
+        return entity
+
+    def _copy_columns(self, source: T, target: T, *, skip: frozenset[str] = frozenset()) -> None:
+        """Copy the column values `source` holds onto `target`."""
+        held = vars(source)
+        for attr in inspect(self.model).column_attrs:
+            if attr.key in held and attr.key not in skip:
+                setattr(target, attr.key, held[attr.key])
+
+    async def save_all(self, entities: Iterable[T]) -> Sequence[T]:
+        """Stage every entity as `save` does."""
+        return [await self.save(entity) for entity in entities]
+
+    async def commit(self) -> None:
+        """Commit the session; on failure it is rolled back and the error translated."""
+        try:
+            with domain_errors():
+                await self.s.commit()
+        except BaseException:
+            await self.s.rollback()
+            raise
+
+    async def rollback(self) -> None:
+        """Discard the session's uncommitted changes."""
+        await self.s.rollback()
+
+    @translated
+    async def refresh_many(self, entities: Iterable[T]) -> None:
+        """Reload the entities in one query; a missing one raises `NotFoundError`."""
+        wanted = list(entities)
+        if not wanted:
+            return
+        ids = [getattr(e, "id") for e in wanted]
+        statement = select(self.model).where(self._id_column.in_(ids)).execution_options(populate_existing=True)
+        rows = {getattr(row, "id"): row for row in (await self.s.scalars(statement)).all()}
+        for entity, entity_id in zip(wanted, ids, strict=True):
+            row = rows.get(entity_id)
+            if row is None:
+                raise NotFoundError(f"{self.model.__name__} {entity_id} is not stored")
+            if row is not entity:  # a copy saved by id: give it the stored values
+                self._copy_columns(row, entity)
+
+    @translated
+    async def delete(self, entity: T) -> None:
+        """Stage the deletion of `entity` (a copy that is not in this session is deleted by id)."""
+        if inspect(entity).persistent:
+            await self.s.delete(entity)
+        else:
+            await self.delete_by_id(getattr(entity, "id"))
+
+    @translated
+    async def delete_by_id(self, id: IdT) -> None:
+        """Delete an entity by its ID."""
+        await self.s.execute(delete(self.model).where(self._id_column == id))
+
+    @translated
+    async def delete_all(self) -> None:
+        """Delete all entities of this type."""
+        await self.s.execute(delete(self.model))
+
+    @translated
+    async def delete_all_by_id(self, ids: Sequence[IdT]) -> None:
+        """Delete multiple entities by their IDs."""
+        if not ids:
+            return
+        await self.s.execute(delete(self.model).where(self._id_column.in_(list(ids))))
+
+    # ---------------------------------------------------------------- reads
+
+    @translated
+    async def count(self) -> int:
+        """Count the number of entities."""
+        return await self.s.scalar(select(func.count()).select_from(self.model)) or 0
+
+    @translated
+    async def exists_by_id(self, id: IdT) -> bool:
+        """Check if an entity exists by its ID."""
+        query = select(select(self._id_column).where(self._id_column == id).exists())
+        return bool(await self.s.scalar(query))
+
+    @translated
+    async def find_all(self) -> Sequence[T]:
+        """Find all entities, ordered by id."""
+        return (await self.s.scalars(select(self.model).order_by(self._id_column))).all()
+
+    @translated
+    async def find_all_paginated(self, offset: int, limit: int) -> Sequence[T]:
+        """Find entities with pagination, ordered by id."""
+        query = select(self.model).order_by(self._id_column).offset(max(offset, 0)).limit(max(limit, 0))
+        return (await self.s.scalars(query)).all()
+
+    @translated
+    async def find_all_by_id(self, ids: Sequence[IdT]) -> Sequence[T]:
+        """Find entities by their IDs, ordered by id."""
+        if not ids:
+            return []
+        query = select(self.model).where(self._id_column.in_(list(ids))).order_by(self._id_column)
+        return (await self.s.scalars(query)).all()
+
+    @translated
+    async def find_by_id(self, id: IdT) -> T | None:
+        """Find an entity by its ID."""
+        return await self.s.get(self.model, id)
+
+
+__all__ = ["BaseRepository"]

@@ -1,0 +1,1 @@
+"""Use cases: managers and services built on the domain's ports."""
