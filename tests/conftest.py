@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 import asyncpg
+import pytest
 from sqlalchemy.engine import make_url
 
 from chapkit import Datastore

@@ -38,7 +38,7 @@ class MemoryStorage(containers.DeclarativeContainer):
 
     config = providers.Configuration()
     database = providers.Resource(opened, providers.Factory(InMemoryDatabase, url=config.url))
-    repository = providers.Factory(InMemoryRepository)
+    repository: providers.Factory[Any] = providers.Factory(InMemoryRepository)
 
 
 class SqlStorage(containers.DeclarativeContainer):
@@ -46,7 +46,7 @@ class SqlStorage(containers.DeclarativeContainer):
 
     config = providers.Configuration()
     database = providers.Resource(opened, providers.Factory(_sql_database, url=config.url, options=config.options))
-    repository = providers.Factory(BaseRepository)
+    repository: providers.Factory[Any] = providers.Factory(BaseRepository)
 
 
 class ServiceContainer(containers.DeclarativeContainer):
@@ -94,11 +94,25 @@ class Storage:
 async def open_storage(url: str = MEMORY_URL, **database_options: Any) -> AsyncIterator[Storage]:
     """Start a container for `url` (migrations included) and stop it on exit."""
     container = create_container(url, **database_options)
-    await container.init_resources()
+    await start(container)
     try:
         yield Storage(container, await container.storage.database())
     finally:
-        await container.shutdown_resources()
+        await stop(container)
+
+
+async def start(container: containers.Container) -> None:
+    """Start the container's resources (the datastore: connections, migrations)."""
+    started = container.init_resources()
+    if started is not None:
+        await started
+
+
+async def stop(container: containers.Container) -> None:
+    """Stop the container's resources in reverse order."""
+    stopped = container.shutdown_resources()
+    if stopped is not None:
+        await stopped
 
 
 __all__ = [

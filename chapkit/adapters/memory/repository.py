@@ -36,9 +36,9 @@ class InMemoryRepository(Repository[T, IdT]):
         now = utc_now()
         stored = self.s.find(self.model, key)
         if hasattr(entity, "created_at"):
-            entity.created_at = stored["created_at"] if stored and "created_at" in stored else now  # type: ignore[attr-defined]
+            entity.created_at = stored["created_at"] if stored and "created_at" in stored else now
         if hasattr(entity, "updated_at"):
-            entity.updated_at = now if stored else entity.created_at  # type: ignore[attr-defined]
+            entity.updated_at = now if stored else getattr(entity, "created_at", now)
         self.s.stage(self.model, key, snapshot_of(entity))
         return entity
 
@@ -98,7 +98,9 @@ class InMemoryRepository(Repository[T, IdT]):
     async def find_all_paginated(self, offset: int, limit: int) -> Sequence[T]:
         """Return at most `limit` entities after `offset`, ordered by id."""
         rows = sorted(self.s.rows(self.model).items(), key=_by_key)
-        return [materialize(self.model, snapshot) for _, snapshot in rows[max(offset, 0) : max(offset, 0) + max(limit, 0)]]
+        return [
+            materialize(self.model, snapshot) for _, snapshot in rows[max(offset, 0) : max(offset, 0) + max(limit, 0)]
+        ]
 
     async def find_all_by_id(self, ids: Sequence[IdT]) -> Sequence[T]:
         """Return the entities with these ids, ordered by id; unknown ids are skipped."""

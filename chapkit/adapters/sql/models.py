@@ -21,7 +21,8 @@ def utc_now() -> datetime:
 
 def same_as_created_at(context: DefaultExecutionContext) -> Any:
     """Default for `updated_at` on insert: the row's `created_at`, so a new row has equal timestamps."""
-    return context.get_current_parameters().get("created_at") or utc_now()
+    parameters: dict[str, Any] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return parameters.get("created_at") or utc_now()
 
 
 class Base(AsyncAttrs, DeclarativeBase):

@@ -79,9 +79,9 @@ class BaseRepository(Repository[T, IdT]):
         wanted = list(entities)
         if not wanted:
             return
-        ids = [getattr(e, "id") for e in wanted]
+        ids = [_id_of(e) for e in wanted]
         statement = select(self.model).where(self._id_column.in_(ids)).execution_options(populate_existing=True)
-        rows = {getattr(row, "id"): row for row in (await self.s.scalars(statement)).all()}
+        rows = {_id_of(row): row for row in (await self.s.scalars(statement)).all()}
         for entity, entity_id in zip(wanted, ids, strict=True):
             row = rows.get(entity_id)
             if row is None:
@@ -95,7 +95,7 @@ class BaseRepository(Repository[T, IdT]):
         if inspect(entity).persistent:
             await self.s.delete(entity)
         else:
-            await self.delete_by_id(getattr(entity, "id"))
+            await self.delete_by_id(_id_of(entity))
 
     @translated
     async def delete_by_id(self, id: IdT) -> None:
@@ -150,6 +150,11 @@ class BaseRepository(Repository[T, IdT]):
     async def find_by_id(self, id: IdT) -> T | None:
         """Find an entity by its ID."""
         return await self.s.get(self.model, id)
+
+
+def _id_of(entity: object) -> Any:
+    """The entity's id (every entity has one; the generic T does not say so)."""
+    return entity.__dict__.get("id")
 
 
 __all__ = ["BaseRepository"]

@@ -19,9 +19,7 @@ def load_chapkit_tables() -> None:
 def chapkit_table_names() -> frozenset[str]:
     """Names of the tables chapkit's migrations own (users' tables are not among them)."""
     load_chapkit_tables()
-    return frozenset(
-        name for name, table in Base.metadata.tables.items() if table.info.get("owner") == "chapkit"
-    )
+    return frozenset(name for name, table in Base.metadata.tables.items() if table.info.get("owner") == "chapkit")
 
 
 __all__ = ["CHAPKIT_TABLE_MODULES", "chapkit_table_names", "load_chapkit_tables"]

@@ -2,5 +2,6 @@
 
 from chapkit.domain.ports.datastore import Datastore
 from chapkit.domain.ports.repository import Repository
+from chapkit.domain.ports.scheduler import JobScheduler, JobTarget
 
-__all__ = ["Datastore", "Repository"]
+__all__ = ["Datastore", "JobScheduler", "JobTarget", "Repository"]
