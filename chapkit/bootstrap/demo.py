@@ -6,6 +6,7 @@ import asyncio
 import os
 
 from sqlalchemy.orm import Mapped
+from ulid import ULID
 
 from chapkit.adapters.sql import Entity
 from chapkit.application.manager import BaseManager
@@ -36,7 +37,9 @@ class DemoNoteOut(DemoNoteIn, EntityOut):
 async def run_demo(url: str) -> list[DemoNoteOut]:
     """Store one note in `url`'s database and return every note stored so far."""
     async with open_storage(url) as storage, storage.session() as session:
-        manager = BaseManager(storage.repository(session, DemoNote), DemoNote, DemoNoteOut)
+        manager: BaseManager[DemoNote, DemoNoteIn, DemoNoteOut, ULID] = BaseManager(
+            storage.repository(session, DemoNote), DemoNote, DemoNoteOut
+        )
         count = await manager.count()
         await manager.save(DemoNoteIn(text=f"note number {count + 1}"))
         return await manager.find_all()
