@@ -4,7 +4,7 @@ Every public name of the reference is importable from here (D1); service-buildin
 `chapkit.api`.
 """
 
-from chapkit.adapters.memory import InMemoryDatabase, InMemoryRepository
+from chapkit.adapters.memory import InMemoryDatabase, InMemoryJobRecordStore, InMemoryRepository
 from chapkit.adapters.observability import (
     add_request_context,
     clear_request_context,
@@ -12,6 +12,7 @@ from chapkit.adapters.observability import (
     get_logger,
     reset_request_context,
 )
+from chapkit.adapters.scheduler import AIOJobScheduler
 from chapkit.adapters.sql import (
     Base,
     BaseRepository,
@@ -19,6 +20,7 @@ from chapkit.adapters.sql import (
     Entity,
     SqliteDatabase,
     SqliteDatabaseBuilder,
+    SqlJobRecordStore,
     ULIDType,
 )
 from chapkit.application.manager import BaseManager, LifecycleHooks, Manager
@@ -34,9 +36,10 @@ from chapkit.domain.errors import (
     UnauthorizedError,
     ValidationError,
 )
+from chapkit.domain.job_states import InvalidJobTransitionError
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.json_safe import JsonSafe
-from chapkit.domain.ports import Datastore, Repository
+from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, Repository
 from chapkit.domain.schemas import (
     BulkOperationError,
     BulkOperationResult,
@@ -49,6 +52,7 @@ from chapkit.domain.schemas import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AIOJobScheduler",
     "BadRequestError",
     "Base",
     "BaseManager",
@@ -65,9 +69,13 @@ __all__ = [
     "ErrorType",
     "ForbiddenError",
     "InMemoryDatabase",
+    "InMemoryJobRecordStore",
     "InMemoryRepository",
+    "InvalidJobTransitionError",
     "InvalidULIDError",
     "JobRecord",
+    "JobRecordStore",
+    "JobScheduler",
     "JobStatus",
     "JsonSafe",
     "LifecycleHooks",
@@ -77,6 +85,7 @@ __all__ = [
     "ProblemDetail",
     "Repository",
     "ServiceContainer",
+    "SqlJobRecordStore",
     "SqliteDatabase",
     "SqliteDatabaseBuilder",
     "Storage",
