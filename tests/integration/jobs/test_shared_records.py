@@ -86,7 +86,8 @@ async def test_each_scheduler_sees_the_others_jobs(open_scheduler: OpenScheduler
         second = await b.add_job(_quick, 2)
         await a.wait(first)
         await b.wait(second)
-        await a.flush()
+        await a.flush()  # records are written behind; flush() makes them visible to others at once
+        await b.flush()
         for scheduler in (a, b):
             assert [r.id for r in await scheduler.get_all_records()] == [second, first]
             assert await scheduler.get_status(first) == JobStatus.completed
