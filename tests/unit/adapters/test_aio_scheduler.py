@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from ulid import ULID
 
-from chapkit import AIOJobScheduler, InMemoryJobRecordStore, JobStatus
+from chapkit import AIOJobScheduler, InMemoryJobRecordStore, JobRecord, JobStatus
 from chapkit.adapters.scheduler import ResultCache, describe_failure
 
 
@@ -203,3 +204,50 @@ def test_describe_failure_gives_last_line_and_full_traceback() -> None:
 
 def _far_future() -> datetime:
     return datetime.now(UTC) + timedelta(days=1)
+
+
+class _Abort(BaseException):
+    """Not an Exception: escapes ordinary error handling."""
+
+
+async def test_a_job_raising_a_base_exception_is_recorded_failed() -> None:
+    scheduler = AIOJobScheduler()
+
+    async def abort() -> None:
+        raise _Abort("stop")
+
+    job_id = await scheduler.add_job(abort)
+    await scheduler.wait(job_id)
+    record = await scheduler.get_record(job_id)
+    assert record.status == JobStatus.failed and record.error is not None and "_Abort: stop" in record.error
+    await scheduler.shutdown()
+
+
+class _FlakyStore(InMemoryJobRecordStore):
+    """The memory store, failing its first write as a database that is briefly away would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 1
+
+    async def save(self, records: Sequence[JobRecord], owner: str) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("database away")
+        await super().save(records, owner)
+
+
+async def test_records_are_written_once_the_store_is_back() -> None:
+    store = _FlakyStore()
+    scheduler = AIOJobScheduler(store=store, heartbeat_interval=0.01)
+    await scheduler.start()
+    job_id = await scheduler.add_job(_echo, 1)
+    await scheduler.wait(job_id)
+    assert await scheduler.get_status(job_id) == JobStatus.completed  # served locally meanwhile
+    for _ in range(100):
+        if await store.get(job_id) is not None:
+            break
+        await asyncio.sleep(0.01)
+    stored = await store.get(job_id)
+    assert store.failures == 0 and stored is not None and stored.status == JobStatus.completed
+    await scheduler.shutdown()
