@@ -101,7 +101,15 @@ def serving_app(scope: Scope) -> App | None:
 
 
 def is_public_app_path(scope: Scope, unauthenticated_paths: Collection[str]) -> bool:
-    """True when the request is served by a mounted app whose prefix is unauthenticated (D19)."""
+    """True when the request is served by a mounted app whose prefix is unauthenticated (D19).
+
+    Paths under `/api` are never an app's (no app may be mounted there), so they are answered at once:
+    API requests pay nothing for this check, and without a key an unknown API path gets the same
+    401 as a known one instead of revealing which exist.
+    """
+    path: str = scope.get("path", "")
+    if path == "/api" or path.startswith("/api/"):
+        return False
     manager = getattr(getattr(scope.get("app"), "state", None), "app_manager", None)
     if not isinstance(manager, AppManager) or not any(a.prefix in unauthenticated_paths for a in manager.list()):
         return False

@@ -364,6 +364,10 @@ async def test_public_app_paths_follow_the_unauthenticated_prefixes(mounted: htt
     assert is_public_app_path(http_scope(api, "/"), public)
     assert is_public_app_path(http_scope(api, "/style.css"), public)
     assert not is_public_app_path(http_scope(api, "/api/v1/info"), public)
+    # The root app answers unknown API paths with its 404, but they are not public: no probing without a key.
+    assert serving_app(http_scope(api, "/api/v1/unknown")) is not None
+    assert not is_public_app_path(http_scope(api, "/api/v1/unknown"), public)
+    assert not is_public_app_path(http_scope(api, "/api"), public)
     assert not is_public_app_path(http_scope(api, "/dash/assets/app.js"), public)
     assert is_public_app_path(http_scope(api, "/dash/assets/app.js"), {"/dash"})
     assert not is_public_app_path(http_scope(api, "/dash/data"), {"/dash"})
