@@ -372,3 +372,15 @@ async def test_public_app_paths_follow_the_unauthenticated_prefixes(mounted: htt
     assert is_public_app_path(http_scope(api, "/dash/assets/app.js"), {"/dash"})
     assert not is_public_app_path(http_scope(api, "/dash/data"), {"/dash"})
     assert not is_public_app_path(http_scope(FastAPI(), "/"), public)
+
+
+async def test_prefix_with_trailing_slash_and_nested_entry(tmp_path: Path) -> None:
+    api = FastAPI()
+    viewer = AppLoader.load(write_app(tmp_path, "viewer", prefix="/viewer/", entry="dist/app.html", body="viewer"))
+    mount_apps(api, [viewer])
+    async with client_for(api) as client:
+        assert (await client.get("/viewer/")).text == "viewer"
+        assert (await client.get("/viewer", follow_redirects=True)).text == "viewer"
+        assert (await client.get("/viewer/dist/app.html")).text == "viewer"
+        assert (await client.head("/viewer/")).status_code == 200
+    assert api.state.app_manager.get("/viewer/") is viewer
