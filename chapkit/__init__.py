@@ -4,7 +4,6 @@ Every public name of the reference is importable from here (D1); service-buildin
 `chapkit.api`.
 """
 
-from chapkit.adapters.http import App, AppInfo, AppLoader, AppManager, AppManifest, SystemInfo, SystemRouter
 from chapkit.adapters.memory import InMemoryDatabase, InMemoryRepository
 from chapkit.adapters.observability import (
     add_request_context,
@@ -50,11 +49,6 @@ from chapkit.domain.schemas import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "App",
-    "AppInfo",
-    "AppLoader",
-    "AppManager",
-    "AppManifest",
     "BadRequestError",
     "Base",
     "BaseManager",
@@ -86,8 +80,6 @@ __all__ = [
     "SqliteDatabase",
     "SqliteDatabaseBuilder",
     "Storage",
-    "SystemInfo",
-    "SystemRouter",
     "ULIDType",
     "UnauthorizedError",
     "ValidationError",
