@@ -182,7 +182,8 @@ class AIOJobScheduler(JobScheduler):
         if jid in self._tasks or jid in self._records:
             raise RuntimeError(f"Job {jid!r} already scheduled")
         self._records[jid] = JobRecord(id=jid, status=JobStatus.pending, submitted_at=_now())
-        self._unsaved.add(jid)
+        if self.store is not None:
+            self._unsaved.add(jid)
         self._changed(jid)
         task = asyncio.create_task(self._runner(jid, target, args, kwargs), name=f"{self.name}-job-{jid}")
         self._tasks[jid] = task
