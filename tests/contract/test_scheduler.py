@@ -38,8 +38,14 @@ def _boom() -> None:
 
 
 async def _finish(scheduler: JobScheduler, *job_ids: ULID) -> None:
+    """Wait for the jobs; a failed job's own exception (re-raised by `wait`) is expected here, a timeout is not."""
     for job_id in job_ids:
-        await scheduler.wait(job_id, timeout=5)
+        try:
+            await scheduler.wait(job_id, timeout=5)
+        except TimeoutError:
+            raise
+        except Exception:
+            pass
 
 
 async def test_coroutine_function_with_arguments_completes_with_its_result(scheduler: JobScheduler) -> None:
@@ -211,7 +217,7 @@ async def test_all_records_are_newest_first_and_pageable(scheduler: JobScheduler
         await scheduler.get_records_paginated(1, 0)
 
 
-async def test_wait_honours_its_timeout_and_returns_for_any_finish(scheduler: JobScheduler) -> None:
+async def test_wait_honours_its_timeout_and_returns_for_completed_and_canceled_jobs(scheduler: JobScheduler) -> None:
     gate = asyncio.Event()
     job_id = await scheduler.add_job(gate.wait)
     with pytest.raises(TimeoutError):
@@ -219,10 +225,11 @@ async def test_wait_honours_its_timeout_and_returns_for_any_finish(scheduler: Jo
     assert await scheduler.get_status(job_id) in (JobStatus.pending, JobStatus.running)
     gate.set()
     await scheduler.wait(job_id, timeout=5)
-    failed = await scheduler.add_job(_boom)
-    await scheduler.wait(failed, timeout=5)
-    await scheduler.wait(failed)
-    assert await scheduler.get_status(failed) == JobStatus.failed
+    canceled = await scheduler.add_job(asyncio.sleep, 3600)
+    assert await scheduler.cancel(canceled)
+    await scheduler.wait(canceled, timeout=5)
+    await scheduler.wait(canceled)
+    assert await scheduler.get_status(canceled) == JobStatus.canceled
 
 
 async def test_records_are_copies(scheduler: JobScheduler) -> None:
@@ -257,3 +264,20 @@ async def test_max_concurrency_bounds_running_jobs(scheduler: JobScheduler) -> N
     ids = [await scheduler.add_job(tracked) for _ in range(6)]
     await _finish(scheduler, *ids)
     assert peak == 6
+
+
+async def test_wait_reraises_a_failed_jobs_own_exception(scheduler: JobScheduler) -> None:
+    job_id = await scheduler.add_job(_boom)
+    with pytest.raises(ValueError, match="boom"):
+        await scheduler.wait(job_id, timeout=5)
+    with pytest.raises(ValueError, match="boom"):  # again, once the task is gone
+        await scheduler.wait(job_id, timeout=5)
+    with pytest.raises(RuntimeError, match="ValueError"):
+        await scheduler.get_result(job_id)
+
+
+async def test_wait_on_an_awaitable_with_arguments_raises_its_type_error(scheduler: JobScheduler) -> None:
+    coroutine = _value(1)
+    job_id = await scheduler.add_job(coroutine, "extra")
+    with pytest.raises(TypeError, match="Args/kwargs not supported"):
+        await scheduler.wait(job_id, timeout=5)

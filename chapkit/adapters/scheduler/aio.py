@@ -121,13 +121,17 @@ class AIOJobScheduler(JobScheduler):
             self._background.append(asyncio.create_task(self._housekeeping(), name=f"{self.name}-job-housekeeping"))
             self._started = True
 
-    async def shutdown(self) -> None:
-        """Cancel pending and running jobs (their records say `canceled`), write every record, stop background work.
+    async def shutdown(self, timeout: float | None = 0) -> None:
+        """Stop: let unfinished jobs run up to `timeout` seconds (None: until done), cancel the rest.
 
-        Jobs running in a worker thread cannot be interrupted: their records say `canceled` and the thread
+        Canceled jobs' records say `canceled`; every record is written, background work stops. Jobs
+        running in a worker thread cannot be interrupted: their records say `canceled` and the thread
         finishes on its own. The scheduler can be started again afterwards.
         """
         tasks = [task for task in self._tasks.values() if not task.done()]
+        if tasks and (timeout is None or timeout > 0):
+            await asyncio.wait(tasks, timeout=timeout)
+        tasks = [task for task in tasks if not task.done()]
         for task in tasks:
             task.cancel()
         if tasks:
@@ -247,18 +251,24 @@ class AIOJobScheduler(JobScheduler):
                 await self.store.delete(job_id)
 
     async def wait(self, job_id: ULID, timeout: float | None = None) -> None:
-        """Wait until the job has finished (in any terminal status); raises `TimeoutError` after `timeout` s."""
+        """Wait until the job has finished; raises `TimeoutError` after `timeout` seconds.
+
+        As in the reference, a job that failed in this process re-raises its own exception here (while
+        its outcome is retained). A canceled job returns normally: a `CancelledError` escaping `wait`
+        would look like the waiter itself was canceled.
+        """
         task = self._tasks.get(job_id)
         if task is None:
             record = await self._find(job_id)
-            if is_terminal(record.status):
-                return
-            if not await self._wait_for_others(job_id, timeout):
+            if not is_terminal(record.status) and not await self._wait_for_others(job_id, timeout):
                 raise TimeoutError(f"Job {job_id} did not finish within {timeout} s")
-            return
-        _, pending = await asyncio.wait({task}, timeout=timeout)
-        if pending:
-            raise TimeoutError(f"Job {job_id} did not finish within {timeout} s")
+        else:
+            _, pending = await asyncio.wait({task}, timeout=timeout)
+            if pending:
+                raise TimeoutError(f"Job {job_id} did not finish within {timeout} s")
+        found, outcome = self._results.get(job_id)
+        if found and isinstance(outcome, _Failure):
+            raise outcome.error
 
     async def get_result(self, job_id: ULID) -> Any:
         """Get the result of a completed job; raises `RuntimeError` for failed or unfinished jobs.
@@ -269,7 +279,7 @@ class AIOJobScheduler(JobScheduler):
         record = await self._find(job_id)
         if record.status == JobStatus.completed:
             found, result = self._results.get(job_id)
-            if found:
+            if found and not isinstance(result, _Failure):
                 return result
             if record.artifact_id is not None:
                 return record.artifact_id
@@ -297,6 +307,7 @@ class AIOJobScheduler(JobScheduler):
             result = await _execute(target, args, kwargs)
         except Exception as exc:
             error, formatted = describe_failure(exc)
+            self._results.put(jid, _Failure(exc))
             self._move(jid, JobStatus.failed, error=error, error_traceback=formatted)
             return
         self._results.put(jid, result)
@@ -422,6 +433,15 @@ class AIOJobScheduler(JobScheduler):
                 return False
             delay = self.poll_interval if deadline is None else min(self.poll_interval, deadline - monotonic())
             await asyncio.sleep(max(delay, 0))
+
+
+class _Failure:
+    """A failed job's exception, kept with the results so `wait` can re-raise it (never returned as a result)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
 
 
 async def _execute(target: JobTarget, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -143,6 +143,18 @@ async def test_shutdown_cancels_every_job_and_leaves_no_task_behind() -> None:
     release.set()
 
 
+async def test_shutdown_grace_period_lets_short_jobs_finish_and_cancels_the_rest() -> None:
+    scheduler = AIOJobScheduler()
+    short = await scheduler.add_job(asyncio.sleep, 0.01)
+    long = await scheduler.add_job(asyncio.sleep, 3600)
+
+    await scheduler.shutdown(timeout=0.5)
+
+    assert await scheduler.get_status(short) == JobStatus.completed
+    assert await scheduler.get_status(long) == JobStatus.canceled
+    assert asyncio.all_tasks() == {asyncio.current_task()}
+
+
 async def test_a_scheduler_can_start_again_after_shutdown() -> None:
     scheduler = AIOJobScheduler(store=InMemoryJobRecordStore())
     first = await scheduler.add_job(_echo, 1)
