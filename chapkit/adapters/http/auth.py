@@ -11,6 +11,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from chapkit.adapters.http.app_mount import is_public_app_path
 from chapkit.adapters.http.problems import problem_response
 from chapkit.adapters.observability import get_logger
 from chapkit.domain.errors import ErrorType
@@ -47,9 +48,9 @@ def load_api_keys_from_file(file_path: str | Path) -> set[str]:
 class APIKeyMiddleware:
     """Middleware for API key authentication via X-API-Key header.
 
-    Paths in `unauthenticated_paths` match exactly (D19: the builder adds the files of public apps).
-    Keys are compared in constant time and only a 7-character
-    prefix ever reaches the log.
+    Paths in `unauthenticated_paths` match exactly; a static app mounted at one of them is public with
+    all its files, while API routes under the same prefix still need a key (D19). Keys are compared in
+    constant time and only a 7-character prefix ever reaches the log.
     """
 
     def __init__(
@@ -67,9 +68,9 @@ class APIKeyMiddleware:
         self.unauthenticated_paths = unauthenticated_paths
         self._encoded_keys = [key.encode() for key in api_keys]
 
-    def is_public(self, path: str) -> bool:
-        """Return whether `path` is served without a key."""
-        return path in self.unauthenticated_paths
+    def is_public(self, scope: Scope) -> bool:
+        """Return whether the request is served without a key: an exact path, or a public app's file (D19)."""
+        return scope["path"] in self.unauthenticated_paths or is_public_app_path(scope, self.unauthenticated_paths)
 
     def is_valid(self, api_key: str) -> bool:
         """Compare the key with every configured key in constant time (no early exit on a match)."""
@@ -81,7 +82,7 @@ class APIKeyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Let public paths and valid keys through; answer 401 problem+json otherwise."""
-        if scope["type"] != "http" or self.is_public(scope["path"]):
+        if scope["type"] != "http" or self.is_public(scope):
             await self.app(scope, receive, send)
             return
         api_key = Headers(scope=scope).get(self.header_name)
