@@ -1,6 +1,7 @@
 """SQL storage through SQLAlchemy's async engine: SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
 
 from chapkit.adapters.sql.database import Database, SqliteDatabase, SqliteDatabaseBuilder, create_database
+from chapkit.adapters.sql.job_store import SqlJobRecordStore
 from chapkit.adapters.sql.models import Base, Entity
 from chapkit.adapters.sql.repository import BaseRepository
 from chapkit.adapters.sql.types import ULIDType
@@ -10,6 +11,7 @@ __all__ = [
     "BaseRepository",
     "Database",
     "Entity",
+    "SqlJobRecordStore",
     "SqliteDatabase",
     "SqliteDatabaseBuilder",
     "ULIDType",
