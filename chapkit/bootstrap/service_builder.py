@@ -27,10 +27,14 @@ from chapkit.adapters.http.middleware import add_logging_middleware
 from chapkit.adapters.http.monitoring import install_monitoring
 from chapkit.adapters.http.openapi import create_openapi_customizer
 from chapkit.adapters.http.system import SystemRouter
+from chapkit.adapters.memory import InMemoryJobRecordStore
 from chapkit.adapters.observability import configure_logging, get_logger
+from chapkit.adapters.scheduler import AIOJobScheduler
+from chapkit.adapters.sql import Database, SqlJobRecordStore
 from chapkit.bootstrap.containers import create_container, is_memory_url, start, stop
 from chapkit.bootstrap.dependencies import ServiceContextMiddleware, ServiceRuntime, service_started
 from chapkit.domain.ports import Datastore
+from chapkit.domain.ports.job_store import JobRecordStore
 
 logger = get_logger(__name__)
 
@@ -414,11 +418,13 @@ class BaseServiceBuilder:
 
         return check_database
 
-    def _create_scheduler(self, max_concurrency: int | None) -> Any:
-        """Build the job scheduler of one service."""
-        from chapkit.adapters.scheduler import AIOJobScheduler
-
-        return AIOJobScheduler(max_concurrency=max_concurrency)
+    @staticmethod
+    def _create_scheduler(database: Datastore, max_concurrency: int | None) -> AIOJobScheduler:
+        """Build one service's scheduler; on SQL its records live in the service's database (D16)."""
+        store: JobRecordStore = (
+            SqlJobRecordStore(database) if isinstance(database, Database) else InMemoryJobRecordStore()
+        )
+        return AIOJobScheduler(max_concurrency=max_concurrency, store=store)
 
     def _build_lifespan(self, state: _BuildState) -> LifespanFactory:
         """Build the lifespan: start this app's container and scheduler, run hooks, stop in reverse."""
@@ -451,9 +457,9 @@ class BaseServiceBuilder:
                 database = await container.storage.database()
             runtime.database = database
             app.state.database = database
-            scheduler = None
+            scheduler: AIOJobScheduler | None = None
             if job_options is not None:
-                scheduler = self._create_scheduler(job_options.max_concurrency)
+                scheduler = self._create_scheduler(database, job_options.max_concurrency)
                 runtime.scheduler = scheduler
                 app.state.scheduler = scheduler
             if auth_options is not None:

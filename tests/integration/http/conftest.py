@@ -53,7 +53,9 @@ def live_server(app: FastAPI) -> Iterator[str]:
         thread.join(10)
 
 
-async def widget_manager(session: AsyncSession = Depends(get_session)) -> BaseManager[Widget, WidgetIn, WidgetOut, ULID]:
+async def widget_manager(
+    session: AsyncSession = Depends(get_session),
+) -> BaseManager[Widget, WidgetIn, WidgetOut, ULID]:
     """A user's manager factory, written the way the reference documents it."""
     return BaseManager(BaseRepository(session, Widget), Widget, WidgetOut)
 

@@ -165,7 +165,9 @@ async def test_custom_operations_are_routed_before_parametric_routes() -> None:
     async def stats(manager: BaseManager[Any, Any, Any, Any] = Depends(widget_manager)) -> dict[str, int]:
         return {"count": await manager.count()}
 
-    async def shout(entity_id: str, manager: BaseManager[Any, Any, Any, Any] = Depends(widget_manager)) -> dict[str, str]:
+    async def shout(
+        entity_id: str, manager: BaseManager[Any, Any, Any, Any] = Depends(widget_manager)
+    ) -> dict[str, str]:
         widget = await manager.find_by_id(ULID.from_str(entity_id))
         assert widget is not None
         return {"name": widget.name.upper()}
