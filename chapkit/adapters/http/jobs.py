@@ -63,13 +63,19 @@ class JobRouter(Router):
             page: PageQuery = None,
             size: SizeQuery = None,
         ) -> list[JobRecord] | PaginatedResponse[JobRecord]:
+            paginated = page is not None and size is not None
+            if paginated and status_filter is None:
+                assert page is not None and size is not None
+                items, total = await scheduler.get_records_paginated(page, size)
+                return PaginatedResponse[JobRecord](items=items, total=total, page=page, size=size)
             jobs = await scheduler.get_all_records()
             if status_filter is not None:
                 jobs = [job for job in jobs if job.status == status_filter]
             if page is not None and size is not None:
                 start = (page - 1) * size
-                items = jobs[start : start + size]
-                return PaginatedResponse[JobRecord](items=items, total=len(jobs), page=page, size=size)
+                return PaginatedResponse[JobRecord](
+                    items=jobs[start : start + size], total=len(jobs), page=page, size=size
+                )
             return jobs
 
         @self.router.get("/$schema", summary="Get jobs list schema", response_model=dict[str, Any])
