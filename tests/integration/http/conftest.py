@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -16,7 +15,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 from ulid import ULID
 
-from chapkit import BaseManager, BaseRepository, BaseServiceBuilder, ServiceInfo, get_session
+from chapkit import BaseManager, BaseRepository, BaseServiceBuilder, ServiceInfo, configure_logging, get_session
 from tests.support.models import Widget, WidgetIn, WidgetOut
 
 BASE_URL = "http://testserver"
@@ -68,11 +67,22 @@ def builder(url: str = "sqlite+aiosqlite:///:memory:", **kwargs: Any) -> BaseSer
     return BaseServiceBuilder(info=info(), **kwargs).with_database(url)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _logging_through_stdlib() -> None:
+    """Route structlog through the standard library once, so `caplog` sees every event as a dict.
+
+    Loggers cache their configuration on first use; configuring before any test logs keeps every
+    cached logger on the same (stdlib) route, whichever test uses it first.
+    """
+    configure_logging()
+
+
+def log_events(caplog: pytest.LogCaptureFixture, event: str | None = None) -> list[dict[str, Any]]:
+    """The structlog event dicts captured by `caplog` (optionally only those named `event`)."""
+    found = [record.msg for record in caplog.records if isinstance(record.msg, dict)]
+    return [entry for entry in found if event is None or entry.get("event") == event]
+
+
 @pytest.fixture
 def sqlite_file(tmp_path: Any) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
-
-
-def run(coro: Any) -> Any:
-    """Run a coroutine from a sync test."""
-    return asyncio.run(coro)
