@@ -89,7 +89,7 @@ async def test_waiting_longer_than_the_busy_timeout_raises(database: SqliteDatab
         await holder.flush()
         async with database.session() as waiter:
             waiter.add(Widget(name="waiter"))
-            with pytest.raises(SqliteWriteQueueError, match="Waited 0.05 s"):
+            with pytest.raises(SqliteWriteQueueError, match=r"Waited 0\.05 s"):
                 await waiter.commit()
         await holder.commit()
     await database.dispose()
