@@ -18,6 +18,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from chapkit.adapters.http.app import AppManager
 from chapkit.adapters.memory import InMemoryDatabase
 from chapkit.domain.ports import Datastore, JobScheduler
 
@@ -30,7 +31,7 @@ class ServiceRuntime:
         self.name = name
         self.database: Datastore | None = None
         self.scheduler: JobScheduler | None = None
-        self.app_manager: Any = None
+        self.app_manager: AppManager | None = None
 
     def require_database(self) -> Datastore:
         """Return the database, or raise when the service has not started."""
@@ -129,7 +130,7 @@ def set_scheduler(scheduler: JobScheduler) -> None:
     current_runtime().scheduler = scheduler
 
 
-def get_app_manager() -> Any:
+def get_app_manager() -> AppManager:
     """Get the current service's app manager instance."""
     manager = current_runtime().app_manager
     if manager is None:
@@ -137,7 +138,7 @@ def get_app_manager() -> Any:
     return manager
 
 
-def set_app_manager(manager: Any) -> None:
+def set_app_manager(manager: AppManager) -> None:
     """Set the current service's app manager instance."""
     current_runtime().app_manager = manager
 
