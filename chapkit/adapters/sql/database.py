@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from chapkit.adapters.sql.migrations.runner import create_tables, upgrade_to_head
-from chapkit.adapters.sql.write_queue import WRITE_LOCK_KEY, QueuedWriteSession
+from chapkit.adapters.sql.write_queue import WRITE_LOCK_KEY, QueuedWriteSession, WriteQueue, queued_write_turn
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another writer's lock before failing."""
@@ -68,6 +68,11 @@ class Database:
         async with self._session_factory() as s:
             yield s
 
+    @asynccontextmanager
+    async def write_turn(self) -> AsyncIterator[None]:
+        """Hold this process's write turn, for writers that use the engine directly (no-op but on SQLite files)."""
+        yield
+
     async def ping(self) -> None:
         """Run a trivial query; raises when the database cannot be reached."""
         async with self.engine.connect() as connection:
@@ -102,12 +107,25 @@ class SqliteDatabase(Database):
         """Initialize SQLite database with connection URL and pool configuration."""
         super().__init__(url, **options)
         event.listen(self.engine.sync_engine, "connect", _configure_sqlite_connection)
+        self._write_queue: WriteQueue | None = None
         if not self.is_in_memory():
             # Writers of this process queue on a lock instead of SQLite's back-off (see write_queue).
-            write_lock = (asyncio.Lock(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+            self._write_queue = (asyncio.Lock(), SQLITE_BUSY_TIMEOUT_MS / 1000)
             self._session_factory = async_sessionmaker(
-                bind=self.engine, class_=QueuedWriteSession, expire_on_commit=False, info={WRITE_LOCK_KEY: write_lock}
+                bind=self.engine,
+                class_=QueuedWriteSession,
+                expire_on_commit=False,
+                info={WRITE_LOCK_KEY: self._write_queue},
             )
+
+    @asynccontextmanager
+    async def write_turn(self) -> AsyncIterator[None]:
+        """Wait for this file's write queue (see `write_queue`) and hold it for the block."""
+        if self._write_queue is None:
+            yield
+            return
+        async with queued_write_turn(self._write_queue):
+            yield
 
     async def init(self) -> None:
         """Switch files to WAL, then create or upgrade the schema."""

@@ -10,6 +10,8 @@ never take it (WAL lets them run beside the writer); other processes still meet 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,9 +19,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 WRITE_LOCK_KEY = "chapkit_sqlite_write_lock"
 """Key of the shared lock in the session's `info`."""
 
+WriteQueue = tuple[asyncio.Lock, float]
+"""One database file's queue: the lock and how long a writer may wait for it (seconds)."""
+
 
 class SqliteWriteQueueError(TimeoutError):
     """A session waited longer than the busy timeout for another session's write transaction."""
+
+
+async def join_write_queue(queue: WriteQueue) -> None:
+    """Take the queue's lock, or raise `SqliteWriteQueueError` after its timeout."""
+    lock, timeout = queue
+    try:
+        await asyncio.wait_for(lock.acquire(), timeout)
+    except TimeoutError as error:
+        raise SqliteWriteQueueError(
+            f"Waited {timeout:g} s for another session's SQLite write transaction to end"
+        ) from error
+
+
+@asynccontextmanager
+async def queued_write_turn(queue: WriteQueue) -> AsyncIterator[None]:
+    """Hold the queue's lock for the block (for writers that use the engine rather than a session)."""
+    await join_write_queue(queue)
+    try:
+        yield
+    finally:
+        queue[0].release()
 
 
 class QueuedWriteSession(AsyncSession):
@@ -33,9 +59,9 @@ class QueuedWriteSession(AsyncSession):
 
     _holds_write_lock = False
 
-    def _write_lock(self) -> tuple[asyncio.Lock, float]:
-        lock, timeout = self.sync_session.info[WRITE_LOCK_KEY]
-        return lock, timeout
+    def _write_lock(self) -> WriteQueue:
+        queue: WriteQueue = self.sync_session.info[WRITE_LOCK_KEY]
+        return queue
 
     def _writes_pending(self, statement: Any = None) -> bool:
         if self._holds_write_lock:
@@ -46,13 +72,7 @@ class QueuedWriteSession(AsyncSession):
         return bool(sync.new or sync.deleted or sync.dirty)
 
     async def _join_write_queue(self) -> None:
-        lock, timeout = self._write_lock()
-        try:
-            await asyncio.wait_for(lock.acquire(), timeout)
-        except TimeoutError as error:
-            raise SqliteWriteQueueError(
-                f"Waited {timeout:g} s for another session's SQLite write transaction to end"
-            ) from error
+        await join_write_queue(self._write_lock())
         self._holds_write_lock = True
 
     def _leave_write_queue(self) -> None:
@@ -114,4 +134,11 @@ class QueuedWriteSession(AsyncSession):
             self._leave_write_queue()
 
 
-__all__ = ["WRITE_LOCK_KEY", "QueuedWriteSession", "SqliteWriteQueueError"]
+__all__ = [
+    "WRITE_LOCK_KEY",
+    "QueuedWriteSession",
+    "SqliteWriteQueueError",
+    "WriteQueue",
+    "join_write_queue",
+    "queued_write_turn",
+]

@@ -105,3 +105,33 @@ async def test_many_concurrent_writers_all_succeed(database: SqliteDatabase) -> 
     async with database.session() as session:
         assert await session.scalar(select(func.count()).select_from(Widget)) == 16 * 8
     await database.dispose()
+
+
+async def test_engine_writers_wait_for_their_turn_too(database: SqliteDatabase) -> None:
+    order: list[str] = []
+
+    async def session_writer() -> None:
+        async with database.session() as session:
+            session.add(Widget(name="from a session"))
+            await session.flush()
+            order.append("session flushed")
+            await asyncio.sleep(0.1)
+            await session.commit()
+            order.append("session committed")
+
+    async def engine_writer() -> None:
+        await asyncio.sleep(0.02)
+        async with database.write_turn(), database.engine.begin() as connection:
+            order.append("engine writes")
+            await connection.execute(Widget.__table__.delete())
+
+    await asyncio.gather(session_writer(), engine_writer())
+    assert order == ["session flushed", "session committed", "engine writes"]
+    await database.dispose()
+
+
+async def test_write_turn_is_a_no_op_without_a_queue() -> None:
+    memory = SqliteDatabase("sqlite+aiosqlite:///:memory:")
+    async with memory.write_turn(), memory.write_turn():
+        pass  # re-entrant: nothing is locked
+    await memory.dispose()
