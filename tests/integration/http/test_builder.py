@@ -215,3 +215,16 @@ async def test_get_session_honours_an_override_of_get_database(tmp_path: Any, as
     async with serve(app) as client:
         assert (await client.get("/bound")).json()["url"].endswith("other.db")
     await other.dispose()
+
+
+async def test_a_failing_startup_hook_stops_what_was_started(sqlite_file: str) -> None:
+    async def broken(app: FastAPI) -> None:
+        raise RuntimeError("cannot seed")
+
+    app = builder(sqlite_file).with_jobs().on_startup(broken).build()
+    with pytest.raises(RuntimeError, match="cannot seed"):
+        async with serve(app):
+            pass
+    assert app.state.database is None
+    with pytest.raises(RuntimeError, match="Database not initialized"):
+        get_database()
