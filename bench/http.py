@@ -1,7 +1,8 @@
 """HTTP benchmark: a service with a small custom entity CRUD on an SQLite file, under bounded loopback load.
 
 Starts the service (built with BaseServiceBuilder, served by uvicorn) in a child process, drives it with
-`--clients` concurrent httpx clients for a fixed number of requests per phase, and prints for each phase
+`--clients` concurrent keep-alive connections (a minimal HTTP/1.1 client, so that the load generator
+costs little CPU beside the server) for a fixed number of requests per phase, and prints for each phase
 the throughput, p50/p99 latency and the server's CPU time per request (read from /proc), next to a bare
 FastAPI route served by the same process.
 
@@ -19,6 +20,7 @@ if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -29,7 +31,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -95,6 +96,36 @@ def serve(port: int, database_url: str, logging: bool) -> None:
 # ---------------------------------------------------------------------------------------------- client
 
 
+class Connection:
+    """A minimal keep-alive HTTP/1.1 client connection: cheap enough not to compete with the server."""
+
+    def __init__(self, host: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.host = host
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(host, reader, writer)
+
+    async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        self.writer.write(head.encode() + b"\r\n" + (body or b""))
+        status = int((await self.reader.readline()).split()[1])
+        length = 0
+        while (line := await self.reader.readline()) != b"\r\n":
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -105,24 +136,22 @@ async def phase(
     name: str,
     pid: int,
     requests: int,
-    clients: int,
-    call: Callable[[httpx.AsyncClient, int], Awaitable[None]],
-    base: str,
+    connections: list[Connection],
+    call: Callable[[Connection, int], Awaitable[None]],
 ) -> None:
-    """Run `requests` calls over `clients` concurrent connections and print the numbers."""
+    """Run `requests` calls spread over the concurrent connections and print the numbers."""
     latencies: list[float] = []
     counter = iter(range(requests))
 
-    async def worker() -> None:
-        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-            for index in counter:
-                start = time.perf_counter()
-                await call(client, index)
-                latencies.append(time.perf_counter() - start)
+    async def worker(connection: Connection) -> None:
+        for index in counter:
+            start = time.perf_counter()
+            await call(connection, index)
+            latencies.append(time.perf_counter() - start)
 
     cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*(worker(connection) for connection in connections))
     elapsed = time.perf_counter() - started
     cpu = cpu_seconds(pid) - cpu_before
     ordered = sorted(latencies)
@@ -134,42 +163,54 @@ async def phase(
     )
 
 
-async def drive(pid: int, base: str, requests: int, clients: int) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        for _ in range(300):
-            try:
-                if (await client.get("/health")).status_code == 200:
-                    break
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-        else:
-            raise SystemExit("server did not start")
+async def wait_until_healthy(host: str, port: int) -> None:
+    for _ in range(300):
+        try:
+            connection = await Connection.open(host, port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        try:
+            if (await connection.request("GET", "/health"))[0] == 200:
+                return
+        finally:
+            connection.close()
+    raise SystemExit("server did not start")
 
+
+async def drive(pid: int, host: str, port: int, requests: int, clients: int) -> None:
+    await wait_until_healthy(host, port)
+    connections = [await Connection.open(host, port) for _ in range(clients)]
     created: list[str] = []
 
-    async def bare(client: httpx.AsyncClient, index: int) -> None:
-        response = await client.get("/bare")
-        assert response.status_code == 200
+    async def bare(connection: Connection, index: int) -> None:
+        status, _ = await connection.request("GET", "/bare")
+        assert status == 200
 
-    async def post(client: httpx.AsyncClient, index: int) -> None:
-        response = await client.post(ITEMS, json={"name": f"item {index}", "value": index / 3})
-        assert response.status_code == 201, response.text
-        created.append(response.json()["id"])
+    async def post(connection: Connection, index: int) -> None:
+        body = json.dumps({"name": f"item {index}", "value": index / 3}).encode()
+        status, content = await connection.request("POST", ITEMS, body)
+        assert status == 201, content
+        created.append(json.loads(content)["id"])
 
-    async def get_by_id(client: httpx.AsyncClient, index: int) -> None:
-        response = await client.get(f"{ITEMS}/{created[index % len(created)]}")
-        assert response.status_code == 200
+    async def get_by_id(connection: Connection, index: int) -> None:
+        status, _ = await connection.request("GET", f"{ITEMS}/{created[index % len(created)]}")
+        assert status == 200
 
-    async def list_page(client: httpx.AsyncClient, index: int) -> None:
-        response = await client.get(ITEMS, params={"page": index % 20 + 1, "size": 50})
-        assert response.status_code == 200 and len(response.json()["items"]) == 50
+    async def list_page(connection: Connection, index: int) -> None:
+        status, content = await connection.request("GET", f"{ITEMS}?page={index % 20 + 1}&size=50")
+        assert status == 200 and len(json.loads(content)["items"]) == 50
 
-    print(f"{requests} requests per phase, {clients} concurrent clients, loopback, SQLite file")
-    await phase("warm-up", pid, 200, clients, bare, base)
-    await phase("bare FastAPI route", pid, requests, clients, bare, base)
-    await phase("POST item", pid, requests, clients, post, base)
-    await phase("GET item by id", pid, requests, clients, get_by_id, base)
-    await phase("GET list page (50)", pid, requests, clients, list_page, base)
+    print(f"{requests} requests per phase, {clients} concurrent keep-alive connections, loopback, SQLite file")
+    try:
+        await phase("warm-up", pid, 200, connections, bare)
+        await phase("bare FastAPI route", pid, requests, connections, bare)
+        await phase("POST item", pid, requests, connections, post)
+        await phase("GET item by id", pid, requests, connections, get_by_id)
+        await phase("GET list page (50)", pid, requests, connections, list_page)
+    finally:
+        for connection in connections:
+            connection.close()
 
 
 def main() -> None:
@@ -197,7 +238,7 @@ def main() -> None:
         server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             print(f"request logging: {'off' if args.no_logging else 'on (JSON, INFO)'}")
-            asyncio.run(drive(server.pid, f"http://127.0.0.1:{port}", args.requests, args.clients))
+            asyncio.run(drive(server.pid, "127.0.0.1", port, args.requests, args.clients))
         finally:
             server.terminate()
             server.wait(timeout=30)
