@@ -34,7 +34,7 @@ from chapkit.adapters.http import (
     database_error_handler,
     validation_error_handler,
 )
-from chapkit.adapters.memory import InMemoryDatabase, InMemoryRepository
+from chapkit.adapters.memory import InMemoryDatabase, InMemoryJobRecordStore, InMemoryRepository
 from chapkit.adapters.observability import (
     add_request_context,
     clear_request_context,
@@ -42,6 +42,7 @@ from chapkit.adapters.observability import (
     get_logger,
     reset_request_context,
 )
+from chapkit.adapters.scheduler import AIOJobScheduler
 from chapkit.adapters.sql import (
     Base,
     BaseRepository,
@@ -49,6 +50,7 @@ from chapkit.adapters.sql import (
     Entity,
     SqliteDatabase,
     SqliteDatabaseBuilder,
+    SqlJobRecordStore,
     ULIDType,
 )
 from chapkit.application.manager import BaseManager, LifecycleHooks, Manager
@@ -78,9 +80,10 @@ from chapkit.domain.errors import (
     UnauthorizedError,
     ValidationError,
 )
+from chapkit.domain.job_states import InvalidJobTransitionError
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.json_safe import JsonSafe
-from chapkit.domain.ports import Datastore, Repository
+from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, Repository
 from chapkit.domain.schemas import (
     BulkOperationError,
     BulkOperationResult,
@@ -130,6 +133,7 @@ __all__ = [
     "set_app_manager",
     "set_database",
     "set_scheduler",
+    "AIOJobScheduler",
     "BadRequestError",
     "Base",
     "BaseManager",
@@ -146,9 +150,13 @@ __all__ = [
     "ErrorType",
     "ForbiddenError",
     "InMemoryDatabase",
+    "InMemoryJobRecordStore",
     "InMemoryRepository",
+    "InvalidJobTransitionError",
     "InvalidULIDError",
     "JobRecord",
+    "JobRecordStore",
+    "JobScheduler",
     "JobStatus",
     "JsonSafe",
     "LifecycleHooks",
@@ -158,6 +166,7 @@ __all__ = [
     "ProblemDetail",
     "Repository",
     "ServiceContainer",
+    "SqlJobRecordStore",
     "SqliteDatabase",
     "SqliteDatabaseBuilder",
     "Storage",

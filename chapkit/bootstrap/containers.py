@@ -1,7 +1,7 @@
 """The composition root: dependency-injector containers that pick and wire the storage adapters.
 
-`MemoryStorage` and `SqlStorage` expose the same providers (`database`, `repository`); a
-`ServiceContainer` receives one of them as `storage`. `create_container(url)` chooses by URL:
+`MemoryStorage` and `SqlStorage` expose the same providers (`database`, `repository`, `job_store`,
+`scheduler`); a `ServiceContainer` receives one of them as `storage`. `create_container(url)` chooses by URL:
 `memory://` -> memory (D11), any other SQLAlchemy URL -> SQL.
 """
 
@@ -13,9 +13,10 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
-from chapkit.adapters.memory import InMemoryDatabase, InMemoryRepository
-from chapkit.adapters.sql import BaseRepository, create_database
-from chapkit.domain.ports import Datastore, Repository
+from chapkit.adapters.memory import InMemoryDatabase, InMemoryJobRecordStore, InMemoryRepository
+from chapkit.adapters.scheduler import AIOJobScheduler
+from chapkit.adapters.sql import BaseRepository, Database, SqlJobRecordStore, create_database
+from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, Repository
 
 MEMORY_URL = "memory://"
 
@@ -29,8 +30,29 @@ async def opened(database: Datastore) -> AsyncIterator[Datastore]:
         await database.dispose()
 
 
+async def running_scheduler(store: JobRecordStore, datastore: Datastore) -> AsyncIterator[AIOJobScheduler]:
+    """Resource lifecycle of the job scheduler: `start()`, then `shutdown()` (jobs canceled, records written).
+
+    `datastore` is unused here: depending on it directly makes the container stop the scheduler (and
+    write its last records) before it disposes the datastore.
+    """
+    del datastore
+    scheduler = AIOJobScheduler(store=store)
+    await scheduler.start()
+    try:
+        yield scheduler
+    finally:
+        await scheduler.shutdown()
+
+
 def _sql_database(url: str, options: dict[str, Any] | None) -> Datastore:
     return create_database(url, **(options or {}))
+
+
+def _sql_job_store(database: Datastore) -> JobRecordStore:
+    if not isinstance(database, Database):
+        raise TypeError(f"The SQL job store needs a SQL Database, got {type(database).__name__}")
+    return SqlJobRecordStore(database)
 
 
 class MemoryStorage(containers.DeclarativeContainer):
@@ -39,6 +61,8 @@ class MemoryStorage(containers.DeclarativeContainer):
     config = providers.Configuration()
     database = providers.Resource(opened, providers.Factory(InMemoryDatabase, url=config.url))
     repository: providers.Factory[Any] = providers.Factory(InMemoryRepository)
+    job_store = providers.Singleton(InMemoryJobRecordStore)
+    scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database)
 
 
 class SqlStorage(containers.DeclarativeContainer):
@@ -47,12 +71,15 @@ class SqlStorage(containers.DeclarativeContainer):
     config = providers.Configuration()
     database = providers.Resource(opened, providers.Factory(_sql_database, url=config.url, options=config.options))
     repository: providers.Factory[Any] = providers.Factory(BaseRepository)
+    job_store = providers.Singleton(_sql_job_store, database=database)
+    scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database)
 
 
 class ServiceContainer(containers.DeclarativeContainer):
     """Everything a service needs, built from one storage container."""
 
     storage = providers.DependenciesContainer()
+    scheduler = storage.scheduler
 
 
 def is_memory_url(url: str) -> bool:
@@ -75,10 +102,11 @@ def create_container(url: str = MEMORY_URL, **database_options: Any) -> ServiceC
 class Storage:
     """A started container's storage, for plain Python: sessions and repositories without HTTP."""
 
-    def __init__(self, container: ServiceContainer, database: Datastore) -> None:
-        """Wrap a started container."""
+    def __init__(self, container: ServiceContainer, database: Datastore, scheduler: JobScheduler | None = None) -> None:
+        """Wrap a started container (and its started job scheduler)."""
         self.container = container
         self.database = database
+        self.scheduler = scheduler
 
     def session(self) -> Any:
         """Open a unit of work (async context manager); what is not committed is discarded."""
@@ -96,13 +124,13 @@ async def open_storage(url: str = MEMORY_URL, **database_options: Any) -> AsyncI
     container = create_container(url, **database_options)
     await start(container)
     try:
-        yield Storage(container, await container.storage.database())
+        yield Storage(container, await container.storage.database(), await container.storage.scheduler())
     finally:
         await stop(container)
 
 
 async def start(container: containers.Container) -> None:
-    """Start the container's resources (the datastore: connections, migrations)."""
+    """Start the container's resources (the datastore: connections, migrations; then the job scheduler)."""
     started = container.init_resources()
     if started is not None:
         await started
@@ -124,4 +152,5 @@ __all__ = [
     "create_container",
     "is_memory_url",
     "open_storage",
+    "running_scheduler",
 ]

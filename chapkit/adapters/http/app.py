@@ -3,7 +3,7 @@
 import importlib.util
 import json
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -49,7 +49,7 @@ class AppManifest(BaseModel):
             raise ValueError("entry must be a relative path")
         if not v.strip() or "\\" in v or "\x00" in v:
             raise ValueError("entry must be a relative file path with '/' separators")
-        if any(part in ("", ".") for part in PurePosixPath(v).parts) or v.endswith("/"):
+        if "" in v.split("/"):
             raise ValueError("entry must name a file inside the app directory")
         return v
 

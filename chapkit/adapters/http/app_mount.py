@@ -5,7 +5,8 @@ from collections.abc import Collection
 
 import anyio.to_thread
 from fastapi import FastAPI
-from starlette.responses import Response
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -62,7 +63,12 @@ def mount_apps(app: FastAPI, apps: list[App]) -> None:
     Call it after all routes are included. The resulting `AppManager` is stored as `app.state.app_manager`.
     """
     kept = deduplicate_apps(apps)
-    for static_app in kept:
+    # A mount matches every path under its prefix, so deeper prefixes go first (`/` last of all).
+    for static_app in sorted(kept, key=lambda a: len(a.prefix.rstrip("/")), reverse=True):
+        bare = static_app.prefix.rstrip("/")
+        if bare:
+            # Under a mount at `/` the router never reaches its trailing-slash redirect, so add it here.
+            app.router.add_route(bare, _redirect_to_slash, methods=["GET", "HEAD"], include_in_schema=False)
         app.mount(static_app.prefix, AppStaticFiles(static_app), name=f"app_{static_app.manifest.name}")
         logger.info(
             "app.mounted",
@@ -95,12 +101,24 @@ def serving_app(scope: Scope) -> App | None:
 
 
 def is_public_app_path(scope: Scope, unauthenticated_paths: Collection[str]) -> bool:
-    """True when the request is served by a mounted app whose prefix is unauthenticated (D19)."""
+    """True when the request is served by a mounted app whose prefix is unauthenticated (D19).
+
+    Paths under `/api` are never an app's (no app may be mounted there), so they are answered at once:
+    API requests pay nothing for this check, and without a key an unknown API path gets the same
+    401 as a known one instead of revealing which exist.
+    """
+    path: str = scope.get("path", "")
+    if path == "/api" or path.startswith("/api/"):
+        return False
     manager = getattr(getattr(scope.get("app"), "state", None), "app_manager", None)
     if not isinstance(manager, AppManager) or not any(a.prefix in unauthenticated_paths for a in manager.list()):
         return False
     static_app = serving_app(scope)
     return static_app is not None and static_app.prefix in unauthenticated_paths
+
+
+async def _redirect_to_slash(request: Request) -> RedirectResponse:
+    return RedirectResponse(request.url.replace(path=request.url.path + "/"), status_code=307)
 
 
 def _mounted_app(route: BaseRoute) -> App | None:

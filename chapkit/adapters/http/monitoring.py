@@ -3,24 +3,19 @@
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import FastAPI, Response
 
+from chapkit.adapters.http.router import Router
 from chapkit.adapters.observability.metrics import PROMETHEUS_CONTENT_TYPE, MonitoringUnavailableError, ServiceMetrics
 
 
-class MetricsRouter:
+class MetricsRouter(Router):
     """Prometheus metrics endpoint for one service's `ServiceMetrics`."""
 
     def __init__(self, prefix: str, tags: Sequence[str], *, metrics: ServiceMetrics, **kwargs: Any) -> None:
         """Initialize router with prefix, tags and the metrics it serves."""
         self.metrics = metrics
-        self.router = APIRouter(prefix=prefix, tags=list(tags), **kwargs)
-        self._register_routes()
-
-    @classmethod
-    def create(cls, prefix: str, tags: Sequence[str], **kwargs: Any) -> APIRouter:
-        """Create a router instance and return the FastAPI router."""
-        return cls(prefix=prefix, tags=tags, **kwargs).router
+        super().__init__(prefix, tags, **kwargs)
 
     def _register_routes(self) -> None:
         """Register the metrics endpoint."""

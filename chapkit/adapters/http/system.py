@@ -6,10 +6,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from pydantic import BaseModel, Field, TypeAdapter
 
 from chapkit.adapters.http.app import AppInfo, AppManager
+from chapkit.adapters.http.router import Router
 
 
 class SystemInfo(BaseModel):
@@ -39,10 +40,8 @@ def current_system_info() -> SystemInfo:
     )
 
 
-class SystemRouter:
+class SystemRouter(Router):
     """System information router."""
-
-    default_response_model_exclude_none: bool = False
 
     def __init__(
         self,
@@ -54,13 +53,7 @@ class SystemRouter:
     ) -> None:
         """Initialize router with prefix, tags and the dependency that yields the app manager."""
         self.app_manager_factory = app_manager_factory
-        self.router = APIRouter(prefix=prefix, tags=list(tags), **kwargs)
-        self._register_routes()
-
-    @classmethod
-    def create(cls, prefix: str, tags: Sequence[str], **kwargs: Any) -> APIRouter:
-        """Create a router instance and return the FastAPI router."""
-        return cls(prefix=prefix, tags=tags, **kwargs).router
+        super().__init__(prefix, tags, **kwargs)
 
     def _register_routes(self) -> None:
         """Register system info endpoint."""

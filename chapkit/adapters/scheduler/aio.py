@@ -59,8 +59,8 @@ class AIOJobScheduler(JobScheduler):
     result_max_count: int | None = Field(default=1000, ge=0, description="Results kept in memory (None: all)")
     result_ttl: float | None = Field(default=None, gt=0, description="Seconds a result is kept after finishing")
     record_ttl: float | None = Field(default=None, gt=0, description="Seconds a finished record is kept")
-    heartbeat_interval: float = Field(default=5.0, gt=0, description="Seconds between heartbeats and housekeeping")
-    stale_after: float = Field(default=60.0, gt=0, description="Heartbeat age after which an owner counts as dead")
+    heartbeat_interval: float = Field(default=2.0, gt=0, description="Seconds between heartbeats and housekeeping")
+    stale_after: float = Field(default=30.0, gt=0, description="Heartbeat age after which an owner counts as dead")
     poll_interval: float = Field(default=0.25, gt=0, description="Seconds between store polls for others' jobs")
     cancel_timeout: float = Field(default=10.0, ge=0, description="How long to wait for another owner to cancel")
 
@@ -182,7 +182,8 @@ class AIOJobScheduler(JobScheduler):
         if jid in self._tasks or jid in self._records:
             raise RuntimeError(f"Job {jid!r} already scheduled")
         self._records[jid] = JobRecord(id=jid, status=JobStatus.pending, submitted_at=_now())
-        self._unsaved.add(jid)
+        if self.store is not None:
+            self._unsaved.add(jid)
         self._changed(jid)
         task = asyncio.create_task(self._runner(jid, target, args, kwargs), name=f"{self.name}-job-{jid}")
         self._tasks[jid] = task
@@ -308,8 +309,10 @@ class AIOJobScheduler(JobScheduler):
             self._move(jid, JobStatus.canceled)
             if inspect.iscoroutine(target) and inspect.getcoroutinestate(target) == inspect.CORO_CREATED:
                 target.close()
-        elif task.exception() is not None:
-            logger.error("job_runner_crashed", job_id=str(jid), error=repr(task.exception()))
+        elif (exc := task.exception()) is not None:
+            # Only BaseExceptions such as SystemExit get here (_run records every Exception itself).
+            error, formatted = describe_failure(exc)
+            self._move(jid, JobStatus.failed, error=error, error_traceback=formatted)
         self._forget_persisted((jid,))
 
     def _move(self, jid: ULID, status: JobStatus, **changes: Any) -> None:
@@ -353,7 +356,7 @@ class AIOJobScheduler(JobScheduler):
                 logger.exception("job_records_write_failed", pending=len(self._dirty))
                 if self._stopping.is_set():
                     return
-                await _sleep_unless(self._stopping, self.poll_interval)
+                await _sleep_unless(self._stopping, self.heartbeat_interval)
                 self._wakeup.set()
                 continue
             if self._stopping.is_set():

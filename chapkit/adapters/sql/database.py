@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -16,6 +17,7 @@ from chapkit.adapters.sql.migrations.runner import create_tables, upgrade_to_hea
 from chapkit.adapters.sql.write_queue import WRITE_LOCK_KEY, QueuedWriteSession, WriteQueue, queued_write_turn
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WAL_ATTEMPTS = 50
 """How long a SQLite writer waits for another writer's lock before failing."""
 
 
@@ -133,9 +135,22 @@ class SqliteDatabase(Database):
     async def init(self) -> None:
         """Switch files to WAL, then create or upgrade the schema."""
         if not self.is_in_memory():
-            async with self.engine.begin() as connection:
-                await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            await self._enable_wal()
         await super().init()
+
+    async def _enable_wal(self) -> None:
+        """Set WAL mode, retrying while another process holds the lock (SQLite does not wait for it here)."""
+        for attempt in range(_WAL_ATTEMPTS):
+            try:
+                async with self.engine.connect() as connection:
+                    mode = (await connection.exec_driver_sql("PRAGMA journal_mode=WAL")).scalar()
+                if str(mode).lower() == "wal":
+                    return
+            except OperationalError:
+                if attempt == _WAL_ATTEMPTS - 1:
+                    raise
+            await asyncio.sleep(0.02 * (attempt + 1))
+        raise RuntimeError(f"SQLite refused WAL mode for {self.url}")
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

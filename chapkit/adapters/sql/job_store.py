@@ -135,7 +135,7 @@ class SqlJobRecordStore(JobRecordStore):
         written: set[ULID] = set()
         async with self._writing() as connection:
             stored: dict[ULID, JobStatus] = {}
-            for chunk in _chunks(list(latest)):
+            for chunk in _chunks(sorted(latest)):  # one lock order for every writer
                 result = await connection.execute(
                     select(job_records.c.id, job_records.c.status).where(job_records.c.id.in_(chunk)).with_for_update()
                 )

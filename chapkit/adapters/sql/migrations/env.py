@@ -26,11 +26,17 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     return type_ != "table" or name in OWN_TABLES
 
 
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """The same filter for the metadata side of a comparison."""
+    return type_ != "table" or name in OWN_TABLES
+
+
 def run_on(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         include_name=include_name,
+        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

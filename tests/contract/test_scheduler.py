@@ -1,0 +1,259 @@
+"""The job scheduler port's contract: `AIOJobScheduler` alone and on every job-record store backend."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from ulid import ULID
+
+from chapkit import AIOJobScheduler, BadRequestError, JobScheduler, JobStatus
+from chapkit.bootstrap import open_storage
+from tests.conftest import BACKENDS, backend_url, truncate
+
+
+@pytest.fixture(params=["no_store", *BACKENDS])
+async def scheduler(request: pytest.FixtureRequest) -> AsyncIterator[JobScheduler]:
+    """A started scheduler: without a store, or the container's on each storage backend."""
+    if request.param == "no_store":
+        plain = AIOJobScheduler()
+        yield plain
+        await plain.shutdown()
+        return
+    async with open_storage(backend_url(request, request.param)) as opened:
+        await truncate(opened.database)
+        assert opened.scheduler is not None
+        yield opened.scheduler
+
+
+async def _value(x: int) -> int:
+    return x * 2
+
+
+def _boom() -> None:
+    raise ValueError("boom")
+
+
+async def _finish(scheduler: JobScheduler, *job_ids: ULID) -> None:
+    for job_id in job_ids:
+        await scheduler.wait(job_id, timeout=5)
+
+
+async def test_coroutine_function_with_arguments_completes_with_its_result(scheduler: JobScheduler) -> None:
+    job_id = await scheduler.add_job(_value, 21)
+    await _finish(scheduler, job_id)
+    assert await scheduler.get_status(job_id) == JobStatus.completed
+    assert await scheduler.get_result(job_id) == 42
+    record = await scheduler.get_record(job_id)
+    assert record.id == job_id and record.error is None and record.artifact_id is None
+    assert record.submitted_at is not None and record.started_at is not None and record.finished_at is not None
+    assert record.submitted_at <= record.started_at <= record.finished_at
+
+
+async def test_plain_callable_runs_in_a_worker_thread(scheduler: JobScheduler) -> None:
+    def where(prefix: str, *, suffix: str) -> str:
+        return f"{prefix}{threading.get_ident()}{suffix}"
+
+    job_id = await scheduler.add_job(where, "<", suffix=">")
+    await _finish(scheduler, job_id)
+    result = await scheduler.get_result(job_id)
+    assert result.startswith("<") and result.endswith(">")
+    assert result != f"<{threading.get_ident()}>"
+
+
+async def test_awaitable_object_runs_as_is(scheduler: JobScheduler) -> None:
+    job_id = await scheduler.add_job(_value(5))
+    await _finish(scheduler, job_id)
+    assert await scheduler.get_result(job_id) == 10
+
+
+async def test_awaitable_with_arguments_fails_with_type_error(scheduler: JobScheduler) -> None:
+    coroutine = _value(1)
+    job_id = await scheduler.add_job(coroutine, "extra")
+    await _finish(scheduler, job_id)
+    record = await scheduler.get_record(job_id)
+    assert record.status == JobStatus.failed
+    assert record.error == "TypeError: Args/kwargs not supported when target is an awaitable object."
+    assert coroutine.cr_frame is None  # closed, so no "never awaited" warning
+
+
+async def test_ulid_result_sets_artifact_id(scheduler: JobScheduler) -> None:
+    artifact = ULID()
+
+    async def produce() -> ULID:
+        return artifact
+
+    job_id = await scheduler.add_job(produce)
+    await _finish(scheduler, job_id)
+    assert (await scheduler.get_record(job_id)).artifact_id == artifact
+    assert await scheduler.get_result(job_id) == artifact
+
+
+async def test_failure_records_last_traceback_line_and_traceback(scheduler: JobScheduler) -> None:
+    job_id = await scheduler.add_job(_boom)
+    await _finish(scheduler, job_id)
+    record = await scheduler.get_record(job_id)
+    assert record.status == JobStatus.failed
+    assert record.error == "ValueError: boom"
+    assert record.error_traceback is not None
+    assert record.error_traceback.startswith("Traceback (most recent call last):")
+    assert "_boom" in record.error_traceback and record.error_traceback.rstrip().endswith("ValueError: boom")
+    assert record.finished_at is not None and record.artifact_id is None
+    with pytest.raises(RuntimeError, match=r"^ValueError: boom$"):
+        await scheduler.get_result(job_id)
+
+
+async def test_get_result_of_an_unfinished_job_raises(scheduler: JobScheduler) -> None:
+    gate = asyncio.Event()
+    job_id = await scheduler.add_job(gate.wait)
+    with pytest.raises(RuntimeError, match=r"Job not finished \(status=(pending|running)\)"):
+        await scheduler.get_result(job_id)
+    gate.set()
+    await _finish(scheduler, job_id)
+    assert await scheduler.get_result(job_id) is True
+
+
+async def test_cancel_running_job_returns_true_and_records_canceled(scheduler: JobScheduler) -> None:
+    started = asyncio.Event()
+
+    async def forever() -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    job_id = await scheduler.add_job(forever)
+    await asyncio.wait_for(started.wait(), 5)
+    assert await scheduler.get_status(job_id) == JobStatus.running
+    assert await scheduler.cancel(job_id) is True
+    record = await scheduler.get_record(job_id)
+    assert record.status == JobStatus.canceled and record.finished_at is not None
+    with pytest.raises(RuntimeError, match=r"status=canceled"):
+        await scheduler.get_result(job_id)
+    assert await scheduler.cancel(job_id) is False
+
+
+async def test_cancel_finished_job_returns_false(scheduler: JobScheduler) -> None:
+    done, failed = await scheduler.add_job(_value, 1), await scheduler.add_job(_boom)
+    await _finish(scheduler, done, failed)
+    assert await scheduler.cancel(done) is False
+    assert await scheduler.cancel(failed) is False
+    assert await scheduler.get_status(done) == JobStatus.completed
+    assert await scheduler.get_status(failed) == JobStatus.failed
+
+
+async def test_cancel_pending_job_waiting_for_a_slot(scheduler: JobScheduler) -> None:
+    assert isinstance(scheduler, AIOJobScheduler)
+    await scheduler.set_max_concurrency(1)
+    gate = asyncio.Event()
+    blocker = await scheduler.add_job(gate.wait)
+    waiting = await scheduler.add_job(_value, 1)
+    await asyncio.sleep(0.01)
+    assert await scheduler.get_status(waiting) == JobStatus.pending
+    assert await scheduler.cancel(waiting) is True
+    record = await scheduler.get_record(waiting)
+    assert record.status == JobStatus.canceled and record.started_at is None and record.finished_at is not None
+    gate.set()
+    await _finish(scheduler, blocker)
+
+
+async def test_delete_cancels_a_running_job_then_forgets_it(scheduler: JobScheduler) -> None:
+    cancelled = asyncio.Event()
+
+    async def forever() -> None:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            cancelled.set()
+
+    job_id = await scheduler.add_job(forever)
+    await asyncio.sleep(0.01)
+    await scheduler.delete(job_id)
+    assert cancelled.is_set()
+    with pytest.raises(KeyError, match="Job not found"):
+        await scheduler.get_record(job_id)
+    assert job_id not in [r.id for r in await scheduler.get_all_records()]
+
+
+async def test_delete_finished_job_forgets_record_and_result(scheduler: JobScheduler) -> None:
+    keep, gone = await scheduler.add_job(_value, 1), await scheduler.add_job(_value, 2)
+    await _finish(scheduler, keep, gone)
+    await scheduler.delete(gone)
+    with pytest.raises(KeyError):
+        await scheduler.get_result(gone)
+    assert [r.id for r in await scheduler.get_all_records()] == [keep]
+
+
+@pytest.mark.parametrize("operation", ["get_status", "get_record", "cancel", "delete", "wait", "get_result"])
+async def test_unknown_job_raises_key_error(scheduler: JobScheduler, operation: str) -> None:
+    method: Any = getattr(scheduler, operation)
+    with pytest.raises(KeyError) as raised:
+        await method(ULID())
+    assert raised.value.args == ("Job not found",)
+
+
+async def test_all_records_are_newest_first_and_pageable(scheduler: JobScheduler) -> None:
+    ids = []
+    for n in range(5):
+        ids.append(await scheduler.add_job(_value, n))
+        await asyncio.sleep(0.002)
+    await _finish(scheduler, *ids)
+    assert [r.id for r in await scheduler.get_all_records()] == ids[::-1]
+    page, total = await scheduler.get_records_paginated(2, 2)
+    assert ([r.id for r in page], total) == ([ids[2], ids[1]], 5)
+    page, total = await scheduler.get_records_paginated(3, 2)
+    assert ([r.id for r in page], total) == ([ids[0]], 5)
+    assert await scheduler.get_records_paginated(4, 2) == ([], 5)
+    with pytest.raises(BadRequestError):
+        await scheduler.get_records_paginated(0, 2)
+    with pytest.raises(BadRequestError):
+        await scheduler.get_records_paginated(1, 0)
+
+
+async def test_wait_honours_its_timeout_and_returns_for_any_finish(scheduler: JobScheduler) -> None:
+    gate = asyncio.Event()
+    job_id = await scheduler.add_job(gate.wait)
+    with pytest.raises(TimeoutError):
+        await scheduler.wait(job_id, timeout=0.05)
+    assert await scheduler.get_status(job_id) in (JobStatus.pending, JobStatus.running)
+    gate.set()
+    await scheduler.wait(job_id, timeout=5)
+    failed = await scheduler.add_job(_boom)
+    await scheduler.wait(failed, timeout=5)
+    await scheduler.wait(failed)
+    assert await scheduler.get_status(failed) == JobStatus.failed
+
+
+async def test_records_are_copies(scheduler: JobScheduler) -> None:
+    job_id = await scheduler.add_job(_value, 1)
+    await _finish(scheduler, job_id)
+    record = await scheduler.get_record(job_id)
+    record.status = JobStatus.failed
+    [listed] = await scheduler.get_all_records()
+    listed.error = "changed"
+    stored = await scheduler.get_record(job_id)
+    assert (stored.status, stored.error) == (JobStatus.completed, None)
+
+
+async def test_max_concurrency_bounds_running_jobs(scheduler: JobScheduler) -> None:
+    assert isinstance(scheduler, AIOJobScheduler)
+    await scheduler.set_max_concurrency(2)
+    assert scheduler.max_concurrency == 2
+    running = peak = 0
+
+    async def tracked() -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+
+    ids = [await scheduler.add_job(tracked) for _ in range(6)]
+    await _finish(scheduler, *ids)
+    assert peak == 2
+    await scheduler.set_max_concurrency(None)
+    assert scheduler.max_concurrency is None
+    ids = [await scheduler.add_job(tracked) for _ in range(6)]
+    await _finish(scheduler, *ids)
+    assert peak == 6

@@ -1,0 +1,124 @@
+"""The bundled landing page, served by a real server and rendered by headless Chromium."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from chapkit.adapters.http import landing_page_app, mount_apps
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+INFO = {
+    "display_name": "E2E Landing Service",
+    "version": "9.8.7",
+    "description": "Rendered <b>by</b> a browser",
+    "author": "Ada",
+}
+
+
+def find_browser() -> str | None:
+    return next((path for name in BROWSERS if (path := shutil.which(name))), None)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def landing_service(*, with_info: bool = True) -> FastAPI:
+    app = FastAPI()
+    if with_info:
+
+        @app.get("/api/v1/info")
+        async def info() -> dict[str, str]:
+            return INFO
+
+    mount_apps(app, [landing_page_app()])
+    return app
+
+
+@pytest.fixture
+def browser() -> str:
+    path = find_browser()
+    if path is None:
+        pytest.skip(f"no headless browser found on PATH (looked for {', '.join(BROWSERS)})")
+    return path
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[FastAPI], str]]:
+    """Serve apps with uvicorn on free loopback ports in background threads; stopped after the test."""
+    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(app: FastAPI) -> str:
+        port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{port}"
+
+    try:
+        yield start
+    finally:
+        for server, thread in running:
+            server.should_exit = True
+            thread.join(timeout=20)
+
+
+def render(browser: str, url: str, profile: Path) -> str:
+    """The DOM after the page's scripts ran (virtual time lets the fetch finish)."""
+    command = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        url,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_landing_page_renders_the_service_info(browser: str, serve: Callable[[FastAPI], str], tmp_path: Path) -> None:
+    dom = render(browser, serve(landing_service()) + "/", tmp_path / "profile")
+    assert '<h1 id="service-name">E2E Landing Service</h1>' in dom
+    assert "<title>E2E Landing Service</title>" in dom
+    assert "Version 9.8.7" in dom
+    # Metadata is written as text, never parsed as markup.
+    assert "Rendered &lt;b&gt;by&lt;/b&gt; a browser" in dom
+    assert "<dd>Ada</dd>" in dom
+    assert 'href="/docs"' in dom
+    assert 'id="service-error" hidden=""' in dom
+
+
+def test_landing_page_reports_a_missing_info_endpoint(
+    browser: str, serve: Callable[[FastAPI], str], tmp_path: Path
+) -> None:
+    dom = render(browser, serve(landing_service(with_info=False)) + "/", tmp_path / "profile")
+    assert "Could not load the service information: GET /api/v1/info answered 404" in dom
+    assert 'id="service-error" hidden=""' not in dom
