@@ -24,14 +24,12 @@ from chapkit.adapters.http.middleware import add_logging_middleware
 from chapkit.adapters.http.monitoring import install_monitoring
 from chapkit.adapters.http.openapi import create_openapi_customizer
 from chapkit.adapters.http.system import SystemRouter
-from chapkit.adapters.scheduler import AIOJobScheduler
 from chapkit.bootstrap.dependencies import ServiceContextMiddleware, ServiceRuntime
 from chapkit.bootstrap.service_lifespan import (
     LifespanFactory,
     LifespanPlan,
     ServiceState,
     build_lifespan,
-    create_scheduler,
     database_health_check,
 )
 from chapkit.bootstrap.service_options import (
@@ -364,11 +362,6 @@ class BaseServiceBuilder:
         """Create database connectivity health check."""
         return database_health_check(runtime)
 
-    @staticmethod
-    def _create_scheduler(database: Datastore, max_concurrency: int | None) -> AIOJobScheduler:
-        """Build one service's scheduler; on SQL its records live in the service's database (D16)."""
-        return create_scheduler(database, max_concurrency)
-
     def _build_lifespan(self, state: ServiceState) -> LifespanFactory:
         """Build the lifespan: start this app's container and scheduler, run hooks, stop in reverse."""
         plan = LifespanPlan(
@@ -385,7 +378,6 @@ class BaseServiceBuilder:
             with_jobs=self._job_options is not None,
             include_logging=self._include_logging,
             auth=(self._auth_options.source, len(self._auth_options.api_keys)) if self._auth_options else None,
-            create_scheduler=self._create_scheduler,
         )
         return build_lifespan(plan)
 

@@ -7,18 +7,17 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from dependency_injector import providers
 from fastapi import FastAPI
 
 from chapkit.adapters.http.health import HealthCheck, HealthState
-from chapkit.adapters.memory import InMemoryJobRecordStore
+from chapkit.adapters.memory import InMemoryDatabase
 from chapkit.adapters.observability import configure_logging, get_logger
 from chapkit.adapters.scheduler import AIOJobScheduler
-from chapkit.adapters.sql import Database, SqlJobRecordStore
-from chapkit.bootstrap.containers import create_container, is_memory_url, start, stop
+from chapkit.bootstrap.containers import MEMORY_URL, ServiceContainer, create_container, is_memory_url, stop
 from chapkit.bootstrap.dependencies import ServiceRuntime, service_started
 from chapkit.bootstrap.service_options import LifecycleHook
 from chapkit.domain.ports import Datastore
-from chapkit.domain.ports.job_store import JobRecordStore
 
 logger = get_logger(__name__)
 
@@ -46,7 +45,6 @@ class LifespanPlan:
     with_jobs: bool
     include_logging: bool
     auth: tuple[str, int] | None
-    create_scheduler: Callable[[Datastore, int | None], AIOJobScheduler]
 
 
 def database_health_check(runtime: ServiceRuntime) -> HealthCheck:
@@ -64,10 +62,25 @@ def database_health_check(runtime: ServiceRuntime) -> HealthCheck:
     return check_database
 
 
-def create_scheduler(database: Datastore, max_concurrency: int | None) -> AIOJobScheduler:
-    """Build one service's scheduler; on SQL its records live in the service's database (D16)."""
-    store: JobRecordStore = SqlJobRecordStore(database) if isinstance(database, Database) else InMemoryJobRecordStore()
-    return AIOJobScheduler(max_concurrency=max_concurrency, store=store)
+def service_container(plan: LifespanPlan) -> ServiceContainer:
+    """One container per started app: two apps share no engine, pool, memory store or scheduler.
+
+    A given `Database` instance replaces the container's datastore provider: it is `init()`ed here and
+    not disposed at shutdown, since its owner made it.
+    """
+    instance = plan.database_instance
+    if instance is None:
+        options = {} if is_memory_url(plan.database_url) else plan.pool_options
+        return create_container(plan.database_url, **options)
+    container = create_container(MEMORY_URL if isinstance(instance, InMemoryDatabase) else instance.url)
+    container.storage.database.override(providers.Resource(_initialized, instance))
+    return container
+
+
+async def _initialized(database: Datastore) -> AsyncIterator[Datastore]:
+    """Resource lifecycle of a datastore the service does not own: `init()` only."""
+    await database.init()
+    yield database
 
 
 def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
@@ -78,24 +91,21 @@ def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if plan.include_logging:
             configure_logging()
-        container = None
-        if plan.database_instance is not None:
-            await plan.database_instance.init()
-            database = plan.database_instance
-        else:
-            # One container per started app: two apps share no engine, pool or memory store.
-            options = {} if is_memory_url(plan.database_url) else plan.pool_options
-            container = create_container(plan.database_url, **options)
-            await start(container)
-            database = await container.storage.database()
-        scheduler: AIOJobScheduler | None = None
+        container = service_container(plan)
         try:
-            runtime.database = database
-            app.state.database = database
+            # Resources start on first use: the scheduler only when jobs are on. Stopping the container
+            # shuts down what started, the scheduler (last records written) before the datastore.
+            database: Datastore = await container.storage.database()
+            scheduler: AIOJobScheduler | None = None
             if plan.with_jobs:
-                scheduler = plan.create_scheduler(database, plan.max_concurrency)
-                runtime.scheduler = scheduler
-                app.state.scheduler = scheduler
+                scheduler = await container.storage.scheduler()
+                assert scheduler is not None
+                if plan.max_concurrency is not None:
+                    await scheduler.set_max_concurrency(plan.max_concurrency)
+            runtime.database = database
+            runtime.scheduler = scheduler
+            app.state.database = database
+            app.state.scheduler = scheduler
             if plan.auth is not None:
                 log_auth_source(*plan.auth)
             with service_started(runtime):
@@ -107,13 +117,10 @@ def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
                     for hook in plan.state.shutdown_hooks:
                         await hook(app)
         finally:
-            if scheduler is not None:
-                await scheduler.shutdown()
             runtime.scheduler = None
             runtime.database = None
             app.state.database = None
-            if container is not None:
-                await stop(container)
+            await stop(container)
 
     return lifespan
 
@@ -138,7 +145,7 @@ __all__ = [
     "LifespanPlan",
     "ServiceState",
     "build_lifespan",
-    "create_scheduler",
+    "service_container",
     "database_health_check",
     "log_auth_source",
 ]

@@ -146,3 +146,25 @@ async def test_filtered_pagination() -> None:
         page = (await client.get(JOBS, params={"page": 1, "size": 2, "status_filter": "completed"})).json()
         assert (page["total"], len(page["items"])) == (3, 2)
         assert {item["status"] for item in page["items"]} == {"completed"}
+
+
+async def test_max_concurrency_reaches_the_scheduler() -> None:
+    app = builder("memory://").with_jobs(max_concurrency=1).build()
+    async with serve(app) as client:
+        scheduler = get_scheduler()
+        gate = asyncio.Event()
+        first = await scheduler.add_job(gate.wait)
+        second = await scheduler.add_job(gate.wait)
+        await asyncio.sleep(0.05)
+        statuses = {job["id"]: job["status"] for job in (await client.get(JOBS)).json()}
+        assert sorted(statuses.values()) == ["pending", "running"]
+        gate.set()
+        await scheduler.wait(first)
+        await scheduler.wait(second)
+
+
+async def test_no_scheduler_runs_without_jobs() -> None:
+    app = builder("memory://").build()
+    async with serve(app):
+        assert app.state.scheduler is None
+        assert app.state.service_runtime.scheduler is None
