@@ -9,7 +9,6 @@ import pytest
 from chapkit import InMemoryDatabase, InMemoryRepository, SqliteDatabase, create_container, open_storage
 from chapkit.adapters.sql import BaseRepository
 from chapkit.bootstrap.containers import start, stop
-from chapkit.bootstrap.demo import run_demo
 from tests.support.models import Widget
 
 
@@ -55,9 +54,3 @@ async def test_two_containers_share_nothing() -> None:
             await repo.commit()
         async with second.session() as session:
             assert await second.repository(session, Widget).count() == 0
-
-
-async def test_the_demo_stores_and_reads_back_across_runs(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
-    assert [n.text for n in await run_demo(url)] == ["note number 1"]
-    assert [n.text for n in await run_demo(url)] == ["note number 1", "note number 2"]

@@ -105,8 +105,12 @@ class SqlJobRecordStore(JobRecordStore):
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction; on SQLite it takes the write lock at once so reads inside it stay exact."""
-        async with self._engine.begin() as connection:
+        """A write transaction; on SQLite it takes the write lock at once so reads inside it stay exact.
+
+        On an SQLite file it first waits for this process's write turn, so it queues behind the ORM
+        sessions' writes instead of meeting SQLite's busy back-off.
+        """
+        async with self.database.write_turn(), self._engine.begin() as connection:
             if connection.dialect.name == "sqlite":
                 await connection.exec_driver_sql("BEGIN IMMEDIATE")
             yield connection

@@ -1,0 +1,248 @@
+"""HTTP benchmark: a service with a small custom entity CRUD on an SQLite file, under bounded loopback load.
+
+Starts the service (built with BaseServiceBuilder, served by uvicorn) in a child process, drives it with
+`--clients` concurrent keep-alive connections (a minimal HTTP/1.1 client, so that the load generator
+costs little CPU beside the server) for a fixed number of requests per phase, and prints for each phase
+the throughput, p50/p99 latency and the server's CPU time per request (read from /proc), next to a bare
+FastAPI route served by the same process.
+
+    .venv/bin/python bench/http.py [--requests 2000] [--clients 16] [--no-logging]
+"""
+
+from __future__ import annotations
+
+import os.path
+import sys
+
+# Run as a script, this directory comes first on sys.path and this file would shadow the stdlib `http`.
+if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chapkit import (
+    BaseManager,
+    BaseRepository,
+    BaseServiceBuilder,
+    CrudRouter,
+    Entity,
+    EntityIn,
+    EntityOut,
+    ServiceInfo,
+    get_session,
+)
+
+ITEMS = "/api/v1/items"
+
+
+# ---------------------------------------------------------------------------------------------- server
+
+
+class Item(Entity):
+    __tablename__ = "bench_items"
+    name: Mapped[str]
+    value: Mapped[float] = mapped_column(default=0.0)
+
+
+class ItemIn(EntityIn):
+    name: str
+    value: float = 0.0
+
+
+class ItemOut(ItemIn, EntityOut):
+    pass
+
+
+def build_app(database_url: str, logging: bool) -> Any:
+    """The benchmarked service: a custom entity CRUD written as a user would, plus a bare route."""
+
+    async def item_manager(session: AsyncSession = Depends(get_session)) -> BaseManager[Any, Any, Any, Any]:
+        return BaseManager(BaseRepository(session, Item), Item, ItemOut)
+
+    builder = BaseServiceBuilder(info=ServiceInfo(display_name="bench")).with_database(database_url).with_health()
+    if logging:
+        builder = builder.with_logging()
+    app = builder.include_router(CrudRouter(ITEMS, ["Items"], ItemIn, ItemOut, item_manager).router).build()
+
+    @app.get("/bare")
+    async def bare() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def serve(port: int, database_url: str, logging: bool) -> None:
+    """Child process: serve the app until terminated."""
+    import uvicorn
+
+    uvicorn.run(build_app(database_url, logging), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# ---------------------------------------------------------------------------------------------- client
+
+
+class Connection:
+    """A minimal keep-alive HTTP/1.1 client connection: cheap enough not to compete with the server."""
+
+    def __init__(self, host: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.host = host
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(host, reader, writer)
+
+    async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        self.writer.write(head.encode() + b"\r\n" + (body or b""))
+        status = int((await self.reader.readline()).split()[1])
+        length = 0
+        while (line := await self.reader.readline()) != b"\r\n":
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def phase(
+    name: str,
+    pid: int,
+    requests: int,
+    connections: list[Connection],
+    call: Callable[[Connection, int], Awaitable[None]],
+) -> None:
+    """Run `requests` calls spread over the concurrent connections and print the numbers."""
+    latencies: list[float] = []
+    counter = iter(range(requests))
+
+    async def worker(connection: Connection) -> None:
+        for index in counter:
+            start = time.perf_counter()
+            await call(connection, index)
+            latencies.append(time.perf_counter() - start)
+
+    cpu_before = cpu_seconds(pid)
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(connection) for connection in connections))
+    elapsed = time.perf_counter() - started
+    cpu = cpu_seconds(pid) - cpu_before
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    print(
+        f"{name:<22} {requests / elapsed:>9.0f} req/s   p50 {p50:>7.2f} ms   p99 {p99:>7.2f} ms   "
+        f"server CPU {cpu / requests * 1000:>6.3f} ms/req"
+    )
+
+
+async def wait_until_healthy(host: str, port: int) -> None:
+    for _ in range(300):
+        try:
+            connection = await Connection.open(host, port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        try:
+            if (await connection.request("GET", "/health"))[0] == 200:
+                return
+        finally:
+            connection.close()
+    raise SystemExit("server did not start")
+
+
+async def drive(pid: int, host: str, port: int, requests: int, clients: int) -> None:
+    await wait_until_healthy(host, port)
+    connections = [await Connection.open(host, port) for _ in range(clients)]
+    created: list[str] = []
+
+    async def bare(connection: Connection, index: int) -> None:
+        status, _ = await connection.request("GET", "/bare")
+        assert status == 200
+
+    async def post(connection: Connection, index: int) -> None:
+        body = json.dumps({"name": f"item {index}", "value": index / 3}).encode()
+        status, content = await connection.request("POST", ITEMS, body)
+        assert status == 201, content
+        created.append(json.loads(content)["id"])
+
+    async def get_by_id(connection: Connection, index: int) -> None:
+        status, _ = await connection.request("GET", f"{ITEMS}/{created[index % len(created)]}")
+        assert status == 200
+
+    async def list_page(connection: Connection, index: int) -> None:
+        status, content = await connection.request("GET", f"{ITEMS}?page={index % 20 + 1}&size=50")
+        assert status == 200 and len(json.loads(content)["items"]) == 50
+
+    print(f"{requests} requests per phase, {clients} concurrent keep-alive connections, loopback, SQLite file")
+    try:
+        await phase("warm-up", pid, 200, connections, bare)
+        await phase("bare FastAPI route", pid, requests, connections, bare)
+        await phase("POST item", pid, requests, connections, post)
+        await phase("GET item by id", pid, requests, connections, get_by_id)
+        await phase("GET list page (50)", pid, requests, connections, list_page)
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--no-logging", action="store_true", help="serve without request logging")
+    parser.add_argument("--serve", nargs=2, metavar=("PORT", "URL"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(int(args.serve[0]), args.serve[1], not args.no_logging)
+        return
+    if args.requests < 1000:
+        parser.error("--requests must be at least 1000 (the list phase pages through 1000 items)")
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
+        command = [sys.executable, __file__, "--serve", str(port), url]
+        if args.no_logging:
+            command.append("--no-logging")
+        env = {**os.environ, "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            print(f"request logging: {'off' if args.no_logging else 'on (JSON, INFO)'}")
+            asyncio.run(drive(server.pid, "127.0.0.1", port, args.requests, args.clients))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""The lifespan of one built service: its container, scheduler and hooks, started and stopped in order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from dependency_injector import providers
+from fastapi import FastAPI
+
+from chapkit.adapters.http.health import HealthCheck, HealthState
+from chapkit.adapters.memory import InMemoryDatabase
+from chapkit.adapters.observability import configure_logging, get_logger
+from chapkit.adapters.scheduler import AIOJobScheduler
+from chapkit.bootstrap.containers import MEMORY_URL, ServiceContainer, create_container, is_memory_url, stop
+from chapkit.bootstrap.dependencies import ServiceRuntime, service_started
+from chapkit.bootstrap.service_options import LifecycleHook
+from chapkit.domain.ports import Datastore
+
+logger = get_logger(__name__)
+
+LifespanFactory = Callable[[FastAPI], Any]
+
+
+@dataclass(slots=True)
+class ServiceState:
+    """What one `build()` created; the lifespan and the routers share it, nothing else does."""
+
+    runtime: ServiceRuntime
+    startup_hooks: list[LifecycleHook] = field(default_factory=list)
+    shutdown_hooks: list[LifecycleHook] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LifespanPlan:
+    """Everything the lifespan needs, captured when the app is built."""
+
+    state: ServiceState
+    database_url: str
+    database_instance: Datastore | None
+    pool_options: dict[str, Any]
+    max_concurrency: int | None
+    with_jobs: bool
+    include_logging: bool
+    auth: tuple[str, int] | None
+
+
+def database_health_check(runtime: ServiceRuntime) -> HealthCheck:
+    """A health check that pings the service's database."""
+
+    async def check_database() -> tuple[HealthState, str | None]:
+        try:
+            await runtime.require_database().ping()
+        except Exception as error:
+            # The class name only: messages may carry SQL, URLs or paths (D18); the log has the rest.
+            logger.warning("health.database.failed", error_class=type(error).__name__, exc_info=error)
+            return HealthState.UNHEALTHY, f"Database connection failed: {type(error).__name__}"
+        return HealthState.HEALTHY, None
+
+    return check_database
+
+
+def service_container(plan: LifespanPlan) -> ServiceContainer:
+    """One container per started app: two apps share no engine, pool, memory store or scheduler.
+
+    A given `Database` instance replaces the container's datastore provider: it is `init()`ed here and
+    not disposed at shutdown, since its owner made it.
+    """
+    instance = plan.database_instance
+    if instance is None:
+        options = {} if is_memory_url(plan.database_url) else plan.pool_options
+        return create_container(plan.database_url, **options)
+    container = create_container(MEMORY_URL if isinstance(instance, InMemoryDatabase) else instance.url)
+    container.storage.database.override(providers.Resource(_initialized, instance))
+    return container
+
+
+async def _initialized(database: Datastore) -> AsyncIterator[Datastore]:
+    """Resource lifecycle of a datastore the service does not own: `init()` only."""
+    await database.init()
+    yield database
+
+
+def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
+    """Return the lifespan of one service: start storage and scheduler, run hooks, stop in reverse."""
+    runtime = plan.state.runtime
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if plan.include_logging:
+            configure_logging()
+        container = service_container(plan)
+        try:
+            # Resources start on first use: the scheduler only when jobs are on. Stopping the container
+            # shuts down what started, the scheduler (last records written) before the datastore.
+            database: Datastore = await container.storage.database()
+            scheduler: AIOJobScheduler | None = None
+            if plan.with_jobs:
+                scheduler = await container.storage.scheduler()
+                assert scheduler is not None
+                if plan.max_concurrency is not None:
+                    await scheduler.set_max_concurrency(plan.max_concurrency)
+            runtime.database = database
+            runtime.scheduler = scheduler
+            app.state.database = database
+            app.state.scheduler = scheduler
+            if plan.auth is not None:
+                log_auth_source(*plan.auth)
+            with service_started(runtime):
+                for hook in plan.state.startup_hooks:
+                    await hook(app)
+                try:
+                    yield
+                finally:
+                    for hook in plan.state.shutdown_hooks:
+                        await hook(app)
+        finally:
+            runtime.scheduler = None
+            runtime.database = None
+            app.state.database = None
+            await stop(container)
+
+    return lifespan
+
+
+def log_auth_source(source: str, count: int) -> None:
+    """Say where the keys came from (never the keys)."""
+    kind, _, where = source.partition(":")
+    if kind == "direct_keys":
+        logger.warning(
+            "auth.direct_keys",
+            message="Using direct API keys - not recommended for production",
+            count=count,
+        )
+    elif kind == "file":
+        logger.info("auth.loaded_from_file", file=where, count=count)
+    else:
+        logger.info("auth.loaded_from_env", env_var=where, count=count)
+
+
+__all__ = [
+    "LifespanFactory",
+    "LifespanPlan",
+    "ServiceState",
+    "build_lifespan",
+    "service_container",
+    "database_health_check",
+    "log_auth_source",
+]
