@@ -1,7 +1,16 @@
 """Ports: the interfaces the application needs and the adapters implement."""
 
+from chapkit.domain.ports.artifact_repository import ArtifactRepositoryPort
+from chapkit.domain.ports.config_repository import ConfigRepositoryPort
 from chapkit.domain.ports.datastore import Datastore
 from chapkit.domain.ports.repository import Repository
 from chapkit.domain.ports.scheduler import JobScheduler, JobTarget
 
-__all__ = ["Datastore", "JobScheduler", "JobTarget", "Repository"]
+__all__ = [
+    "ArtifactRepositoryPort",
+    "ConfigRepositoryPort",
+    "Datastore",
+    "JobScheduler",
+    "JobTarget",
+    "Repository",
+]
