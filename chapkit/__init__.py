@@ -4,7 +4,12 @@ Every public name of the reference is importable from here (D1); service-buildin
 `chapkit.api`.
 """
 
-from chapkit.adapters.memory import InMemoryDatabase, InMemoryRepository
+from chapkit.adapters.memory import (
+    InMemoryArtifactRepository,
+    InMemoryConfigRepository,
+    InMemoryDatabase,
+    InMemoryRepository,
+)
 from chapkit.adapters.observability import (
     add_request_context,
     clear_request_context,
@@ -13,16 +18,39 @@ from chapkit.adapters.observability import (
     reset_request_context,
 )
 from chapkit.adapters.sql import (
+    ArtifactRepository,
     Base,
     BaseRepository,
+    ConfigRepository,
     Database,
     Entity,
     SqliteDatabase,
     SqliteDatabaseBuilder,
     ULIDType,
 )
+from chapkit.application.artifact_manager import ArtifactManager
+from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import BaseManager, LifecycleHooks, Manager
 from chapkit.bootstrap import ServiceContainer, Storage, create_container, open_storage
+from chapkit.domain.artifact import (
+    Artifact,
+    ArtifactHierarchy,
+    ArtifactIn,
+    ArtifactOut,
+    ArtifactTreeNode,
+    PandasDataFrame,
+)
+from chapkit.domain.artifact_tree import ArtifactTreeError
+from chapkit.domain.config import (
+    ArtifactLinkError,
+    BaseConfig,
+    Config,
+    ConfigArtifact,
+    ConfigIn,
+    ConfigOut,
+    LinkArtifactRequest,
+    UnlinkArtifactRequest,
+)
 from chapkit.domain.errors import (
     BadRequestError,
     ChapkitException,
@@ -36,7 +64,7 @@ from chapkit.domain.errors import (
 )
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.json_safe import JsonSafe
-from chapkit.domain.ports import Datastore, Repository
+from chapkit.domain.ports import ArtifactRepositoryPort, ConfigRepositoryPort, Datastore, Repository
 from chapkit.domain.schemas import (
     BulkOperationError,
     BulkOperationResult,
@@ -49,13 +77,31 @@ from chapkit.domain.schemas import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Artifact",
+    "ArtifactHierarchy",
+    "ArtifactIn",
+    "ArtifactLinkError",
+    "ArtifactManager",
+    "ArtifactOut",
+    "ArtifactRepository",
+    "ArtifactRepositoryPort",
+    "ArtifactTreeError",
+    "ArtifactTreeNode",
     "BadRequestError",
     "Base",
+    "BaseConfig",
     "BaseManager",
     "BaseRepository",
     "BulkOperationError",
     "BulkOperationResult",
     "ChapkitException",
+    "Config",
+    "ConfigArtifact",
+    "ConfigIn",
+    "ConfigManager",
+    "ConfigOut",
+    "ConfigRepository",
+    "ConfigRepositoryPort",
     "ConflictError",
     "Database",
     "Datastore",
@@ -64,6 +110,8 @@ __all__ = [
     "EntityOut",
     "ErrorType",
     "ForbiddenError",
+    "InMemoryArtifactRepository",
+    "InMemoryConfigRepository",
     "InMemoryDatabase",
     "InMemoryRepository",
     "InvalidULIDError",
@@ -71,9 +119,11 @@ __all__ = [
     "JobStatus",
     "JsonSafe",
     "LifecycleHooks",
+    "LinkArtifactRequest",
     "Manager",
     "NotFoundError",
     "PaginatedResponse",
+    "PandasDataFrame",
     "ProblemDetail",
     "Repository",
     "ServiceContainer",
@@ -82,8 +132,8 @@ __all__ = [
     "Storage",
     "ULIDType",
     "UnauthorizedError",
+    "UnlinkArtifactRequest",
     "ValidationError",
-    "__version__",
     "add_request_context",
     "clear_request_context",
     "configure_logging",
@@ -91,4 +141,5 @@ __all__ = [
     "get_logger",
     "open_storage",
     "reset_request_context",
+    "__version__",
 ]

@@ -1,13 +1,17 @@
 """SQL storage through SQLAlchemy's async engine: SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
 
+from chapkit.adapters.sql.artifact_repository import ArtifactRepository
+from chapkit.adapters.sql.config_repository import ConfigRepository
 from chapkit.adapters.sql.database import Database, SqliteDatabase, SqliteDatabaseBuilder, create_database
 from chapkit.adapters.sql.models import Base, Entity
 from chapkit.adapters.sql.repository import BaseRepository
 from chapkit.adapters.sql.types import ULIDType
 
 __all__ = [
+    "ArtifactRepository",
     "Base",
     "BaseRepository",
+    "ConfigRepository",
     "Database",
     "Entity",
     "SqliteDatabase",
