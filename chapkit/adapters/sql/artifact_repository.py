@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import CTE, ColumnElement, delete, select
@@ -18,31 +18,48 @@ from chapkit.domain.ports.artifact_repository import ArtifactRepositoryPort
 
 _artifacts = artifacts_table.c
 _links = config_artifacts_table.c
-_SYNC_FETCH: dict[str, Any] = {"synchronize_session": "fetch"}
+_NO_SYNC: dict[str, Any] = {"execution_options": {"synchronize_session": False}}
 
 
-def subtree_ids(roots: ColumnElement[bool]) -> CTE:
+def subtree_ids(roots: ColumnElement[bool], *, nested: bool = False) -> CTE:
     """A recursive query of the ids of every artifact matching `roots` and all their descendants.
 
     `UNION` (not `UNION ALL`) keeps the walk finite even if a cycle were ever written in the same
-    transaction before it is rejected.
+    transaction before it is rejected. `nested` renders the `WITH` inside the enclosing subquery: a
+    DELETE must start with `DELETE`, or Python's sqlite3 driver does not open a transaction for it
+    and the deletion could not be rolled back.
     """
-    start = select(_artifacts.id).where(roots).cte("subtree", recursive=True)
+    start = select(_artifacts.id).where(roots).cte("subtree", recursive=True, nesting=nested)
     return start.union(select(_artifacts.id).where(_artifacts.parent_id == start.c.id))
 
 
 async def delete_subtrees(session: AsyncSession, roots: ColumnElement[bool]) -> None:
     """Delete the artifacts matching `roots`, their descendants and their config links (D17).
 
-    Two statements whatever the size of the trees; objects of this session that were deleted leave it.
-    The artifacts go first because `roots` may select through the links (a config's linked trees); the
-    database's cascade removes their links, and the second statement makes sure of it without relying
-    on foreign keys being enforced.
+    Three statements whatever the size of the trees. The ids are read first because the database's
+    cascade removes descendants behind the statement's back (so `RETURNING` would not list them); the
+    session then forgets its objects for those rows. The artifacts go before the links because `roots`
+    may select through the links (a config's linked trees).
     """
-    doomed = select(subtree_ids(roots).c.id)
-    await session.execute(delete(Artifact).where(_artifacts.id.in_(doomed)), execution_options=_SYNC_FETCH)
+    doomed = set((await session.scalars(select(subtree_ids(roots).c.id))).all())
+    if not doomed:
+        return
+    in_subtrees = _artifacts.id.in_(select(subtree_ids(roots, nested=True).c.id))
+    await session.execute(delete(Artifact).where(in_subtrees), **_NO_SYNC)
     orphaned = ~_links.artifact_id.in_(select(_artifacts.id))
-    await session.execute(delete(ConfigArtifact).where(orphaned), execution_options=_SYNC_FETCH)
+    await session.execute(delete(ConfigArtifact).where(orphaned), **_NO_SYNC)
+    forget(session, lambda obj: isinstance(obj, Artifact | ConfigArtifact) and _artifact_id_of(obj) in doomed)
+
+
+def forget(session: AsyncSession, deleted: Callable[[object], bool]) -> None:
+    """Remove from the session the objects whose rows a bulk statement deleted, so reads do not see them."""
+    for obj in list(session.identity_map.values()):
+        if deleted(obj):
+            session.expunge(obj)
+
+
+def _artifact_id_of(obj: object) -> Any:
+    return obj.artifact_id if isinstance(obj, ConfigArtifact) else getattr(obj, "id", None)
 
 
 class ArtifactRepository(BaseRepository[Artifact, ULID], ArtifactRepositoryPort):
@@ -97,8 +114,9 @@ class ArtifactRepository(BaseRepository[Artifact, ULID], ArtifactRepositoryPort)
     @translated
     async def delete_all(self) -> None:
         """Delete every artifact and every config link."""
-        await self.s.execute(delete(ConfigArtifact), execution_options=_SYNC_FETCH)
-        await self.s.execute(delete(Artifact), execution_options=_SYNC_FETCH)
+        await self.s.execute(delete(Artifact), **_NO_SYNC)
+        await self.s.execute(delete(ConfigArtifact), **_NO_SYNC)
+        forget(self.s, lambda obj: isinstance(obj, Artifact | ConfigArtifact))
 
 
-__all__ = ["ArtifactRepository", "delete_subtrees", "subtree_ids"]
+__all__ = ["ArtifactRepository", "delete_subtrees", "forget", "subtree_ids"]
