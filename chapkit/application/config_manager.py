@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic
 
 from pydantic import ValidationError as PydanticValidationError
 from ulid import ULID
@@ -15,7 +15,7 @@ from chapkit.domain.ports.artifact_repository import ArtifactRepositoryPort
 from chapkit.domain.ports.config_repository import ConfigRepositoryPort
 
 
-class ConfigManager(BaseManager[Config, ConfigIn[DataT], ConfigOut[DataT], ULID]):
+class ConfigManager(BaseManager[Config, ConfigIn[DataT], ConfigOut[DataT], ULID], Generic[DataT]):
     """Manager for Config entities with artifact linking operations."""
 
     def __init__(self, repo: ConfigRepositoryPort, data_cls: type[DataT]) -> None:

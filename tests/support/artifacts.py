@@ -46,9 +46,7 @@ async def save_artifacts(storage: Storage, *artifacts: Artifact) -> list[Artifac
 async def chain(storage: Storage, depth: int, data: Any = None) -> list[ULID]:
     """Store a chain root -> ... of `depth` + 1 artifacts; return their ids from the root down."""
     ids = sorted(ULID() for _ in range(depth + 1))
-    nodes = [
-        Artifact(id=ids[i], parent_id=ids[i - 1] if i else None, level=i, data=data) for i in range(depth + 1)
-    ]
+    nodes = [Artifact(id=ids[i], parent_id=ids[i - 1] if i else None, level=i, data=data) for i in range(depth + 1)]
     await save_artifacts(storage, *nodes)
     return ids
 
