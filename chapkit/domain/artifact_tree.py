@@ -7,6 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 from ulid import ULID
 
+from chapkit.domain.artifact import ArtifactTreeNode
 from chapkit.domain.errors import BadRequestError
 
 
@@ -106,11 +107,38 @@ def assemble_tree(root_id: ULID, nodes: Sequence[NodeT]) -> NodeT | None:
     return root
 
 
+def dump_tree_json(root: ArtifactTreeNode) -> str:
+    """Encode a tree as JSON without recursion, so trees of any depth can be returned.
+
+    pydantic's serializer stops a few hundred levels down, and a chain of artifacts can be far deeper.
+    Each node is encoded on its own (its `children` member comes last) and the pieces are joined.
+    """
+    parts: list[str] = []
+    pending: list[ArtifactTreeNode | str] = [root]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        head = item.model_dump_json(exclude={"children"})[:-1]
+        if item.children is None:
+            parts.append(head + ',"children":null}')
+            continue
+        parts.append(head + ',"children":[')
+        pending.append("]}")
+        for index in range(len(item.children) - 1, -1, -1):
+            pending.append(item.children[index])
+            if index:
+                pending.append(",")
+    return "".join(parts)
+
+
 __all__ = [
     "ArtifactTreeError",
     "LevelledNode",
     "TreeNode",
     "assemble_tree",
+    "dump_tree_json",
     "ensure_not_own_ancestor",
     "level_under",
     "relevel_descendants",

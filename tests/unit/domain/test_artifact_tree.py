@@ -9,7 +9,13 @@ import pytest
 from ulid import ULID
 
 from chapkit import ArtifactTreeError, BadRequestError
-from chapkit.domain.artifact_tree import assemble_tree, ensure_not_own_ancestor, level_under, relevel_descendants
+from chapkit.domain.artifact_tree import (
+    assemble_tree,
+    dump_tree_json,
+    ensure_not_own_ancestor,
+    level_under,
+    relevel_descendants,
+)
 
 
 @dataclass
@@ -78,3 +84,43 @@ def test_assemble_tree_without_the_root_is_none() -> None:
     a, b = _ids(2)
     assert assemble_tree(a, []) is None
     assert assemble_tree(a, [Node(b, None)]) is None
+
+
+def _tree_node(parent: Any = None, data: Any = None) -> Any:
+    from datetime import UTC, datetime
+
+    from chapkit import ArtifactTreeNode
+
+    now = datetime.now(UTC)
+    return ArtifactTreeNode(
+        id=ULID(), created_at=now, updated_at=now, data=data, parent_id=parent, level=0, children=[]
+    )
+
+
+def test_dump_tree_json_equals_pydantic_for_a_shallow_tree() -> None:
+    import json
+
+    root = _tree_node(data={"x": 1})
+    a, b = _tree_node(root.id, "a"), _tree_node(root.id, object())
+    root.children = [a, b]
+    a.children = [_tree_node(a.id, [1, 2])]
+    b.children = None
+    assert json.loads(dump_tree_json(root)) == json.loads(root.model_dump_json())
+
+
+def test_dump_tree_json_handles_chains_deeper_than_pydantic_can() -> None:
+    import json
+
+    root = node = _tree_node()
+    for _ in range(400):
+        child = _tree_node(node.id)
+        node.children = [child]
+        node = child
+    with pytest.raises(ValueError):  # pydantic's own serializer gives up at this depth
+        root.model_dump_json()
+    decoded = json.loads(dump_tree_json(root))
+    depth = 0
+    while decoded["children"]:
+        [decoded] = decoded["children"]
+        depth += 1
+    assert depth == 400 and decoded["children"] == []
