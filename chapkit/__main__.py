@@ -1,5 +1,5 @@
-"""`python -m chapkit`: the main job of this checkout."""
+"""`python -m chapkit`: serve the main job (see chapkit.bootstrap.main_service)."""
 
-from chapkit.bootstrap.demo import main
+from chapkit.bootstrap.main_service import main
 
 main()

@@ -8,5 +8,32 @@ from chapkit.bootstrap.containers import (
     create_container,
     open_storage,
 )
+from chapkit.bootstrap.dependencies import (
+    get_app_manager,
+    get_database,
+    get_scheduler,
+    get_session,
+    set_app_manager,
+    set_database,
+    set_scheduler,
+)
+from chapkit.bootstrap.run import run_app
+from chapkit.bootstrap.service_builder import BaseServiceBuilder
 
-__all__ = ["MemoryStorage", "ServiceContainer", "SqlStorage", "Storage", "create_container", "open_storage"]
+__all__ = [
+    "BaseServiceBuilder",
+    "MemoryStorage",
+    "ServiceContainer",
+    "SqlStorage",
+    "Storage",
+    "create_container",
+    "get_app_manager",
+    "get_database",
+    "get_scheduler",
+    "get_session",
+    "open_storage",
+    "run_app",
+    "set_app_manager",
+    "set_database",
+    "set_scheduler",
+]

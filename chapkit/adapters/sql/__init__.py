@@ -3,6 +3,7 @@
 from chapkit.adapters.sql.artifact_repository import ArtifactRepository
 from chapkit.adapters.sql.config_repository import ConfigRepository
 from chapkit.adapters.sql.database import Database, SqliteDatabase, SqliteDatabaseBuilder, create_database
+from chapkit.adapters.sql.job_store import SqlJobRecordStore
 from chapkit.adapters.sql.models import Base, Entity
 from chapkit.adapters.sql.repository import BaseRepository
 from chapkit.adapters.sql.types import ULIDType
@@ -14,6 +15,7 @@ __all__ = [
     "ConfigRepository",
     "Database",
     "Entity",
+    "SqlJobRecordStore",
     "SqliteDatabase",
     "SqliteDatabaseBuilder",
     "ULIDType",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from chapkit.adapters.sql.migrations.runner import create_tables, upgrade_to_head
+from chapkit.adapters.sql.write_queue import WRITE_LOCK_KEY, QueuedWriteSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another writer's lock before failing."""
@@ -98,6 +100,12 @@ class SqliteDatabase(Database):
         """Initialize SQLite database with connection URL and pool configuration."""
         super().__init__(url, **options)
         event.listen(self.engine.sync_engine, "connect", _configure_sqlite_connection)
+        if not self.is_in_memory():
+            # Writers of this process queue on a lock instead of SQLite's back-off (see write_queue).
+            write_lock = (asyncio.Lock(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+            self._session_factory = async_sessionmaker(
+                bind=self.engine, class_=QueuedWriteSession, expire_on_commit=False, info={WRITE_LOCK_KEY: write_lock}
+            )
 
     async def init(self) -> None:
         """Switch files to WAL, then create or upgrade the schema."""

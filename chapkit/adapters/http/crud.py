@@ -1,0 +1,279 @@
+"""`CrudRouter` and `CrudPermissions`: REST CRUD routes over a `Manager`, plus `$name` operations."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from fastapi import Depends, Request, Response, status
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, TypeAdapter
+from starlette.routing import BaseRoute
+from ulid import ULID
+
+from chapkit.adapters.http.pagination import PageQuery, SizeQuery
+from chapkit.adapters.http.router import Router
+from chapkit.adapters.http.utilities import build_location_url, parse_ulid
+from chapkit.application.manager import Manager
+from chapkit.domain.errors import ConflictError, NotFoundError
+from chapkit.domain.schemas import PaginatedResponse
+
+InSchemaT = TypeVar("InSchemaT", bound=BaseModel)
+OutSchemaT = TypeVar("OutSchemaT", bound=BaseModel)
+
+ManagerFactory = Callable[..., Any]
+"""A FastAPI dependency that yields or returns the `Manager` a request works with."""
+
+JSON_MEDIA_TYPE = "application/json"
+_HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(slots=True)
+class CrudPermissions:
+    """Permissions configuration for CRUD operations."""
+
+    create: bool = True
+    read: bool = True
+    update: bool = True
+    delete: bool = True
+
+
+class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
+    """Router base class for standard REST CRUD operations.
+
+    Responses are serialized once, straight from the output schema (the `response_model` only
+    documents them), so a request costs one pydantic dump instead of FastAPI's validate-and-dump.
+    """
+
+    def __init__(
+        self,
+        prefix: str,
+        tags: list[str],
+        entity_in_type: type[InSchemaT],
+        entity_out_type: type[OutSchemaT],
+        manager_factory: ManagerFactory,
+        *,
+        permissions: CrudPermissions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Initialize CRUD router with entity types and manager factory."""
+        self.manager_factory = manager_factory
+        self.entity_in_type = entity_in_type
+        self.entity_out_type = entity_out_type
+        self._permissions = permissions or CrudPermissions()
+        self._out_adapter: TypeAdapter[Any] = TypeAdapter(entity_out_type)
+        self._list_adapter: TypeAdapter[Any] = TypeAdapter(list[entity_out_type])  # type: ignore[valid-type]
+        self._page_type: type[PaginatedResponse[Any]] = PaginatedResponse[entity_out_type]  # type: ignore[valid-type]
+        super().__init__(prefix=prefix, tags=tags, **kwargs)
+
+    def _register_routes(self) -> None:
+        """Register CRUD routes based on permissions."""
+        perms = self._permissions
+        if perms.create:
+            self._register_create_route()
+        if perms.read:
+            self._register_find_all_route()
+            self._register_find_by_id_route()
+            self._register_schema_route()
+        if perms.update:
+            self._register_update_route()
+        if perms.delete:
+            self._register_delete_route()
+
+    # ---------------------------------------------------------------- custom operations
+
+    def register_entity_operation(
+        self,
+        name: str,
+        handler: Callable[..., Any],
+        *,
+        http_method: str = "GET",
+        response_model: type[Any] | None = None,
+        status_code: int | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Register a custom entity operation with $ prefix (`/{entity_id}/$name`).
+
+        It is placed before the generic `/{entity_id}` routes, so `/{entity_id}/$validate` matches first.
+        """
+        self._add_operation(
+            f"/{{entity_id}}/${name}",
+            handler,
+            http_method,
+            self._first_route_index(lambda path: "{entity_id}" in path and "/$" not in path),
+            response_model=response_model,
+            status_code=status_code,
+            summary=summary,
+            description=description,
+        )
+
+    def register_collection_operation(
+        self,
+        name: str,
+        handler: Callable[..., Any],
+        *,
+        http_method: str = "GET",
+        response_model: type[Any] | None = None,
+        status_code: int | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Register a custom collection operation with $ prefix (`/$name`).
+
+        It is placed before every `{entity_id}` route, so `/$stats` is not taken for an id.
+        """
+        self._add_operation(
+            f"/${name}",
+            handler,
+            http_method,
+            self._first_route_index(lambda path: "{entity_id}" in path),
+            response_model=response_model,
+            status_code=status_code,
+            summary=summary,
+            description=description,
+        )
+
+    def _add_operation(
+        self, path: str, handler: Callable[..., Any], http_method: str, index: int, **options: Any
+    ) -> None:
+        method = http_method.upper()
+        if method not in _HTTP_METHODS:
+            raise ValueError(f"Unsupported HTTP method: {http_method}")
+        route_kwargs = {key: value for key, value in options.items() if value is not None}
+        self.router.add_api_route(path, handler, methods=[method], **route_kwargs)
+        routes: list[BaseRoute] = self.router.routes
+        routes.insert(index, routes.pop())
+
+    def _first_route_index(self, matches: Callable[[str], bool]) -> int:
+        for index, route in enumerate(self.router.routes):
+            if isinstance(route, APIRoute) and matches(route.path_format):
+                return index
+        return len(self.router.routes)
+
+    # ---------------------------------------------------------------- standard routes
+
+    def _manager_dependency(self) -> Any:
+        return Depends(self.manager_factory)
+
+    def _json(self, adapter: TypeAdapter[Any], value: Any, status_code: int = 200, **headers: str) -> Response:
+        return Response(adapter.dump_json(value), status_code=status_code, media_type=JSON_MEDIA_TYPE, headers=headers)
+
+    def _instance(self, entity_id: str) -> str:
+        return f"{self.router.prefix}/{entity_id}"
+
+    def _not_found(self, entity_id: str) -> NotFoundError:
+        return NotFoundError(f"Entity with id {entity_id} not found", instance=self._instance(entity_id))
+
+    def _register_create_route(self) -> None:
+        manager_dep = self._manager_dependency()
+        entity_in_type = self.entity_in_type
+        prefix = self.router.prefix
+
+        async def create(
+            entity_in: BaseModel, request: Request, manager: Manager[Any, Any, ULID] = manager_dep
+        ) -> Response:
+            entity_id = getattr(entity_in, "id", None)
+            # POST inserts; replacing a stored entity is PUT's job (D14).
+            if entity_id is not None and await manager.exists_by_id(entity_id):
+                raise ConflictError(f"Entity with id {entity_id} already exists", instance=self._instance(entity_id))
+            created = await manager.save(entity_in)
+            location = build_location_url(request, f"{prefix}/{created.id}")
+            return self._json(self._out_adapter, created, status.HTTP_201_CREATED, Location=location)
+
+        create.__annotations__["entity_in"] = entity_in_type
+        self.router.add_api_route(
+            "",
+            create,
+            methods=["POST"],
+            status_code=status.HTTP_201_CREATED,
+            response_model=self.entity_out_type,
+            summary="Create",
+        )
+
+    def _register_find_all_route(self) -> None:
+        manager_dep = self._manager_dependency()
+        out = self.entity_out_type
+
+        async def find_all(
+            page: PageQuery = None, size: SizeQuery = None, manager: Manager[Any, Any, ULID] = manager_dep
+        ) -> Response:
+            # Pagination is opt-in: both page and size must be provided.
+            if page is not None and size is not None:
+                items, total = await manager.find_paginated(page, size)
+                paginated = self._page_type(items=items, total=total, page=page, size=size)
+                return Response(paginated.model_dump_json(), media_type=JSON_MEDIA_TYPE)
+            return self._json(self._list_adapter, await manager.find_all())
+
+        self.router.add_api_route(
+            "",
+            find_all,
+            methods=["GET"],
+            response_model=list[out] | PaginatedResponse[out],  # type: ignore[valid-type]
+            summary="List (paginated when page and size are given)",
+        )
+
+    def _register_find_by_id_route(self) -> None:
+        manager_dep = self._manager_dependency()
+
+        async def find_by_id(entity_id: str, manager: Manager[Any, Any, ULID] = manager_dep) -> Response:
+            entity = await manager.find_by_id(parse_ulid(entity_id, instance=self._instance(entity_id)))
+            if entity is None:
+                raise self._not_found(entity_id)
+            return self._json(self._out_adapter, entity)
+
+        self.router.add_api_route(
+            "/{entity_id}", find_by_id, methods=["GET"], response_model=self.entity_out_type, summary="Get by id"
+        )
+
+    def _register_update_route(self) -> None:
+        manager_dep = self._manager_dependency()
+        entity_in_type = self.entity_in_type
+
+        async def update(
+            entity_id: str, entity_in: BaseModel, manager: Manager[Any, Any, ULID] = manager_dep
+        ) -> Response:
+            ulid_id = parse_ulid(entity_id, instance=self._instance(entity_id))
+            if not await manager.exists_by_id(ulid_id):
+                raise self._not_found(entity_id)
+            entity_dict = entity_in.model_dump(exclude_unset=True)
+            entity_dict["id"] = ulid_id
+            saved = await manager.save(entity_in_type.model_validate(entity_dict))
+            return self._json(self._out_adapter, saved)
+
+        update.__annotations__["entity_in"] = entity_in_type
+        self.router.add_api_route(
+            "/{entity_id}", update, methods=["PUT"], response_model=self.entity_out_type, summary="Update"
+        )
+
+    def _register_delete_route(self) -> None:
+        manager_dep = self._manager_dependency()
+
+        async def delete_by_id(entity_id: str, manager: Manager[Any, Any, ULID] = manager_dep) -> Response:
+            ulid_id = parse_ulid(entity_id, instance=self._instance(entity_id))
+            if not await manager.exists_by_id(ulid_id):
+                raise self._not_found(entity_id)
+            await manager.delete_by_id(ulid_id)
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+        self.router.add_api_route(
+            "/{entity_id}",
+            delete_by_id,
+            methods=["DELETE"],
+            status_code=status.HTTP_204_NO_CONTENT,
+            response_class=Response,
+            summary="Delete",
+        )
+
+    def _register_schema_route(self) -> None:
+        """Register JSON schema endpoint for the entity output type."""
+        schema = self.entity_out_type.model_json_schema()
+
+        async def get_schema() -> dict[str, Any]:
+            return schema
+
+        self.register_collection_operation(
+            name="schema", handler=get_schema, http_method="GET", response_model=dict[str, Any], summary="JSON schema"
+        )
+
+
+__all__ = ["CrudPermissions", "CrudRouter", "ManagerFactory"]

@@ -1,0 +1,117 @@
+"""Error handlers: chapkit errors, validation errors and unexpected errors as problem+json (D14, D18)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import pydantic
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chapkit.adapters.http.problems import exception_problem, problem_response
+from chapkit.adapters.observability import get_logger
+from chapkit.domain.errors import ChapkitException, ErrorType
+
+logger = get_logger(__name__)
+
+
+async def chapkit_exception_handler(request: Request, exc: ChapkitException) -> JSONResponse:
+    """Handle ChapkitException and return RFC 9457 Problem Details."""
+    if exc.status >= 500:
+        logger.error("chapkit.error", error_type=exc.type_uri, status=exc.status, path=request.url.path)
+    return exception_problem(request, exc)
+
+
+async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Handle database (and any unexpected) errors: a 500 problem that leaks nothing; details go to the log."""
+    logger.error("database.error", error_class=type(exc).__name__, path=request.url.path, exc_info=exc)
+    return problem_response(
+        request,
+        status=500,
+        title="Internal Server Error",
+        detail="An internal error occurred; it has been logged.",
+        type_uri=ErrorType.INTERNAL_ERROR,
+    )
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Handle a pydantic validation error raised while serving a request: 422 problem with the error list."""
+    errors: list[Any] = []
+    if isinstance(exc, pydantic.ValidationError):
+        # No input values, URLs or context objects: they may be large, secret or not JSON-encodable.
+        errors = [
+            {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+            for error in exc.errors(include_url=False, include_input=False, include_context=False)
+        ]
+    logger.warning("validation.error", path=request.url.path, error_count=len(errors))
+    return problem_response(
+        request,
+        status=422,
+        title="Validation Failed",
+        detail="Validation error",
+        type_uri=ErrorType.VALIDATION_FAILED,
+        errors=errors,
+    )
+
+
+async def http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Render Starlette/FastAPI `HTTPException`s (unknown route, wrong method...) as problems."""
+    assert isinstance(exc, StarletteHTTPException)
+    title = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    return problem_response(request, status=exc.status_code, title=title, detail=detail, headers=exc.headers)
+
+
+class UnhandledErrorMiddleware:
+    """Turn an exception that escaped every handler into the 500 problem, inside the middleware stack.
+
+    Starlette's own catch-all sits outside every middleware and re-raises; catching here keeps the
+    `X-Request-ID` header and the log context on the 500 response.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        """Wrap `app`."""
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the request; answer 500 if it raises before a response started."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            response = await database_error_handler(Request(scope), exc)
+            await response(scope, receive, send)
+
+
+def add_error_handlers(app: Any) -> None:
+    """Add error handlers to FastAPI application."""
+    fastapi_app: FastAPI = app
+    fastapi_app.add_exception_handler(ChapkitException, chapkit_exception_handler)  # type: ignore[arg-type]
+    fastapi_app.add_exception_handler(pydantic.ValidationError, validation_error_handler)
+    fastapi_app.add_exception_handler(StarletteHTTPException, http_exception_handler)
+    fastapi_app.add_middleware(UnhandledErrorMiddleware)
+
+
+__all__ = [
+    "UnhandledErrorMiddleware",
+    "add_error_handlers",
+    "chapkit_exception_handler",
+    "database_error_handler",
+    "http_exception_handler",
+    "validation_error_handler",
+]

@@ -1,0 +1,60 @@
+"""Problem Details (RFC 9457) responses: the one JSON shape of every error chapkit produces (D14)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from chapkit.domain.errors import ChapkitException, ErrorType
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def request_id_of(request: Request) -> str | None:
+    """Return the id the request logging middleware gave this request, if it runs."""
+    state: dict[str, Any] | None = request.scope.get("state")
+    return None if state is None else state.get("request_id")
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    title: str,
+    detail: str,
+    type_uri: str = "about:blank",
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    """Build a problem+json response; the request id becomes `trace_id` when request logging is on."""
+    body: dict[str, Any] = {"type": type_uri, "title": title, "status": status, "detail": detail}
+    body["instance"] = instance if instance is not None else request.url.path
+    for key, value in extensions.items():
+        if value is not None and key not in body:
+            body[key] = value
+    trace_id = request_id_of(request)
+    if trace_id is not None and "trace_id" not in body:
+        body["trace_id"] = trace_id
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {}))
+
+
+def exception_problem(request: Request, exc: ChapkitException) -> JSONResponse:
+    """Render a chapkit exception as its problem."""
+    return problem_response(
+        request,
+        status=exc.status,
+        title=exc.title,
+        detail=exc.detail,
+        type_uri=exc.type_uri,
+        instance=exc.instance,
+        **exc.extensions,
+    )
+
+
+INTERNAL_PROBLEM = {"type": ErrorType.INTERNAL_ERROR, "title": "Internal Server Error", "status": 500}
+
+__all__ = ["INTERNAL_PROBLEM", "PROBLEM_MEDIA_TYPE", "exception_problem", "problem_response", "request_id_of"]

@@ -1,0 +1,455 @@
+"""`AIOJobScheduler`: jobs as asyncio tasks, records written behind to an optional `JobRecordStore` (D16)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import secrets
+import socket
+import traceback
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from time import monotonic
+from typing import Any
+
+from pydantic import Field, PrivateAttr
+from ulid import ULID
+
+from chapkit.adapters.observability import get_logger
+from chapkit.adapters.scheduler.retention import ResultCache
+from chapkit.domain.job_states import is_terminal, transition
+from chapkit.domain.jobs import JobRecord, JobStatus
+from chapkit.domain.ports.job_store import JobRecordStore
+from chapkit.domain.ports.scheduler import JobScheduler, JobTarget, check_page
+
+logger = get_logger(__name__)
+
+OWNER_MAX_LENGTH = 128
+"""Owner ids fit the SQL store's column."""
+
+
+def new_owner_id() -> str:
+    """Return an owner id for this scheduler: host name, process id and a random token (D16)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(6)}"[-OWNER_MAX_LENGTH:]
+
+
+def describe_failure(exc: BaseException) -> tuple[str, str]:
+    """Return a failed job's `error` (the traceback's last line, e.g. `ValueError: boom`) and its traceback."""
+    formatted = "".join(traceback.format_exception(exc))
+    lines = formatted.strip().split("\n")
+    return (lines[-1] if lines else str(exc)), formatted
+
+
+class AIOJobScheduler(JobScheduler):
+    """In-memory asyncio scheduler. Sync callables run in thread pool, concurrency controlled via semaphore.
+
+    Without a `store` the records live in this object, as in the reference. With a `JobRecordStore`
+    every record and transition is written behind to it in batches (one `save` and one `update` per flush),
+    so that records outlive the process and processes sharing a database see each other's jobs (D16).
+    Results (any Python object) stay in this process only, bounded by `result_max_count` and
+    `result_ttl`; finished records are pruned after `record_ttl` seconds when it is set.
+    Call `shutdown()` when the service stops: running jobs are canceled and their records say so.
+    """
+
+    name: str = Field(default="chap")
+    max_concurrency: int | None = Field(default=None)
+    store: JobRecordStore | None = Field(default=None, exclude=True, description="Where records are kept durably")
+    result_max_count: int | None = Field(default=1000, ge=0, description="Results kept in memory (None: all)")
+    result_ttl: float | None = Field(default=None, gt=0, description="Seconds a result is kept after finishing")
+    record_ttl: float | None = Field(default=None, gt=0, description="Seconds a finished record is kept")
+    heartbeat_interval: float = Field(default=5.0, gt=0, description="Seconds between heartbeats and housekeeping")
+    stale_after: float = Field(default=60.0, gt=0, description="Heartbeat age after which an owner counts as dead")
+    poll_interval: float = Field(default=0.25, gt=0, description="Seconds between store polls for others' jobs")
+    cancel_timeout: float = Field(default=10.0, ge=0, description="How long to wait for another owner to cancel")
+
+    _records: dict[ULID, JobRecord] = PrivateAttr(default_factory=dict)
+    _results: ResultCache = PrivateAttr(default_factory=ResultCache)
+    _tasks: dict[ULID, asyncio.Task[None]] = PrivateAttr(default_factory=dict)
+    _lock: asyncio.Lock = PrivateAttr(default_factory=asyncio.Lock)
+    _sema: asyncio.Semaphore | None = PrivateAttr(default=None)
+    _owner: str = PrivateAttr(default_factory=new_owner_id)
+    _dirty: dict[ULID, None] = PrivateAttr(default_factory=dict)
+    _inflight: set[ULID] = PrivateAttr(default_factory=set)
+    _unsaved: set[ULID] = PrivateAttr(default_factory=set)
+    _flush_lock: asyncio.Lock = PrivateAttr(default_factory=asyncio.Lock)
+    _wakeup: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
+    _stopping: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
+    _background: list[asyncio.Task[None]] = PrivateAttr(default_factory=list)
+    _started: bool = PrivateAttr(default=False)
+
+    def __init__(self, **data: Any) -> None:
+        """Initialize scheduler with optional concurrency limit."""
+        super().__init__(**data)
+        if self.max_concurrency and self.max_concurrency > 0:
+            self._sema = asyncio.Semaphore(self.max_concurrency)
+        self._results.configure(self.result_max_count, self.result_ttl)
+
+    @property
+    def owner(self) -> str:
+        """Return the owner id under which this scheduler stores its records."""
+        return self._owner
+
+    async def set_max_concurrency(self, n: int | None) -> None:
+        """Set maximum number of concurrent jobs."""
+        async with self._lock:
+            self.max_concurrency = n
+            self._sema = asyncio.Semaphore(n) if n and n > 0 else None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start heartbeats, housekeeping and the record writer; fail dead owners' unfinished records (D16).
+
+        Called by the first `add_job` if not called before; safe to call again.
+        """
+        if self._started:
+            return
+        async with self._lock:
+            if self._started:
+                return
+            self._stopping = asyncio.Event()
+            self._wakeup = asyncio.Event()
+            if self.store is not None:
+                now = _now()
+                await self.store.heartbeat(self._owner, now)
+                failed = await self.store.fail_stale(stale_before=now - timedelta(seconds=self.stale_after), at=now)
+                if failed:
+                    logger.warning("jobs_interrupted_by_restart", count=failed)
+                self._background.append(asyncio.create_task(self._write_behind(), name=f"{self.name}-job-writer"))
+            self._background.append(asyncio.create_task(self._housekeeping(), name=f"{self.name}-job-housekeeping"))
+            self._started = True
+
+    async def shutdown(self) -> None:
+        """Cancel pending and running jobs (their records say `canceled`), write every record, stop background work.
+
+        Jobs running in a worker thread cannot be interrupted: their records say `canceled` and the thread
+        finishes on its own. The scheduler can be started again afterwards.
+        """
+        tasks = [task for task in self._tasks.values() if not task.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        async with self._lock:
+            self._stopping.set()
+            self._wakeup.set()
+            background, self._background = self._background, []
+            if background:
+                await asyncio.wait(background)
+            if self.store is not None:
+                try:
+                    await self.flush()
+                    await self.store.release(self._owner)
+                except Exception:
+                    logger.exception("job_records_not_written_at_shutdown", count=len(self._dirty))
+            self._started = False
+
+    async def flush(self) -> None:
+        """Write every record changed since the last write to the store (no-op without a store)."""
+        store = self.store
+        if store is None:
+            return
+        async with self._flush_lock:
+            if not self._dirty:
+                return
+            ids = list(self._dirty)
+            self._dirty.clear()
+            self._inflight.update(ids)
+            try:
+                new = [self._records[i] for i in ids if i in self._unsaved and i in self._records]
+                changed = [self._records[i] for i in ids if i not in self._unsaved and i in self._records]
+                if new:
+                    await store.save(new, self._owner)
+                    self._unsaved.difference_update(record.id for record in new)
+                if changed:
+                    await store.update(changed)
+            except BaseException:
+                for job_id in ids:
+                    self._dirty[job_id] = None
+                raise
+            finally:
+                self._inflight.difference_update(ids)
+            self._forget_persisted(ids)
+
+    # -- the port ----------------------------------------------------------------------------------
+
+    async def add_job(self, target: JobTarget, /, *args: Any, **kwargs: Any) -> ULID:
+        """Add a job to the scheduler and return its ID."""
+        await self.start()
+        jid = ULID()
+        if jid in self._tasks or jid in self._records:
+            raise RuntimeError(f"Job {jid!r} already scheduled")
+        self._records[jid] = JobRecord(id=jid, status=JobStatus.pending, submitted_at=_now())
+        self._unsaved.add(jid)
+        self._changed(jid)
+        task = asyncio.create_task(self._runner(jid, target, args, kwargs), name=f"{self.name}-job-{jid}")
+        self._tasks[jid] = task
+        task.add_done_callback(partial(self._on_done, jid, target))
+        return jid
+
+    async def get_status(self, job_id: ULID) -> JobStatus:
+        """Get the status of a job."""
+        return (await self._find(job_id)).status
+
+    async def get_record(self, job_id: ULID) -> JobRecord:
+        """Get the full record of a job."""
+        return await self._find(job_id)
+
+    async def get_all_records(self) -> list[JobRecord]:
+        """Get all job records, newest submission first (every process's, with a store)."""
+        records, _ = await self._page(0, None)
+        return records
+
+    async def get_records_paginated(self, page: int, size: int) -> tuple[list[JobRecord], int]:
+        """Return page `page` (1-indexed) of `size` records, newest first, and the total count."""
+        check_page(page, size)
+        return await self._page((page - 1) * size, size)
+
+    async def cancel(self, job_id: ULID) -> bool:
+        """Cancel a pending or running job; True once canceled, False if it had already finished.
+
+        A job owned by another process is flagged in the store; its owner cancels it at its next poll,
+        and this call waits up to `cancel_timeout` seconds for that.
+        """
+        task = self._tasks.get(job_id)
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+            return True
+        record = await self._find(job_id)
+        if is_terminal(record.status) or job_id in self._records or self.store is None:
+            return False
+        if not await self.store.request_cancel(job_id):
+            return False
+        await self._wait_for_others(job_id, self.cancel_timeout)
+        return True
+
+    async def delete(self, job_id: ULID) -> None:
+        """Cancel the job if it is still running, then forget its record and result."""
+        record = await self._find(job_id)
+        task = self._tasks.get(job_id)
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+        elif not is_terminal(record.status) and job_id not in self._records and self.store is not None:
+            await self.store.request_cancel(job_id)
+            await self._wait_for_others(job_id, self.cancel_timeout)
+        self._results.pop(job_id)
+        async with self._flush_lock:
+            self._records.pop(job_id, None)
+            self._dirty.pop(job_id, None)
+            was_saved = job_id not in self._unsaved
+            self._unsaved.discard(job_id)
+            if self.store is not None and was_saved:
+                await self.store.delete(job_id)
+
+    async def wait(self, job_id: ULID, timeout: float | None = None) -> None:
+        """Wait until the job has finished (in any terminal status); raises `TimeoutError` after `timeout` s."""
+        task = self._tasks.get(job_id)
+        if task is None:
+            record = await self._find(job_id)
+            if is_terminal(record.status):
+                return
+            if not await self._wait_for_others(job_id, timeout):
+                raise TimeoutError(f"Job {job_id} did not finish within {timeout} s")
+            return
+        _, pending = await asyncio.wait({task}, timeout=timeout)
+        if pending:
+            raise TimeoutError(f"Job {job_id} did not finish within {timeout} s")
+
+    async def get_result(self, job_id: ULID) -> Any:
+        """Get the result of a completed job; raises `RuntimeError` for failed or unfinished jobs.
+
+        Results stay in the process that ran the job and only within the retention; elsewhere a job that
+        returned a ULID still gives it back (it is the record's `artifact_id`).
+        """
+        record = await self._find(job_id)
+        if record.status == JobStatus.completed:
+            found, result = self._results.get(job_id)
+            if found:
+                return result
+            if record.artifact_id is not None:
+                return record.artifact_id
+            raise RuntimeError("Job result is not available: it was kept by another process or is past retention")
+        if record.status == JobStatus.failed:
+            raise RuntimeError(record.error or "Job failed")
+        raise RuntimeError(f"Job not finished (status={record.status})")
+
+    # -- running jobs ------------------------------------------------------------------------------
+
+    async def _runner(self, jid: ULID, target: JobTarget, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        try:
+            if self._sema is not None:
+                async with self._sema:
+                    await self._run(jid, target, args, kwargs)
+            else:
+                await self._run(jid, target, args, kwargs)
+        except asyncio.CancelledError:
+            self._move(jid, JobStatus.canceled)
+            raise
+
+    async def _run(self, jid: ULID, target: JobTarget, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self._move(jid, JobStatus.running)
+        try:
+            result = await _execute(target, args, kwargs)
+        except Exception as exc:
+            error, formatted = describe_failure(exc)
+            self._move(jid, JobStatus.failed, error=error, error_traceback=formatted)
+            return
+        self._results.put(jid, result)
+        self._move(jid, JobStatus.completed, artifact_id=result if isinstance(result, ULID) else None)
+
+    def _on_done(self, jid: ULID, target: JobTarget, task: asyncio.Task[None]) -> None:
+        """Tidy up a finished task: a task canceled before it ever ran still needs a `canceled` record."""
+        self._tasks.pop(jid, None)
+        if task.cancelled():
+            self._move(jid, JobStatus.canceled)
+            if inspect.iscoroutine(target) and inspect.getcoroutinestate(target) == inspect.CORO_CREATED:
+                target.close()
+        elif task.exception() is not None:
+            logger.error("job_runner_crashed", job_id=str(jid), error=repr(task.exception()))
+        self._forget_persisted((jid,))
+
+    def _move(self, jid: ULID, status: JobStatus, **changes: Any) -> None:
+        record = self._records.get(jid)
+        if record is None or is_terminal(record.status):
+            return
+        self._records[jid] = transition(record, status, at=_now(), **changes)
+        self._changed(jid)
+
+    def _changed(self, jid: ULID) -> None:
+        if self.store is not None:
+            self._dirty[jid] = None
+            self._wakeup.set()
+
+    def _forget_persisted(self, ids: Iterable[ULID]) -> None:
+        """Drop local copies of finished records the store holds (with a store, memory stays bounded)."""
+        if self.store is None:
+            return
+        for job_id in ids:
+            record = self._records.get(job_id)
+            if (
+                record is not None
+                and is_terminal(record.status)
+                and job_id not in self._tasks
+                and job_id not in self._dirty
+                and job_id not in self._inflight
+                and job_id not in self._unsaved
+            ):
+                del self._records[job_id]
+
+    # -- background work ---------------------------------------------------------------------------
+
+    async def _write_behind(self) -> None:
+        """Write changed records in batches: whatever changed while the previous write ran goes next."""
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            try:
+                await self.flush()
+            except Exception:
+                logger.exception("job_records_write_failed", pending=len(self._dirty))
+                if self._stopping.is_set():
+                    return
+                await _sleep_unless(self._stopping, self.poll_interval)
+                self._wakeup.set()
+                continue
+            if self._stopping.is_set():
+                return
+
+    async def _housekeeping(self) -> None:
+        """Every `heartbeat_interval`: heartbeat, honour cancels from other processes, apply retention."""
+        while not await _sleep_unless(self._stopping, self.heartbeat_interval):
+            try:
+                await self._housekeep()
+            except Exception:
+                logger.exception("job_housekeeping_failed")
+
+    async def _housekeep(self) -> None:
+        now = _now()
+        self._results.expire()
+        cutoff = now - timedelta(seconds=self.record_ttl) if self.record_ttl is not None else None
+        if self.store is None:
+            if cutoff is not None:
+                for job_id in [
+                    job_id
+                    for job_id, record in self._records.items()
+                    if record.finished_at is not None and record.finished_at < cutoff and job_id not in self._tasks
+                ]:
+                    del self._records[job_id]
+            return
+        await self.store.heartbeat(self._owner, now)
+        for job_id in await self.store.cancel_requests(self._owner):
+            task = self._tasks.get(job_id)
+            if task is not None:
+                task.cancel()
+        if cutoff is not None:
+            await self.store.prune(finished_before=cutoff)
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    async def _find(self, job_id: ULID) -> JobRecord:
+        record = self._records.get(job_id)
+        if record is not None:
+            return record.model_copy()
+        if self.store is not None:
+            stored = await self.store.get(job_id)
+            if stored is not None:
+                return stored
+        raise KeyError("Job not found")
+
+    async def _page(self, offset: int, limit: int | None) -> tuple[list[JobRecord], int]:
+        if self.store is not None:
+            await self.flush()
+            return await self.store.list_records(offset=offset, limit=limit), await self.store.count()
+        ordered = sorted(self._records.values(), key=_newest_first_key, reverse=True)
+        end = None if limit is None else offset + limit
+        return [record.model_copy() for record in ordered[offset:end]], len(ordered)
+
+    async def _wait_for_others(self, job_id: ULID, timeout: float | None) -> bool:
+        """Poll the store until another owner's job is finished or gone; False on timeout."""
+        deadline = None if timeout is None else monotonic() + timeout
+        while True:
+            record = await self.store.get(job_id) if self.store is not None else None
+            if record is None or is_terminal(record.status):
+                return True
+            if deadline is not None and monotonic() >= deadline:
+                return False
+            delay = self.poll_interval if deadline is None else min(self.poll_interval, deadline - monotonic())
+            await asyncio.sleep(max(delay, 0))
+
+
+async def _execute(target: JobTarget, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Await an awaitable, call and await a coroutine function, or run a plain callable in a worker thread."""
+    if inspect.isawaitable(target):
+        if args or kwargs:
+            # Close the coroutine to avoid "coroutine was never awaited" warning
+            if inspect.iscoroutine(target):
+                target.close()
+            raise TypeError("Args/kwargs not supported when target is an awaitable object.")
+        return await target
+    if inspect.iscoroutinefunction(target):
+        return await target(*args, **kwargs)
+    return await asyncio.to_thread(target, *args, **kwargs)
+
+
+async def _sleep_unless(event: asyncio.Event, seconds: float) -> bool:
+    """Sleep `seconds` unless `event` is set first; return whether it is set."""
+    try:
+        await asyncio.wait_for(event.wait(), timeout=seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
+def _newest_first_key(record: JobRecord) -> tuple[float, ULID]:
+    return (record.submitted_at.timestamp() if record.submitted_at is not None else float("-inf")), record.id
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+__all__ = ["AIOJobScheduler", "describe_failure", "new_owner_id"]

@@ -1,0 +1,69 @@
+"""Bounded keeping of job results: at most a number of them, each for at most an age."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from time import monotonic
+from typing import Any
+
+from ulid import ULID
+
+
+class ResultCache:
+    """Job results by id, oldest evicted first once more than `max_count` are kept or when past `ttl` seconds."""
+
+    def __init__(self, max_count: int | None = None, ttl: float | None = None) -> None:
+        """Keep at most `max_count` results (None: no limit), each for `ttl` seconds (None: no limit)."""
+        self._entries: OrderedDict[ULID, tuple[float, Any]] = OrderedDict()
+        self.configure(max_count, ttl)
+
+    def configure(self, max_count: int | None, ttl: float | None) -> None:
+        """Change the limits; results beyond the new ones go at once."""
+        self.max_count = max_count
+        self.ttl = ttl
+        self.expire()
+
+    def put(self, job_id: ULID, result: Any) -> None:
+        """Keep `result` for `job_id`, evicting the oldest results beyond `max_count`."""
+        if self.max_count == 0:
+            return
+        self._entries[job_id] = (monotonic(), result)
+        self._entries.move_to_end(job_id)
+        if self.max_count is not None:
+            while len(self._entries) > self.max_count:
+                self._entries.popitem(last=False)
+
+    def get(self, job_id: ULID) -> tuple[bool, Any]:
+        """Return `(True, result)` while the result is kept, else `(False, None)`."""
+        entry = self._entries.get(job_id)
+        if entry is None:
+            return False, None
+        stored_at, result = entry
+        if self.ttl is not None and monotonic() - stored_at > self.ttl:
+            del self._entries[job_id]
+            return False, None
+        return True, result
+
+    def pop(self, job_id: ULID) -> None:
+        """Forget the result of `job_id`, if kept."""
+        self._entries.pop(job_id, None)
+
+    def expire(self) -> None:
+        """Drop results older than `ttl` and beyond `max_count`."""
+        if self.max_count is not None:
+            while len(self._entries) > self.max_count:
+                self._entries.popitem(last=False)
+        if self.ttl is None:
+            return
+        cutoff = monotonic() - self.ttl
+        while self._entries:
+            job_id, (stored_at, _) = next(iter(self._entries.items()))
+            if stored_at > cutoff:
+                break
+            del self._entries[job_id]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+__all__ = ["ResultCache"]

@@ -1,0 +1,510 @@
+"""`BaseServiceBuilder`: composes a FastAPI service from the adapters, one container per built app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+from fastapi import APIRouter, FastAPI
+
+from chapkit.adapters.http.app import App, AppLoader
+from chapkit.adapters.http.app_mount import LANDING_PAGE_SOURCE, mount_apps
+from chapkit.adapters.http.auth import (
+    DEFAULT_UNAUTHENTICATED_PATHS,
+    APIKeyMiddleware,
+    load_api_keys_from_env,
+    load_api_keys_from_file,
+)
+from chapkit.adapters.http.body_limit import DEFAULT_MAX_BODY_SIZE, BodySizeLimitMiddleware
+from chapkit.adapters.http.errors import add_error_handlers
+from chapkit.adapters.http.health import HealthCheck, HealthRouter, HealthState
+from chapkit.adapters.http.info import ServiceInfo, install_info_endpoint
+from chapkit.adapters.http.jobs import JobRouter
+from chapkit.adapters.http.middleware import add_logging_middleware
+from chapkit.adapters.http.monitoring import install_monitoring
+from chapkit.adapters.http.openapi import create_openapi_customizer
+from chapkit.adapters.http.system import SystemRouter
+from chapkit.adapters.memory import InMemoryJobRecordStore
+from chapkit.adapters.observability import configure_logging, get_logger
+from chapkit.adapters.scheduler import AIOJobScheduler
+from chapkit.adapters.sql import Database, SqlJobRecordStore
+from chapkit.bootstrap.containers import create_container, is_memory_url, start, stop
+from chapkit.bootstrap.dependencies import ServiceContextMiddleware, ServiceRuntime, service_started
+from chapkit.domain.ports import Datastore
+from chapkit.domain.ports.job_store import JobRecordStore
+
+logger = get_logger(__name__)
+
+LifecycleHook = Callable[[FastAPI], Awaitable[None]]
+"""A startup or shutdown hook: an async callable taking the app."""
+DependencyOverride = Callable[..., Any]
+"""A FastAPI dependency (or its replacement)."""
+LifespanFactory = Callable[[FastAPI], Any]
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///:memory:"
+_HEALTH_CHECK_NAME_CHARS = frozenset("_-")
+
+
+@dataclass(slots=True)
+class _HealthOptions:
+    prefix: str
+    tags: list[str]
+    checks: dict[str, HealthCheck]
+    include_database_check: bool
+
+
+@dataclass(slots=True)
+class _SystemOptions:
+    prefix: str
+    tags: list[str]
+
+
+@dataclass(slots=True)
+class _JobOptions:
+    prefix: str
+    tags: list[str]
+    max_concurrency: int | None
+
+
+@dataclass(slots=True)
+class _AuthOptions:
+    api_keys: set[str]
+    header_name: str
+    unauthenticated_paths: set[str]
+    source: str
+
+
+@dataclass(slots=True)
+class _MonitoringOptions:
+    prefix: str
+    tags: list[str]
+    service_name: str | None
+    enable_traces: bool
+
+
+@dataclass(slots=True)
+class _BuildState:
+    """What one `build()` created; the lifespan and the routers share it, nothing else does."""
+
+    runtime: ServiceRuntime
+    startup_hooks: list[LifecycleHook] = field(default_factory=list)
+    shutdown_hooks: list[LifecycleHook] = field(default_factory=list)
+
+
+class BaseServiceBuilder:
+    """Base service builder providing core FastAPI functionality without module dependencies."""
+
+    def __init__(
+        self,
+        *,
+        info: ServiceInfo,
+        database_url: str = DEFAULT_DATABASE_URL,
+        include_error_handlers: bool = True,
+        include_logging: bool = False,
+    ) -> None:
+        """Initialize base service builder with core options."""
+        if info.description is None and info.summary is not None:
+            # FastAPI shows the description: keep the summary there when no description is given.
+            self.info = info.model_copy(update={"description": info.summary})
+        else:
+            self.info = info
+        self._title = self.info.display_name
+        self._app_description = self.info.summary or self.info.description or ""
+        self._version = self.info.version
+        self._database_url = database_url
+        self._database_instance: Datastore | None = None
+        self._pool_size = 5
+        self._max_overflow = 10
+        self._pool_recycle = 3600
+        self._pool_pre_ping = True
+        self._include_error_handlers = include_error_handlers
+        self._include_logging = include_logging
+        self._max_body_size: int | None = DEFAULT_MAX_BODY_SIZE
+        self._health_options: _HealthOptions | None = None
+        self._system_options: _SystemOptions | None = None
+        self._job_options: _JobOptions | None = None
+        self._auth_options: _AuthOptions | None = None
+        self._monitoring_options: _MonitoringOptions | None = None
+        self._app_configs: list[App] = []
+        self._custom_routers: list[APIRouter] = []
+        self._dependency_overrides: dict[DependencyOverride, DependencyOverride] = {}
+        self._startup_hooks: list[LifecycleHook] = []
+        self._shutdown_hooks: list[LifecycleHook] = []
+
+    # ---------------------------------------------------------------- fluent configuration
+
+    def with_database(
+        self,
+        url_or_instance: str | Datastore | None = None,
+        *,
+        pool_size: int = 5,
+        max_overflow: int = 10,
+        pool_recycle: int = 3600,
+        pool_pre_ping: bool = True,
+    ) -> Self:
+        """Configure database with URL string, Database instance, or default in-memory SQLite."""
+        if isinstance(url_or_instance, str):
+            self._database_url = url_or_instance
+            self._database_instance = None
+        elif url_or_instance is None:
+            self._database_url = DEFAULT_DATABASE_URL
+            self._database_instance = None
+        elif isinstance(url_or_instance, Datastore):
+            # A pre-configured instance: its owner chose the pool, and disposes of it.
+            self._database_instance = url_or_instance
+            return self
+        else:
+            raise TypeError(
+                f"Expected str, Database, or None, got {type(url_or_instance).__name__}. "
+                "Use .with_database() for default, .with_database('url') for custom URL, "
+                "or .with_database(db_instance) for pre-configured database."
+            )
+        self._pool_size = pool_size
+        self._max_overflow = max_overflow
+        self._pool_recycle = pool_recycle
+        self._pool_pre_ping = pool_pre_ping
+        return self
+
+    def with_landing_page(self) -> Self:
+        """Enable landing page at root path."""
+        return self.with_app(LANDING_PAGE_SOURCE)
+
+    def with_logging(self, enabled: bool = True) -> Self:
+        """Enable structured logging with request tracing."""
+        self._include_logging = enabled
+        return self
+
+    def with_request_size_limit(self, max_bytes: int | None = DEFAULT_MAX_BODY_SIZE) -> Self:
+        """Limit request bodies to `max_bytes` (413 beyond it); None removes the limit."""
+        if max_bytes is not None and max_bytes < 1:
+            raise ValueError("max_bytes must be positive (or None for no limit)")
+        self._max_body_size = max_bytes
+        return self
+
+    def with_health(
+        self,
+        *,
+        prefix: str = "/health",
+        tags: list[str] | None = None,
+        checks: dict[str, HealthCheck] | None = None,
+        include_database_check: bool = True,
+    ) -> Self:
+        """Add health check endpoint with optional custom checks."""
+        self._health_options = _HealthOptions(
+            prefix=prefix,
+            tags=list(tags) if tags is not None else ["Observability"],
+            checks=dict(checks or {}),
+            include_database_check=include_database_check,
+        )
+        return self
+
+    def with_system(self, *, prefix: str = "/api/v1/system", tags: list[str] | None = None) -> Self:
+        """Add system info endpoint."""
+        self._system_options = _SystemOptions(prefix=prefix, tags=list(tags) if tags is not None else ["Service"])
+        return self
+
+    def with_jobs(
+        self,
+        *,
+        prefix: str = "/api/v1/jobs",
+        tags: list[str] | None = None,
+        max_concurrency: int | None = None,
+    ) -> Self:
+        """Add job scheduler endpoints."""
+        if max_concurrency is not None and max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1 (or None for no limit)")
+        self._job_options = _JobOptions(
+            prefix=prefix, tags=list(tags) if tags is not None else ["Jobs"], max_concurrency=max_concurrency
+        )
+        return self
+
+    def with_auth(
+        self,
+        *,
+        api_keys: list[str] | None = None,
+        api_key_file: str | None = None,
+        env_var: str = "CHAPKIT_API_KEYS",
+        header_name: str = "X-API-Key",
+        unauthenticated_paths: list[str] | None = None,
+    ) -> Self:
+        """Enable API key authentication (direct keys, else a key file, else an environment variable)."""
+        if api_keys is not None:
+            keys = {key for key in api_keys if key}
+            source = "direct_keys"
+        elif api_key_file is not None:
+            keys = load_api_keys_from_file(api_key_file)
+            source = f"file:{api_key_file}"
+        else:
+            keys = load_api_keys_from_env(env_var)
+            source = f"env:{env_var}"
+        if not keys:
+            raise ValueError("No API keys configured. Provide api_keys, api_key_file, or set environment variable.")
+        self._auth_options = _AuthOptions(
+            api_keys=keys,
+            header_name=header_name,
+            unauthenticated_paths=set(unauthenticated_paths)
+            if unauthenticated_paths
+            else set(DEFAULT_UNAUTHENTICATED_PATHS),
+            source=source,
+        )
+        return self
+
+    def with_monitoring(
+        self,
+        *,
+        prefix: str = "/metrics",
+        tags: list[str] | None = None,
+        service_name: str | None = None,
+        enable_traces: bool = False,
+    ) -> Self:
+        """Enable OpenTelemetry monitoring with Prometheus endpoint and auto-instrumentation."""
+        self._monitoring_options = _MonitoringOptions(
+            prefix=prefix,
+            tags=list(tags) if tags is not None else ["Observability"],
+            service_name=service_name,
+            enable_traces=enable_traces,
+        )
+        return self
+
+    def with_app(self, path: str | Path | tuple[str, str], prefix: str | None = None) -> Self:
+        """Register static app from filesystem path or package resource tuple."""
+        self._app_configs.append(AppLoader.load(path, prefix=prefix))
+        return self
+
+    def with_apps(self, path: str | Path | tuple[str, str]) -> Self:
+        """Auto-discover and register all apps in directory."""
+        self._app_configs.extend(AppLoader.discover(path))
+        return self
+
+    def include_router(self, router: APIRouter) -> Self:
+        """Include a custom router."""
+        self._custom_routers.append(router)
+        return self
+
+    def override_dependency(self, dependency: DependencyOverride, override: DependencyOverride) -> Self:
+        """Override a dependency for testing or customization."""
+        self._dependency_overrides[dependency] = override
+        return self
+
+    def on_startup(self, hook: LifecycleHook) -> Self:
+        """Register a startup hook."""
+        self._startup_hooks.append(hook)
+        return self
+
+    def on_shutdown(self, hook: LifecycleHook) -> Self:
+        """Register a shutdown hook."""
+        self._shutdown_hooks.append(hook)
+        return self
+
+    # ---------------------------------------------------------------- build
+
+    def build(self) -> FastAPI:
+        """Build and configure the FastAPI application."""
+        self._validate_configuration()
+        self._validate_module_configuration()
+
+        state = _BuildState(runtime=ServiceRuntime(self._title))
+        app = FastAPI(
+            title=self._title,
+            description=self._app_description,
+            version=self._version,
+            lifespan=self._build_lifespan(state),
+        )
+        app.state.database_url = self._database_url
+        app.state.service_runtime = state.runtime
+        app.openapi = create_openapi_customizer(app)  # type: ignore[method-assign]
+
+        if self._include_error_handlers:
+            add_error_handlers(app)
+        if self._max_body_size is not None:
+            app.add_middleware(BodySizeLimitMiddleware, max_body_size=self._max_body_size)
+        if self._include_logging:
+            add_logging_middleware(app)
+        if self._auth_options:
+            app.add_middleware(
+                APIKeyMiddleware,
+                api_keys=self._auth_options.api_keys,
+                header_name=self._auth_options.header_name,
+                unauthenticated_paths=self._auth_options.unauthenticated_paths,
+            )
+        # Outermost: every other layer (auth, logging, handlers, endpoints) sees this service as current (D6).
+        app.add_middleware(ServiceContextMiddleware, runtime=state.runtime)
+
+        if self._health_options:
+            app.include_router(
+                HealthRouter.create(
+                    prefix=self._health_options.prefix,
+                    tags=self._health_options.tags,
+                    checks=self._health_checks(state.runtime),
+                )
+            )
+        if self._system_options:
+            app.include_router(SystemRouter.create(prefix=self._system_options.prefix, tags=self._system_options.tags))
+        if self._job_options:
+            app.include_router(
+                JobRouter.create(
+                    prefix=self._job_options.prefix,
+                    tags=self._job_options.tags,
+                    scheduler_factory=state.runtime.scheduler_dependency,
+                )
+            )
+        if self._monitoring_options:
+            install_monitoring(
+                app,
+                service_name=self._monitoring_options.service_name,
+                enable_traces=self._monitoring_options.enable_traces,
+                prefix=self._monitoring_options.prefix,
+                tags=self._monitoring_options.tags,
+            )
+
+        self._register_module_routers(app)
+        for router in self._custom_routers:
+            app.include_router(router)
+        install_info_endpoint(app, info=self.info)
+
+        # Apps last: they catch what no route matched, so API routes always win.
+        mount_apps(app, self._app_configs)
+        state.runtime.app_manager = app.state.app_manager
+
+        # The user's own overrides only: chapkit wires its routers through constructor arguments (D5).
+        for dependency, override in self._dependency_overrides.items():
+            app.dependency_overrides[dependency] = override
+        state.startup_hooks = list(self._startup_hooks)
+        state.shutdown_hooks = list(self._shutdown_hooks)
+        return app
+
+    # ---------------------------------------------------------------- extension points
+
+    def _validate_module_configuration(self) -> None:
+        """Extension point for module-specific validation (override in subclasses)."""
+
+    def _register_module_routers(self, app: FastAPI) -> None:
+        """Extension point for registering module-specific routers (override in subclasses)."""
+
+    # ---------------------------------------------------------------- helpers
+
+    def _validate_configuration(self) -> None:
+        """Validate core configuration."""
+        if self._health_options:
+            for name in self._health_options.checks:
+                if not name or not all(ch.isalnum() or ch in _HEALTH_CHECK_NAME_CHARS for ch in name):
+                    raise ValueError(
+                        f"Health check name '{name}' contains invalid characters. "
+                        "Only alphanumeric characters, underscores, and hyphens are allowed."
+                    )
+
+    def _health_checks(self, runtime: ServiceRuntime) -> dict[str, HealthCheck]:
+        assert self._health_options is not None
+        checks = dict(self._health_options.checks)
+        if self._health_options.include_database_check:
+            checks["database"] = self._create_database_health_check(runtime)
+        return checks
+
+    @staticmethod
+    def _create_database_health_check(runtime: ServiceRuntime) -> HealthCheck:
+        """Create database connectivity health check."""
+
+        async def check_database() -> tuple[HealthState, str | None]:
+            try:
+                await runtime.require_database().ping()
+            except Exception as error:
+                # The class name only: messages may carry SQL, URLs or paths (D18); the log has the rest.
+                logger.warning("health.database.failed", error_class=type(error).__name__, exc_info=error)
+                return HealthState.UNHEALTHY, f"Database connection failed: {type(error).__name__}"
+            return HealthState.HEALTHY, None
+
+        return check_database
+
+    @staticmethod
+    def _create_scheduler(database: Datastore, max_concurrency: int | None) -> AIOJobScheduler:
+        """Build one service's scheduler; on SQL its records live in the service's database (D16)."""
+        store: JobRecordStore = (
+            SqlJobRecordStore(database) if isinstance(database, Database) else InMemoryJobRecordStore()
+        )
+        return AIOJobScheduler(max_concurrency=max_concurrency, store=store)
+
+    def _build_lifespan(self, state: _BuildState) -> LifespanFactory:
+        """Build the lifespan: start this app's container and scheduler, run hooks, stop in reverse."""
+        database_url = self._database_url
+        database_instance = self._database_instance
+        pool_options = {
+            "pool_size": self._pool_size,
+            "max_overflow": self._max_overflow,
+            "pool_recycle": self._pool_recycle,
+            "pool_pre_ping": self._pool_pre_ping,
+        }
+        job_options = self._job_options
+        include_logging = self._include_logging
+        auth_options = self._auth_options
+        runtime = state.runtime
+
+        @asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            if include_logging:
+                configure_logging()
+            container = None
+            if database_instance is not None:
+                await database_instance.init()
+                database: Datastore = database_instance
+            else:
+                # One container per started app: two apps share no engine, pool or memory store.
+                options = {} if is_memory_url(database_url) else pool_options
+                container = create_container(database_url, **options)
+                await start(container)
+                database = await container.storage.database()
+            runtime.database = database
+            app.state.database = database
+            scheduler: AIOJobScheduler | None = None
+            if job_options is not None:
+                scheduler = self._create_scheduler(database, job_options.max_concurrency)
+                runtime.scheduler = scheduler
+                app.state.scheduler = scheduler
+            if auth_options is not None:
+                _log_auth_source(auth_options)
+            try:
+                with service_started(runtime):
+                    for hook in state.startup_hooks:
+                        await hook(app)
+                    try:
+                        yield
+                    finally:
+                        for hook in state.shutdown_hooks:
+                            await hook(app)
+            finally:
+                if scheduler is not None:
+                    await scheduler.shutdown()
+                runtime.scheduler = None
+                runtime.database = None
+                app.state.database = None
+                if container is not None:
+                    await stop(container)
+
+        return lifespan
+
+    # ---------------------------------------------------------------- convenience
+
+    @classmethod
+    def create(cls, *, info: ServiceInfo, **kwargs: Any) -> FastAPI:
+        """Create and build a FastAPI application in one call."""
+        return cls(info=info, **kwargs).build()
+
+
+def _log_auth_source(options: _AuthOptions) -> None:
+    """Say where the keys came from (never the keys)."""
+    kind, _, where = options.source.partition(":")
+    if kind == "direct_keys":
+        logger.warning(
+            "auth.direct_keys",
+            message="Using direct API keys - not recommended for production",
+            count=len(options.api_keys),
+        )
+    elif kind == "file":
+        logger.info("auth.loaded_from_file", file=where, count=len(options.api_keys))
+    else:
+        logger.info("auth.loaded_from_env", env_var=where, count=len(options.api_keys))
+
+
+__all__ = ["BaseServiceBuilder", "DependencyOverride", "LifecycleHook"]

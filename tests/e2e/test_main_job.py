@@ -1,0 +1,56 @@
+"""`python -m chapkit` starts a real service on an SQLite file in the working directory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_main_job_serves_a_service_on_an_sqlite_file(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
+    env.pop("CHAPKIT_DATABASE_URL", None)
+    log = tmp_path / "service.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "chapkit"], cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the service did not start"
+            time.sleep(0.1)
+        assert httpx.get(f"{base}/health").json() == {"status": "healthy", "checks": {"database": {"state": "healthy"}}}
+        assert httpx.get(f"{base}/api/v1/info").json()["display_name"] == "chapkit"
+        assert "text/html" in httpx.get(f"{base}/").headers["content-type"]
+        assert httpx.get(f"{base}/docs").status_code == 200
+        created = httpx.post(f"{base}/api/v1/notes", json={"text": "hello"})
+        assert created.status_code == 201
+        assert httpx.get(created.headers["location"]).json()["text"] == "hello"
+        assert httpx.get(f"{base}/api/v1/jobs").json() == []
+        assert (tmp_path / "chapkit.db").is_file()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+    assert process.returncode == 0, log.read_text()

@@ -1,0 +1,84 @@
+"""The OpenAPI document: valid OpenAPI 3, generic schema names cleaned, `$ref`s pointing at them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openapi_spec_validator import validate
+
+from chapkit import CrudRouter
+from tests.integration.http.conftest import builder, serve, widget_manager
+from tests.support.models import WidgetIn, WidgetOut
+
+
+class GadgetOut(WidgetOut):
+    """A second output type, so two PaginatedResponse schemas exist."""
+
+
+def full_app() -> Any:
+    widgets = CrudRouter("/api/v1/widgets", ["Widgets"], WidgetIn, WidgetOut, widget_manager)
+    gadgets = CrudRouter("/api/v1/gadgets", ["Gadgets"], WidgetIn, GadgetOut, widget_manager)
+    return (
+        builder()
+        .with_health()
+        .with_system()
+        .with_jobs()
+        .with_landing_page()
+        .include_router(widgets.router)
+        .include_router(gadgets.router)
+        .build()
+    )
+
+
+def refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for value in node.values() for ref in refs(value)]
+    if isinstance(node, list):
+        return [ref for item in node for ref in refs(item)]
+    return []
+
+
+async def test_document_is_valid_openapi_3_with_clean_names() -> None:
+    async with serve(full_app()) as client:
+        document = (await client.get("/openapi.json")).json()
+    validate(document)
+    names = set(document["components"]["schemas"])
+    assert not any("[" in name or "]" in name for name in names)
+    assert {"PaginatedResponse_WidgetOut", "PaginatedResponse_GadgetOut", "PaginatedResponse_JobRecord"} <= names
+    for ref in refs(document):
+        assert ref.removeprefix("#/components/schemas/") in names, ref
+    titles = [schema.get("title", "") for schema in document["components"]["schemas"].values()]
+    assert not any("[" in title for title in titles), titles
+
+
+async def test_a_single_generic_keeps_its_plain_name() -> None:
+    widgets = CrudRouter("/api/v1/widgets", ["Widgets"], WidgetIn, WidgetOut, widget_manager)
+    app = builder().include_router(widgets.router).build()
+    document = app.openapi()
+    validate(document)
+    assert "PaginatedResponse" in document["components"]["schemas"]
+    assert app.openapi() is document  # built once
+
+
+async def test_documented_routes() -> None:
+    document = full_app().openapi()
+    paths = document["paths"]
+    for path in (
+        "/health",
+        "/health/$stream",
+        "/api/v1/system",
+        "/api/v1/system/apps",
+        "/api/v1/system/apps/$schema",
+        "/api/v1/jobs",
+        "/api/v1/jobs/$schema",
+        "/api/v1/jobs/{job_id}",
+        "/api/v1/jobs/{job_id}/$stream",
+        "/api/v1/info",
+        "/api/v1/widgets",
+        "/api/v1/widgets/$schema",
+        "/api/v1/widgets/{entity_id}",
+    ):
+        assert path in paths, path
+    page = paths["/api/v1/widgets"]["get"]["parameters"]
+    assert {p["name"]: p["schema"]["anyOf"][0].get("maximum") for p in page} == {"page": 2**53, "size": 100}
