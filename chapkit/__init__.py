@@ -11,7 +11,9 @@ from chapkit.adapters.http import (
     AppLoader,
     AppManager,
     AppManifest,
+    ArtifactRouter,
     CheckResult,
+    ConfigRouter,
     CrudPermissions,
     CrudRouter,
     HealthCheck,
@@ -63,10 +65,13 @@ from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import BaseManager, LifecycleHooks, Manager
 from chapkit.bootstrap import (
     BaseServiceBuilder,
+    ServiceBuilder,
     ServiceContainer,
     Storage,
     create_container,
     get_app_manager,
+    get_artifact_manager,
+    get_config_manager,
     get_database,
     get_scheduler,
     get_session,
@@ -121,6 +126,11 @@ from chapkit.domain.schemas import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArtifactRouter",
+    "ConfigRouter",
+    "ServiceBuilder",
+    "get_artifact_manager",
+    "get_config_manager",
     "Artifact",
     "ArtifactHierarchy",
     "ArtifactIn",
