@@ -13,6 +13,7 @@ from ulid import ULID
 from chapkit.domain.data_bounds import check_json_size, check_nesting
 from chapkit.domain.errors import BadRequestError
 from chapkit.domain.schemas import EntityIn, EntityOut
+from chapkit.domain.ulids import ULIDField
 
 
 class ArtifactLinkError(BadRequestError, ValueError):
@@ -100,13 +101,13 @@ class ConfigOut(EntityOut, Generic[DataT]):
 class LinkArtifactRequest(BaseModel):
     """Request schema for linking an artifact to a config."""
 
-    artifact_id: ULID
+    artifact_id: ULIDField
 
 
 class UnlinkArtifactRequest(BaseModel):
     """Request schema for unlinking an artifact from a config."""
 
-    artifact_id: ULID
+    artifact_id: ULIDField
 
 
 __all__ = [

@@ -8,6 +8,8 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 from ulid import ULID
 
+from chapkit.domain.ulids import ULIDField
+
 T = TypeVar("T")
 
 
@@ -16,7 +18,7 @@ class EntityIn(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    id: ULID | None = None
+    id: ULIDField | None = None
 
 
 class EntityOut(BaseModel):

@@ -93,3 +93,11 @@ def _now() -> Any:
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
+
+
+@pytest.mark.parametrize("wrong", [[1], {"a": 1}, 1.5, -1, 2**200, True, "not-a-ulid"])
+def test_ulid_inputs_that_cannot_be_parsed_are_validation_errors(wrong: Any) -> None:
+    with pytest.raises(ValidationError):
+        LinkArtifactRequest.model_validate({"artifact_id": wrong})
+    with pytest.raises(ValidationError):
+        ConfigIn.model_validate({"id": wrong, "name": "c", "data": {}})
