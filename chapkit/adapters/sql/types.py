@@ -30,14 +30,29 @@ _TO_BASE32 = str.maketrans(
 )
 
 
+class _StoredULID(ULID):
+    """A ULID read from the database that keeps its canonical text, so encoding it again costs nothing.
+
+    Responses encode every id back to text; `ULID.__str__` re-encodes the bytes each time, which is
+    most of the cost of returning a large artifact tree. Equality, hashing and ordering are ULID's.
+    """
+
+    def __init__(self, value: bytes, text: str) -> None:
+        super().__init__(value)
+        self._text = text
+
+    def __str__(self) -> str:
+        return self._text
+
+
 def stored_ulid(value: str) -> ULID:
-    """Parse a ULID read from the database: four times faster than `ULID.from_str` for canonical strings.
+    """Parse a ULID read from the database: several times faster than `ULID.from_str` for canonical strings.
 
     Tree reads turn thousands of ids into ULIDs; anything but a canonical (upper-case) ULID takes the
     general path.
     """
     try:
-        return ULID(int(value.translate(_TO_BASE32), 32).to_bytes(16, "big"))
+        return _StoredULID(int(value.translate(_TO_BASE32), 32).to_bytes(16, "big"), value)
     except (ValueError, OverflowError):
         return ULID.from_str(value)
 
@@ -73,6 +88,25 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        """On SQLite, parse the stored text with `datetime.fromisoformat` (C) instead of a regular expression.
+
+        Large reads (artifact trees) spent a third of their time parsing timestamps the generic way.
+        """
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        generic = super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> datetime | None:
+            if isinstance(value, str):
+                try:
+                    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+                except ValueError:
+                    pass
+            return generic(value) if generic is not None else self.process_result_value(value, dialect)
+
+        return process
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         """Return the value as an aware UTC datetime."""
