@@ -8,15 +8,17 @@ used, so `get_database()` works in plain code too; two services never see each o
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from chapkit.adapters.http.app import AppManager
 from chapkit.adapters.memory import InMemoryDatabase
 from chapkit.domain.ports import Datastore, JobScheduler
 
@@ -29,7 +31,7 @@ class ServiceRuntime:
         self.name = name
         self.database: Datastore | None = None
         self.scheduler: JobScheduler | None = None
-        self.app_manager: Any = None
+        self.app_manager: AppManager | None = None
 
     def require_database(self) -> Datastore:
         """Return the database, or raise when the service has not started."""
@@ -128,7 +130,7 @@ def set_scheduler(scheduler: JobScheduler) -> None:
     current_runtime().scheduler = scheduler
 
 
-def get_app_manager() -> Any:
+def get_app_manager() -> AppManager:
     """Get the current service's app manager instance."""
     manager = current_runtime().app_manager
     if manager is None:
@@ -136,13 +138,24 @@ def get_app_manager() -> Any:
     return manager
 
 
-def set_app_manager(manager: Any) -> None:
+def set_app_manager(manager: AppManager) -> None:
     """Set the current service's app manager instance."""
     current_runtime().app_manager = manager
 
 
-async def get_session(db: Annotated[Datastore, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
-    """Get a database session for dependency injection."""
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Get a database session for dependency injection.
+
+    The database is resolved as `get_database()` resolves it (an override of `get_database` in
+    `app.dependency_overrides` is honoured) but without declaring `Depends(get_database)`: FastAPI runs
+    sync dependencies in a worker thread, a hop that cost about 0.2 ms of CPU on every request.
+    """
+    override = request.app.dependency_overrides.get(get_database)
+    if override is None:
+        db = get_database()
+    else:
+        resolved = override()
+        db = await resolved if inspect.isawaitable(resolved) else resolved
     if isinstance(db, InMemoryDatabase):
         raise RuntimeError("get_session yields an SQL session, and memory:// has none (D11); use an SQL database URL")
     async with db.session() as session:

@@ -321,8 +321,6 @@ class BaseServiceBuilder:
             add_error_handlers(app)
         if self._max_body_size is not None:
             app.add_middleware(BodySizeLimitMiddleware, max_body_size=self._max_body_size)
-        if self._include_logging:
-            add_logging_middleware(app)
         if self._auth_options:
             app.add_middleware(
                 APIKeyMiddleware,
@@ -330,6 +328,9 @@ class BaseServiceBuilder:
                 header_name=self._auth_options.header_name,
                 unauthenticated_paths=self._auth_options.unauthenticated_paths,
             )
+        if self._include_logging:
+            # Outside auth and the body limit, so their 401 and 413 answers carry an X-Request-ID too.
+            add_logging_middleware(app)
         # Outermost: every other layer (auth, logging, handlers, endpoints) sees this service as current (D6).
         app.add_middleware(ServiceContextMiddleware, runtime=state.runtime)
 

@@ -13,9 +13,9 @@ from ulid import ULID
 
 from chapkit.domain.config import BaseConfig, ConfigOut
 from chapkit.domain.data_bounds import check_nesting
+from chapkit.domain.ids import ULIDValue
 from chapkit.domain.json_safe import JsonSafe
 from chapkit.domain.schemas import EntityIn, EntityOut
-from chapkit.domain.ulids import ULIDField
 
 
 @dataclass(kw_only=True, eq=False)
@@ -66,7 +66,7 @@ class ArtifactIn(EntityIn):
     """Input schema for creating or updating artifacts."""
 
     data: Any
-    parent_id: ULIDField | None = None
+    parent_id: ULIDValue | None = None
     level: int | None = None
 
     @field_validator("data", mode="before")

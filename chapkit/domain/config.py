@@ -12,8 +12,8 @@ from ulid import ULID
 
 from chapkit.domain.data_bounds import check_json_size, check_nesting
 from chapkit.domain.errors import BadRequestError
+from chapkit.domain.ids import ULIDValue
 from chapkit.domain.schemas import EntityIn, EntityOut
-from chapkit.domain.ulids import ULIDField
 
 
 class ArtifactLinkError(BadRequestError, ValueError):
@@ -101,13 +101,13 @@ class ConfigOut(EntityOut, Generic[DataT]):
 class LinkArtifactRequest(BaseModel):
     """Request schema for linking an artifact to a config."""
 
-    artifact_id: ULIDField
+    artifact_id: ULIDValue
 
 
 class UnlinkArtifactRequest(BaseModel):
     """Request schema for unlinking an artifact from a config."""
 
-    artifact_id: ULIDField
+    artifact_id: ULIDValue
 
 
 __all__ = [

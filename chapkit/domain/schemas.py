@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 from ulid import ULID
 
-from chapkit.domain.ulids import ULIDField
+from chapkit.domain.ids import ULIDValue
 
 T = TypeVar("T")
 
@@ -18,7 +18,7 @@ class EntityIn(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    id: ULIDField | None = None
+    id: ULIDValue | None = None
 
 
 class EntityOut(BaseModel):

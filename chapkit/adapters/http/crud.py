@@ -11,8 +11,9 @@ from starlette.routing import BaseRoute
 from ulid import ULID
 
 from chapkit.adapters.http.pagination import PageQuery, SizeQuery
+from chapkit.adapters.http.problems import problem_responses
 from chapkit.adapters.http.router import Router
-from chapkit.adapters.http.utilities import build_location_url, parse_ulid
+from chapkit.adapters.http.utilities import UlidPath, build_location_url, id_path, parse_ulid
 from chapkit.application.manager import Manager
 from chapkit.domain.errors import ConflictError, NotFoundError
 from chapkit.domain.schemas import PaginatedResponse
@@ -188,6 +189,7 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
             status_code=status.HTTP_201_CREATED,
             response_model=self.entity_out_type,
             summary="Create",
+            responses=problem_responses(400, 409, 413),
         )
 
     def _register_find_all_route(self) -> None:
@@ -215,14 +217,19 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
     def _register_find_by_id_route(self) -> None:
         manager_dep = self._manager_dependency()
 
-        async def find_by_id(entity_id: str, manager: Manager[Any, Any, ULID] = manager_dep) -> Response:
+        async def find_by_id(entity_id: UlidPath, manager: Manager[Any, Any, ULID] = manager_dep) -> Response:
             entity = await manager.find_by_id(parse_ulid(entity_id, instance=self._instance(entity_id)))
             if entity is None:
                 raise self._not_found(entity_id)
             return self._json(self._out_adapter, entity)
 
         self.router.add_api_route(
-            "/{entity_id}", find_by_id, methods=["GET"], response_model=self.entity_out_type, summary="Get by id"
+            id_path("entity_id"),
+            find_by_id,
+            methods=["GET"],
+            response_model=self.entity_out_type,
+            summary="Get by id",
+            responses=problem_responses(400, 404),
         )
 
     def _register_update_route(self) -> None:
@@ -230,7 +237,7 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
         entity_in_type = self.entity_in_type
 
         async def update(
-            entity_id: str, entity_in: BaseModel, manager: Manager[Any, Any, ULID] = manager_dep
+            entity_id: UlidPath, entity_in: BaseModel, manager: Manager[Any, Any, ULID] = manager_dep
         ) -> Response:
             ulid_id = parse_ulid(entity_id, instance=self._instance(entity_id))
             if not await manager.exists_by_id(ulid_id):
@@ -242,13 +249,18 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
 
         update.__annotations__["entity_in"] = entity_in_type
         self.router.add_api_route(
-            "/{entity_id}", update, methods=["PUT"], response_model=self.entity_out_type, summary="Update"
+            id_path("entity_id"),
+            update,
+            methods=["PUT"],
+            response_model=self.entity_out_type,
+            summary="Update",
+            responses=problem_responses(400, 404, 409, 413),
         )
 
     def _register_delete_route(self) -> None:
         manager_dep = self._manager_dependency()
 
-        async def delete_by_id(entity_id: str, manager: Manager[Any, Any, ULID] = manager_dep) -> Response:
+        async def delete_by_id(entity_id: UlidPath, manager: Manager[Any, Any, ULID] = manager_dep) -> Response:
             ulid_id = parse_ulid(entity_id, instance=self._instance(entity_id))
             if not await manager.exists_by_id(ulid_id):
                 raise self._not_found(entity_id)
@@ -256,12 +268,13 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
             return Response(status_code=status.HTTP_204_NO_CONTENT)
 
         self.router.add_api_route(
-            "/{entity_id}",
+            id_path("entity_id"),
             delete_by_id,
             methods=["DELETE"],
             status_code=status.HTTP_204_NO_CONTENT,
             response_class=Response,
             summary="Delete",
+            responses=problem_responses(400, 404),
         )
 
     def _register_schema_route(self) -> None:

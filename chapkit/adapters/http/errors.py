@@ -9,6 +9,7 @@ import pydantic
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chapkit.adapters.http.problems import exception_problem, problem_response
@@ -62,7 +63,41 @@ async def http_exception_handler(request: Request, exc: Exception) -> JSONRespon
     assert isinstance(exc, StarletteHTTPException)
     title = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
     detail = exc.detail if isinstance(exc.detail, str) else title
-    return problem_response(request, status=exc.status_code, title=title, detail=detail, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request.scope))
+    return problem_response(request, status=exc.status_code, title=title, detail=detail, headers=headers)
+
+
+def allowed_methods(scope: Scope) -> list[str]:
+    """Every method some route serves at this path.
+
+    Starlette answers 405 with the methods of the first route whose path matched, but chapkit
+    registers one route per method (`GET ""` and `POST ""` are two routes). Each method is tried
+    against the routes (included routers resolve their own), only when a 405 is answered.
+    """
+    routes: list[BaseRoute] = getattr(getattr(scope.get("app"), "router", None), "routes", [])
+    allowed = []
+    for method in _METHODS:
+        probe = {**scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+async def unencodable_text_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Text the storage cannot encode (a lone UTF-16 surrogate from a JSON escape) is the client's error."""
+    logger.warning("request.unencodable_text", path=request.url.path, error_class=type(exc).__name__)
+    return problem_response(
+        request,
+        status=400,
+        title="Bad Request",
+        detail="The request contains text that is not valid Unicode (a lone UTF-16 surrogate)",
+        type_uri=ErrorType.BAD_REQUEST,
+    )
 
 
 class UnhandledErrorMiddleware:
@@ -104,6 +139,7 @@ def add_error_handlers(app: Any) -> None:
     fastapi_app.add_exception_handler(ChapkitException, chapkit_exception_handler)  # type: ignore[arg-type]
     fastapi_app.add_exception_handler(pydantic.ValidationError, validation_error_handler)
     fastapi_app.add_exception_handler(StarletteHTTPException, http_exception_handler)
+    fastapi_app.add_exception_handler(UnicodeEncodeError, unencodable_text_handler)
     fastapi_app.add_middleware(UnhandledErrorMiddleware)
 
 
@@ -112,6 +148,8 @@ __all__ = [
     "add_error_handlers",
     "chapkit_exception_handler",
     "database_error_handler",
+    "allowed_methods",
     "http_exception_handler",
+    "unencodable_text_handler",
     "validation_error_handler",
 ]

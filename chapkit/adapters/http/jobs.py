@@ -12,9 +12,10 @@ from pydantic import TypeAdapter
 from ulid import ULID
 
 from chapkit.adapters.http.pagination import PageQuery, SizeQuery
+from chapkit.adapters.http.problems import problem_responses
 from chapkit.adapters.http.router import Router
 from chapkit.adapters.http.sse import SSE_HEADERS, SSE_MEDIA_TYPE, format_sse_event, format_sse_model_event
-from chapkit.adapters.http.utilities import parse_ulid
+from chapkit.adapters.http.utilities import UlidPath, id_path, parse_ulid
 from chapkit.domain.errors import NotFoundError
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.ports.scheduler import JobScheduler
@@ -82,18 +83,21 @@ class JobRouter(Router):
         async def get_jobs_schema() -> dict[str, Any]:
             return _JOB_LIST_SCHEMA
 
-        @self.router.get("/{job_id}", summary="Get job by ID", response_model=JobRecord)
-        async def get_job(job_id: str, scheduler: JobScheduler = scheduler_dependency) -> JobRecord:
+        @self.router.get(
+            id_path("job_id"), summary="Get job by ID", response_model=JobRecord, responses=problem_responses(400, 404)
+        )
+        async def get_job(job_id: UlidPath, scheduler: JobScheduler = scheduler_dependency) -> JobRecord:
             _, record = await self._record(scheduler, job_id)
             return record
 
         @self.router.delete(
-            "/{job_id}",
+            id_path("job_id"),
             summary="Cancel and delete job",
             status_code=status.HTTP_204_NO_CONTENT,
             response_class=Response,
+            responses=problem_responses(400, 404),
         )
-        async def delete_job(job_id: str, scheduler: JobScheduler = scheduler_dependency) -> Response:
+        async def delete_job(job_id: UlidPath, scheduler: JobScheduler = scheduler_dependency) -> Response:
             ulid_id = parse_ulid(job_id, instance=self._instance(job_id))
             try:
                 await scheduler.delete(ulid_id)
@@ -102,14 +106,17 @@ class JobRouter(Router):
             return Response(status_code=status.HTTP_204_NO_CONTENT)
 
         @self.router.get(
-            "/{job_id}/$stream",
+            id_path("job_id") + "/$stream",
             summary="Stream job status updates via SSE",
             description="Real-time Server-Sent Events stream of job status changes until terminal state",
             response_class=StreamingResponse,
-            responses={200: {"content": {SSE_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+            responses={
+                200: {"content": {SSE_MEDIA_TYPE: {"schema": {"type": "string"}}}},
+                **problem_responses(400, 404),
+            },
         )
         async def stream_job_status(
-            job_id: str,
+            job_id: UlidPath,
             scheduler: JobScheduler = scheduler_dependency,
             poll_interval: Annotated[float, Query(gt=0, le=3600, description="Seconds between polls")] = 0.5,
         ) -> StreamingResponse:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from chapkit.domain.errors import ChapkitException, ErrorType
+from chapkit.domain.schemas import ProblemDetail
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -57,4 +59,26 @@ def exception_problem(request: Request, exc: ChapkitException) -> JSONResponse:
 
 INTERNAL_PROBLEM = {"type": ErrorType.INTERNAL_ERROR, "title": "Internal Server Error", "status": 500}
 
-__all__ = ["INTERNAL_PROBLEM", "PROBLEM_MEDIA_TYPE", "exception_problem", "problem_response", "request_id_of"]
+_PROBLEM_REF = {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` documenting problem+json answers with these status codes."""
+    return {
+        status: {
+            "model": ProblemDetail,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: _PROBLEM_REF},
+        }
+        for status in statuses
+    }
+
+
+__all__ = [
+    "INTERNAL_PROBLEM",
+    "PROBLEM_MEDIA_TYPE",
+    "exception_problem",
+    "problem_response",
+    "problem_responses",
+    "request_id_of",
+]

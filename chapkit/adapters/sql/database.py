@@ -94,7 +94,9 @@ class SqliteDatabase(Database):
         if self._is_in_memory_url(self.url):
             # One connection for every session, or each session would see its own empty database.
             return {"echo": echo, "poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-        return {"echo": echo, **pool}
+        # A local file's connection cannot go stale, and SQLAlchemy's Connection already rolls back what
+        # it leaves open: pre-ping and reset-on-return would each add a worker-thread round trip per checkout.
+        return {"echo": echo, **pool, "pool_pre_ping": False, "pool_reset_on_return": None}
 
     def __init__(self, url: str, **options: Any) -> None:
         """Initialize SQLite database with connection URL and pool configuration."""

@@ -98,3 +98,11 @@ def test_key_comparison_checks_every_key() -> None:
     middleware = APIKeyMiddleware(app, api_keys={"a" * 20, "b" * 20}, unauthenticated_paths=set())
     assert middleware.is_valid("b" * 20) and middleware.is_valid("a" * 20)
     assert not middleware.is_valid("a" * 19) and not middleware.is_valid("\udcff")
+
+
+async def test_rejections_carry_the_request_id_when_logging_is_on() -> None:
+    app = builder().with_logging().with_auth(api_keys=[KEY]).build()
+    async with serve(app) as client:
+        response = await client.get("/api/v1/info")
+    assert response.status_code == 401
+    assert response.json()["trace_id"] == response.headers["x-request-id"]

@@ -191,3 +191,27 @@ def test_invalid_health_check_names_are_rejected() -> None:
 def test_with_jobs_rejects_non_positive_concurrency() -> None:
     with pytest.raises(ValueError, match="max_concurrency"):
         builder().with_jobs(max_concurrency=0)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+async def test_get_session_honours_an_override_of_get_database(tmp_path: Any, asynchronous: bool) -> None:
+    other = SqliteDatabase(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")
+    await other.init()
+    router = APIRouter()
+
+    @router.get("/bound")
+    async def bound(session: Any = Depends(get_session)) -> dict[str, str]:
+        return {"url": str(session.bind.url)}
+
+    async def async_override() -> Datastore:
+        return other
+
+    def sync_override() -> Datastore:
+        return other
+
+    override = async_override if asynchronous else sync_override
+    app = builder(f"sqlite+aiosqlite:///{tmp_path / 'main.db'}").include_router(router).build()
+    app.dependency_overrides[get_database] = override
+    async with serve(app) as client:
+        assert (await client.get("/bound")).json()["url"].endswith("other.db")
+    await other.dispose()

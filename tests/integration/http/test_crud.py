@@ -174,7 +174,7 @@ async def test_custom_operations_are_routed_before_parametric_routes() -> None:
 
     router.register_collection_operation("stats", stats)
     router.register_entity_operation("shout", shout, http_method="POST")
-    paths = [getattr(route, "path", "") for route in router.router.routes]
+    paths = [getattr(route, "path_format", "") for route in router.router.routes]
     assert paths.index(f"{PREFIX}/$stats") < paths.index(f"{PREFIX}/{{entity_id}}")
     assert paths.index(f"{PREFIX}/{{entity_id}}/$shout") < paths.index(f"{PREFIX}/{{entity_id}}")
     async with serve(app_with(router)) as client:
@@ -195,7 +195,7 @@ def test_unsupported_operation_method_is_rejected() -> None:
     ("permissions", "expected"),
     [
         (CrudPermissions(create=False), {"POST ": 405, "GET ": 200, "GET /{id}": 200}),
-        (CrudPermissions(read=False), {"GET ": 405, "GET /$schema": 405, "GET /{id}": 405, "POST ": 201}),
+        (CrudPermissions(read=False), {"GET ": 405, "GET /$schema": 404, "GET /{id}": 405, "POST ": 201}),
         (CrudPermissions(update=False), {"PUT /{id}": 405, "GET /{id}": 200}),
         (CrudPermissions(delete=False), {"DELETE /{id}": 405, "GET /{id}": 200}),
     ],
@@ -212,3 +212,32 @@ async def test_permissions_switch_routes_off(
             assert response.status_code == status, (request, response.text)
         if status == 405:
             assert response.headers["content-type"] == PROBLEM
+
+
+async def test_undeclared_methods_on_dollar_routes_are_405_with_every_allowed_method() -> None:
+    async with serve(app_with(widget_router())) as client:
+        response = await client.delete(f"{PREFIX}/$schema")
+        assert response.status_code == 405 and response.headers["allow"] == "GET"
+        collection = await client.patch(PREFIX)
+        assert collection.status_code == 405 and collection.headers["allow"] == "GET, POST"
+        item = await client.patch(f"{PREFIX}/{ULID()}")
+        assert item.headers["allow"] == "DELETE, GET, PUT"
+
+
+@pytest.mark.parametrize("bad_id", [{}, [], 1.5, True, 7, "01m8bjx", "x" * 26])
+async def test_malformed_ids_in_bodies_are_422(bad_id: Any) -> None:
+    async with serve(app_with(widget_router())) as client:
+        response = await client.post(PREFIX, json={"id": bad_id, "name": "a"})
+    assert response.status_code == 422 and isinstance(response.json()["detail"], list)
+
+
+async def test_lone_surrogates_are_a_400_problem_not_a_500(sqlite_file: str) -> None:
+    async with serve(app_with(widget_router(), sqlite_file)) as client:
+        response = await client.post(
+            PREFIX, content=b'{"name": "a\\ud800b"}', headers={"content-type": "application/json"}
+        )
+        assert_problem(response, 400, "bad-request")
+        paired = await client.post(
+            PREFIX, content=b'{"name": "\\ud83d\\ude00"}', headers={"content-type": "application/json"}
+        )
+        assert paired.status_code == 201 and paired.json()["name"] == "\U0001f600"

@@ -33,9 +33,9 @@ def sse_events(body: str) -> list[Any]:
     return [json.loads(chunk.removeprefix("data: ")) for chunk in body.strip().split("\n\n")]
 
 
-@pytest.mark.parametrize("url", ["memory://", "sqlite"])
+@pytest.mark.parametrize("url", ["memory://", "sqlite+aiosqlite:///:memory:", "sqlite_file"])
 async def test_list_get_and_filter_jobs(url: str, sqlite_file: str) -> None:
-    app = jobs_app(sqlite_file if url == "sqlite" else url)
+    app = jobs_app(sqlite_file if url == "sqlite_file" else url)
     async with serve(app) as client:
         scheduler = get_scheduler()
         ok = await scheduler.add_job(quick, 1)

@@ -1,0 +1,38 @@
+"""`ULIDValue`: a ULID field that accepts only a ULID or its 26-character text, and documents that."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+from ulid import ULID
+
+ULID_PATTERN = "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
+"""Canonical ULID text: Crockford base32, upper case, 128 bits."""
+
+_ULID_TEXT = re.compile(ULID_PATTERN)
+
+
+def to_ulid(value: Any) -> ULID:
+    """Return `value` as a ULID; anything but a ULID or canonical ULID text raises `ValueError`.
+
+    python-ulid's own pydantic validator lets a `TypeError` escape for other JSON values (objects,
+    lists, floats), which pydantic does not turn into a validation error: a 500 instead of a 422.
+    """
+    if isinstance(value, ULID):
+        return value
+    if isinstance(value, str) and _ULID_TEXT.match(value):
+        return ULID.from_str(value)
+    raise ValueError("must be a ULID: 26 characters of Crockford base32")
+
+
+ULIDValue = Annotated[
+    ULID,
+    PlainValidator(to_ulid),
+    PlainSerializer(str, return_type=str, when_used="json-unless-none"),
+    WithJsonSchema({"type": "string", "pattern": ULID_PATTERN, "minLength": 26, "maxLength": 26}),
+]
+"""Use in schemas read from requests: `id: ULIDValue | None = None`."""
+
+__all__ = ["ULID_PATTERN", "ULIDValue", "to_ulid"]
