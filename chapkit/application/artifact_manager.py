@@ -78,22 +78,25 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
 
     async def pre_update(self, entity: Artifact, data: ArtifactIn, old_values: dict[str, object]) -> None:
         """Recompute the level; on a move, refuse cycles and re-level every descendant (saved, D7)."""
-        assert entity.id is not None  # an update always concerns a stored artifact
+        artifact_id = entity.id
+        if artifact_id is None:  # not stored yet: nothing below it to keep consistent
+            entity.level = await self._compute_level(entity.parent_id)
+            return
         previous_level = old_values.get("level", entity.level)
         moved = "parent_id" in old_values and old_values["parent_id"] != entity.parent_id
         subtree = None
         if moved:
-            subtree = await self.repo.find_subtree(entity.id)
-            ensure_not_own_ancestor(entity.id, entity.parent_id, {node.id for node in subtree if node.id})
-            if entity.parent_id is not None and (config_id := await self.repo.linked_config_id(entity.id)):
+            subtree = await self.repo.find_subtree(artifact_id)
+            ensure_not_own_ancestor(artifact_id, entity.parent_id, {node.id for node in subtree if node.id})
+            if entity.parent_id is not None and (config_id := await self.repo.linked_config_id(artifact_id)):
                 raise ConflictError(
-                    f"Artifact {entity.id} is linked to config {config_id}; unlink it before moving it under a parent"
+                    f"Artifact {artifact_id} is linked to config {config_id}; unlink it before moving it under a parent"
                 )
         entity.level = await self._compute_level(entity.parent_id)
         if moved or previous_level != entity.level:
             if subtree is None:
-                subtree = await self.repo.find_subtree(entity.id)
-            await self.repo.save_all(relevel_descendants(entity.id, entity.level, subtree))
+                subtree = await self.repo.find_subtree(artifact_id)
+            await self.repo.save_all(relevel_descendants(artifact_id, entity.level, subtree))
 
     # ---------------------------------------------------------------- helpers
 

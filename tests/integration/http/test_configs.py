@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import APIRouter, Depends
+from openapi_spec_validator import validate
 from ulid import ULID
 
 from chapkit import (
@@ -213,10 +214,18 @@ async def test_permissions_remove_routes(url: str) -> None:
         assert (await client.delete(f"{CONFIGS}/{ULID()}")).status_code == 405
 
 
-async def test_schema_route_and_openapi_name_the_service_schema(client: httpx.AsyncClient) -> None:
+async def test_schema_route_and_a_valid_openapi_document(client: httpx.AsyncClient) -> None:
     schema = (await client.get(f"{CONFIGS}/$schema")).json()
-    assert "epochs" in str(schema)
-    assert (await client.get("/openapi.json")).status_code == 200
+    assert schema["properties"]["data"]["$ref"].endswith("ModelConfig")
+    document = (await client.get("/openapi.json")).json()
+    validate(document)
+    paths = document["paths"]
+    for path in ("/{entity_id}/$link-artifact", "/{entity_id}/$unlink-artifact", "/{entity_id}/$artifacts"):
+        assert CONFIGS + path in paths
+    for path in ("/{entity_id}/$expand", "/{entity_id}/$tree", "/{entity_id}/$config"):
+        assert ARTIFACTS + path in paths
+    names = set(document["components"]["schemas"])
+    assert not any("[" in name for name in names) and "ModelConfig" in names
 
 
 async def test_custom_routes_get_a_manager_bound_to_the_service_schema(url: str) -> None:
@@ -239,3 +248,27 @@ def test_config_linking_without_a_config_schema_is_refused() -> None:
     )
     with pytest.raises(ValueError, match=r"Call `with_config\(...\)` before enabling config linking"):
         builder.build()
+
+
+async def test_default_manager_dependencies_work_without_the_modules(url: str) -> None:
+    from chapkit import ArtifactIn, ArtifactManager, BaseServiceBuilder, ConfigIn, get_artifact_manager
+
+    router = APIRouter()
+
+    @router.post("/custom/pair")
+    async def pair(
+        configs: ConfigManager[BaseConfig] = Depends(get_config_manager),
+        artifacts: ArtifactManager = Depends(get_artifact_manager),
+    ) -> dict[str, Any]:
+        config = await configs.save(ConfigIn(name="free-form", data=BaseConfig.model_validate({"any": 1})))
+        artifact = await artifacts.save(ArtifactIn(data="model"))
+        await configs.link_artifact(config.id, artifact.id)
+        tree = await artifacts.build_tree(artifact.id)
+        assert tree is not None and tree.config is not None
+        return {"config": tree.config.model_dump(mode="json")["data"], "label": tree.level_label}
+
+    app = BaseServiceBuilder(info=ServiceInfo(display_name="plain")).with_database(url).include_router(router).build()
+    async with serve(app) as client:
+        response = await client.post("/custom/pair")
+        assert response.status_code == 200, response.text
+        assert response.json() == {"config": {"any": 1}, "label": None}
