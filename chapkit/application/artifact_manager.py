@@ -53,7 +53,8 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
 
     async def build_tree(self, start_id: ULID) -> ArtifactTreeNode | None:
         """Build the tree rooted at the given artifact; leaves have `children = []`."""
-        root = assemble_tree(start_id, await self.find_subtree(start_id))
+        nodes = [self._to_tree_node(artifact, children=[]) for artifact in await self.repo.find_subtree(start_id)]
+        root = assemble_tree(start_id, nodes)
         if root is not None:
             root.config = await self._config_of_root(start_id)
         return root
@@ -116,7 +117,7 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
         config = await self.config_repo.find_by_root_artifact_id(artifact_id)
         return None if config is None else ConfigOut[BaseConfig].model_validate(config, from_attributes=True)
 
-    def _to_tree_node(self, entity: Artifact) -> ArtifactTreeNode:
+    def _to_tree_node(self, entity: Artifact, children: list[ArtifactTreeNode] | None = None) -> ArtifactTreeNode:
         """Convert a stored artifact to a tree node with hierarchy metadata.
 
         Built without re-validation: the values come from storage and already have their types, and a
@@ -140,7 +141,7 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
                 "level": entity.level,
                 "level_label": level_label,
                 "hierarchy": hierarchy,
-                "children": None,
+                "children": children,
                 "config": None,
             }
         )

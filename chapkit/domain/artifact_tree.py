@@ -93,7 +93,8 @@ def assemble_tree(root_id: ULID, nodes: Sequence[NodeT]) -> NodeT | None:
     """
     by_id: dict[Any, NodeT] = {}
     for node in nodes:
-        node.children = []
+        if node.children is None or node.children:  # already an empty list: assigning again costs time
+            node.children = []
         by_id[node.id] = node
     root = by_id.get(root_id)
     if root is None:
