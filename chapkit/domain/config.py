@@ -33,6 +33,22 @@ class Config:
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        """Store a config schema instance given as `data` as its JSON object."""
+        self.data = config_data_json(self.data)
+
+
+def config_data_json(value: Any) -> dict[str, Any]:
+    """The JSON object stored as config data: a pydantic model is dumped in JSON mode, a dict is kept.
+
+    Anything else raises `TypeError`, as assigning it to the reference's `Config.data` does.
+    """
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return value
+    raise TypeError(f"data must be a BaseConfig subclass or dict, got {type(value)}")
+
 
 @dataclass(kw_only=True, eq=False)
 class ConfigArtifact:
@@ -120,4 +136,5 @@ __all__ = [
     "DataT",
     "LinkArtifactRequest",
     "UnlinkArtifactRequest",
+    "config_data_json",
 ]

@@ -176,3 +176,26 @@ async def test_unknown_ids_are_harmless(storage: Storage) -> None:
         assert await repo.find_artifacts_for_config(ULID()) == []
         assert await repo.find_by_root_artifact_id(ULID()) is None
     assert len(await all_artifact_ids(storage)) == 1
+
+
+async def test_schema_instances_given_as_data_are_stored_as_json(storage: Storage) -> None:
+    from datetime import date
+
+    from chapkit import BaseConfig
+
+    class Dated(BaseConfig):
+        start: date
+
+    async with storage.session() as session:
+        repo = storage.config_repository(session)
+        built = await repo.save(Config(name="built", data=Dated(start=date(2026, 1, 2))))  # type: ignore[arg-type]
+        assigned = Config(name="assigned")
+        assigned.data = Dated(start=date(2026, 3, 4))  # type: ignore[assignment]
+        await repo.save(assigned)
+        await repo.commit()
+        ids = [built.id, assigned.id]
+    async with storage.session() as session:
+        found = await storage.config_repository(session).find_all_by_id([i for i in ids if i is not None])
+    assert [c.data for c in found] == [{"start": "2026-01-02"}, {"start": "2026-03-04"}]
+    with pytest.raises(TypeError, match="data must be"):
+        Config(name="bad", data=[1, 2])  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from chapkit.adapters.memory.artifact_repository import delete_subtrees
 from chapkit.adapters.memory.database import InMemorySession, id_key, materialize
 from chapkit.adapters.memory.repository import InMemoryRepository
 from chapkit.domain.artifact import Artifact
-from chapkit.domain.config import ArtifactLinkError, Config, ConfigArtifact
+from chapkit.domain.config import ArtifactLinkError, Config, ConfigArtifact, config_data_json
 from chapkit.domain.errors import ConflictError, NotFoundError
 from chapkit.domain.ports.config_repository import ConfigRepositoryPort
 
@@ -22,6 +22,11 @@ class InMemoryConfigRepository(InMemoryRepository[Config, ULID], ConfigRepositor
     def __init__(self, session: InMemorySession) -> None:
         """Bind the repository to a session."""
         super().__init__(session, Config)
+
+    async def save(self, entity: Config) -> Config:
+        """Stage the config; `data` given as a schema instance is stored as its JSON object."""
+        entity.data = config_data_json(entity.data)
+        return await super().save(entity)
 
     async def find_by_name(self, name: str) -> Config | None:
         """Return the oldest config with this name."""

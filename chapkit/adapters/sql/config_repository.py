@@ -14,7 +14,7 @@ from chapkit.adapters.sql.errors import translated
 from chapkit.adapters.sql.repository import BaseRepository
 from chapkit.adapters.sql.tables import artifacts_table, config_artifacts_table, configs_table
 from chapkit.domain.artifact import Artifact
-from chapkit.domain.config import ArtifactLinkError, Config, ConfigArtifact
+from chapkit.domain.config import ArtifactLinkError, Config, ConfigArtifact, config_data_json
 from chapkit.domain.errors import ConflictError, NotFoundError
 from chapkit.domain.ports.config_repository import ConfigRepositoryPort
 
@@ -30,6 +30,11 @@ class ConfigRepository(BaseRepository[Config, ULID], ConfigRepositoryPort):
     def __init__(self, session: AsyncSession) -> None:
         """Initialize config repository with database session."""
         super().__init__(session, Config)
+
+    async def save(self, entity: Config) -> Config:
+        """Stage the config; `data` given as a schema instance is stored as its JSON object."""
+        entity.data = config_data_json(entity.data)
+        return await super().save(entity)
 
     @translated
     async def find_by_name(self, name: str) -> Config | None:
