@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
@@ -20,78 +17,36 @@ from chapkit.adapters.http.auth import (
 )
 from chapkit.adapters.http.body_limit import DEFAULT_MAX_BODY_SIZE, BodySizeLimitMiddleware
 from chapkit.adapters.http.errors import add_error_handlers
-from chapkit.adapters.http.health import HealthCheck, HealthRouter, HealthState
+from chapkit.adapters.http.health import HealthCheck, HealthRouter
 from chapkit.adapters.http.info import ServiceInfo, install_info_endpoint
 from chapkit.adapters.http.jobs import JobRouter
 from chapkit.adapters.http.middleware import add_logging_middleware
 from chapkit.adapters.http.monitoring import install_monitoring
 from chapkit.adapters.http.openapi import create_openapi_customizer
 from chapkit.adapters.http.system import SystemRouter
-from chapkit.adapters.memory import InMemoryJobRecordStore
-from chapkit.adapters.observability import configure_logging, get_logger
 from chapkit.adapters.scheduler import AIOJobScheduler
-from chapkit.adapters.sql import Database, SqlJobRecordStore
-from chapkit.bootstrap.containers import create_container, is_memory_url, start, stop
-from chapkit.bootstrap.dependencies import ServiceContextMiddleware, ServiceRuntime, service_started
+from chapkit.bootstrap.dependencies import ServiceContextMiddleware, ServiceRuntime
+from chapkit.bootstrap.service_lifespan import (
+    LifespanFactory,
+    LifespanPlan,
+    ServiceState,
+    build_lifespan,
+    create_scheduler,
+    database_health_check,
+)
+from chapkit.bootstrap.service_options import (
+    AuthOptions,
+    DependencyOverride,
+    HealthOptions,
+    JobOptions,
+    LifecycleHook,
+    MonitoringOptions,
+    SystemOptions,
+)
 from chapkit.domain.ports import Datastore
-from chapkit.domain.ports.job_store import JobRecordStore
-
-logger = get_logger(__name__)
-
-LifecycleHook = Callable[[FastAPI], Awaitable[None]]
-"""A startup or shutdown hook: an async callable taking the app."""
-DependencyOverride = Callable[..., Any]
-"""A FastAPI dependency (or its replacement)."""
-LifespanFactory = Callable[[FastAPI], Any]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///:memory:"
 _HEALTH_CHECK_NAME_CHARS = frozenset("_-")
-
-
-@dataclass(slots=True)
-class _HealthOptions:
-    prefix: str
-    tags: list[str]
-    checks: dict[str, HealthCheck]
-    include_database_check: bool
-
-
-@dataclass(slots=True)
-class _SystemOptions:
-    prefix: str
-    tags: list[str]
-
-
-@dataclass(slots=True)
-class _JobOptions:
-    prefix: str
-    tags: list[str]
-    max_concurrency: int | None
-
-
-@dataclass(slots=True)
-class _AuthOptions:
-    api_keys: set[str]
-    header_name: str
-    unauthenticated_paths: set[str]
-    source: str
-
-
-@dataclass(slots=True)
-class _MonitoringOptions:
-    prefix: str
-    tags: list[str]
-    service_name: str | None
-    enable_traces: bool
-
-
-@dataclass(slots=True)
-class _BuildState:
-    """What one `build()` created; the lifespan and the routers share it, nothing else does."""
-
-    runtime: ServiceRuntime
-    startup_hooks: list[LifecycleHook] = field(default_factory=list)
-    shutdown_hooks: list[LifecycleHook] = field(default_factory=list)
 
 
 class BaseServiceBuilder:
@@ -123,11 +78,11 @@ class BaseServiceBuilder:
         self._include_error_handlers = include_error_handlers
         self._include_logging = include_logging
         self._max_body_size: int | None = DEFAULT_MAX_BODY_SIZE
-        self._health_options: _HealthOptions | None = None
-        self._system_options: _SystemOptions | None = None
-        self._job_options: _JobOptions | None = None
-        self._auth_options: _AuthOptions | None = None
-        self._monitoring_options: _MonitoringOptions | None = None
+        self._health_options: HealthOptions | None = None
+        self._system_options: SystemOptions | None = None
+        self._job_options: JobOptions | None = None
+        self._auth_options: AuthOptions | None = None
+        self._monitoring_options: MonitoringOptions | None = None
         self._app_configs: list[App] = []
         self._custom_routers: list[APIRouter] = []
         self._dependency_overrides: dict[DependencyOverride, DependencyOverride] = {}
@@ -193,7 +148,7 @@ class BaseServiceBuilder:
         include_database_check: bool = True,
     ) -> Self:
         """Add health check endpoint with optional custom checks."""
-        self._health_options = _HealthOptions(
+        self._health_options = HealthOptions(
             prefix=prefix,
             tags=list(tags) if tags is not None else ["Observability"],
             checks=dict(checks or {}),
@@ -203,7 +158,7 @@ class BaseServiceBuilder:
 
     def with_system(self, *, prefix: str = "/api/v1/system", tags: list[str] | None = None) -> Self:
         """Add system info endpoint."""
-        self._system_options = _SystemOptions(prefix=prefix, tags=list(tags) if tags is not None else ["Service"])
+        self._system_options = SystemOptions(prefix=prefix, tags=list(tags) if tags is not None else ["Service"])
         return self
 
     def with_jobs(
@@ -216,7 +171,7 @@ class BaseServiceBuilder:
         """Add job scheduler endpoints."""
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1 (or None for no limit)")
-        self._job_options = _JobOptions(
+        self._job_options = JobOptions(
             prefix=prefix, tags=list(tags) if tags is not None else ["Jobs"], max_concurrency=max_concurrency
         )
         return self
@@ -242,7 +197,7 @@ class BaseServiceBuilder:
             source = f"env:{env_var}"
         if not keys:
             raise ValueError("No API keys configured. Provide api_keys, api_key_file, or set environment variable.")
-        self._auth_options = _AuthOptions(
+        self._auth_options = AuthOptions(
             api_keys=keys,
             header_name=header_name,
             unauthenticated_paths=set(unauthenticated_paths)
@@ -261,7 +216,7 @@ class BaseServiceBuilder:
         enable_traces: bool = False,
     ) -> Self:
         """Enable OpenTelemetry monitoring with Prometheus endpoint and auto-instrumentation."""
-        self._monitoring_options = _MonitoringOptions(
+        self._monitoring_options = MonitoringOptions(
             prefix=prefix,
             tags=list(tags) if tags is not None else ["Observability"],
             service_name=service_name,
@@ -306,7 +261,7 @@ class BaseServiceBuilder:
         self._validate_configuration()
         self._validate_module_configuration()
 
-        state = _BuildState(runtime=ServiceRuntime(self._title))
+        state = ServiceState(runtime=ServiceRuntime(self._title))
         app = FastAPI(
             title=self._title,
             description=self._app_description,
@@ -407,83 +362,32 @@ class BaseServiceBuilder:
     @staticmethod
     def _create_database_health_check(runtime: ServiceRuntime) -> HealthCheck:
         """Create database connectivity health check."""
-
-        async def check_database() -> tuple[HealthState, str | None]:
-            try:
-                await runtime.require_database().ping()
-            except Exception as error:
-                # The class name only: messages may carry SQL, URLs or paths (D18); the log has the rest.
-                logger.warning("health.database.failed", error_class=type(error).__name__, exc_info=error)
-                return HealthState.UNHEALTHY, f"Database connection failed: {type(error).__name__}"
-            return HealthState.HEALTHY, None
-
-        return check_database
+        return database_health_check(runtime)
 
     @staticmethod
     def _create_scheduler(database: Datastore, max_concurrency: int | None) -> AIOJobScheduler:
         """Build one service's scheduler; on SQL its records live in the service's database (D16)."""
-        store: JobRecordStore = (
-            SqlJobRecordStore(database) if isinstance(database, Database) else InMemoryJobRecordStore()
-        )
-        return AIOJobScheduler(max_concurrency=max_concurrency, store=store)
+        return create_scheduler(database, max_concurrency)
 
-    def _build_lifespan(self, state: _BuildState) -> LifespanFactory:
+    def _build_lifespan(self, state: ServiceState) -> LifespanFactory:
         """Build the lifespan: start this app's container and scheduler, run hooks, stop in reverse."""
-        database_url = self._database_url
-        database_instance = self._database_instance
-        pool_options = {
-            "pool_size": self._pool_size,
-            "max_overflow": self._max_overflow,
-            "pool_recycle": self._pool_recycle,
-            "pool_pre_ping": self._pool_pre_ping,
-        }
-        job_options = self._job_options
-        include_logging = self._include_logging
-        auth_options = self._auth_options
-        runtime = state.runtime
-
-        @asynccontextmanager
-        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-            if include_logging:
-                configure_logging()
-            container = None
-            if database_instance is not None:
-                await database_instance.init()
-                database: Datastore = database_instance
-            else:
-                # One container per started app: two apps share no engine, pool or memory store.
-                options = {} if is_memory_url(database_url) else pool_options
-                container = create_container(database_url, **options)
-                await start(container)
-                database = await container.storage.database()
-            runtime.database = database
-            app.state.database = database
-            scheduler: AIOJobScheduler | None = None
-            if job_options is not None:
-                scheduler = self._create_scheduler(database, job_options.max_concurrency)
-                runtime.scheduler = scheduler
-                app.state.scheduler = scheduler
-            if auth_options is not None:
-                _log_auth_source(auth_options)
-            try:
-                with service_started(runtime):
-                    for hook in state.startup_hooks:
-                        await hook(app)
-                    try:
-                        yield
-                    finally:
-                        for hook in state.shutdown_hooks:
-                            await hook(app)
-            finally:
-                if scheduler is not None:
-                    await scheduler.shutdown()
-                runtime.scheduler = None
-                runtime.database = None
-                app.state.database = None
-                if container is not None:
-                    await stop(container)
-
-        return lifespan
+        plan = LifespanPlan(
+            state=state,
+            database_url=self._database_url,
+            database_instance=self._database_instance,
+            pool_options={
+                "pool_size": self._pool_size,
+                "max_overflow": self._max_overflow,
+                "pool_recycle": self._pool_recycle,
+                "pool_pre_ping": self._pool_pre_ping,
+            },
+            max_concurrency=self._job_options.max_concurrency if self._job_options else None,
+            with_jobs=self._job_options is not None,
+            include_logging=self._include_logging,
+            auth=(self._auth_options.source, len(self._auth_options.api_keys)) if self._auth_options else None,
+            create_scheduler=self._create_scheduler,
+        )
+        return build_lifespan(plan)
 
     # ---------------------------------------------------------------- convenience
 
@@ -491,21 +395,6 @@ class BaseServiceBuilder:
     def create(cls, *, info: ServiceInfo, **kwargs: Any) -> FastAPI:
         """Create and build a FastAPI application in one call."""
         return cls(info=info, **kwargs).build()
-
-
-def _log_auth_source(options: _AuthOptions) -> None:
-    """Say where the keys came from (never the keys)."""
-    kind, _, where = options.source.partition(":")
-    if kind == "direct_keys":
-        logger.warning(
-            "auth.direct_keys",
-            message="Using direct API keys - not recommended for production",
-            count=len(options.api_keys),
-        )
-    elif kind == "file":
-        logger.info("auth.loaded_from_file", file=where, count=len(options.api_keys))
-    else:
-        logger.info("auth.loaded_from_env", env_var=where, count=len(options.api_keys))
 
 
 __all__ = ["BaseServiceBuilder", "DependencyOverride", "LifecycleHook"]

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,14 +22,15 @@ def free_port() -> int:
         return port
 
 
-def test_main_job_serves_a_service_on_an_sqlite_file(tmp_path: Path) -> None:
-    port = free_port()
+@contextmanager
+def running_main_job(directory: Path, port: int) -> Iterator[str]:
+    """Run `python -m chapkit` in `directory` until the block ends; yield its base URL once healthy."""
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
     env.pop("CHAPKIT_DATABASE_URL", None)
-    log = tmp_path / "service.log"
+    log = directory / "service.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "chapkit"], cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "chapkit"], cwd=directory, env=env, stdout=output, stderr=subprocess.STDOUT
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -41,6 +44,15 @@ def test_main_job_serves_a_service_on_an_sqlite_file(tmp_path: Path) -> None:
             assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline, "the service did not start"
             time.sleep(0.1)
+        yield base
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+    assert process.returncode == 0, log.read_text()
+
+
+def test_main_job_serves_a_service_on_an_sqlite_file(tmp_path: Path) -> None:
+    with running_main_job(tmp_path, free_port()) as base:
         assert httpx.get(f"{base}/health").json() == {"status": "healthy", "checks": {"database": {"state": "healthy"}}}
         assert httpx.get(f"{base}/api/v1/info").json()["display_name"] == "chapkit"
         assert "text/html" in httpx.get(f"{base}/").headers["content-type"]
@@ -50,7 +62,3 @@ def test_main_job_serves_a_service_on_an_sqlite_file(tmp_path: Path) -> None:
         assert httpx.get(created.headers["location"]).json()["text"] == "hello"
         assert httpx.get(f"{base}/api/v1/jobs").json() == []
         assert (tmp_path / "chapkit.db").is_file()
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=15)
-    assert process.returncode == 0, log.read_text()

@@ -254,7 +254,7 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
             methods=["PUT"],
             response_model=self.entity_out_type,
             summary="Update",
-            responses=problem_responses(400, 404, 409, 413),
+            responses=problem_responses(400, 404, 405, 409, 413),
         )
 
     def _register_delete_route(self) -> None:
@@ -274,7 +274,7 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
             status_code=status.HTTP_204_NO_CONTENT,
             response_class=Response,
             summary="Delete",
-            responses=problem_responses(400, 404),
+            responses=problem_responses(400, 404, 405),
         )
 
     def _register_schema_route(self) -> None:

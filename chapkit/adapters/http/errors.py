@@ -9,7 +9,8 @@ import pydantic
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chapkit.adapters.http.problems import exception_problem, problem_response
@@ -65,7 +66,9 @@ async def http_exception_handler(request: Request, exc: Exception) -> JSONRespon
     detail = exc.detail if isinstance(exc.detail, str) else title
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
-        headers["Allow"] = ", ".join(allowed_methods(request.scope))
+        allowed = allowed_methods(request.scope)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
     return problem_response(request, status=exc.status_code, title=title, detail=detail, headers=headers)
 
 
@@ -76,7 +79,12 @@ def allowed_methods(scope: Scope) -> list[str]:
     registers one route per method (`GET ""` and `POST ""` are two routes). Each method is tried
     against the routes (included routers resolve their own), only when a 405 is answered.
     """
-    routes: list[BaseRoute] = getattr(getattr(scope.get("app"), "router", None), "routes", [])
+    routes: list[BaseRoute] = [
+        route
+        for route in getattr(getattr(scope.get("app"), "router", None), "routes", [])
+        # A static app mounted at `/` matches every path for every method; it serves GET and HEAD only.
+        if not (isinstance(route, Mount) and isinstance(route.app, StaticFiles))
+    ]
     allowed = []
     for method in _METHODS:
         probe = {**scope, "method": method}

@@ -95,7 +95,7 @@ class JobRouter(Router):
             summary="Cancel and delete job",
             status_code=status.HTTP_204_NO_CONTENT,
             response_class=Response,
-            responses=problem_responses(400, 404),
+            responses=problem_responses(400, 404, 405),
         )
         async def delete_job(job_id: UlidPath, scheduler: JobScheduler = scheduler_dependency) -> Response:
             ulid_id = parse_ulid(job_id, instance=self._instance(job_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,20 +54,30 @@ async def test_custom_header_and_unauthenticated_paths() -> None:
         assert (await client.get("/health", headers={"X-Token": KEY})).status_code == 200
 
 
-def test_key_sources_in_priority_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def accepted_keys(builder_with_auth: Any, candidates: list[str]) -> set[str]:
+    """The candidate keys the built service accepts."""
+    accepted = set()
+    async with serve(builder_with_auth.build()) as client:
+        for key in candidates:
+            if (await client.get("/api/v1/info", headers={"X-API-Key": key})).status_code == 200:
+                accepted.add(key)
+    return accepted
+
+
+async def test_key_sources_in_priority_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     key_file = tmp_path / "keys"
     key_file.write_text("# comment\n\nsk-from-file-1\n  sk-from-file-2  \n")
     monkeypatch.setenv("CHAPKIT_API_KEYS", " sk-env-1 , ,sk-env-2,")
-    direct = builder().with_auth(api_keys=["sk-direct"], api_key_file=str(key_file))
-    assert direct._auth_options is not None and direct._auth_options.api_keys == {"sk-direct"}
-    from_file = builder().with_auth(api_key_file=str(key_file))
-    assert from_file._auth_options is not None
-    assert from_file._auth_options.api_keys == {"sk-from-file-1", "sk-from-file-2"}
-    from_env = builder().with_auth()
-    assert from_env._auth_options is not None and from_env._auth_options.api_keys == {"sk-env-1", "sk-env-2"}
     monkeypatch.setenv("OTHER_KEYS", "sk-other")
+    candidates = ["sk-direct", "sk-from-file-1", "sk-from-file-2", "sk-env-1", "sk-env-2", "sk-other", "# comment"]
+    direct = builder().with_auth(api_keys=["sk-direct"], api_key_file=str(key_file))
+    assert await accepted_keys(direct, candidates) == {"sk-direct"}
+    from_file = builder().with_auth(api_key_file=str(key_file))
+    assert await accepted_keys(from_file, candidates) == {"sk-from-file-1", "sk-from-file-2"}
+    from_env = builder().with_auth()
+    assert await accepted_keys(from_env, candidates) == {"sk-env-1", "sk-env-2"}
     other = builder().with_auth(env_var="OTHER_KEYS")
-    assert other._auth_options is not None and other._auth_options.api_keys == {"sk-other"}
+    assert await accepted_keys(other, candidates) == {"sk-other"}
 
 
 def test_no_keys_and_missing_file_are_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
