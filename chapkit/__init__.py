@@ -11,7 +11,9 @@ from chapkit.adapters.http import (
     AppLoader,
     AppManager,
     AppManifest,
+    ArtifactRouter,
     CheckResult,
+    ConfigRouter,
     CrudPermissions,
     CrudRouter,
     HealthCheck,
@@ -34,7 +36,13 @@ from chapkit.adapters.http import (
     database_error_handler,
     validation_error_handler,
 )
-from chapkit.adapters.memory import InMemoryDatabase, InMemoryJobRecordStore, InMemoryRepository
+from chapkit.adapters.memory import (
+    InMemoryArtifactRepository,
+    InMemoryConfigRepository,
+    InMemoryDatabase,
+    InMemoryJobRecordStore,
+    InMemoryRepository,
+)
 from chapkit.adapters.observability import (
     add_request_context,
     clear_request_context,
@@ -44,8 +52,10 @@ from chapkit.adapters.observability import (
 )
 from chapkit.adapters.scheduler import AIOJobScheduler
 from chapkit.adapters.sql import (
+    ArtifactRepository,
     Base,
     BaseRepository,
+    ConfigRepository,
     Database,
     Entity,
     SqliteDatabase,
@@ -53,13 +63,18 @@ from chapkit.adapters.sql import (
     SqlJobRecordStore,
     ULIDType,
 )
+from chapkit.application.artifact_manager import ArtifactManager
+from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import BaseManager, LifecycleHooks, Manager
 from chapkit.bootstrap import (
     BaseServiceBuilder,
+    ServiceBuilder,
     ServiceContainer,
     Storage,
     create_container,
     get_app_manager,
+    get_artifact_manager,
+    get_config_manager,
     get_database,
     get_scheduler,
     get_session,
@@ -68,6 +83,25 @@ from chapkit.bootstrap import (
     set_app_manager,
     set_database,
     set_scheduler,
+)
+from chapkit.domain.artifact import (
+    Artifact,
+    ArtifactHierarchy,
+    ArtifactIn,
+    ArtifactOut,
+    ArtifactTreeNode,
+    PandasDataFrame,
+)
+from chapkit.domain.artifact_tree import ArtifactTreeError
+from chapkit.domain.config import (
+    ArtifactLinkError,
+    BaseConfig,
+    Config,
+    ConfigArtifact,
+    ConfigIn,
+    ConfigOut,
+    LinkArtifactRequest,
+    UnlinkArtifactRequest,
 )
 from chapkit.domain.errors import (
     BadRequestError,
@@ -83,7 +117,14 @@ from chapkit.domain.errors import (
 from chapkit.domain.job_states import InvalidJobTransitionError
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.json_safe import JsonSafe
-from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, Repository
+from chapkit.domain.ports import (
+    ArtifactRepositoryPort,
+    ConfigRepositoryPort,
+    Datastore,
+    JobRecordStore,
+    JobScheduler,
+    Repository,
+)
 from chapkit.domain.schemas import (
     BulkOperationError,
     BulkOperationResult,
@@ -96,6 +137,34 @@ from chapkit.domain.schemas import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArtifactRouter",
+    "ConfigRouter",
+    "ServiceBuilder",
+    "get_artifact_manager",
+    "get_config_manager",
+    "Artifact",
+    "ArtifactHierarchy",
+    "ArtifactIn",
+    "ArtifactOut",
+    "ArtifactTreeNode",
+    "PandasDataFrame",
+    "ArtifactTreeError",
+    "ArtifactLinkError",
+    "BaseConfig",
+    "Config",
+    "ConfigArtifact",
+    "ConfigIn",
+    "ConfigOut",
+    "LinkArtifactRequest",
+    "UnlinkArtifactRequest",
+    "ArtifactManager",
+    "ConfigManager",
+    "ArtifactRepository",
+    "ConfigRepository",
+    "InMemoryArtifactRepository",
+    "InMemoryConfigRepository",
+    "ArtifactRepositoryPort",
+    "ConfigRepositoryPort",
     "APIKeyMiddleware",
     "App",
     "AppInfo",

@@ -7,7 +7,9 @@ from chapkit.adapters.http import (
     AppLoader,
     AppManager,
     AppManifest,
+    ArtifactRouter,
     CheckResult,
+    ConfigRouter,
     CrudPermissions,
     CrudRouter,
     HealthCheck,
@@ -39,7 +41,10 @@ from chapkit.adapters.observability import (
 )
 from chapkit.bootstrap import (
     BaseServiceBuilder,
+    ServiceBuilder,
     get_app_manager,
+    get_artifact_manager,
+    get_config_manager,
     get_database,
     get_scheduler,
     get_session,
@@ -50,6 +55,11 @@ from chapkit.bootstrap import (
 )
 
 __all__ = [
+    "ArtifactRouter",
+    "ConfigRouter",
+    "ServiceBuilder",
+    "get_artifact_manager",
+    "get_config_manager",
     "APIKeyMiddleware",
     "App",
     "AppInfo",

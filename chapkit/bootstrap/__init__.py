@@ -17,6 +17,8 @@ from chapkit.bootstrap.dependencies import (
     set_database,
     set_scheduler,
 )
+from chapkit.bootstrap.manager_dependencies import get_artifact_manager, get_config_manager
+from chapkit.bootstrap.module_builder import ServiceBuilder
 from chapkit.bootstrap.run import run_app
 from chapkit.bootstrap.service_builder import BaseServiceBuilder
 
@@ -24,10 +26,13 @@ __all__ = [
     "BaseServiceBuilder",
     "MemoryStorage",
     "ServiceContainer",
+    "ServiceBuilder",
     "SqlStorage",
     "Storage",
     "create_container",
     "get_app_manager",
+    "get_artifact_manager",
+    "get_config_manager",
     "get_database",
     "get_scheduler",
     "get_session",

@@ -1,7 +1,8 @@
 """The composition root: dependency-injector containers that pick and wire the storage adapters.
 
-`MemoryStorage` and `SqlStorage` expose the same providers (`database`, `repository`, `job_store`,
-`scheduler`); a `ServiceContainer` receives one of them as `storage`. `create_container(url)` chooses by URL:
+`MemoryStorage` and `SqlStorage` expose the same providers (`database`, `repository`,
+`config_repository`, `artifact_repository`, `job_store`, `scheduler`); a `ServiceContainer` receives one
+of them as `storage`. `create_container(url)` chooses by URL:
 `memory://` -> memory (D11), any other SQLAlchemy URL -> SQL.
 """
 
@@ -13,10 +14,30 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
-from chapkit.adapters.memory import InMemoryDatabase, InMemoryJobRecordStore, InMemoryRepository
+from chapkit.adapters.memory import (
+    InMemoryArtifactRepository,
+    InMemoryConfigRepository,
+    InMemoryDatabase,
+    InMemoryJobRecordStore,
+    InMemoryRepository,
+)
 from chapkit.adapters.scheduler import AIOJobScheduler
-from chapkit.adapters.sql import BaseRepository, Database, SqlJobRecordStore, create_database
-from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, Repository
+from chapkit.adapters.sql import (
+    ArtifactRepository,
+    BaseRepository,
+    ConfigRepository,
+    Database,
+    SqlJobRecordStore,
+    create_database,
+)
+from chapkit.domain.ports import (
+    ArtifactRepositoryPort,
+    ConfigRepositoryPort,
+    Datastore,
+    JobRecordStore,
+    JobScheduler,
+    Repository,
+)
 
 MEMORY_URL = "memory://"
 
@@ -61,6 +82,8 @@ class MemoryStorage(containers.DeclarativeContainer):
     config = providers.Configuration()
     database = providers.Resource(opened, providers.Factory(InMemoryDatabase, url=config.url))
     repository: providers.Factory[Any] = providers.Factory(InMemoryRepository)
+    config_repository: providers.Factory[Any] = providers.Factory(InMemoryConfigRepository)
+    artifact_repository: providers.Factory[Any] = providers.Factory(InMemoryArtifactRepository)
     job_store = providers.Singleton(InMemoryJobRecordStore)
     scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database)
 
@@ -71,6 +94,8 @@ class SqlStorage(containers.DeclarativeContainer):
     config = providers.Configuration()
     database = providers.Resource(opened, providers.Factory(_sql_database, url=config.url, options=config.options))
     repository: providers.Factory[Any] = providers.Factory(BaseRepository)
+    config_repository: providers.Factory[Any] = providers.Factory(ConfigRepository)
+    artifact_repository: providers.Factory[Any] = providers.Factory(ArtifactRepository)
     job_store = providers.Singleton(_sql_job_store, database=database)
     scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database)
 
@@ -115,6 +140,16 @@ class Storage:
     def repository(self, session: Any, model: type[Any]) -> Repository[Any, Any]:
         """Return the repository for `model` bound to `session`."""
         repository: Repository[Any, Any] = self.container.storage.repository(session, model)
+        return repository
+
+    def config_repository(self, session: Any) -> ConfigRepositoryPort:
+        """Return the config repository bound to `session`."""
+        repository: ConfigRepositoryPort = self.container.storage.config_repository(session)
+        return repository
+
+    def artifact_repository(self, session: Any) -> ArtifactRepositoryPort:
+        """Return the artifact repository bound to `session`."""
+        repository: ArtifactRepositoryPort = self.container.storage.artifact_repository(session)
         return repository
 
 

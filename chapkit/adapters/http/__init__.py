@@ -10,7 +10,9 @@ from chapkit.adapters.http.app_mount import (
     mount_apps,
     serving_app,
 )
+from chapkit.adapters.http.artifact_router import ArtifactRouter
 from chapkit.adapters.http.auth import APIKeyMiddleware, load_api_keys_from_env, load_api_keys_from_file
+from chapkit.adapters.http.config_router import ConfigRouter
 from chapkit.adapters.http.crud import CrudPermissions, CrudRouter, ManagerFactory
 from chapkit.adapters.http.errors import (
     add_error_handlers,
@@ -34,6 +36,8 @@ __all__ = [
     "LANDING_PAGE_SOURCE",
     "SSE_HEADERS",
     "APIKeyMiddleware",
+    "ArtifactRouter",
+    "ConfigRouter",
     "App",
     "AppInfo",
     "AppLoader",

@@ -1,5 +1,7 @@
 """SQL storage through SQLAlchemy's async engine: SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
 
+from chapkit.adapters.sql.artifact_repository import ArtifactRepository
+from chapkit.adapters.sql.config_repository import ConfigRepository
 from chapkit.adapters.sql.database import Database, SqliteDatabase, SqliteDatabaseBuilder, create_database
 from chapkit.adapters.sql.job_store import SqlJobRecordStore
 from chapkit.adapters.sql.models import Base, Entity
@@ -7,8 +9,10 @@ from chapkit.adapters.sql.repository import BaseRepository
 from chapkit.adapters.sql.types import ULIDType
 
 __all__ = [
+    "ArtifactRepository",
     "Base",
     "BaseRepository",
+    "ConfigRepository",
     "Database",
     "Entity",
     "SqlJobRecordStore",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chapkit.adapters.sql.models import Base
 
-CHAPKIT_TABLE_MODULES: tuple[str, ...] = ("chapkit.adapters.sql.job_tables",)
+CHAPKIT_TABLE_MODULES: tuple[str, ...] = ("chapkit.adapters.sql.job_tables", "chapkit.adapters.sql.tables")
 """Modules that map chapkit's domain entities to tables; importing them registers the tables."""
 
 

@@ -1,8 +1,19 @@
 """Ports: the interfaces the application needs and the adapters implement."""
 
+from chapkit.domain.ports.artifact_repository import ArtifactRepositoryPort
+from chapkit.domain.ports.config_repository import ConfigRepositoryPort
 from chapkit.domain.ports.datastore import Datastore
 from chapkit.domain.ports.job_store import INTERRUPTED_ERROR, JobRecordStore
 from chapkit.domain.ports.repository import Repository
 from chapkit.domain.ports.scheduler import JobScheduler, JobTarget
 
-__all__ = ["INTERRUPTED_ERROR", "Datastore", "JobRecordStore", "JobScheduler", "JobTarget", "Repository"]
+__all__ = [
+    "INTERRUPTED_ERROR",
+    "ArtifactRepositoryPort",
+    "ConfigRepositoryPort",
+    "Datastore",
+    "JobRecordStore",
+    "JobScheduler",
+    "JobTarget",
+    "Repository",
+]

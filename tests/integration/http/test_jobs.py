@@ -41,7 +41,8 @@ async def test_list_get_and_filter_jobs(url: str, sqlite_file: str) -> None:
         ok = await scheduler.add_job(quick, 1)
         bad = await scheduler.add_job(boom)
         await scheduler.wait(ok)
-        await scheduler.wait(bad)
+        with pytest.raises(ValueError, match="boom"):  # wait re-raises the job's own error
+            await scheduler.wait(bad)
         listed = (await client.get(JOBS)).json()
         assert {job["id"] for job in listed} == {str(ok), str(bad)}
         failed = (await client.get(JOBS, params={"status_filter": "failed"})).json()
@@ -140,9 +141,12 @@ async def test_scheduler_is_shut_down_with_the_service() -> None:
 async def test_filtered_pagination() -> None:
     async with serve(jobs_app()) as client:
         scheduler = get_scheduler()
-        ids = [await scheduler.add_job(quick, n) for n in range(3)] + [await scheduler.add_job(boom)]
+        ids = [await scheduler.add_job(quick, n) for n in range(3)]
+        failing = await scheduler.add_job(boom)
         for job_id in ids:
             await scheduler.wait(job_id)
+        with pytest.raises(ValueError):
+            await scheduler.wait(failing)
         page = (await client.get(JOBS, params={"page": 1, "size": 2, "status_filter": "completed"})).json()
         assert (page["total"], len(page["items"])) == (3, 2)
         assert {item["status"] for item in page["items"]} == {"completed"}

@@ -1,0 +1,168 @@
+"""`ServiceBuilder`: the base builder plus the config and artifact modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Self
+
+from fastapi import FastAPI
+
+from chapkit.adapters.http.artifact_router import ArtifactRouter
+from chapkit.adapters.http.config_router import ConfigRouter
+from chapkit.adapters.http.crud import CrudPermissions
+from chapkit.bootstrap.dependencies import ServiceRuntime
+from chapkit.bootstrap.manager_dependencies import (
+    artifact_manager_dependency,
+    config_manager_dependency,
+    get_artifact_manager,
+    get_config_manager,
+)
+from chapkit.bootstrap.service_builder import BaseServiceBuilder
+from chapkit.domain.artifact import ArtifactHierarchy, ArtifactIn, ArtifactOut
+from chapkit.domain.config import BaseConfig, ConfigIn, ConfigOut
+
+CONFIG_LINKING_NEEDS_CONFIG = (
+    "Artifact config-linking requires a config schema. "
+    "Call `with_config(...)` before enabling config linking in artifacts."
+)
+
+
+@dataclass(slots=True)
+class _ConfigOptions:
+    schema: type[BaseConfig]
+    prefix: str
+    tags: list[str]
+    permissions: CrudPermissions
+
+
+@dataclass(slots=True)
+class _ArtifactOptions:
+    hierarchy: ArtifactHierarchy
+    prefix: str
+    tags: list[str]
+    enable_config_linking: bool
+    permissions: CrudPermissions
+
+
+def _permissions(
+    permissions: CrudPermissions | None,
+    create: bool | None,
+    read: bool | None,
+    update: bool | None,
+    delete: bool | None,
+) -> CrudPermissions:
+    """`permissions` (all allowed by default) with the explicit `allow_*` flags taking precedence."""
+    base = permissions or CrudPermissions()
+    return CrudPermissions(
+        create=base.create if create is None else create,
+        read=base.read if read is None else read,
+        update=base.update if update is None else update,
+        delete=base.delete if delete is None else delete,
+    )
+
+
+class ServiceBuilder(BaseServiceBuilder):
+    """Service builder with integrated module support (config, artifact)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Initialize service builder with module-specific state."""
+        super().__init__(**kwargs)
+        self._config_options: _ConfigOptions | None = None
+        self._artifact_options: _ArtifactOptions | None = None
+
+    def with_config(
+        self,
+        schema: type[BaseConfig],
+        *,
+        prefix: str = "/api/v1/configs",
+        tags: list[str] | None = None,
+        permissions: CrudPermissions | None = None,
+        allow_create: bool | None = None,
+        allow_read: bool | None = None,
+        allow_update: bool | None = None,
+        allow_delete: bool | None = None,
+    ) -> Self:
+        """Add config CRUD endpoints whose `data` is validated into `schema`."""
+        self._config_options = _ConfigOptions(
+            schema=schema,
+            prefix=prefix,
+            tags=list(tags) if tags else ["Config"],
+            permissions=_permissions(permissions, allow_create, allow_read, allow_update, allow_delete),
+        )
+        return self
+
+    def with_artifacts(
+        self,
+        *,
+        hierarchy: ArtifactHierarchy,
+        prefix: str = "/api/v1/artifacts",
+        tags: list[str] | None = None,
+        enable_config_linking: bool = False,
+        permissions: CrudPermissions | None = None,
+        allow_create: bool | None = None,
+        allow_read: bool | None = None,
+        allow_update: bool | None = None,
+        allow_delete: bool | None = None,
+    ) -> Self:
+        """Add artifact CRUD and tree endpoints; with `enable_config_linking`, configs link to root artifacts."""
+        self._artifact_options = _ArtifactOptions(
+            hierarchy=hierarchy,
+            prefix=prefix,
+            tags=list(tags) if tags else ["Artifacts"],
+            enable_config_linking=enable_config_linking,
+            permissions=_permissions(permissions, allow_create, allow_read, allow_update, allow_delete),
+        )
+        return self
+
+    # ---------------------------------------------------------------- extension points
+
+    def _validate_module_configuration(self) -> None:
+        """Validate module-specific configuration."""
+        super()._validate_module_configuration()
+        if self._artifact_options and self._artifact_options.enable_config_linking and not self._config_options:
+            raise ValueError(CONFIG_LINKING_NEEDS_CONFIG)
+
+    def _register_module_routers(self, app: FastAPI) -> None:
+        """Register the config and artifact routers, bound to this service's storage."""
+        super()._register_module_routers(app)
+        runtime: ServiceRuntime = app.state.service_runtime
+        linking = self._artifact_options is not None and self._artifact_options.enable_config_linking
+        config_dependency = None
+        if self._config_options:
+            options = self._config_options
+            config_dependency = config_manager_dependency(options.schema, runtime.session_dependency)
+            app.include_router(
+                ConfigRouter.create(
+                    prefix=options.prefix,
+                    tags=options.tags,
+                    manager_factory=config_dependency,
+                    entity_in_type=ConfigIn[options.schema],  # type: ignore[name-defined]
+                    entity_out_type=ConfigOut[options.schema],  # type: ignore[name-defined]
+                    permissions=options.permissions,
+                    enable_artifact_operations=linking,
+                )
+            )
+            # Custom routers that depend on `get_config_manager` get this service's schema (FACTS).
+            app.dependency_overrides[get_config_manager] = config_dependency
+
+        if self._artifact_options:
+            artifact_options = self._artifact_options
+            artifact_dependency = artifact_manager_dependency(
+                artifact_options.hierarchy, linking, runtime.session_dependency
+            )
+            app.include_router(
+                ArtifactRouter.create(
+                    prefix=artifact_options.prefix,
+                    tags=artifact_options.tags,
+                    manager_factory=artifact_dependency,
+                    entity_in_type=ArtifactIn,
+                    entity_out_type=ArtifactOut,
+                    permissions=artifact_options.permissions,
+                    enable_config_access=linking,
+                    config_manager_factory=config_dependency if linking else None,
+                )
+            )
+            app.dependency_overrides[get_artifact_manager] = artifact_dependency
+
+
+__all__ = ["ServiceBuilder"]

@@ -1,0 +1,127 @@
+"""Artifacts: the `Artifact` entity, hierarchy labels, and the schemas of the artifact API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Self
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from ulid import ULID
+
+from chapkit.domain.config import BaseConfig, ConfigOut
+from chapkit.domain.data_bounds import check_nesting
+from chapkit.domain.ids import ULIDValue
+from chapkit.domain.json_safe import JsonSafe
+from chapkit.domain.schemas import EntityIn, EntityOut
+
+
+@dataclass(kw_only=True, eq=False)
+class Artifact:
+    """A stored object (a trained model, predictions, any picklable value) in a tree of artifacts.
+
+    `level` is the depth in the tree: 0 for a root, parent's level + 1 otherwise. Entities compare by
+    identity (`eq=False`), so objects such as DataFrames in `data` are never compared by value.
+    """
+
+    data: Any = None
+    parent_id: ULID | None = None
+    level: int = 0
+    id: ULID | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class ArtifactHierarchy(BaseModel):
+    """Configuration for artifact hierarchy with level labels."""
+
+    name: str = Field(..., description="Human readable name of this hierarchy")
+    level_labels: Mapping[int, str] = Field(
+        default_factory=dict,
+        description="Mapping of numeric levels to labels (0 -> 'train', etc.)",
+    )
+
+    model_config = ConfigDict(frozen=True)
+
+    hierarchy_key: ClassVar[str] = "hierarchy"
+    depth_key: ClassVar[str] = "level_depth"
+    label_key: ClassVar[str] = "level_label"
+
+    def label_for(self, level: int) -> str:
+        """Get the label for a given level or return default."""
+        return self.level_labels.get(level, f"level_{level}")
+
+    def describe(self, level: int) -> dict[str, Any]:
+        """Get hierarchy metadata dict for a given level."""
+        return {
+            self.hierarchy_key: self.name,
+            self.depth_key: level,
+            self.label_key: self.label_for(level),
+        }
+
+
+class ArtifactIn(EntityIn):
+    """Input schema for creating or updating artifacts."""
+
+    data: Any
+    parent_id: ULIDValue | None = None
+    level: int | None = None
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def bound_data(cls, value: Any) -> Any:
+        """Reject dicts and lists nested deeper than `MAX_DATA_DEPTH`: they could not be returned as JSON."""
+        check_nesting(value, what="Artifact data")
+        return value
+
+
+class ArtifactOut(EntityOut):
+    """Output schema for artifact entities."""
+
+    data: JsonSafe
+    parent_id: ULID | None = None
+    level: int
+
+
+class ArtifactTreeNode(ArtifactOut):
+    """Artifact node with tree structure metadata and optional config."""
+
+    level_label: str | None = None
+    hierarchy: str | None = None
+    children: list[ArtifactTreeNode] | None = None
+    config: ConfigOut[BaseConfig] | None = None
+
+    @classmethod
+    def from_artifact(cls, artifact: ArtifactOut) -> Self:
+        """Create a tree node from an artifact output schema."""
+        return cls.model_validate(artifact.model_dump())
+
+
+class PandasDataFrame(BaseModel):
+    """Pydantic schema for serializing pandas DataFrames."""
+
+    columns: list[str]
+    data: list[list[Any]]
+
+    @classmethod
+    def from_dataframe(cls, df: pd.DataFrame) -> Self:
+        """Create schema from pandas DataFrame."""
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"Expected a pandas DataFrame, but got {type(df)}")
+        return cls(columns=df.columns.tolist(), data=df.values.tolist())
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Convert schema back to pandas DataFrame."""
+        return pd.DataFrame(self.data, columns=self.columns)
+
+
+__all__ = [
+    "Artifact",
+    "ArtifactHierarchy",
+    "ArtifactIn",
+    "ArtifactOut",
+    "ArtifactTreeNode",
+    "PandasDataFrame",
+]

@@ -1,0 +1,161 @@
+"""The artifact repository port's contract, run unchanged on memory, SQLite (memory, file) and PostgreSQL."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from ulid import ULID
+
+from chapkit import Artifact, Config, ConflictError
+from chapkit.bootstrap import Storage
+from tests.support.artifacts import TrainedModel, all_artifact_ids, chain, save_artifacts
+
+
+async def _tree(storage: Storage) -> dict[str, ULID]:
+    """root -> (a -> (a1, a2 -> a2x), b); other is a separate root. Ids sort in this order."""
+    names = ["root", "a", "a1", "a2", "a2x", "b", "other"]
+    ids = dict(zip(names, sorted(ULID() for _ in names), strict=True))
+    parents = {"a": "root", "a1": "a", "a2": "a", "a2x": "a2", "b": "root"}
+    levels = {"root": 0, "a": 1, "a1": 2, "a2": 2, "a2x": 3, "b": 1, "other": 0}
+    await save_artifacts(
+        storage,
+        *[
+            Artifact(id=ids[n], parent_id=ids[parents[n]] if n in parents else None, level=levels[n], data=n)
+            for n in names
+        ],
+    )
+    return ids
+
+
+async def test_data_holds_any_picklable_object(storage: Storage) -> None:
+    model = TrainedModel([0.5, 1.5])
+    [saved] = await save_artifacts(storage, Artifact(data={"model": model, "n": 1}))
+    [empty] = await save_artifacts(storage, Artifact(data=None))
+    async with storage.session() as session:
+        repo = storage.artifact_repository(session)
+        found = await repo.find_by_id(saved.id)  # type: ignore[arg-type]
+        assert found is not None and found.data == {"model": model, "n": 1}
+        assert found.level == 0 and found.parent_id is None
+        none = await repo.find_by_id(empty.id)  # type: ignore[arg-type]
+        assert none is not None and none.data is None
+
+
+async def test_dataframes_round_trip(storage: Storage) -> None:
+    frame = pd.DataFrame({"x": [1, 2, 3], "y": ["a", "b", "c"], "z": [0.5, None, 2.0]})
+    [saved] = await save_artifacts(storage, Artifact(data=frame))
+    async with storage.session() as session:
+        found = await storage.artifact_repository(session).find_by_id(saved.id)  # type: ignore[arg-type]
+    assert found is not None
+    pd.testing.assert_frame_equal(found.data, frame)
+
+
+async def test_replacing_a_dataframe_updates_it(storage: Storage) -> None:
+    [saved] = await save_artifacts(storage, Artifact(data=pd.DataFrame({"x": [1]})))
+    async with storage.session() as session:
+        repo = storage.artifact_repository(session)
+        loaded = await repo.find_by_id(saved.id)  # type: ignore[arg-type]
+        assert loaded is not None
+        loaded.data = pd.DataFrame({"x": [2, 3]})
+        await repo.save(loaded)
+        await repo.commit()
+    async with storage.session() as session:
+        found = await storage.artifact_repository(session).find_by_id(saved.id)  # type: ignore[arg-type]
+    assert found is not None
+    pd.testing.assert_frame_equal(found.data, pd.DataFrame({"x": [2, 3]}))
+
+
+async def test_find_subtree_returns_the_artifact_and_its_descendants_in_id_order(storage: Storage) -> None:
+    ids = await _tree(storage)
+    async with storage.session() as session:
+        repo = storage.artifact_repository(session)
+        assert [a.id for a in await repo.find_subtree(ids["a"])] == [ids["a"], ids["a1"], ids["a2"], ids["a2x"]]
+        assert [a.data for a in await repo.find_subtree(ids["root"])] == ["root", "a", "a1", "a2", "a2x", "b"]
+        assert [a.id for a in await repo.find_subtree(ids["a2x"])] == [ids["a2x"]]
+        assert await repo.find_subtree(ULID()) == []
+
+
+async def test_get_root_artifact_walks_to_the_root(storage: Storage) -> None:
+    ids = await chain(storage, 60)
+    async with storage.session() as session:
+        repo = storage.artifact_repository(session)
+        for start in (ids[-1], ids[30], ids[0]):
+            root = await repo.get_root_artifact(start)
+            assert root is not None and root.id == ids[0] and root.parent_id is None
+        assert await repo.get_root_artifact(ULID()) is None
+
+
+async def test_saving_under_an_unknown_parent_conflicts(storage: Storage) -> None:
+    async with storage.session() as session:
+        repo = storage.artifact_repository(session)
+        with pytest.raises(ConflictError):
+            await repo.save(Artifact(data="orphan", parent_id=ULID(), level=1))
+            await repo.commit()
+    assert await all_artifact_ids(storage) == []
+
+
+@pytest.mark.parametrize("how", ["delete", "delete_by_id", "delete_all_by_id"])
+async def test_deleting_an_artifact_deletes_its_subtree_only(storage: Storage, how: str) -> None:
+    ids = await _tree(storage)
+    async with storage.session() as session:
+        repo = storage.artifact_repository(session)
+        if how == "delete":
+            loaded = await repo.find_by_id(ids["a"])
+            assert loaded is not None
+            await repo.delete(loaded)
+        elif how == "delete_by_id":
+            await repo.delete_by_id(ids["a"])
+        else:
+            await repo.delete_all_by_id([ids["a"], ids["other"]])
+        await repo.commit()
+        assert await repo.find_by_id(ids["a2x"]) is None
+    expected = [ids["root"], ids["b"]] + ([ids["other"]] if how != "delete_all_by_id" else [])
+    assert await all_artifact_ids(storage) == expected
+
+
+async def test_deleting_inside_a_session_hides_the_subtree_from_that_session(storage: Storage) -> None:
+    ids = await _tree(storage)
+    async with storage.session() as session:
+        repo = storage.artifact_repository(session)
+        child = await repo.find_by_id(ids["a1"])
+        assert child is not None
+        await repo.delete_by_id(ids["a"])
+        assert await repo.find_by_id(ids["a1"]) is None
+        assert not await repo.exists_by_id(ids["a2x"])
+        assert [a.id for a in await repo.find_subtree(ids["root"])] == [ids["root"], ids["b"]]
+        await repo.rollback()
+    assert len(await all_artifact_ids(storage)) == 7
+
+
+async def test_deleting_an_artifact_removes_its_config_link(storage: Storage) -> None:
+    ids = await _tree(storage)
+    async with storage.session() as session:
+        configs = storage.config_repository(session)
+        config = await configs.save(Config(name="c", data={}))
+        await configs.commit()
+        assert config.id is not None
+        await configs.link_artifact(config.id, ids["root"])
+        await configs.commit()
+        artifacts = storage.artifact_repository(session)
+        assert await artifacts.linked_config_id(ids["root"]) == config.id
+        await artifacts.delete_by_id(ids["root"])
+        await artifacts.commit()
+        assert await artifacts.linked_config_id(ids["root"]) is None
+        assert await configs.find_artifacts_for_config(config.id) == []
+        assert await configs.find_by_root_artifact_id(ids["root"]) is None
+        assert await configs.exists_by_id(config.id)
+
+
+async def test_delete_all_removes_every_artifact_and_link(storage: Storage) -> None:
+    ids = await _tree(storage)
+    async with storage.session() as session:
+        configs = storage.config_repository(session)
+        config = await configs.save(Config(name="c", data={}))
+        await configs.commit()
+        assert config.id is not None
+        await configs.link_artifact(config.id, ids["other"])
+        artifacts = storage.artifact_repository(session)
+        await artifacts.delete_all()
+        await artifacts.commit()
+        assert await artifacts.count() == 0
+        assert await configs.find_artifacts_for_config(config.id) == []
+        assert await configs.count() == 1

@@ -1,0 +1,103 @@
+"""Config schemas: extra fields, generic data validated into the schema, JSON output, input bounds."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from ulid import ULID
+
+from chapkit import BaseConfig, Config, ConfigIn, ConfigOut, LinkArtifactRequest, UnlinkArtifactRequest
+from chapkit.domain.data_bounds import MAX_CONFIG_DATA_BYTES, MAX_DATA_DEPTH, DataBoundsError, nesting_depth
+
+
+class Schema(BaseConfig):
+    epochs: int
+    rate: float = 0.1
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+def test_base_config_keeps_extra_fields() -> None:
+    config = BaseConfig.model_validate({"anything": [1, 2], "x": "y"})
+    assert config.model_dump() == {"anything": [1, 2], "x": "y"}
+
+
+def test_config_in_validates_data_into_the_schema() -> None:
+    parsed = ConfigIn[Schema].model_validate({"name": "c", "data": {"epochs": "3", "note": "kept"}})
+    assert isinstance(parsed.data, Schema) and parsed.data.epochs == 3 and parsed.data.model_extra == {"note": "kept"}
+    with pytest.raises(ValidationError, match="epochs"):
+        ConfigIn[Schema].model_validate({"name": "c", "data": {"rate": 1.0}})
+    assert isinstance(ConfigIn.model_validate({"name": "c", "data": {"x": 1}}).data, BaseConfig)
+
+
+def test_config_out_returns_data_as_a_plain_json_object() -> None:
+    out = ConfigOut[Schema].model_validate(
+        Config(id=ULID(), name="c", data={"epochs": 2, "extra": True}, created_at=_now(), updated_at=_now()),
+        from_attributes=True,
+    )
+    assert isinstance(out.data, Schema)
+    assert json.loads(out.model_dump_json())["data"] == {"epochs": 2, "rate": 0.1, "extra": True}
+
+
+def test_config_out_uses_the_schema_given_in_the_validation_context() -> None:
+    out = ConfigOut.model_validate(
+        {"id": ULID(), "name": "c", "data": {"epochs": 1}, "created_at": _now(), "updated_at": _now()},
+        context={"data_cls": Schema},
+    )
+    assert isinstance(out.data, Schema)
+    # a subclass instance held as BaseConfig still serializes every field
+    assert json.loads(out.model_dump_json())["data"] == {"epochs": 1, "rate": 0.1}
+
+
+def test_nesting_depth_counts_containers_without_recursion() -> None:
+    assert nesting_depth(1) == 0
+    assert nesting_depth({"a": [1, {"b": 2}]}) == 3
+    assert nesting_depth(_nested(100_000), stop_after=10) == 11
+
+
+def test_config_data_nested_too_deeply_is_refused() -> None:
+    ConfigIn.model_validate({"name": "ok", "data": {"x": _nested(MAX_DATA_DEPTH - 1)}})
+    with pytest.raises(ValidationError, match="nests deeper than") as raised:
+        ConfigIn.model_validate({"name": "deep", "data": {"x": _nested(500)}})
+    assert raised.value.errors()[0]["loc"] == ("data",)
+
+
+def test_config_data_too_large_is_refused() -> None:
+    with pytest.raises(ValidationError, match="bytes as JSON"):
+        ConfigIn.model_validate({"name": "big", "data": {"blob": "x" * MAX_CONFIG_DATA_BYTES}})
+
+
+def test_bounds_also_apply_to_schema_instances() -> None:
+    with pytest.raises(ValidationError, match="nests deeper"):
+        ConfigIn[Schema](name="deep", data=Schema(epochs=1, x=_nested(200)))
+    assert issubclass(DataBoundsError, ValueError)
+
+
+def test_link_requests_need_a_ulid() -> None:
+    artifact_id = ULID()
+    assert LinkArtifactRequest.model_validate({"artifact_id": str(artifact_id)}).artifact_id == artifact_id
+    assert UnlinkArtifactRequest(artifact_id=artifact_id).artifact_id == artifact_id
+    with pytest.raises(ValidationError):
+        LinkArtifactRequest.model_validate({"artifact_id": "not-a-ulid"})
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+@pytest.mark.parametrize("wrong", [[1], {"a": 1}, 1.5, -1, 2**200, True, "not-a-ulid"])
+def test_ulid_inputs_that_cannot_be_parsed_are_validation_errors(wrong: Any) -> None:
+    with pytest.raises(ValidationError):
+        LinkArtifactRequest.model_validate({"artifact_id": wrong})
+    with pytest.raises(ValidationError):
+        ConfigIn.model_validate({"id": wrong, "name": "c", "data": {}})
