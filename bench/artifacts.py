@@ -6,13 +6,6 @@ sent (constant whatever the size of the tree). Run: `python bench/artifacts.py`.
 
 from __future__ import annotations
 
-import os.path
-import sys
-
-# Run as a script, this directory comes first on sys.path, where `bench/http.py` would shadow the stdlib `http`.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    del sys.path[0]
-
 import asyncio
 import gc
 import statistics

@@ -6,17 +6,10 @@ costs little CPU beside the server) for a fixed number of requests per phase, an
 the throughput, p50/p99 latency and the server's CPU time per request (read from /proc), next to a bare
 FastAPI route served by the same process.
 
-    .venv/bin/python bench/http.py [--requests 2000] [--clients 16] [--no-logging]
+    .venv/bin/python bench/http_load.py [--requests 2000] [--clients 16] [--no-logging]
 """
 
 from __future__ import annotations
-
-import os.path
-import sys
-
-# Run as a script, this directory comes first on sys.path and this file would shadow the stdlib `http`.
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    del sys.path[0]
 
 import argparse
 import asyncio
@@ -25,6 +18,7 @@ import os
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
