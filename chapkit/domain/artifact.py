@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ulid import ULID
 
 from chapkit.domain.config import BaseConfig, ConfigOut
-from chapkit.domain.data_bounds import check_nesting
+from chapkit.domain.data_bounds import check_data
 from chapkit.domain.ids import ULIDValue
 from chapkit.domain.json_safe import JsonSafe
 from chapkit.domain.schemas import EntityIn, EntityOut
@@ -72,8 +72,8 @@ class ArtifactIn(EntityIn):
     @field_validator("data", mode="before")
     @classmethod
     def bound_data(cls, value: Any) -> Any:
-        """Reject dicts and lists nested deeper than `MAX_DATA_DEPTH`: they could not be returned as JSON."""
-        check_nesting(value, what="Artifact data")
+        """Reject nesting deeper than `MAX_DATA_DEPTH` and unencodable text: neither could be returned as JSON."""
+        check_data(value, what="Artifact data")
         return value
 
 

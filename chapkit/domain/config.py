@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_serializer, field_validator
 from typing_extensions import TypeVar
 from ulid import ULID
 
-from chapkit.domain.data_bounds import check_json_size, check_nesting
+from chapkit.domain.data_bounds import MAX_NAME_LENGTH, check_data, check_json_size, check_text
 from chapkit.domain.errors import BadRequestError
 from chapkit.domain.ids import ULIDValue
 from chapkit.domain.schemas import EntityIn, EntityOut
@@ -68,8 +68,8 @@ DataT = TypeVar("DataT", bound=BaseConfig, default=BaseConfig)
 
 
 def _bounded(value: Any) -> Any:
-    """Reject config data nested too deeply or too large before it is validated or stored."""
-    check_nesting(value, what="Config data")
+    """Reject config data nested too deeply, too large or unencodable before it is validated or stored."""
+    check_data(value, what="Config data")
     check_json_size(value, what="Config data")
     return value
 
@@ -77,13 +77,19 @@ def _bounded(value: Any) -> Any:
 class ConfigIn(EntityIn, Generic[DataT]):
     """Input schema for creating or updating configurations."""
 
-    name: str
+    name: str = Field(max_length=MAX_NAME_LENGTH)
     data: DataT
+
+    @field_validator("name")
+    @classmethod
+    def bound_name(cls, value: str) -> str:
+        """Reject a name that no UTF-8 response could carry."""
+        return check_text(value, what="Config name")
 
     @field_validator("data", mode="before")
     @classmethod
     def bound_data(cls, value: Any) -> Any:
-        """Reject data nested deeper than `MAX_DATA_DEPTH` or larger than `MAX_CONFIG_DATA_BYTES`."""
+        """Reject data nested deeper than `MAX_DATA_DEPTH`, larger than `MAX_CONFIG_DATA_BYTES` or unencodable."""
         return _bounded(value)
 
 

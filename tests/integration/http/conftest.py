@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ulid import ULID
 
 from chapkit import BaseManager, BaseRepository, BaseServiceBuilder, ServiceInfo, configure_logging, get_session
+from chapkit.bootstrap import open_storage
+from tests.conftest import truncate
 from tests.support.models import Widget, WidgetIn, WidgetOut
 
 BASE_URL = "http://testserver"
@@ -86,3 +88,16 @@ def log_events(caplog: pytest.LogCaptureFixture, event: str | None = None) -> li
 @pytest.fixture
 def sqlite_file(tmp_path: Any) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
+
+
+@pytest.fixture(params=["memory", "sqlite_file", "postgres"])
+async def storage_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A database URL for a service: memory, a fresh SQLite file, or this run's PostgreSQL database emptied."""
+    if request.param == "memory":
+        return "memory://"
+    if request.param == "sqlite_file":
+        return f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    async with open_storage(url) as opened:
+        await truncate(opened.database)
+    return url

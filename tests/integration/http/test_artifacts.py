@@ -25,9 +25,9 @@ from tests.integration.http.test_configs import (
 from tests.support.artifacts import TrainedModel
 
 
-@pytest.fixture(params=["memory", "sqlite_file"])
-def url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
-    return "memory://" if request.param == "memory" else f"sqlite+aiosqlite:///{tmp_path / 'artifacts.db'}"
+@pytest.fixture
+def url(storage_url: str) -> str:
+    return storage_url
 
 
 @pytest.fixture
@@ -63,6 +63,18 @@ async def test_bad_parents_are_4xx(client: httpx.AsyncClient) -> None:
         problem(await client.post(ARTIFACTS, json={"data": 1, "id": wrong}), 422)
     problem(await client.post(ARTIFACTS, json={"data": nested(200)}), 422)
     assert await get(client, ARTIFACTS) == []
+
+
+@pytest.mark.parametrize("data", ['"\\ud800"', '{"k": ["\\udc80"]}', '{"\\udbff": 1}'])
+async def test_unencodable_text_in_data_is_refused_and_reads_keep_working(client: httpx.AsyncClient, data: str) -> None:
+    root = await create_artifact(client, {"emoji": "\U0001f600"})
+    body = '{"data": ' + data + "}"
+    response = await client.post(ARTIFACTS, content=body, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500 and "not valid Unicode" in response.text, response.text
+    response = await client.put(f"{ARTIFACTS}/{root}", content=body, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500, response.text
+    assert [a["data"] for a in await get(client, ARTIFACTS)] == [{"emoji": "\U0001f600"}]
+    assert (await get(client, f"{ARTIFACTS}/{root}/$tree"))["data"] == {"emoji": "\U0001f600"}
 
 
 async def test_deleting_an_artifact_deletes_its_subtree(client: httpx.AsyncClient) -> None:

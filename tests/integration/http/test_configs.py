@@ -20,7 +20,7 @@ from chapkit import (
     ServiceInfo,
     get_config_manager,
 )
-from chapkit.domain.data_bounds import MAX_CONFIG_DATA_BYTES, MAX_DATA_DEPTH
+from chapkit.domain.data_bounds import MAX_CONFIG_DATA_BYTES, MAX_DATA_DEPTH, MAX_NAME_LENGTH
 from tests.integration.http.conftest import serve
 
 CONFIGS = "/api/v1/configs"
@@ -40,9 +40,9 @@ def service(url: str, *, linking: bool = True, **config_options: Any) -> Service
     return builder.with_artifacts(hierarchy=HIERARCHY, enable_config_linking=linking)
 
 
-@pytest.fixture(params=["memory", "sqlite_file"])
-def url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
-    return "memory://" if request.param == "memory" else f"sqlite+aiosqlite:///{tmp_path / 'configs.db'}"
+@pytest.fixture
+def url(storage_url: str) -> str:
+    return storage_url
 
 
 @pytest.fixture
@@ -120,6 +120,47 @@ async def test_deeply_nested_data_is_refused_and_reads_keep_working(client: http
     assert "nests deeper than" in response.text
     listed = await client.get(CONFIGS)
     assert listed.status_code == 200 and [c["name"] for c in listed.json()] == ["ok"]
+
+
+async def test_deep_updates_and_bodies_deeper_than_the_json_parser_are_refused(client: httpx.AsyncClient) -> None:
+    kept = await create_config(client, "kept")
+    response = await client.put(
+        f"{CONFIGS}/{kept['id']}", json={"name": "deep", "data": {"epochs": 2, "x": nested(500)}}
+    )
+    assert 400 <= response.status_code < 500 and "nests deeper than" in response.text
+    deepest_body = '{"name": "d", "data": {"epochs": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+    response = await client.post(CONFIGS, content=deepest_body, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500, response.text
+    assert (await client.get(f"{CONFIGS}/{kept['id']}")).json() == kept
+    assert [c["name"] for c in (await client.get(CONFIGS)).json()] == ["kept"]
+
+
+# JSON escapes that decode to a lone UTF-16 surrogate: storable, but no UTF-8 response could carry them.
+UNENCODABLE_CONFIGS = [
+    '{"name": "c", "data": {"epochs": 1, "note": "\\ud800"}}',
+    '{"name": "c", "data": {"epochs": 1, "\\udc80": 1}}',
+    '{"name": "c", "data": {"epochs": 1, "notes": [["ok", "\\udfff"]]}}',
+    '{"name": "\\ud83d", "data": {"epochs": 1}}',
+]
+
+
+@pytest.mark.parametrize("body", UNENCODABLE_CONFIGS)
+async def test_unencodable_text_is_refused_and_reads_keep_working(client: httpx.AsyncClient, body: str) -> None:
+    kept = await create_config(client, "kept", note="\U0001f600 a pair of surrogates is fine")
+    response = await client.post(CONFIGS, content=body, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500 and "not valid Unicode" in response.text, response.text
+    response = await client.put(f"{CONFIGS}/{kept['id']}", content=body, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500, response.text
+    assert (await client.get(f"{CONFIGS}/{kept['id']}")).json() == kept
+    assert (await client.get(CONFIGS)).json() == [kept]
+    assert (await client.get(CONFIGS, params={"page": 1, "size": 5})).json()["items"] == [kept]
+
+
+async def test_names_longer_than_the_bound_are_refused(client: httpx.AsyncClient) -> None:
+    await create_config(client, "n" * MAX_NAME_LENGTH)
+    response = await client.post(CONFIGS, json={"name": "n" * 2_000_000, "data": {"epochs": 1}})
+    problem(response, 422)
+    assert [len(c["name"]) for c in (await client.get(CONFIGS)).json()] == [MAX_NAME_LENGTH]
 
 
 async def test_data_at_the_depth_bound_is_stored_and_read_back(client: httpx.AsyncClient) -> None:

@@ -71,3 +71,10 @@ def test_artifact_in_refuses_json_nested_too_deeply_and_bad_parent_ids() -> None
     with pytest.raises(ValidationError):
         ArtifactIn.model_validate({"data": 1, "parent_id": "not-a-ulid"})
     assert ArtifactIn(data=Opaque()).parent_id is None
+
+
+def test_artifact_in_refuses_unencodable_text_anywhere_in_json_data() -> None:
+    for data in ("\ud800", {"k": ["\udc80"]}, {"\udbff": 1}):
+        with pytest.raises(ValidationError, match="not valid Unicode"):
+            ArtifactIn(data=data)
+    assert ArtifactIn(data={"\U0001f600": ["é"]}).data == {"\U0001f600": ["é"]}

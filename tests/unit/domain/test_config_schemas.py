@@ -10,7 +10,14 @@ from pydantic import ValidationError
 from ulid import ULID
 
 from chapkit import BaseConfig, Config, ConfigIn, ConfigOut, LinkArtifactRequest, UnlinkArtifactRequest
-from chapkit.domain.data_bounds import MAX_CONFIG_DATA_BYTES, MAX_DATA_DEPTH, DataBoundsError, nesting_depth
+from chapkit.domain.data_bounds import (
+    MAX_CONFIG_DATA_BYTES,
+    MAX_DATA_DEPTH,
+    MAX_NAME_LENGTH,
+    DataBoundsError,
+    is_encodable,
+    nesting_depth,
+)
 
 
 class Schema(BaseConfig):
@@ -101,3 +108,24 @@ def test_ulid_inputs_that_cannot_be_parsed_are_validation_errors(wrong: Any) -> 
         LinkArtifactRequest.model_validate({"artifact_id": wrong})
     with pytest.raises(ValidationError):
         ConfigIn.model_validate({"id": wrong, "name": "c", "data": {}})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"note": "\ud800"}, {"\udc80": 1}, {"notes": [["fine", ("\udfff",)]]}, Schema(epochs=1, note="\ud83d")],
+)
+def test_config_data_with_a_lone_surrogate_is_refused(data: Any) -> None:
+    with pytest.raises(ValidationError, match="not valid Unicode"):
+        ConfigIn.model_validate({"name": "c", "data": data})
+
+
+def test_config_names_are_bounded_and_encodable() -> None:
+    assert ConfigIn.model_validate({"name": "\U0001f600" * MAX_NAME_LENGTH, "data": {}}).name[0] == "\U0001f600"
+    with pytest.raises(ValidationError, match=f"at most {MAX_NAME_LENGTH} characters"):
+        ConfigIn.model_validate({"name": "n" * (MAX_NAME_LENGTH + 1), "data": {}})
+    with pytest.raises(ValidationError, match="(?i)valid unicode"):  # pydantic's own check or chapkit's
+        ConfigIn.model_validate({"name": "\ud800", "data": {}})
+
+
+def test_encodable_text() -> None:
+    assert is_encodable("plain") and is_encodable("\U0001f600 é") and not is_encodable("a\udfffb")
