@@ -7,7 +7,14 @@ from typing import Any
 from ulid import ULID
 
 from chapkit.application.manager import BaseManager, Changes
-from chapkit.domain.artifact import Artifact, ArtifactHierarchy, ArtifactIn, ArtifactOut, ArtifactTreeNode
+from chapkit.domain.artifact import (
+    Artifact,
+    ArtifactHierarchy,
+    ArtifactIn,
+    ArtifactOut,
+    ArtifactSnapshot,
+    ArtifactTreeNode,
+)
 from chapkit.domain.artifact_tree import (
     ArtifactTreeError,
     assemble_tree,
@@ -40,7 +47,7 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
 
     async def find_subtree(self, start_id: ULID) -> list[ArtifactTreeNode]:
         """Find all artifacts in the subtree rooted at the given ID (one read, ordered by id)."""
-        return [self._to_tree_node(artifact) for artifact in await self.repo.find_subtree(start_id)]
+        return [self._to_tree_node(artifact) for artifact in await self.repo.find_subtree_snapshot(start_id)]
 
     async def expand_artifact(self, artifact_id: ULID) -> ArtifactTreeNode | None:
         """Expand a single artifact with hierarchy metadata but without children (`children` is None)."""
@@ -53,7 +60,8 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
 
     async def build_tree(self, start_id: ULID) -> ArtifactTreeNode | None:
         """Build the tree rooted at the given artifact; leaves have `children = []`."""
-        nodes = [self._to_tree_node(artifact, children=[]) for artifact in await self.repo.find_subtree(start_id)]
+        subtree = await self.repo.find_subtree_snapshot(start_id)
+        nodes = [self._to_tree_node(artifact, children=[]) for artifact in subtree]
         root = assemble_tree(start_id, nodes)
         if root is not None:
             root.config = await self._config_of_root(start_id)
@@ -117,7 +125,9 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
         config = await self.config_repo.find_by_root_artifact_id(artifact_id)
         return None if config is None else ConfigOut[BaseConfig].model_validate(config, from_attributes=True)
 
-    def _to_tree_node(self, entity: Artifact, children: list[ArtifactTreeNode] | None = None) -> ArtifactTreeNode:
+    def _to_tree_node(
+        self, entity: ArtifactSnapshot, children: list[ArtifactTreeNode] | None = None
+    ) -> ArtifactTreeNode:
         """Convert a stored artifact to a tree node with hierarchy metadata.
 
         Built without re-validation: the values come from storage and already have their types, and a

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Protocol, Self
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -32,6 +32,34 @@ class Artifact:
     id: ULID | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+class ArtifactSnapshot(Protocol):
+    """An artifact's stored values, read-only (an `Artifact` is one; SQL tree reads return lighter rows)."""
+
+    @property
+    def id(self) -> ULID | None:
+        """The artifact's id."""
+
+    @property
+    def parent_id(self) -> ULID | None:
+        """The parent's id (None for a root)."""
+
+    @property
+    def level(self) -> int:
+        """Depth in the tree (0 for a root)."""
+
+    @property
+    def data(self) -> Any:
+        """The stored object."""
+
+    @property
+    def created_at(self) -> datetime | None:
+        """When the artifact was stored."""
+
+    @property
+    def updated_at(self) -> datetime | None:
+        """When the artifact was last changed."""
 
 
 class ArtifactHierarchy(BaseModel):
@@ -122,6 +150,7 @@ __all__ = [
     "ArtifactHierarchy",
     "ArtifactIn",
     "ArtifactOut",
+    "ArtifactSnapshot",
     "ArtifactTreeNode",
     "PandasDataFrame",
 ]

@@ -108,12 +108,30 @@ def assemble_tree(root_id: ULID, nodes: Sequence[NodeT]) -> NodeT | None:
     return root
 
 
+ONE_PASS_DEPTH = 100
+"""Trees at most this deep are encoded by pydantic in one pass (about twice as fast as node by node)."""
+
+
+def tree_depth(root: TreeNode) -> int:
+    """Number of levels below `root` (0 for a node without children), counted without recursion."""
+    deepest = 0
+    pending: list[tuple[TreeNode, int]] = [(root, 0)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in node.children or ())
+    return deepest
+
+
 def dump_tree_json(root: ArtifactTreeNode) -> str:
     """Encode a tree as JSON without recursion, so trees of any depth can be returned.
 
-    pydantic's serializer stops a few hundred levels down, and a chain of artifacts can be far deeper.
-    Each node is encoded on its own (its `children` member comes last) and the pieces are joined.
+    pydantic's serializer stops a few hundred levels down, and a chain of artifacts can be far deeper:
+    past `ONE_PASS_DEPTH` levels each node is encoded on its own (its `children` member comes last) and
+    the pieces are joined.
     """
+    if tree_depth(root) <= ONE_PASS_DEPTH:
+        return root.model_dump_json()
     parts: list[str] = []
     pending: list[ArtifactTreeNode | str] = [root]
     while pending:
@@ -135,6 +153,7 @@ def dump_tree_json(root: ArtifactTreeNode) -> str:
 
 
 __all__ = [
+    "ONE_PASS_DEPTH",
     "ArtifactTreeError",
     "LevelledNode",
     "TreeNode",
@@ -143,4 +162,5 @@ __all__ = [
     "ensure_not_own_ancestor",
     "level_under",
     "relevel_descendants",
+    "tree_depth",
 ]

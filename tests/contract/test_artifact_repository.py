@@ -74,6 +74,26 @@ async def test_find_subtree_returns_the_artifact_and_its_descendants_in_id_order
         assert await repo.find_subtree(ULID()) == []
 
 
+async def test_subtree_snapshots_hold_the_same_values_and_see_the_sessions_own_changes(storage: Storage) -> None:
+    ids = await _tree(storage)
+    fields = ("id", "parent_id", "level", "data", "created_at", "updated_at")
+    async with storage.session() as session:
+        repo = storage.artifact_repository(session)
+        tracked = await repo.find_subtree(ids["a"])
+        snapshots = await repo.find_subtree_snapshot(ids["a"])
+        assert [[getattr(s, f) for f in fields] for s in snapshots] == [
+            [getattr(t, f) for f in fields] for t in tracked
+        ]
+        added = await repo.save(Artifact(data="new", parent_id=ids["a2x"], level=4))
+        await repo.delete_by_id(ids["a1"])
+        seen = await repo.find_subtree_snapshot(ids["a"])
+        assert [s.id for s in seen] == [ids["a"], ids["a2"], ids["a2x"], added.id]
+        assert seen[-1].data == "new" and seen[-1].level == 4
+        assert await repo.find_subtree_snapshot(ULID()) == []
+        await repo.rollback()
+    assert len(await all_artifact_ids(storage)) == 7
+
+
 async def test_get_root_artifact_walks_to_the_root(storage: Storage) -> None:
     ids = await chain(storage, 60)
     async with storage.session() as session:

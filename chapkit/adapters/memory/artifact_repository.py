@@ -62,6 +62,10 @@ class InMemoryArtifactRepository(InMemoryRepository[Artifact, ULID], ArtifactRep
         keys = sorted(subtree_keys(self.s, [id_key(start_id)]))
         return [materialize(Artifact, snapshot) for key in keys if (snapshot := self.s.find(Artifact, key))]
 
+    async def find_subtree_snapshot(self, start_id: ULID) -> Sequence[Artifact]:
+        """Return the artifact and all its descendants, ordered by id (copies, like every read here)."""
+        return await self.find_subtree(start_id)
+
     async def get_root_artifact(self, artifact_id: ULID) -> Artifact | None:
         """Walk up the parent chain to the root."""
         snapshot = self.s.find(Artifact, id_key(artifact_id))

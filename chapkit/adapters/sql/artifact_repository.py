@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import CTE, ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +13,7 @@ from ulid import ULID
 from chapkit.adapters.sql.errors import translated
 from chapkit.adapters.sql.repository import BaseRepository
 from chapkit.adapters.sql.tables import artifacts_table, config_artifacts_table
-from chapkit.domain.artifact import Artifact
+from chapkit.domain.artifact import Artifact, ArtifactSnapshot
 from chapkit.domain.config import ConfigArtifact
 from chapkit.domain.ports.artifact_repository import ArtifactRepositoryPort
 
@@ -62,6 +63,17 @@ def _artifact_id_of(obj: object) -> Any:
     return obj.artifact_id if isinstance(obj, ConfigArtifact) else getattr(obj, "id", None)
 
 
+class _SnapshotRow(NamedTuple):
+    """An artifact row as a tuple with named fields: attribute reads cost far less than on SQLAlchemy's `Row`."""
+
+    id: ULID
+    parent_id: ULID | None
+    level: int
+    data: Any
+    created_at: datetime
+    updated_at: datetime
+
+
 class ArtifactRepository(BaseRepository[Artifact, ULID], ArtifactRepositoryPort):
     """Repository for Artifact entities with tree traversal operations."""
 
@@ -75,6 +87,17 @@ class ArtifactRepository(BaseRepository[Artifact, ULID], ArtifactRepositoryPort)
         subtree = subtree_ids(_artifacts.id == start_id)
         query = select(Artifact).join(subtree, _artifacts.id == subtree.c.id).order_by(_artifacts.id)
         return (await self.s.scalars(query)).all()
+
+    @translated
+    async def find_subtree_snapshot(self, start_id: ULID) -> Sequence[ArtifactSnapshot]:
+        """Return the subtree as plain rows: no identity map or change tracking, several times cheaper per row.
+
+        The session's pending changes are flushed first (autoflush), so the rows show them.
+        """
+        subtree = subtree_ids(_artifacts.id == start_id)
+        columns = [_artifacts[name] for name in _SnapshotRow._fields]
+        query = select(*columns).join(subtree, _artifacts.id == subtree.c.id).order_by(_artifacts.id)
+        return list(map(_SnapshotRow._make, await self.s.execute(query)))
 
     @translated
     async def get_root_artifact(self, artifact_id: ULID) -> Artifact | None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from ulid import ULID
 
-from chapkit.domain.artifact import Artifact
+from chapkit.domain.artifact import Artifact, ArtifactSnapshot
 from chapkit.domain.ports.repository import Repository
 
 
@@ -26,6 +26,15 @@ class ArtifactRepositoryPort(Repository[Artifact, ULID]):
     @abstractmethod
     async def find_subtree(self, start_id: ULID) -> Sequence[Artifact]:
         """Return the artifact `start_id` and all its descendants, ordered by id (empty when unknown)."""
+
+    @abstractmethod
+    async def find_subtree_snapshot(self, start_id: ULID) -> Sequence[ArtifactSnapshot]:
+        """Return what `find_subtree` returns as read-only values, not tracked for changes.
+
+        For reads that change nothing (building a tree for a response): on SQL it skips the unit of
+        work's bookkeeping, which is most of the cost of reading a large tree. Saving a change goes
+        through `find_subtree` (or `find_by_id`) and `save`.
+        """
 
     @abstractmethod
     async def get_root_artifact(self, artifact_id: ULID) -> Artifact | None:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from ulid import ULID
 
-from chapkit import ArtifactTreeError, BadRequestError
+from chapkit import ArtifactTreeError, ArtifactTreeNode, BadRequestError
 from chapkit.domain.artifact_tree import (
+    ONE_PASS_DEPTH,
     assemble_tree,
     dump_tree_json,
     ensure_not_own_ancestor,
     level_under,
     relevel_descendants,
+    tree_depth,
 )
+
+NOW = datetime.now(UTC)
 
 
 @dataclass
@@ -124,3 +131,28 @@ def test_dump_tree_json_handles_chains_deeper_than_pydantic_can() -> None:
         [decoded] = decoded["children"]
         depth += 1
     assert depth == 400 and decoded["children"] == []
+
+
+def _chain_tree(depth: int) -> ArtifactTreeNode:
+    nodes = [
+        ArtifactTreeNode(id=ULID(), data={"step": step}, level=step, created_at=NOW, updated_at=NOW)
+        for step in range(depth + 1)
+    ]
+    for parent, child in itertools.pairwise(nodes):
+        child.parent_id = parent.id
+    root = assemble_tree(nodes[0].id, nodes)  # type: ignore[arg-type]
+    assert root is not None
+    return root
+
+
+@pytest.mark.parametrize("depth", [0, 3, ONE_PASS_DEPTH, ONE_PASS_DEPTH + 1, 400])
+def test_trees_of_any_depth_encode_to_the_same_json(depth: int) -> None:
+    root = _chain_tree(depth)
+    assert tree_depth(root) == depth
+    decoded = json.loads(dump_tree_json(root))
+    levels = 0
+    while decoded["children"]:
+        assert decoded["data"] == {"step": levels} and len(decoded["children"]) == 1
+        [decoded] = decoded["children"]
+        levels += 1
+    assert levels == depth and decoded["children"] == [] and decoded["config"] is None

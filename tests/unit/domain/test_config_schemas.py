@@ -123,7 +123,7 @@ def test_config_names_are_bounded_and_encodable() -> None:
     assert ConfigIn.model_validate({"name": "\U0001f600" * MAX_NAME_LENGTH, "data": {}}).name[0] == "\U0001f600"
     with pytest.raises(ValidationError, match=f"at most {MAX_NAME_LENGTH} characters"):
         ConfigIn.model_validate({"name": "n" * (MAX_NAME_LENGTH + 1), "data": {}})
-    with pytest.raises(ValidationError, match="(?i)unicode"):  # pydantic's own check or chapkit's
+    with pytest.raises(ValidationError, match=r"(?i)unicode"):  # pydantic's own check or chapkit's
         ConfigIn.model_validate({"name": "\ud800", "data": {}})
 
 
