@@ -97,6 +97,11 @@ async def storage_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
         return "memory://"
     if request.param == "sqlite_file":
         return f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
+    return await emptied_postgres_url(request)
+
+
+async def emptied_postgres_url(request: pytest.FixtureRequest) -> str:
+    """This run's PostgreSQL database (skipped without one), migrated and with every table emptied."""
     url: str = request.getfixturevalue("postgres_url")
     async with open_storage(url) as opened:
         await truncate(opened.database)

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from ulid import ULID
 
 from chapkit import JobStatus, get_scheduler
-from tests.integration.http.conftest import builder, serve
+from tests.integration.http.conftest import builder, emptied_postgres_url, serve
 
 JOBS = "/api/v1/jobs"
 
@@ -172,3 +172,29 @@ async def test_no_scheduler_runs_without_jobs() -> None:
     async with serve(app):
         assert app.state.scheduler is None
         assert app.state.service_runtime.scheduler is None
+
+
+@pytest.mark.parametrize("backend", ["sqlite_file", "postgres"])
+async def test_a_job_running_when_the_service_stops_is_listed_canceled_after_a_restart(
+    request: pytest.FixtureRequest, backend: str
+) -> None:
+    url = await emptied_postgres_url(request) if backend == "postgres" else request.getfixturevalue("sqlite_file")
+    started = asyncio.Event()
+
+    async def forever() -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    async with serve(jobs_app(url)) as client:
+        running = await get_scheduler().add_job(forever)
+        done = await get_scheduler().add_job(quick, 7)
+        await asyncio.wait_for(started.wait(), 5)
+        await get_scheduler().wait(done)
+        listed = {job["id"]: job["status"] for job in (await client.get(JOBS)).json()}
+        assert listed == {str(running): "running", str(done): "completed"}
+
+    async with serve(jobs_app(url)) as client:
+        listed = {job["id"]: job["status"] for job in (await client.get(JOBS)).json()}
+        assert listed == {str(running): "canceled", str(done): "completed"}
+        record = (await client.get(f"{JOBS}/{running}")).json()
+        assert record["status"] == "canceled" and record["finished_at"] is not None
