@@ -1,6 +1,7 @@
 """Job scheduler adapters: `AIOJobScheduler` runs jobs as asyncio tasks in this process."""
 
-from chapkit.adapters.scheduler.aio import AIOJobScheduler, describe_failure, new_owner_id
+from chapkit.adapters.scheduler.aio import AIOJobScheduler, new_owner_id
+from chapkit.adapters.scheduler.execution import describe_failure
 from chapkit.adapters.scheduler.retention import ResultCache
 
 __all__ = ["AIOJobScheduler", "ResultCache", "describe_failure", "new_owner_id"]

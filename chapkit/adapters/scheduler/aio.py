@@ -7,7 +7,6 @@ import inspect
 import os
 import secrets
 import socket
-import traceback
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -18,6 +17,7 @@ from pydantic import Field, PrivateAttr
 from ulid import ULID
 
 from chapkit.adapters.observability import get_logger
+from chapkit.adapters.scheduler.execution import JobFailure, describe_failure, execute_target
 from chapkit.adapters.scheduler.retention import ResultCache
 from chapkit.domain.job_states import is_terminal, transition
 from chapkit.domain.jobs import JobRecord, JobStatus
@@ -33,13 +33,6 @@ OWNER_MAX_LENGTH = 128
 def new_owner_id() -> str:
     """Return an owner id for this scheduler: host name, process id and a random token (D16)."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(6)}"[-OWNER_MAX_LENGTH:]
-
-
-def describe_failure(exc: BaseException) -> tuple[str, str]:
-    """Return a failed job's `error` (the traceback's last line, e.g. `ValueError: boom`) and its traceback."""
-    formatted = "".join(traceback.format_exception(exc))
-    lines = formatted.strip().split("\n")
-    return (lines[-1] if lines else str(exc)), formatted
 
 
 class AIOJobScheduler(JobScheduler):
@@ -267,7 +260,7 @@ class AIOJobScheduler(JobScheduler):
             if pending:
                 raise TimeoutError(f"Job {job_id} did not finish within {timeout} s")
         found, outcome = self._results.get(job_id)
-        if found and isinstance(outcome, _Failure):
+        if found and isinstance(outcome, JobFailure):
             raise outcome.error
 
     async def get_result(self, job_id: ULID) -> Any:
@@ -279,7 +272,7 @@ class AIOJobScheduler(JobScheduler):
         record = await self._find(job_id)
         if record.status == JobStatus.completed:
             found, result = self._results.get(job_id)
-            if found and not isinstance(result, _Failure):
+            if found and not isinstance(result, JobFailure):
                 return result
             if record.artifact_id is not None:
                 return record.artifact_id
@@ -304,10 +297,10 @@ class AIOJobScheduler(JobScheduler):
     async def _run(self, jid: ULID, target: JobTarget, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self._move(jid, JobStatus.running)
         try:
-            result = await _execute(target, args, kwargs)
+            result = await execute_target(target, args, kwargs)
         except Exception as exc:
             error, formatted = describe_failure(exc)
-            self._results.put(jid, _Failure(exc))
+            self._results.put(jid, JobFailure(exc))
             self._move(jid, JobStatus.failed, error=error, error_traceback=formatted)
             return
         self._results.put(jid, result)
@@ -435,29 +428,6 @@ class AIOJobScheduler(JobScheduler):
             await asyncio.sleep(max(delay, 0))
 
 
-class _Failure:
-    """A failed job's exception, kept with the results so `wait` can re-raise it (never returned as a result)."""
-
-    __slots__ = ("error",)
-
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-
-async def _execute(target: JobTarget, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """Await an awaitable, call and await a coroutine function, or run a plain callable in a worker thread."""
-    if inspect.isawaitable(target):
-        if args or kwargs:
-            # Close the coroutine to avoid "coroutine was never awaited" warning
-            if inspect.iscoroutine(target):
-                target.close()
-            raise TypeError("Args/kwargs not supported when target is an awaitable object.")
-        return await target
-    if inspect.iscoroutinefunction(target):
-        return await target(*args, **kwargs)
-    return await asyncio.to_thread(target, *args, **kwargs)
-
-
 async def _sleep_unless(event: asyncio.Event, seconds: float) -> bool:
     """Sleep `seconds` unless `event` is set first; return whether it is set."""
     try:
@@ -475,4 +445,4 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-__all__ = ["AIOJobScheduler", "describe_failure", "new_owner_id"]
+__all__ = ["AIOJobScheduler", "new_owner_id"]
