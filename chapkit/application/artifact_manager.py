@@ -42,6 +42,7 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
         self.repo: ArtifactRepositoryPort = repo
         self.hierarchy = hierarchy
         self.config_repo = config_repo
+        self._labels: dict[int, tuple[str | None, str | None]] = {}  # per level: a tree has few levels, many nodes
 
     # ---------------------------------------------------------------- public API
 
@@ -125,6 +126,15 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
         config = await self.config_repo.find_by_root_artifact_id(artifact_id)
         return None if config is None else ConfigOut[BaseConfig].model_validate(config, from_attributes=True)
 
+    def _describe_level(self, level: int) -> tuple[str | None, str | None]:
+        """The hierarchy's name and the label of `level` (both None without a hierarchy)."""
+        if self.hierarchy is None:
+            return None, None
+        meta = self.hierarchy.describe(level)
+        hierarchy = meta.get(self.hierarchy.hierarchy_key)
+        label = meta.get(self.hierarchy.label_key)
+        return (None if hierarchy is None else str(hierarchy)), (None if label is None else str(label))
+
     def _to_tree_node(
         self, entity: ArtifactSnapshot, children: list[ArtifactTreeNode] | None = None
     ) -> ArtifactTreeNode:
@@ -133,14 +143,11 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
         Built without re-validation: the values come from storage and already have their types, and a
         tree of thousands of nodes would otherwise spend most of its time validating them again.
         """
-        hierarchy: str | None = None
-        level_label: str | None = None
-        if self.hierarchy is not None:
-            meta = self.hierarchy.describe(entity.level)
-            hierarchy_value = meta.get(self.hierarchy.hierarchy_key)
-            label_value = meta.get(self.hierarchy.label_key)
-            hierarchy = None if hierarchy_value is None else str(hierarchy_value)
-            level_label = None if label_value is None else str(label_value)
+        level = entity.level
+        labels = self._labels.get(level)
+        if labels is None:
+            labels = self._labels[level] = self._describe_level(level)
+        hierarchy, level_label = labels
         return trusted_tree_node(
             {
                 "id": entity.id,
@@ -148,7 +155,7 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
                 "updated_at": entity.updated_at,
                 "data": entity.data,
                 "parent_id": entity.parent_id,
-                "level": entity.level,
+                "level": level,
                 "level_label": level_label,
                 "hierarchy": hierarchy,
                 "children": children,

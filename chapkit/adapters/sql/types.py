@@ -101,7 +101,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: Any) -> datetime | None:
             if isinstance(value, str):
                 try:
-                    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+                    # Stored without an offset (UTC); parsing it with one is several times cheaper than `replace`.
+                    return datetime.fromisoformat(value + "+00:00")
                 except ValueError:
                     pass
             return generic(value) if generic is not None else self.process_result_value(value, dialect)
