@@ -101,11 +101,11 @@ def check_text(text: str, *, what: str = "Text") -> str:
 
 
 def check_json_size(value: Any, *, what: str = "data", max_bytes: int = MAX_CONFIG_DATA_BYTES) -> None:
-    """Raise `DataBoundsError` when the compact JSON encoding of `value` is larger than `max_bytes`."""
+    """Raise `DataBoundsError` when the compact UTF-8 JSON encoding of `value` is larger than `max_bytes`."""
     if isinstance(value, BaseModel):
         encoded = value.model_dump_json()
     else:
-        encoded = json.dumps(value, separators=(",", ":"), default=str)
+        encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
     size = len(encoded.encode())
     if size > max_bytes:
         raise DataBoundsError(f"{what} is {size} bytes as JSON; at most {max_bytes} are accepted")

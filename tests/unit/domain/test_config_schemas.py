@@ -129,3 +129,11 @@ def test_config_names_are_bounded_and_encodable() -> None:
 
 def test_encodable_text() -> None:
     assert is_encodable("plain") and is_encodable("\U0001f600 é") and not is_encodable("a\udfffb")
+
+
+def test_the_size_bound_counts_utf8_bytes_the_same_for_dicts_and_schema_instances() -> None:
+    text = "é" * (MAX_CONFIG_DATA_BYTES // 3)  # 2 bytes each in UTF-8, 6 when escaped as \u00e9
+    assert ConfigIn.model_validate({"name": "c", "data": {"text": text}}).data.model_extra == {"text": text}
+    assert ConfigIn[Schema](name="c", data=Schema(epochs=1, text=text)).data.epochs == 1
+    with pytest.raises(ValidationError, match="bytes as JSON"):
+        ConfigIn.model_validate({"name": "c", "data": {"text": text * 2}})
