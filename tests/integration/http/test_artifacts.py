@@ -63,6 +63,10 @@ async def test_bad_parents_are_4xx(client: httpx.AsyncClient) -> None:
         problem(await client.post(ARTIFACTS, json={"data": 1, "id": wrong}), 422)
     problem(await client.post(ARTIFACTS, json={"data": nested(200)}), 422)
     assert await get(client, ARTIFACTS) == []
+    root = await create_artifact(client, "root")
+    problem(await client.put(f"{ARTIFACTS}/{root}", json={"data": 1, "parent_id": "not-a-ulid"}), 422)
+    problem(await client.put(f"{ARTIFACTS}/{root}", json={"data": 1, "parent_id": str(ULID())}), 400)
+    assert [(a["data"], a["parent_id"]) for a in await get(client, ARTIFACTS)] == [("root", None)]
 
 
 @pytest.mark.parametrize("data", ['"\\ud800"', '{"k": ["\\udc80"]}', '{"\\udbff": 1}'])
