@@ -15,7 +15,7 @@ nested deeper than this would be stored but could never be returned again.
 """
 
 MAX_CONFIG_DATA_BYTES = 1_000_000
-"""Largest accepted config `data`, measured as its compact JSON encoding."""
+"""Largest accepted config `data`, measured as its compact JSON encoding in UTF-8."""
 
 MAX_NAME_LENGTH = 255
 """Longest accepted config name, in characters (PostgreSQL cannot index much longer text)."""
