@@ -13,7 +13,8 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chapkit.adapters.http.problems import exception_problem, problem_response
+from chapkit.adapters.http.problems import ProblemHTTPException, exception_problem, problem_response
+from chapkit.adapters.http.request_body import LONE_SURROGATE_DETAIL
 from chapkit.adapters.observability import get_logger
 from chapkit.domain.errors import ChapkitException, ErrorType
 
@@ -69,7 +70,13 @@ async def http_exception_handler(request: Request, exc: Exception) -> JSONRespon
         allowed = allowed_methods(request.scope)
         if allowed:
             headers["Allow"] = ", ".join(allowed)
-    return problem_response(request, status=exc.status_code, title=title, detail=detail, headers=headers)
+    if isinstance(exc, ProblemHTTPException):
+        title, type_uri = exc.title, exc.type_uri
+    else:
+        type_uri = "about:blank"
+    return problem_response(
+        request, status=exc.status_code, title=title, detail=detail, type_uri=type_uri, headers=headers
+    )
 
 
 def allowed_methods(scope: Scope) -> list[str]:
@@ -97,13 +104,13 @@ _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 async def unencodable_text_handler(request: Request, exc: Exception) -> JSONResponse:
-    """Text the storage cannot encode (a lone UTF-16 surrogate from a JSON escape) is the client's error."""
+    """Text the storage cannot encode is the client's error (bodies are checked earlier; this is the backstop)."""
     logger.warning("request.unencodable_text", path=request.url.path, error_class=type(exc).__name__)
     return problem_response(
         request,
         status=400,
         title="Bad Request",
-        detail="The request contains text that is not valid Unicode (a lone UTF-16 surrogate)",
+        detail=LONE_SURROGATE_DETAIL,
         type_uri=ErrorType.BAD_REQUEST,
     )
 
