@@ -241,3 +241,16 @@ async def test_lone_surrogates_are_a_400_problem_not_a_500(sqlite_file: str) -> 
             PREFIX, content=b'{"name": "\\ud83d\\ude00"}', headers={"content-type": "application/json"}
         )
         assert paired.status_code == 201 and paired.json()["name"] == "\U0001f600"
+
+
+@pytest.mark.parametrize("backend", ["sqlite_file", "postgres"])
+async def test_integers_beyond_the_column_range_are_a_400_problem(request: pytest.FixtureRequest, backend: str) -> None:
+    url = request.getfixturevalue("sqlite_file" if backend == "sqlite_file" else "postgres_url")
+    async with serve(app_with(widget_router(), url)) as client:
+        for size in (2**63, -(2**70), 10**22):
+            response = await client.post(PREFIX, json={"name": "huge", "size": size})
+            body = assert_problem(response, 400, "validation-failed")
+            assert "INSERT" not in body["detail"] and str(size) not in body["detail"]
+        stored = await client.get(PREFIX)
+        assert [widget["name"] for widget in stored.json()] == []
+        assert (await client.post(PREFIX, json={"name": "big", "size": 2**31 - 1})).status_code == 201
