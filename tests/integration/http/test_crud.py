@@ -183,6 +183,22 @@ async def test_custom_operations_are_routed_before_parametric_routes() -> None:
         assert (await client.post(f"{PREFIX}/{created['id']}/$shout")).json() == {"name": "QUIET"}
 
 
+def test_entity_operations_document_their_problems() -> None:
+    router = widget_router()
+
+    async def peek(entity_id: str) -> dict[str, str]:
+        return {"id": entity_id}
+
+    router.register_entity_operation("peek", peek)
+    router.register_entity_operation("poke", peek, http_method="POST")
+    router.register_collection_operation("count", peek)
+    paths = app_with(router).openapi()["paths"]
+    assert {"400", "404"} <= set(paths[f"{PREFIX}/{{entity_id}}/$peek"]["get"]["responses"])
+    assert "409" not in paths[f"{PREFIX}/{{entity_id}}/$peek"]["get"]["responses"]
+    assert {"400", "404", "409"} <= set(paths[f"{PREFIX}/{{entity_id}}/$poke"]["post"]["responses"])
+    assert "404" not in paths[f"{PREFIX}/$count"]["get"]["responses"]
+
+
 def test_unsupported_operation_method_is_rejected() -> None:
     async def handler() -> None:
         return None
