@@ -44,8 +44,8 @@ def has_lone_surrogate(value: Any) -> bool:
 def _body_has_lone_surrogate(body: bytes) -> bool:
     try:
         decoded = json.loads(body)
-    except ValueError:
-        return False  # not JSON: the endpoint's own parsing answers it
+    except (ValueError, RecursionError):
+        return False  # not JSON (or too deep to decode): the endpoint's own parsing answers it
     return has_lone_surrogate(decoded)
 
 

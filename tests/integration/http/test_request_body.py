@@ -18,6 +18,7 @@ PROBLEM = "application/problem+json"
 
 class ModelConfig(BaseConfig):
     epochs: int
+    rate: float = 0.1
 
 
 def service(url: str, **options: Any) -> ServiceBuilder:
@@ -93,3 +94,40 @@ def test_has_lone_surrogate_looks_into_keys_and_nested_values() -> None:
     assert has_lone_surrogate({"a": ["b", {"c": "\ud800"}]})
     assert has_lone_surrogate({"\udc00": 1})
     assert not has_lone_surrogate({"a": ["\U0001f600", 1.5, None]})
+
+
+async def test_values_postgresql_cannot_store_are_a_400_problem(postgres_url: str) -> None:
+    async with serve(service(postgres_url).build()) as client:
+        for body in (
+            b'{"name": "nul \\u0000 byte", "data": {"epochs": 1}}',  # text columns hold no NUL
+            b'{"name": "overflow", "data": {"epochs": 1, "rate": 1e400}}',  # infinity is no JSON value for JSONB
+        ):
+            response = await client.post("/api/v1/configs", content=body, headers=JSON)
+            assert response.status_code == 400 and response.headers["content-type"] == PROBLEM, response.text
+            assert response.json()["type"] == "urn:chapkit:error:validation-failed"
+        assert (await client.get("/api/v1/configs")).json() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "loc", "echoed"),
+    [
+        (b'{"name": "o", "data": {"epochs": 1e400}}', ["body", "data", "epochs"], "Infinity"),
+        (b'{"name": "o", "data": {"epochs": NaN}}', ["body", "data", "epochs"], "NaN"),
+        (b'{"name": -Infinity, "data": {"epochs": 1}}', ["body", "name"], "-Infinity"),
+    ],
+)
+async def test_numbers_json_cannot_encode_are_a_422_not_a_500(body: bytes, loc: list[str], echoed: str) -> None:
+    async with serve(service("memory://").build()) as client:
+        response = await client.post("/api/v1/configs", content=body, headers=JSON)
+        assert response.status_code == 422 and response.headers["content-type"] == "application/json"
+        [error] = response.json()["detail"]
+        assert (error["loc"], error["input"]) == (loc, echoed)
+        assert (await client.get("/api/v1/configs")).json() == []
+
+
+async def test_a_non_finite_number_deep_inside_a_refused_body_is_a_422() -> None:
+    body = b'{"name": "o", "data": {"epochs": 1, "x": ' + b'{"a": ' * 500 + b"NaN" + b"}" * 500 + b"}}"
+    async with serve(service("memory://").build()) as client:
+        response = await client.post("/api/v1/configs", content=body, headers=JSON)
+        assert response.status_code == 422, response.text
+        assert "nests deeper than" in response.text and "NaN" in response.text
