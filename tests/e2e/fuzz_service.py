@@ -33,9 +33,9 @@ def _not_a_bool(value: object) -> object:
     return value
 
 
-Number = Annotated[int, Field(ge=-(2**53), le=2**53), BeforeValidator(_not_a_bool)]
-"""An integer as JSON Schema sees one (`2.0` included, `true` not), bounds exact as JSON numbers and
-within what the SQL column holds (larger is a 400 problem)."""
+Number = Annotated[int, Field(ge=-(2**31), le=2**31 - 1), BeforeValidator(_not_a_bool)]
+"""An integer as JSON Schema sees one (`2.0` included, `true` not), within what an `Integer` column
+holds on every backend (32 bits on PostgreSQL; larger is a 400 problem)."""
 
 
 class StrictWidgetIn(WidgetIn):

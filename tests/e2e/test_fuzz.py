@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import fresh_postgres_database
 from tests.e2e.fuzz_service import DATABASE_URL_ENV
 from tests.e2e.test_main_job import free_port, running_main_job
 
@@ -110,10 +111,20 @@ def test_schemathesis_finds_no_failure_in_the_main_job(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 
-@pytest.mark.parametrize("backend", ["memory", "sqlite_file"])
-def test_schemathesis_finds_no_failure_in_a_full_service(tmp_path: Path, backend: str) -> None:
-    url = "memory://" if backend == "memory" else f"sqlite+aiosqlite:///{tmp_path / 'fuzz.db'}"
-    with running_fuzz_service(tmp_path, url) as base:
+@pytest.fixture(params=["memory", "sqlite_file", "postgres"])
+def fuzz_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where the full service stores: a database of its own, as the fuzzer leaves data behind."""
+    if request.param == "memory":
+        yield "memory://"
+    elif request.param == "sqlite_file":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fuzz.db'}"
+    else:
+        with fresh_postgres_database() as url:
+            yield url
+
+
+def test_schemathesis_finds_no_failure_in_a_full_service(tmp_path: Path, fuzz_database_url: str) -> None:
+    with running_fuzz_service(tmp_path, fuzz_database_url) as base:
         result = run_schemathesis(base, tmp_path, full_service=True)
     log = (tmp_path / "service.log").read_text()
     assert result.returncode == 0, result.stdout[-8000:] + log[-3000:]
