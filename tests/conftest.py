@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -24,6 +25,13 @@ BACKENDS = ["memory", "sqlite_memory", "sqlite_file", "postgres"]
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test run (dropped at the end), or a skip with the reason."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """Create an empty PostgreSQL database, yield its URL, drop it; skip when no server is configured."""
     base_url = os.environ.get(POSTGRES_URL_ENV)
     if not base_url:
         pytest.skip(f"PostgreSQL cases need {POSTGRES_URL_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)")

@@ -21,9 +21,8 @@ def resolve_run_options(
 ) -> dict[str, Any]:
     """Return the uvicorn options `run_app` would use: arguments, else environment, else defaults."""
     resolved_workers = workers if workers is not None else int(os.getenv("WORKERS", "1"))
-    if reload is None:
-        # Reload re-imports the app, which only works from a "module:app" string.
-        reload = isinstance(app, str)
+    # Reload re-imports the app, which only works from a "module:app" string (uvicorn exits otherwise).
+    reload = isinstance(app, str) and (reload is None or reload)
     if resolved_workers > 1:
         reload = False  # uvicorn cannot reload several worker processes
     return {

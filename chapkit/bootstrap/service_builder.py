@@ -15,7 +15,6 @@ from chapkit.adapters.http.auth import (
     load_api_keys_from_env,
     load_api_keys_from_file,
 )
-from chapkit.adapters.http.body_limit import DEFAULT_MAX_BODY_SIZE, BodySizeLimitMiddleware
 from chapkit.adapters.http.errors import add_error_handlers
 from chapkit.adapters.http.health import HealthCheck, HealthRouter
 from chapkit.adapters.http.info import ServiceInfo, install_info_endpoint
@@ -23,6 +22,7 @@ from chapkit.adapters.http.jobs import JobRouter
 from chapkit.adapters.http.middleware import add_logging_middleware
 from chapkit.adapters.http.monitoring import install_monitoring
 from chapkit.adapters.http.openapi import create_openapi_customizer
+from chapkit.adapters.http.request_body import DEFAULT_MAX_BODY_SIZE, RequestBodyMiddleware
 from chapkit.adapters.http.system import SystemRouter
 from chapkit.bootstrap.dependencies import ServiceContextMiddleware, ServiceRuntime
 from chapkit.bootstrap.service_lifespan import (
@@ -272,8 +272,8 @@ class BaseServiceBuilder:
 
         if self._include_error_handlers:
             add_error_handlers(app)
-        if self._max_body_size is not None:
-            app.add_middleware(BodySizeLimitMiddleware, max_body_size=self._max_body_size)
+        # Always on (the size limit may be None): bad bodies are refused before anything is stored.
+        app.add_middleware(RequestBodyMiddleware, max_body_size=self._max_body_size)
         if self._auth_options:
             app.add_middleware(
                 APIKeyMiddleware,

@@ -97,6 +97,14 @@ class ArtifactIn(EntityIn):
     parent_id: ULIDValue | None = None
     level: int | None = None
 
+    @field_validator("level", mode="before")
+    @classmethod
+    def level_is_not_a_bool(cls, value: Any) -> Any:
+        """Refuse `true`/`false`, which pydantic's lax mode would read as a level of 1 or 0."""
+        if isinstance(value, bool):
+            raise ValueError("level must be an integer, not a boolean")
+        return value
+
     @field_validator("data", mode="before")
     @classmethod
     def bound_data(cls, value: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Depends, Response
 
 from chapkit.adapters.http.crud import CrudPermissions, CrudRouter, ManagerFactory
-from chapkit.adapters.http.utilities import parse_ulid
+from chapkit.adapters.http.utilities import UlidPath, parse_ulid
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
 from chapkit.domain.artifact import ArtifactIn, ArtifactOut, ArtifactTreeNode
@@ -61,13 +61,13 @@ class ArtifactRouter(CrudRouter[ArtifactIn, ArtifactOut]):
         def artifact_not_found(entity_id: str) -> NotFoundError:
             return NotFoundError(f"Artifact with id {entity_id} not found", instance=self._instance(entity_id))
 
-        async def expand_artifact(entity_id: str, manager: ArtifactManager = Depends(manager_factory)) -> Response:
+        async def expand_artifact(entity_id: UlidPath, manager: ArtifactManager = Depends(manager_factory)) -> Response:
             expanded = await manager.expand_artifact(parse_ulid(entity_id, instance=self._instance(entity_id)))
             if expanded is None:
                 raise artifact_not_found(entity_id)
             return Response(expanded.model_dump_json(), media_type=JSON_MEDIA_TYPE)
 
-        async def build_tree(entity_id: str, manager: ArtifactManager = Depends(manager_factory)) -> Response:
+        async def build_tree(entity_id: UlidPath, manager: ArtifactManager = Depends(manager_factory)) -> Response:
             tree = await manager.build_tree(parse_ulid(entity_id, instance=self._instance(entity_id)))
             if tree is None:
                 raise artifact_not_found(entity_id)
@@ -94,7 +94,7 @@ class ArtifactRouter(CrudRouter[ArtifactIn, ArtifactOut]):
         config_manager_factory = self.config_manager_factory
 
         async def get_config(
-            entity_id: str,
+            entity_id: UlidPath,
             artifact_manager: ArtifactManager = Depends(manager_factory),
             config_manager: ConfigManager[BaseConfig] = Depends(config_manager_factory),
         ) -> Response:

@@ -9,7 +9,7 @@ from fastapi import Depends, Response, status
 from pydantic import TypeAdapter
 
 from chapkit.adapters.http.crud import CrudPermissions, CrudRouter, ManagerFactory
-from chapkit.adapters.http.utilities import parse_ulid
+from chapkit.adapters.http.utilities import UlidPath, parse_ulid
 from chapkit.application.config_manager import ConfigManager
 from chapkit.domain.artifact import ArtifactOut
 from chapkit.domain.config import BaseConfig, ConfigIn, ConfigOut, LinkArtifactRequest, UnlinkArtifactRequest
@@ -58,7 +58,7 @@ class ConfigRouter(CrudRouter[ConfigIn[BaseConfig], ConfigOut[BaseConfig]]):
             return config_id
 
         async def link_artifact(
-            entity_id: str,
+            entity_id: UlidPath,
             request: LinkArtifactRequest,
             manager: ConfigManager[BaseConfig] = Depends(manager_factory),
         ) -> Response:
@@ -67,7 +67,7 @@ class ConfigRouter(CrudRouter[ConfigIn[BaseConfig], ConfigOut[BaseConfig]]):
             return Response(status_code=status.HTTP_204_NO_CONTENT)
 
         async def unlink_artifact(
-            entity_id: str,
+            entity_id: UlidPath,
             request: UnlinkArtifactRequest,
             manager: ConfigManager[BaseConfig] = Depends(manager_factory),
         ) -> Response:
@@ -76,7 +76,7 @@ class ConfigRouter(CrudRouter[ConfigIn[BaseConfig], ConfigOut[BaseConfig]]):
             return Response(status_code=status.HTTP_204_NO_CONTENT)
 
         async def get_linked_artifacts(
-            entity_id: str,
+            entity_id: UlidPath,
             manager: ConfigManager[BaseConfig] = Depends(manager_factory),
         ) -> Response:
             config_id = await existing_config(entity_id, manager)

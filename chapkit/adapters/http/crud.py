@@ -96,7 +96,10 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
         """Register a custom entity operation with $ prefix (`/{entity_id}/$name`).
 
         It is placed before the generic `/{entity_id}` routes, so `/{entity_id}/$validate` matches first.
+        Its documentation lists the 400 (bad id or input) and 404 (no such entity) problems, and 409
+        (conflict with the stored state) for methods that change something.
         """
+        problems = (400, 404) if http_method.upper() == "GET" else (400, 404, 409)
         self._add_operation(
             f"/{{entity_id}}/${name}",
             handler,
@@ -106,6 +109,7 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
             status_code=status_code,
             summary=summary,
             description=description,
+            responses=problem_responses(*problems),
         )
 
     def register_collection_operation(

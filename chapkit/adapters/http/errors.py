@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from http import HTTPStatus
 from typing import Any
 
 import pydantic
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chapkit.adapters.http.problems import exception_problem, problem_response
+from chapkit.adapters.http.problems import ProblemHTTPException, exception_problem, problem_response
+from chapkit.adapters.http.request_body import LONE_SURROGATE_DETAIL
 from chapkit.adapters.observability import get_logger
 from chapkit.domain.errors import ChapkitException, ErrorType
 
@@ -59,6 +63,41 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     )
 
 
+async def request_validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's request-validation 422 (`{"detail": [...]}`), safe for inputs that are no JSON numbers.
+
+    FastAPI's own handler echoes each error's input; Python's JSON parser reads `NaN`, `Infinity` and
+    `1e400` as floats that its response cannot encode, which made such a body a 500.
+    """
+    assert isinstance(exc, RequestValidationError)
+    content = {"detail": jsonable_encoder(exc.errors())}
+    try:
+        return JSONResponse(status_code=422, content=content)
+    except ValueError:  # "Out of range float values are not JSON compliant"
+        return JSONResponse(status_code=422, content=_with_finite_numbers(content))
+
+
+_NON_FINITE_NAMES = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def _with_finite_numbers(content: dict[str, Any]) -> dict[str, Any]:
+    """Replace, in place, every non-finite float by its JSON-ish name (`"NaN"`, `"Infinity"`).
+
+    Iterative: the echoed input may nest deeper than Python's recursion limit allows to walk.
+    """
+    pending: list[Any] = [content]
+    while pending:
+        container = pending.pop()
+        keys = container.keys() if isinstance(container, dict) else range(len(container))
+        for key in keys:
+            item = container[key]
+            if isinstance(item, float) and not math.isfinite(item):
+                container[key] = _NON_FINITE_NAMES[repr(item)]
+            elif isinstance(item, dict | list):
+                pending.append(item)
+    return content
+
+
 async def http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
     """Render Starlette/FastAPI `HTTPException`s (unknown route, wrong method...) as problems."""
     assert isinstance(exc, StarletteHTTPException)
@@ -69,7 +108,13 @@ async def http_exception_handler(request: Request, exc: Exception) -> JSONRespon
         allowed = allowed_methods(request.scope)
         if allowed:
             headers["Allow"] = ", ".join(allowed)
-    return problem_response(request, status=exc.status_code, title=title, detail=detail, headers=headers)
+    if isinstance(exc, ProblemHTTPException):
+        title, type_uri = exc.title, exc.type_uri
+    else:
+        type_uri = "about:blank"
+    return problem_response(
+        request, status=exc.status_code, title=title, detail=detail, type_uri=type_uri, headers=headers
+    )
 
 
 def allowed_methods(scope: Scope) -> list[str]:
@@ -97,13 +142,13 @@ _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 async def unencodable_text_handler(request: Request, exc: Exception) -> JSONResponse:
-    """Text the storage cannot encode (a lone UTF-16 surrogate from a JSON escape) is the client's error."""
+    """Text the storage cannot encode is the client's error (bodies are checked earlier; this is the backstop)."""
     logger.warning("request.unencodable_text", path=request.url.path, error_class=type(exc).__name__)
     return problem_response(
         request,
         status=400,
         title="Bad Request",
-        detail="The request contains text that is not valid Unicode (a lone UTF-16 surrogate)",
+        detail=LONE_SURROGATE_DETAIL,
         type_uri=ErrorType.BAD_REQUEST,
     )
 
@@ -146,6 +191,7 @@ def add_error_handlers(app: Any) -> None:
     fastapi_app: FastAPI = app
     fastapi_app.add_exception_handler(ChapkitException, chapkit_exception_handler)  # type: ignore[arg-type]
     fastapi_app.add_exception_handler(pydantic.ValidationError, validation_error_handler)
+    fastapi_app.add_exception_handler(RequestValidationError, request_validation_error_handler)
     fastapi_app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     fastapi_app.add_exception_handler(UnicodeEncodeError, unencodable_text_handler)
     fastapi_app.add_middleware(UnhandledErrorMiddleware)
@@ -158,6 +204,7 @@ __all__ = [
     "database_error_handler",
     "allowed_methods",
     "http_exception_handler",
+    "request_validation_error_handler",
     "unencodable_text_handler",
     "validation_error_handler",
 ]

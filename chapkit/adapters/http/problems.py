@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from chapkit.domain.errors import ChapkitException, ErrorType
@@ -44,6 +44,22 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {}))
 
 
+class ProblemHTTPException(HTTPException):
+    """An `HTTPException` with a problem type: for middleware that must raise where FastAPI reads the body.
+
+    FastAPI passes HTTPExceptions raised while reading a request body through unchanged (any other
+    error becomes its generic 400), and the HTTP exception handler renders this one with its type.
+    """
+
+    def __init__(
+        self, status: int, *, title: str, detail: str, type_uri: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """Create the exception for a problem with this status, title, detail and type."""
+        super().__init__(status_code=status, detail=detail, headers=dict(headers or {}))
+        self.title = title
+        self.type_uri = type_uri
+
+
 def exception_problem(request: Request, exc: ChapkitException) -> JSONResponse:
     """Render a chapkit exception as its problem."""
     return problem_response(
@@ -77,6 +93,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 __all__ = [
     "INTERNAL_PROBLEM",
     "PROBLEM_MEDIA_TYPE",
+    "ProblemHTTPException",
     "exception_problem",
     "problem_response",
     "problem_responses",

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 
 from chapkit.domain.errors import ChapkitException, ConflictError, ValidationError
@@ -26,6 +26,17 @@ def integrity_problem(error: IntegrityError) -> ChapkitException:
     return ConflictError("An entity with the same key already exists")
 
 
+OUT_OF_RANGE = "A value is out of the range or size its column can store"
+
+
+def is_data_error(error: DBAPIError) -> bool:
+    """Whether the database refused a value itself (SQLSTATE class 22, "data exception"): the caller's input."""
+    if isinstance(error, DataError):
+        return True
+    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return isinstance(state, str) and state.startswith("22")
+
+
 @contextmanager
 def domain_errors() -> Iterator[None]:
     """Re-raise database errors raised inside the block as chapkit errors."""
@@ -38,7 +49,11 @@ def domain_errors() -> Iterator[None]:
     except StatementError as error:
         if isinstance(error.orig, ChapkitException):  # raised by a column type, e.g. an invalid ULID
             raise error.orig from error
+        if isinstance(error, DBAPIError) and is_data_error(error):
+            raise ValidationError(OUT_OF_RANGE) from error
         raise
+    except OverflowError as error:  # SQLite's driver: an integer beyond 64 bits
+        raise ValidationError(OUT_OF_RANGE) from error
 
 
 def translated(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
@@ -52,4 +67,4 @@ def translated(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Corou
     return wrapper
 
 
-__all__ = ["domain_errors", "integrity_problem", "translated"]
+__all__ = ["OUT_OF_RANGE", "domain_errors", "integrity_problem", "is_data_error", "translated"]

@@ -199,3 +199,24 @@ async def test_python_objects_come_back_as_json_safe_metadata(url: str) -> None:
         assert data["model"]["_serialization_error"]
         tree = await get(client, f"{ARTIFACTS}/{artifact_id}/$tree")
         assert tree["data"]["model"]["_type"] == "TrainedModel" and tree["level_label"] == "train"
+
+
+async def test_a_boolean_level_is_a_422_not_a_level(client: httpx.AsyncClient) -> None:
+    response = await client.post(ARTIFACTS, json={"data": 1, "level": True})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "level"
+    assert (await client.get(ARTIFACTS)).json() == []
+
+
+def test_tree_operations_document_their_ids_as_ulids_and_their_problems() -> None:
+    paths = service("memory://").build().openapi()["paths"]
+    for path, method in [
+        (f"{ARTIFACTS}/{{entity_id}}/$tree", "get"),
+        (f"{ARTIFACTS}/{{entity_id}}/$expand", "get"),
+        (f"{ARTIFACTS}/{{entity_id}}/$config", "get"),
+        (f"{CONFIGS}/{{entity_id}}/$artifacts", "get"),
+        (f"{CONFIGS}/{{entity_id}}/$link-artifact", "post"),
+    ]:
+        operation = paths[path][method]
+        [parameter] = [p for p in operation["parameters"] if p["name"] == "entity_id"]
+        assert parameter["schema"]["pattern"] and parameter["schema"]["minLength"] == 26, path
+        assert {"400", "404"} <= set(operation["responses"]), path

@@ -183,6 +183,22 @@ async def test_custom_operations_are_routed_before_parametric_routes() -> None:
         assert (await client.post(f"{PREFIX}/{created['id']}/$shout")).json() == {"name": "QUIET"}
 
 
+def test_entity_operations_document_their_problems() -> None:
+    router = widget_router()
+
+    async def peek(entity_id: str) -> dict[str, str]:
+        return {"id": entity_id}
+
+    router.register_entity_operation("peek", peek)
+    router.register_entity_operation("poke", peek, http_method="POST")
+    router.register_collection_operation("count", peek)
+    paths = app_with(router).openapi()["paths"]
+    assert {"400", "404"} <= set(paths[f"{PREFIX}/{{entity_id}}/$peek"]["get"]["responses"])
+    assert "409" not in paths[f"{PREFIX}/{{entity_id}}/$peek"]["get"]["responses"]
+    assert {"400", "404", "409"} <= set(paths[f"{PREFIX}/{{entity_id}}/$poke"]["post"]["responses"])
+    assert "404" not in paths[f"{PREFIX}/$count"]["get"]["responses"]
+
+
 def test_unsupported_operation_method_is_rejected() -> None:
     async def handler() -> None:
         return None
@@ -241,3 +257,16 @@ async def test_lone_surrogates_are_a_400_problem_not_a_500(sqlite_file: str) -> 
             PREFIX, content=b'{"name": "\\ud83d\\ude00"}', headers={"content-type": "application/json"}
         )
         assert paired.status_code == 201 and paired.json()["name"] == "\U0001f600"
+
+
+@pytest.mark.parametrize("backend", ["sqlite_file", "postgres"])
+async def test_integers_beyond_the_column_range_are_a_400_problem(request: pytest.FixtureRequest, backend: str) -> None:
+    url = request.getfixturevalue("sqlite_file" if backend == "sqlite_file" else "postgres_url")
+    async with serve(app_with(widget_router(), url)) as client:
+        for size in (2**63, -(2**70), 10**22):
+            response = await client.post(PREFIX, json={"name": "huge", "size": size})
+            body = assert_problem(response, 400, "validation-failed")
+            assert "INSERT" not in body["detail"] and str(size) not in body["detail"]
+        stored = await client.get(PREFIX)
+        assert [widget["name"] for widget in stored.json()] == []
+        assert (await client.post(PREFIX, json={"name": "big", "size": 2**31 - 1})).status_code == 201

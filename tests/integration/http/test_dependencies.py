@@ -10,7 +10,14 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from chapkit import (
     AppManager,
+    ArtifactHierarchy,
+    BaseConfig,
+    ConfigIn,
+    ConfigManager,
+    ConfigRepository,
     InMemoryDatabase,
+    ServiceBuilder,
+    ServiceInfo,
     get_app_manager,
     get_database,
     get_scheduler,
@@ -110,3 +117,45 @@ async def test_service_without_jobs_has_no_scheduler() -> None:
 
     async with serve(builder("memory://").include_router(router).build()) as client:
         assert (await client.get("/scheduler")).json() == {"scheduler": False}
+
+
+async def test_startup_hooks_of_two_services_resolve_their_own_database_and_scheduler(tmp_path: Any) -> None:
+    seen: dict[str, tuple[Datastore, JobScheduler]] = {}
+
+    def recorder(name: str) -> Any:
+        async def on_startup(app: FastAPI) -> None:
+            seen[name] = (get_database(), get_scheduler())
+
+        return on_startup
+
+    first = builder(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}").with_jobs().on_startup(recorder("first")).build()
+    second = builder("memory://").with_jobs().on_startup(recorder("second")).build()
+    async with serve(first), serve(second):  # the second starts while the first runs
+        assert seen["first"] == (first.state.database, first.state.scheduler)
+        assert seen["second"] == (second.state.database, second.state.scheduler)
+        assert first.state.database is not second.state.database
+        assert first.state.scheduler is not second.state.scheduler
+
+
+class Settings(BaseConfig):
+    epochs: int
+
+
+async def test_data_seeded_in_a_startup_hook_lands_in_that_service_only(tmp_path: Any) -> None:
+    async def seed(app: FastAPI) -> None:
+        # As services written for the original seed: the SQL repository on a session of get_database().
+        async with get_database().session() as session:
+            manager = ConfigManager[Settings](ConfigRepository(session), Settings)
+            await manager.save(ConfigIn[Settings](name="seeded", data=Settings(epochs=3)))
+
+    def service(url: str, *hooks: Any) -> FastAPI:
+        builder = ServiceBuilder(info=ServiceInfo(display_name="Seeded")).with_database(url)
+        builder.with_config(Settings).with_artifacts(hierarchy=ArtifactHierarchy(name="ml"))
+        for hook in hooks:
+            builder.on_startup(hook)
+        return builder.build()
+
+    seeded, empty = service(f"sqlite+aiosqlite:///{tmp_path / 'seeded.db'}", seed), service("memory://")
+    async with serve(empty) as client_empty, serve(seeded) as client_seeded:
+        assert [c["name"] for c in (await client_seeded.get("/api/v1/configs")).json()] == ["seeded"]
+        assert (await client_empty.get("/api/v1/configs")).json() == []

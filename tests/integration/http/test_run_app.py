@@ -33,6 +33,7 @@ def test_environment_and_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_reload_needs_an_import_string_and_a_single_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WORKERS", raising=False)
     assert resolve_run_options(object())["reload"] is False
+    assert resolve_run_options(object(), reload=True)["reload"] is False
     assert resolve_run_options("m:app", workers=4)["reload"] is False
     assert resolve_run_options("m:app", workers=4, reload=True)["reload"] is False
     monkeypatch.setenv("WORKERS", "3")
