@@ -1,6 +1,6 @@
-"""HTTP benchmark: a service with a small custom entity CRUD on an SQLite file, under bounded loopback load.
+"""HTTP benchmark: a service with a small custom entity CRUD and configs on an SQLite file, under bounded load.
 
-Starts the service (built with BaseServiceBuilder, served by uvicorn) in a child process, drives it with
+Starts the service (built with ServiceBuilder, served by uvicorn) in a child process, drives it with
 `--clients` concurrent keep-alive connections (a minimal HTTP/1.1 client, so that the load generator
 costs little CPU beside the server) for a fixed number of requests per phase, and prints for each phase
 the throughput, p50/p99 latency and the server's CPU time per request (read from /proc), next to a bare
@@ -30,18 +30,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chapkit import (
+    BaseConfig,
     BaseManager,
     BaseRepository,
-    BaseServiceBuilder,
     CrudRouter,
     Entity,
     EntityIn,
     EntityOut,
+    ServiceBuilder,
     ServiceInfo,
     get_session,
 )
 
 ITEMS = "/api/v1/items"
+CONFIGS = "/api/v1/configs"
 
 
 # ---------------------------------------------------------------------------------------------- server
@@ -62,13 +64,19 @@ class ItemOut(ItemIn, EntityOut):
     pass
 
 
+class BenchConfig(BaseConfig):
+    epochs: int
+    rate: float = 0.1
+
+
 def build_app(database_url: str, logging: bool) -> Any:
-    """The benchmarked service: a custom entity CRUD written as a user would, plus a bare route."""
+    """The benchmarked service: a custom entity CRUD written as a user would, configs, and a bare route."""
 
     async def item_manager(session: AsyncSession = Depends(get_session)) -> BaseManager[Any, Any, Any, Any]:
         return BaseManager(BaseRepository(session, Item), Item, ItemOut)
 
-    builder = BaseServiceBuilder(info=ServiceInfo(display_name="bench")).with_database(database_url).with_health()
+    builder = ServiceBuilder(info=ServiceInfo(display_name="bench")).with_database(database_url).with_health()
+    builder = builder.with_config(BenchConfig)
     if logging:
         builder = builder.with_logging()
     app = builder.include_router(CrudRouter(ITEMS, ["Items"], ItemIn, ItemOut, item_manager).router).build()
@@ -175,36 +183,57 @@ async def wait_until_healthy(host: str, port: int) -> None:
 async def drive(pid: int, host: str, port: int, requests: int, clients: int) -> None:
     await wait_until_healthy(host, port)
     connections = [await Connection.open(host, port) for _ in range(clients)]
-    created: list[str] = []
 
     async def bare(connection: Connection, index: int) -> None:
         status, _ = await connection.request("GET", "/bare")
         assert status == 200
 
-    async def post(connection: Connection, index: int) -> None:
-        body = json.dumps({"name": f"item {index}", "value": index / 3}).encode()
-        status, content = await connection.request("POST", ITEMS, body)
-        assert status == 201, content
-        created.append(json.loads(content)["id"])
-
-    async def get_by_id(connection: Connection, index: int) -> None:
-        status, _ = await connection.request("GET", f"{ITEMS}/{created[index % len(created)]}")
-        assert status == 200
-
-    async def list_page(connection: Connection, index: int) -> None:
-        status, content = await connection.request("GET", f"{ITEMS}?page={index % 20 + 1}&size=50")
-        assert status == 200 and len(json.loads(content)["items"]) == 50
-
     print(f"{requests} requests per phase, {clients} concurrent keep-alive connections, loopback, SQLite file")
     try:
         await phase("warm-up", pid, 200, connections, bare)
         await phase("bare FastAPI route", pid, requests, connections, bare)
-        await phase("POST item", pid, requests, connections, post)
-        await phase("GET item by id", pid, requests, connections, get_by_id)
-        await phase("GET list page (50)", pid, requests, connections, list_page)
+        await crud_phases("item", ITEMS, item_body, pid, requests, connections)
+        await crud_phases("config", CONFIGS, config_body, pid, requests, connections)
     finally:
         for connection in connections:
             connection.close()
+
+
+def item_body(index: int) -> dict[str, Any]:
+    return {"name": f"item {index}", "value": index / 3}
+
+
+def config_body(index: int) -> dict[str, Any]:
+    return {"name": f"config {index}", "data": {"epochs": index, "rate": index / 7}}
+
+
+async def crud_phases(
+    label: str,
+    prefix: str,
+    body_of: Callable[[int], dict[str, Any]],
+    pid: int,
+    requests: int,
+    connections: list[Connection],
+) -> None:
+    """POST `requests` entities to `prefix`, then GET them by id, then list pages of 50."""
+    created: list[str] = []
+
+    async def post(connection: Connection, index: int) -> None:
+        status, content = await connection.request("POST", prefix, json.dumps(body_of(index)).encode())
+        assert status == 201, content
+        created.append(json.loads(content)["id"])
+
+    async def get_by_id(connection: Connection, index: int) -> None:
+        status, _ = await connection.request("GET", f"{prefix}/{created[index % len(created)]}")
+        assert status == 200
+
+    async def list_page(connection: Connection, index: int) -> None:
+        status, content = await connection.request("GET", f"{prefix}?page={index % 20 + 1}&size=50")
+        assert status == 200 and len(json.loads(content)["items"]) == 50
+
+    await phase(f"POST {label}", pid, requests, connections, post)
+    await phase(f"GET {label} by id", pid, requests, connections, get_by_id)
+    await phase(f"GET {label} page (50)", pid, requests, connections, list_page)
 
 
 def main() -> None:

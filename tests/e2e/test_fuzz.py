@@ -10,17 +10,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import fresh_postgres_database
 from tests.e2e.fuzz_service import DATABASE_URL_ENV
-from tests.e2e.test_main_job import free_port, running_main_job
+from tests.e2e.test_main_job import free_port, running_main_job, running_server
 
 MAX_EXAMPLES = "40"
 TIME_LIMIT_SECONDS = 240
@@ -84,25 +82,8 @@ def running_fuzz_service(directory: Path, database_url: str) -> Iterator[str]:
     env = {**os.environ, DATABASE_URL_ENV: database_url, "PYTHONPATH": str(REPOSITORY)}
     command = [sys.executable, "-m", "uvicorn", "tests.e2e.fuzz_service:build_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    log = directory / "service.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=REPOSITORY, env=env, stdout=output, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the service did not start"
-            time.sleep(0.1)
+    with running_server(command, directory, env, port) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def test_schemathesis_finds_no_failure_in_the_main_job(tmp_path: Path) -> None:

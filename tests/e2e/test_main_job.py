@@ -23,15 +23,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_main_job(directory: Path, port: int) -> Iterator[str]:
-    """Run `python -m chapkit` in `directory` until the block ends; yield its base URL once healthy."""
-    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
-    env.pop("CHAPKIT_DATABASE_URL", None)
+def running_server(command: list[str], directory: Path, env: dict[str, str], port: int) -> Iterator[str]:
+    """Run `command` in `directory` until the block ends; yield its base URL once `/health` answers 200.
+
+    Output goes to `service.log` in `directory`; the server is stopped with SIGINT and must exit cleanly.
+    """
     log = directory / "service.log"
     with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "chapkit"], cwd=directory, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, cwd=directory, env=env, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -49,6 +48,15 @@ def running_main_job(directory: Path, port: int) -> Iterator[str]:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=15)
     assert process.returncode == 0, log.read_text()
+
+
+@contextmanager
+def running_main_job(directory: Path, port: int) -> Iterator[str]:
+    """Run `python -m chapkit` in `directory` until the block ends; yield its base URL once healthy."""
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
+    env.pop("CHAPKIT_DATABASE_URL", None)
+    with running_server([sys.executable, "-m", "chapkit"], directory, env, port) as base:
+        yield base
 
 
 def test_main_job_serves_a_service_on_an_sqlite_file(tmp_path: Path) -> None:
