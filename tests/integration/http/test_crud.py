@@ -123,12 +123,24 @@ async def test_invalid_ulid_is_400_invalid_ulid(method: str) -> None:
         assert body["instance"] == f"{PREFIX}/not-a-ulid"
 
 
-@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
 async def test_missing_entity_is_404_not_found(method: str) -> None:
     missing = str(ULID())
     async with serve(app_with(widget_router())) as client:
         response = await client.request(method, f"{PREFIX}/{missing}", json={"name": "x"})
         assert_problem(response, 404, "not-found")
+
+
+async def test_put_of_an_unknown_id_creates_it_under_that_id() -> None:
+    wanted = str(ULID())
+    async with serve(app_with(widget_router())) as client:
+        created = await client.put(f"{PREFIX}/{wanted}", json={"name": "new", "size": 3})
+        assert created.status_code == 201
+        assert created.json()["id"] == wanted and created.json()["name"] == "new"
+        assert created.headers["location"].endswith(f"{PREFIX}/{wanted}")
+        assert (await client.get(f"{PREFIX}/{wanted}")).json()["size"] == 3
+        again = await client.put(f"{PREFIX}/{wanted}", json={"name": "newer", "size": 4})
+        assert again.status_code == 200 and again.json()["name"] == "newer"
 
 
 async def test_put_updates_and_delete_removes() -> None:
