@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from http import HTTPStatus
 from typing import Any
@@ -70,11 +71,29 @@ async def request_validation_error_handler(request: Request, exc: Exception) -> 
     `1e400` as floats that its response cannot encode, which made such a body a 500.
     """
     assert isinstance(exc, RequestValidationError)
-    content = {"detail": jsonable_encoder(exc.errors())}
+    content = {"detail": [_with_bounded_input(error) for error in jsonable_encoder(exc.errors())]}
     try:
         return JSONResponse(status_code=422, content=content)
     except ValueError:  # "Out of range float values are not JSON compliant"
         return JSONResponse(status_code=422, content=_with_finite_numbers(content))
+
+
+ECHOED_INPUT_LIMIT = 1024
+"""Characters of a refused input that a 422 echoes back; a large body is not sent back whole."""
+
+
+def _with_bounded_input(error: dict[str, Any]) -> dict[str, Any]:
+    """Cut an error's echoed `input` to `ECHOED_INPUT_LIMIT` characters of its JSON text."""
+    if not isinstance(error.get("input"), dict | list | str):
+        return error
+    try:
+        text = json.dumps(error["input"], allow_nan=True)
+    except (RecursionError, TypeError, ValueError):
+        error["input"] = "<input not echoed>"
+        return error
+    if len(text) > ECHOED_INPUT_LIMIT:
+        error["input"] = text[:ECHOED_INPUT_LIMIT] + f"... ({len(text)} characters, truncated)"
+    return error
 
 
 _NON_FINITE_NAMES = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pydantic
 import pytest
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
 from sqlalchemy import text
 
-from chapkit import NotFoundError, add_logging_middleware, get_database
+from chapkit import NotFoundError, add_error_handlers, add_logging_middleware, get_database
 from tests.integration.http.conftest import builder, log_events, serve
 
 PROBLEM = "application/problem+json"
@@ -172,3 +173,28 @@ async def test_default_limit_takes_training_sized_bodies() -> None:
     async with serve(builder().include_router(router).build()) as client:
         response = await client.post("/size", json=rows)
     assert response.status_code == 200 and response.json() == {"rows": 100_000}
+
+
+class CountBody(BaseModel):
+    count: int
+
+
+async def test_a_422_does_not_echo_a_large_body_back_whole() -> None:
+    app = FastAPI()
+    add_error_handlers(app)
+
+    @app.post("/things")
+    async def create(body: CountBody) -> dict[str, int]:
+        return {"count": body.count}
+
+    huge = {"padding": "x" * 100_000}  # "count" missing: the error's input is the whole body
+    async with serve(app) as client:
+        response = await client.post("/things", json=huge)
+        small = await client.post("/things", json={"count": "nope"})
+    assert response.status_code == 422
+    assert len(response.content) < 4096
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "count"] and error["type"] == "missing"
+    assert error["input"].endswith("characters, truncated)")
+    [small_error] = small.json()["detail"]
+    assert small_error["input"] == "nope"
