@@ -69,4 +69,11 @@ def test_main_job_serves_a_service_on_an_sqlite_file(tmp_path: Path) -> None:
         assert created.status_code == 201
         assert httpx.get(created.headers["location"]).json()["text"] == "hello"
         assert httpx.get(f"{base}/api/v1/jobs").json() == []
+        config = httpx.post(f"{base}/api/v1/configs", json={"name": "weekly", "data": {"lags": 4}})
+        assert config.status_code == 201 and config.json()["data"] == {"features": [], "lags": 4, "horizon": 1}
+        model = httpx.post(f"{base}/api/v1/artifacts", json={"data": {"weights": [0.5]}}).json()
+        prediction = httpx.post(f"{base}/api/v1/artifacts", json={"data": [1.0], "parent_id": model["id"]}).json()
+        tree = httpx.get(f"{base}/api/v1/artifacts/{model['id']}/$tree").json()
+        assert tree["level_label"] == "trained_model"
+        assert [child["id"] for child in tree["children"]] == [prediction["id"]]
         assert (tmp_path / "chapkit.db").is_file()
