@@ -130,4 +130,5 @@ async def test_a_non_finite_number_deep_inside_a_refused_body_is_a_422() -> None
     async with serve(service("memory://").build()) as client:
         response = await client.post("/api/v1/configs", content=body, headers=JSON)
         assert response.status_code == 422, response.text
-        assert "nests deeper than" in response.text and "NaN" in response.text
+        assert "nests deeper than" in response.text
+        assert response.json()["detail"][0]["input"].endswith("characters, truncated)")
