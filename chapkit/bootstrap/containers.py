@@ -133,9 +133,9 @@ class Storage:
         self.database = database
         self.scheduler = scheduler
 
-    def session(self) -> Any:
+    def session(self, *, write: bool = False) -> Any:
         """Open a unit of work (async context manager); what is not committed is discarded."""
-        return self.database.session()
+        return self.database.session(write=write)
 
     def repository(self, session: Any, model: type[Any]) -> Repository[Any, Any]:
         """Return the repository for `model` bound to `session`."""

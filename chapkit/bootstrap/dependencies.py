@@ -55,10 +55,18 @@ class ServiceRuntime:
         """FastAPI dependency: this service's scheduler."""
         return self.require_scheduler()
 
-    async def session_dependency(self) -> AsyncIterator[Any]:
+    async def session_dependency(self, request: Request) -> AsyncIterator[Any]:
         """FastAPI dependency: a session (unit of work) of this service's database, closed after the request."""
-        async with self.require_database().session() as session:
+        async with self.require_database().session(write=writes(request)) as session:
             yield session
+
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes(request: Request) -> bool:
+    """Whether a request's session should be opened with write intent (any method that may change state)."""
+    return request.method not in READ_ONLY_METHODS
 
 
 _current: ContextVar[ServiceRuntime | None] = ContextVar("chapkit_current_service", default=None)
@@ -158,7 +166,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         db = await resolved if inspect.isawaitable(resolved) else resolved
     if isinstance(db, InMemoryDatabase):
         raise RuntimeError("get_session yields an SQL session, and memory:// has none (D11); use an SQL database URL")
-    async with db.session() as session:
+    async with db.session(write=writes(request)) as session:
         yield session
 
 
@@ -174,4 +182,5 @@ __all__ = [
     "set_app_manager",
     "set_database",
     "set_scheduler",
+    "writes",
 ]

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from chapkit.adapters.memory import InMemoryArtifactRepository, InMemoryConfigRepository, InMemorySession
 from chapkit.adapters.sql import ArtifactRepository, ConfigRepository
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
-from chapkit.bootstrap.dependencies import current_runtime
+from chapkit.bootstrap.dependencies import current_runtime, writes
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ports import ArtifactRepositoryPort, ConfigRepositoryPort
 
-SessionDependency = Callable[[], AsyncIterator[Any]]
+SessionDependency = Callable[..., AsyncIterator[Any]]
 """A FastAPI dependency yielding a session of the service's datastore."""
 
 
@@ -34,9 +34,9 @@ def artifact_repository_for(session: Any) -> ArtifactRepositoryPort:
     return ArtifactRepository(session)
 
 
-async def datastore_session() -> AsyncIterator[Any]:
+async def datastore_session(request: Request) -> AsyncIterator[Any]:
     """A session of the current service's datastore (SQL or memory), closed after the request."""
-    async with current_runtime().require_database().session() as session:
+    async with current_runtime().require_database().session(write=writes(request)) as session:
         yield session
 
 

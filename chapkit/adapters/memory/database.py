@@ -69,8 +69,8 @@ class InMemoryDatabase:
         self._tables.clear()
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[InMemorySession]:
-        """Open a unit of work; what it did not commit is discarded on exit."""
+    async def session(self, *, write: bool = False) -> AsyncIterator[InMemorySession]:
+        """Open a unit of work; what it did not commit is discarded on exit (`write` changes nothing here)."""
         session = InMemorySession(self)
         try:
             yield session

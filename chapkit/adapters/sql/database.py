@@ -10,11 +10,11 @@ from typing import Any, Self
 
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from chapkit.adapters.sql.migrations.runner import create_tables, upgrade_to_head
-from chapkit.adapters.sql.write_queue import WRITE_LOCK_KEY, QueuedWriteSession, WriteQueue, queued_write_turn
+from chapkit.adapters.sql.write_queue import TURN_KEY, WRITE_INTENT_KEY, QueuedWriteSession, WriteTurn
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WAL_ATTEMPTS = 50
@@ -65,15 +65,21 @@ class Database:
             await upgrade_to_head(self.engine, self.url, self.alembic_dir)
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """Create a database session context manager; uncommitted work is rolled back on exit."""
+    async def session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """Create a database session context manager; uncommitted work is rolled back on exit.
+
+        `write=True` declares that the session will write: on an SQLite file it then takes the write
+        turn before its first statement, so what it reads stays true until it commits (see
+        `write_queue`). Elsewhere it changes nothing.
+        """
         async with self._session_factory() as s:
             yield s
 
     @asynccontextmanager
-    async def write_turn(self) -> AsyncIterator[None]:
-        """Hold this process's write turn, for writers that use the engine directly (no-op but on SQLite files)."""
-        yield
+    async def write_transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction on the engine, outside any session (job records, maintenance)."""
+        async with self.engine.begin() as connection:
+            yield connection
 
     async def ping(self) -> None:
         """Run a trivial query; raises when the database cannot be reached."""
@@ -112,25 +118,44 @@ class SqliteDatabase(Database):
         """Initialize SQLite database with connection URL and pool configuration."""
         super().__init__(url, **options)
         event.listen(self.engine.sync_engine, "connect", _configure_sqlite_connection)
-        self._write_queue: WriteQueue | None = None
+        self._turn: WriteTurn | None = None
         if not self.is_in_memory():
-            # Writers of this process queue on a lock instead of SQLite's back-off (see write_queue).
-            self._write_queue = (asyncio.Lock(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+            # Writers of this process take turns on one connection of their own (see write_queue).
+            writer = create_async_engine(url, echo=self.engine.echo, pool_size=1, max_overflow=0)
+            event.listen(writer.sync_engine, "connect", _configure_writer_connection)
+            event.listen(writer.sync_engine, "begin", _begin_immediate)
+            self._turn = WriteTurn(writer, SQLITE_BUSY_TIMEOUT_MS / 1000)
             self._session_factory = async_sessionmaker(
-                bind=self.engine,
-                class_=QueuedWriteSession,
-                expire_on_commit=False,
-                info={WRITE_LOCK_KEY: self._write_queue},
+                bind=self.engine, class_=QueuedWriteSession, expire_on_commit=False, info={TURN_KEY: self._turn}
             )
 
     @asynccontextmanager
-    async def write_turn(self) -> AsyncIterator[None]:
-        """Wait for this file's write queue (see `write_queue`) and hold it for the block."""
-        if self._write_queue is None:
-            yield
+    async def session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session; on a file, `write=True` takes the write turn before its first statement (see `write_queue`)."""
+        if not write or self._turn is None:
+            async with self._session_factory() as s:
+                yield s
             return
-        async with queued_write_turn(self._write_queue):
-            yield
+        async with self._session_factory(info={TURN_KEY: self._turn, WRITE_INTENT_KEY: True}) as s:
+            yield s
+
+    @asynccontextmanager
+    async def write_transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction holding the write lock from its start (on a file: in this process's write turn)."""
+        if self._turn is not None:
+            async with self._turn.transaction() as connection:
+                yield connection
+            return
+        async with self.engine.begin() as connection:
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+            yield connection
+
+    async def dispose(self) -> None:
+        """Close the writer connection, then the pool."""
+        if self._turn is not None:
+            await self._turn.close()
+            await self._turn.engine.dispose()
+        await super().dispose()
 
     async def init(self) -> None:
         """Switch files to WAL, then create or upgrade the schema."""
@@ -160,6 +185,17 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _configure_writer_connection(dbapi_connection: Any, record: Any) -> None:
+    """The writer connection: the usual settings, and the driver's own BEGIN off (`_begin_immediate` begins)."""
+    _configure_sqlite_connection(dbapi_connection, record)
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Any) -> None:
+    """Begin every writer transaction with SQLite's write lock, so its reads stay true until it commits."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class SqliteDatabaseBuilder:

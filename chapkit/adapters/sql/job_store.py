@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
@@ -103,17 +103,13 @@ class SqlJobRecordStore(JobRecordStore):
     def _engine(self) -> AsyncEngine:
         return self.database.engine
 
-    @asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction; on SQLite it takes the write lock at once so reads inside it stay exact.
+    def _writing(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A write transaction holding the write lock from its start, so reads inside it stay exact.
 
-        On an SQLite file it first waits for this process's write turn, so it queues behind the ORM
-        sessions' writes instead of meeting SQLite's busy back-off.
+        On an SQLite file it is this process's write turn, so it queues behind the ORM sessions'
+        writes instead of meeting SQLite's busy back-off.
         """
-        async with self.database.write_turn(), self._engine.begin() as connection:
-            if connection.dialect.name == "sqlite":
-                await connection.exec_driver_sql("BEGIN IMMEDIATE")
-            yield connection
+        return self.database.write_transaction()
 
     async def save(self, records: Sequence[JobRecord], owner: str) -> None:
         """Insert new records owned by `owner` in one transaction; a stored id raises `ConflictError`."""

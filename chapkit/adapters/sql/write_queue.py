@@ -1,10 +1,28 @@
-"""An in-process queue for SQLite writers: one write transaction at a time per database file.
+"""The write turn of an SQLite file: one writer at a time per process, on a connection of its own.
 
-SQLite allows one writer per file. Without a queue, concurrent writers of one process meet the
-file lock and SQLite's busy handler, which sleeps with growing back-off: under 16 concurrent writers
-that gives second-long tails. Taking an asyncio lock before a session's first write and releasing it
-when its transaction ends makes writers wait in order instead, for exactly as long as needed. Readers
-never take it (WAL lets them run beside the writer); other processes still meet the busy timeout.
+SQLite allows one writer per file. Without a queue, concurrent writers of one process meet the file
+lock and SQLite's busy handler, which sleeps with growing back-off: second-long tails under 16
+writers. So writers of one process take turns on an asyncio lock, and the turn comes with the one
+connection writes go through. The rules, one order of acquisition everywhere:
+
+- Readers use the engine's pool and never wait for the turn (WAL lets them read beside the writer).
+- Whoever holds the turn writes on the writer connection, never on a pooled one, so a writer never
+  waits for a reader's connection: nobody waits on another transaction longer than its own work.
+  (An earlier design took the turn *then* a pooled connection while sessions that had read first
+  held pooled connections and waited for the turn: both sides waited 30 s.)
+- The writer connection begins every transaction with `BEGIN IMMEDIATE`: holding the turn is
+  holding SQLite's write lock, so what a writer reads in its turn stays true until it commits, also
+  against other processes (they wait for it through the busy timeout).
+- A session opened with write intent (`Database.session(write=True)`: HTTP requests that change
+  state, background writes) takes the turn before its first statement, so a read-modify-write
+  (`PUT`, a child artifact under its parent) is serialized. A session without it reads on pooled
+  connections and takes the turn at its first write (a flush or an INSERT/UPDATE/DELETE); from then
+  on, every statement of that transaction goes to the writer connection.
+- The turn ends with the session's transaction (commit, rollback or close).
+
+A session that writes while another session *of the same task* holds the turn waits for itself, as
+it would on SQLite's own lock; the wait is bounded by the busy timeout and then raises
+`SqliteWriteQueueError`.
 """
 
 from __future__ import annotations
@@ -14,131 +32,118 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.util import await_only
 
-WRITE_LOCK_KEY = "chapkit_sqlite_write_lock"
-"""Key of the shared lock in the session's `info`."""
+TURN_KEY = "chapkit_sqlite_write_turn"
+"""Key of the database's `WriteTurn` in a session's `info`."""
 
-WriteQueue = tuple[asyncio.Lock, float]
-"""One database file's queue: the lock and how long a writer may wait for it (seconds)."""
+WRITE_INTENT_KEY = "chapkit_write_intent"
+"""Key in a session's `info`: true when the session takes the turn before its first statement."""
 
 
 class SqliteWriteQueueError(TimeoutError):
     """A session waited longer than the busy timeout for another session's write transaction."""
 
 
-async def join_write_queue(queue: WriteQueue) -> None:
-    """Take the queue's lock, or raise `SqliteWriteQueueError` after its timeout."""
-    lock, timeout = queue
-    try:
-        await asyncio.wait_for(lock.acquire(), timeout)
-    except TimeoutError as error:
-        raise SqliteWriteQueueError(
-            f"Waited {timeout:g} s for another session's SQLite write transaction to end"
-        ) from error
+class WriteTurn:
+    """One SQLite file's write turn in this process: a lock, and the connection its holder writes on."""
+
+    def __init__(self, engine: AsyncEngine, timeout: float) -> None:
+        """Take turns on `engine` (a one-connection engine whose transactions begin IMMEDIATE)."""
+        self.engine = engine
+        self._lock = asyncio.Lock()
+        self._connection: AsyncConnection | None = None
+        self.timeout = timeout
+
+    def locked(self) -> bool:
+        """True while some writer holds the turn."""
+        return self._lock.locked()
+
+    async def acquire(self) -> AsyncConnection:
+        """Wait for the turn (at most `timeout` seconds) and return the writer connection."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._lock.acquire()
+        except TimeoutError as error:
+            raise SqliteWriteQueueError(
+                f"Waited {self.timeout:g} s for another session's SQLite write transaction to end"
+            ) from error
+        try:
+            if self._connection is None or self._connection.closed:
+                self._connection = await self.engine.connect()
+        except BaseException:
+            self._lock.release()
+            raise
+        return self._connection
+
+    def release(self) -> None:
+        """End the turn; the next writer in line gets it."""
+        self._lock.release()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """Hold the turn for the block, in one transaction on the writer connection (for engine-level writers)."""
+        connection = await self.acquire()
+        try:
+            async with connection.begin():
+                yield connection
+        finally:
+            self.release()
+
+    async def close(self) -> None:
+        """Close the writer connection (the database is being disposed of)."""
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
 
 
-@asynccontextmanager
-async def queued_write_turn(queue: WriteQueue) -> AsyncIterator[None]:
-    """Hold the queue's lock for the block (for writers that use the engine rather than a session)."""
-    await join_write_queue(queue)
-    try:
-        yield
-    finally:
-        queue[0].release()
+def _is_dml(clause: Any) -> bool:
+    return bool(getattr(clause, "is_dml", False))
+
+
+class TurnTakingSession(Session):
+    """The synchronous half of `QueuedWriteSession`: sends statements to the writer while it holds the turn.
+
+    Every statement a session runs asks `get_bind` for its connection, so this one place sees every
+    read and write, whichever `AsyncSession` method (or `run_sync`) issued it. It runs inside
+    SQLAlchemy's greenlet, where waiting for the turn can be awaited.
+    """
+
+    _writer: Connection | None = None
+
+    def get_bind(self, mapper: Any = None, *, clause: Any = None, bind: Any = None, **kw: Any) -> Any:
+        """The writer connection when this transaction writes (or the session intends to), else the pool."""
+        if self._writer is None and (self.info.get(WRITE_INTENT_KEY) or self._flushing or _is_dml(clause)):
+            turn: WriteTurn = self.info[TURN_KEY]
+            self._writer = await_only(turn.acquire()).sync_connection
+        if self._writer is not None:
+            return self._writer
+        return super().get_bind(mapper, clause=clause, bind=bind, **kw)
+
+
+@event.listens_for(TurnTakingSession, "after_transaction_end")
+def _end_turn(session: TurnTakingSession, transaction: SessionTransaction) -> None:
+    """Give the turn back once the session's outermost transaction (and the writer's) has ended."""
+    if transaction.parent is None and session._writer is not None:
+        session._writer = None
+        turn: WriteTurn = session.info[TURN_KEY]
+        turn.release()
 
 
 class QueuedWriteSession(AsyncSession):
-    """An `AsyncSession` that joins its database's write queue before its first write statement.
+    """An `AsyncSession` on an SQLite file whose writes take this process's write turn (see the module)."""
 
-    The lock is taken when the session is about to flush pending objects or run an INSERT, UPDATE or
-    DELETE, and released when its transaction ends (commit, rollback or close). A session that writes
-    while another session *of the same task* holds an uncommitted write would wait for itself, as it
-    would on SQLite's own lock; the wait is bounded by the busy timeout and then raises.
-    """
-
-    _holds_write_lock = False
-
-    def _write_lock(self) -> WriteQueue:
-        queue: WriteQueue = self.sync_session.info[WRITE_LOCK_KEY]
-        return queue
-
-    def _writes_pending(self, statement: Any = None) -> bool:
-        if self._holds_write_lock:
-            return False
-        if statement is not None and getattr(statement, "is_dml", False):
-            return True
-        sync = self.sync_session
-        return bool(sync.new or sync.deleted or sync.dirty)
-
-    async def _join_write_queue(self) -> None:
-        await join_write_queue(self._write_lock())
-        self._holds_write_lock = True
-
-    def _leave_write_queue(self) -> None:
-        if self._holds_write_lock:
-            self._holds_write_lock = False
-            self._write_lock()[0].release()
-
-    async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        """Execute a statement, joining the write queue first when it (or an autoflush) writes."""
-        if self._writes_pending(statement):
-            await self._join_write_queue()
-        return await super().execute(statement, *args, **kwargs)
-
-    async def scalar(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        """Return a scalar, joining the write queue first when an autoflush writes."""
-        if self._writes_pending(statement):
-            await self._join_write_queue()
-        return await super().scalar(statement, *args, **kwargs)
-
-    async def scalars(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        """Return scalars, joining the write queue first when an autoflush writes."""
-        if self._writes_pending(statement):
-            await self._join_write_queue()
-        return await super().scalars(statement, *args, **kwargs)
-
-    async def get(self, *args: Any, **kwargs: Any) -> Any:
-        """Get by primary key, joining the write queue first when an autoflush writes."""
-        if self._writes_pending():
-            await self._join_write_queue()
-        return await super().get(*args, **kwargs)
-
-    async def flush(self, objects: Any = None) -> None:
-        """Flush, joining the write queue first when there is something to write."""
-        if self._writes_pending():
-            await self._join_write_queue()
-        await super().flush(objects)
-
-    async def commit(self) -> None:
-        """Commit and leave the write queue."""
-        try:
-            if self._writes_pending():
-                await self._join_write_queue()
-            await super().commit()
-        finally:
-            self._leave_write_queue()
-
-    async def rollback(self) -> None:
-        """Roll back and leave the write queue."""
-        try:
-            await super().rollback()
-        finally:
-            self._leave_write_queue()
-
-    async def close(self) -> None:
-        """Close (discarding uncommitted work) and leave the write queue."""
-        try:
-            await super().close()
-        finally:
-            self._leave_write_queue()
+    sync_session_class = TurnTakingSession
 
 
 __all__ = [
-    "WRITE_LOCK_KEY",
+    "TURN_KEY",
+    "WRITE_INTENT_KEY",
     "QueuedWriteSession",
     "SqliteWriteQueueError",
-    "WriteQueue",
-    "join_write_queue",
-    "queued_write_turn",
+    "TurnTakingSession",
+    "WriteTurn",
 ]

@@ -21,8 +21,12 @@ class Datastore(Protocol):
         """Prepare the storage for use; safe to call once per process start."""
         ...
 
-    def session(self) -> AbstractAsyncContextManager[Any]:
-        """Open a session (unit of work) for repositories; closing it discards uncommitted writes."""
+    def session(self, *, write: bool = False) -> AbstractAsyncContextManager[Any]:
+        """Open a session (unit of work) for repositories; closing it discards uncommitted writes.
+
+        `write=True` declares that the session will write; an adapter may use it to take its write
+        lock up front (SQLite files), so what the session reads stays true until it commits.
+        """
         ...
 
     async def ping(self) -> None:

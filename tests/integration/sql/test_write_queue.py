@@ -1,16 +1,15 @@
-"""The SQLite write queue: writers of one process take turns instead of meeting SQLite's busy back-off."""
+"""The SQLite write turn: writers of one process take turns on a connection of their own (see write_queue)."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from chapkit import SqliteDatabase
-from chapkit.adapters.sql.write_queue import WRITE_LOCK_KEY, QueuedWriteSession, SqliteWriteQueueError
+from chapkit.adapters.sql.write_queue import QueuedWriteSession, SqliteWriteQueueError, WriteTurn
 from tests.support.models import Widget
 
 
@@ -21,7 +20,18 @@ async def database(tmp_path: Path) -> SqliteDatabase:
     return db
 
 
-async def test_file_sessions_queue_and_memory_sessions_do_not(database: SqliteDatabase) -> None:
+def _turn(database: SqliteDatabase) -> WriteTurn:
+    turn = database._turn
+    assert turn is not None
+    return turn
+
+
+async def _count(database: SqliteDatabase) -> int:
+    async with database.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(Widget)) or 0)
+
+
+async def test_file_sessions_take_turns_and_memory_sessions_do_not(database: SqliteDatabase) -> None:
     async with database.session() as session:
         assert isinstance(session, QueuedWriteSession)
     memory = SqliteDatabase("sqlite+aiosqlite:///:memory:")
@@ -33,18 +43,20 @@ async def test_file_sessions_queue_and_memory_sessions_do_not(database: SqliteDa
 
 async def test_second_writer_waits_for_the_first_commit(database: SqliteDatabase) -> None:
     order: list[str] = []
+    first_flushed = asyncio.Event()
 
     async def first() -> None:
         async with database.session() as session:
             session.add(Widget(name="first"))
             await session.flush()
             order.append("first flushed")
-            await asyncio.sleep(0.1)
+            first_flushed.set()
+            await asyncio.sleep(0.05)  # the second writer is queued by now; it must not overtake
             order.append("first commits")
             await session.commit()
 
     async def second() -> None:
-        await asyncio.sleep(0.02)
+        await first_flushed.wait()
         async with database.session() as session:
             session.add(Widget(name="second"))
             await session.commit()
@@ -59,31 +71,70 @@ async def test_readers_do_not_wait_for_a_writer(database: SqliteDatabase) -> Non
     async with database.session() as writer:
         writer.add(Widget(name="pending"))
         await writer.flush()
-        async with database.session() as reader:
-            started = time.perf_counter()
+        assert _turn(database).locked()
+        async with database.session() as reader:  # would wait for the writer's rollback if readers queued
             assert await reader.get(Widget, "01ARZ3NDEKTSV4RRFFQ69G5FAV") is None
-            assert time.perf_counter() - started < 1
+            assert await reader.scalar(select(func.count()).select_from(Widget)) == 0  # nothing uncommitted
         await writer.rollback()
     await database.dispose()
 
 
-async def test_a_session_leaves_the_queue_on_rollback_and_close(database: SqliteDatabase) -> None:
+async def test_the_turn_ends_with_rollback_close_and_commit(database: SqliteDatabase) -> None:
+    turn = _turn(database)
     async with database.session() as session:
         session.add(Widget(name="discarded"))
         await session.flush()
-    lock, _ = database._session_factory.kw["info"][WRITE_LOCK_KEY]
-    assert not lock.locked()
+        assert turn.locked()
+    assert not turn.locked()
     async with database.session() as session:
-        session.add(Widget(name="kept"))
+        session.add(Widget(name="rolled back"))
         await session.flush()
         await session.rollback()
-        assert not lock.locked()
+        assert not turn.locked()
+        session.add(Widget(name="kept"))
+        await session.commit()
+        assert not turn.locked()
+    assert await _count(database) == 1
+    await database.dispose()
+
+
+async def test_a_session_that_only_reads_never_takes_the_turn(database: SqliteDatabase) -> None:
+    async with database.session() as session:
+        await session.scalar(select(func.count()).select_from(Widget))
+        assert not _turn(database).locked()
+    await database.dispose()
+
+
+async def test_write_intent_takes_the_turn_before_the_first_read(database: SqliteDatabase) -> None:
+    async with database.session(write=True) as session:
+        await session.scalar(select(func.count()).select_from(Widget))
+        assert _turn(database).locked()
+        await session.commit()
+        assert not _turn(database).locked()
+    await database.dispose()
+
+
+async def test_write_intent_serializes_read_modify_write(database: SqliteDatabase) -> None:
+    async with database.session() as session:
+        session.add(Widget(name="counter", size=0))
+        await session.commit()
+
+    async def increment() -> None:
+        async with database.session(write=True) as session:
+            widget = (await session.scalars(select(Widget))).one()
+            seen = widget.size
+            await asyncio.sleep(0)  # let every other incrementer read, if it could
+            await session.execute(update(Widget).values(size=seen + 1))
+            await session.commit()
+
+    await asyncio.gather(*(increment() for _ in range(12)))
+    async with database.session() as session:
+        assert (await session.scalars(select(Widget.size))).one() == 12
     await database.dispose()
 
 
 async def test_waiting_longer_than_the_busy_timeout_raises(database: SqliteDatabase) -> None:
-    lock, _ = database._session_factory.kw["info"][WRITE_LOCK_KEY]
-    database._session_factory.kw["info"][WRITE_LOCK_KEY] = (lock, 0.05)
+    _turn(database).timeout = 0.05
     async with database.session() as holder:
         holder.add(Widget(name="holder"))
         await holder.flush()
@@ -92,6 +143,7 @@ async def test_waiting_longer_than_the_busy_timeout_raises(database: SqliteDatab
             with pytest.raises(SqliteWriteQueueError, match=r"Waited 0\.05 s"):
                 await waiter.commit()
         await holder.commit()
+    assert await _count(database) == 1
     await database.dispose()
 
 
@@ -102,36 +154,71 @@ async def test_many_concurrent_writers_all_succeed(database: SqliteDatabase) -> 
             await session.commit()
 
     await asyncio.gather(*(write(i) for i in range(16 * 8)))
-    async with database.session() as session:
-        assert await session.scalar(select(func.count()).select_from(Widget)) == 16 * 8
+    assert await _count(database) == 16 * 8
+    await database.dispose()
+
+
+async def test_readers_that_then_write_never_starve_the_turn_of_connections(tmp_path: Path) -> None:
+    """The old lock order: sessions that read first held every pooled connection while waiting for the
+    turn, and the turn's holder waited for a pooled connection. Now the turn brings its own connection."""
+    database = SqliteDatabase(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}", pool_size=2)
+    await database.init()
+    _turn(database).timeout = 10  # a deadlock would raise here instead of hanging the test
+    all_reading = asyncio.Barrier(2)
+
+    async def read_then_write(index: int) -> None:
+        async with database.session() as session:
+            await session.scalar(select(func.count()).select_from(Widget))  # holds a pooled connection
+            if index < 2:
+                await all_reading.wait()  # both pooled connections are now held by would-be writers
+            session.add(Widget(name=f"r{index}"))
+            await session.commit()
+
+    async def write_only(index: int) -> None:
+        async with database.session() as session:
+            session.add(Widget(name=f"w{index}"))
+            await session.commit()
+
+    async def engine_write() -> None:
+        async with database.write_transaction() as connection:
+            await connection.execute(Widget.__table__.insert().values(id="01ARZ3NDEKTSV4RRFFQ69G5FAV", name="e"))
+
+    await asyncio.gather(*(read_then_write(i) for i in range(8)), *(write_only(i) for i in range(8)), engine_write())
+    assert await _count(database) == 17
     await database.dispose()
 
 
 async def test_engine_writers_wait_for_their_turn_too(database: SqliteDatabase) -> None:
     order: list[str] = []
+    flushed = asyncio.Event()
 
     async def session_writer() -> None:
         async with database.session() as session:
             session.add(Widget(name="from a session"))
             await session.flush()
             order.append("session flushed")
-            await asyncio.sleep(0.1)
+            flushed.set()
+            await asyncio.sleep(0.05)
             await session.commit()
             order.append("session committed")
 
     async def engine_writer() -> None:
-        await asyncio.sleep(0.02)
-        async with database.write_turn(), database.engine.begin() as connection:
+        await flushed.wait()
+        async with database.write_transaction() as connection:
             order.append("engine writes")
             await connection.execute(Widget.__table__.delete())
 
     await asyncio.gather(session_writer(), engine_writer())
     assert order == ["session flushed", "session committed", "engine writes"]
+    assert await _count(database) == 0
     await database.dispose()
 
 
-async def test_write_turn_is_a_no_op_without_a_queue() -> None:
+async def test_write_transactions_on_memory_need_no_turn() -> None:
     memory = SqliteDatabase("sqlite+aiosqlite:///:memory:")
-    async with memory.write_turn(), memory.write_turn():
-        pass  # re-entrant: nothing is locked
+    await memory.init()
+    async with memory.write_transaction() as connection:
+        await connection.execute(Widget.__table__.insert().values(id="01ARZ3NDEKTSV4RRFFQ69G5FAV", name="m"))
+    async with memory.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Widget)) == 1
     await memory.dispose()
