@@ -46,7 +46,12 @@ def running_server(command: list[str], directory: Path, env: dict[str, str], por
         yield base
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=15)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave a server behind, even when the test already failed
+            process.wait()
+            raise AssertionError(f"the service did not stop on SIGINT\n{log.read_text()[-3000:]}") from None
     assert process.returncode == 0, log.read_text()
 
 
