@@ -16,6 +16,7 @@ class ErrorType:
     UNAUTHORIZED = "urn:chapkit:error:unauthorized"
     FORBIDDEN = "urn:chapkit:error:forbidden"
     BAD_REQUEST = "urn:chapkit:error:bad-request"
+    SERVICE_UNAVAILABLE = "urn:chapkit:error:service-unavailable"
 
 
 class ChapkitException(Exception):
@@ -100,6 +101,12 @@ class ForbiddenError(_FixedProblem):
     problem_type, problem_title, problem_status = ErrorType.FORBIDDEN, "Forbidden", 403
 
 
+class ServiceUnavailableError(_FixedProblem):
+    """503: the storage is too busy to take the request now (a bounded wait ran out); retrying may work."""
+
+    problem_type, problem_title, problem_status = ErrorType.SERVICE_UNAVAILABLE, "Service Unavailable", 503
+
+
 __all__ = [
     "BadRequestError",
     "ChapkitException",
@@ -108,6 +115,7 @@ __all__ = [
     "ForbiddenError",
     "InvalidULIDError",
     "NotFoundError",
+    "ServiceUnavailableError",
     "UnauthorizedError",
     "ValidationError",
 ]

@@ -37,6 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.util import await_only
 
+from chapkit.domain.errors import ServiceUnavailableError
+
 TURN_KEY = "chapkit_sqlite_write_turn"
 """Key of the database's `WriteTurn` in a session's `info`."""
 
@@ -44,8 +46,8 @@ WRITE_INTENT_KEY = "chapkit_write_intent"
 """Key in a session's `info`: true when the session takes the turn before its first statement."""
 
 
-class SqliteWriteQueueError(TimeoutError):
-    """A session waited longer than the busy timeout for another session's write transaction."""
+class SqliteWriteQueueError(ServiceUnavailableError, TimeoutError):
+    """A session waited longer than the busy timeout for another session's write transaction (a 503 problem)."""
 
 
 class WriteTurn:

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, FastAPI
 from pydantic import ValidationError
 
 from chapkit import (
+    BaseConfig,
     BaseServiceBuilder,
     InMemoryDatabase,
     ServiceInfo,
+    ServiceBuilder,
     SqliteDatabase,
     get_database,
     get_session,
@@ -229,3 +231,22 @@ async def test_a_failing_startup_hook_stops_what_was_started(sqlite_file: str) -
     assert app.state.database is None
     with pytest.raises(RuntimeError, match="Database not initialized"):
         get_database()
+
+
+async def test_a_write_that_cannot_get_the_write_turn_in_time_is_a_503_problem(sqlite_file: str) -> None:
+    database = SqliteDatabase(sqlite_file)
+    app = ServiceBuilder(info=info()).with_database(database).with_config(BaseConfig).build()
+    async with serve(app) as client:
+        turn = database._turn
+        assert turn is not None
+        turn.timeout = 0.05
+        await turn.acquire()  # another writer holds the turn and does not give it back in time
+        try:
+            response = await client.post("/api/v1/configs", json={"name": "late", "data": {}})
+        finally:
+            turn.release()
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:chapkit:error:service-unavailable"
+        assert (await client.get("/api/v1/configs")).json() == []
+        assert (await client.post("/api/v1/configs", json={"name": "in time", "data": {}})).status_code == 201
