@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.pool import StaticPool
 
 from chapkit.adapters.sql.migrations.runner import create_tables, upgrade_to_head
+from chapkit.adapters.sql.sqlite_driver import one_hop_dbapi
 from chapkit.adapters.sql.write_queue import TURN_KEY, WRITE_INTENT_KEY, QueuedWriteSession, WriteTurn
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -103,16 +104,32 @@ class SqliteDatabase(Database):
         """Check if this is an in-memory database."""
         return self._is_in_memory_url(self.url)
 
+    def _driver_options(self) -> dict[str, Any]:
+        """Aiosqlite in one worker-thread round trip per statement (see `sqlite_driver`)."""
+        return {"module": one_hop_dbapi()} if self.url.startswith("sqlite+aiosqlite") else {}
+
     def _engine_options(self, *, echo: bool, **pool: Any) -> dict[str, Any]:
         if self._is_in_memory_url(self.url):
             # One connection for every session, or each session would see its own empty database.
-            return {"echo": echo, "poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+            return {
+                "echo": echo,
+                "poolclass": StaticPool,
+                "connect_args": {"check_same_thread": False},
+                **self._driver_options(),
+            }
         # Each aiosqlite connection is a thread. A fixed pool: overflow connections would be threads opened
         # and closed per checkout under load, and more threads only add GIL contention (bench/http_load.py:
         # 5 fixed vs 5+10 overflow is -0.2 ms CPU per GET and a p99 of 30 ms instead of 100 ms).
         # A local file's connection cannot go stale, and SQLAlchemy's Connection already rolls back what
         # it leaves open: pre-ping and reset-on-return would each add a worker-thread round trip per checkout.
-        return {**pool, "echo": echo, "max_overflow": 0, "pool_pre_ping": False, "pool_reset_on_return": None}
+        return {
+            **pool,
+            "echo": echo,
+            "max_overflow": 0,
+            "pool_pre_ping": False,
+            "pool_reset_on_return": None,
+            **self._driver_options(),
+        }
 
     def __init__(self, url: str, **options: Any) -> None:
         """Initialize SQLite database with connection URL and pool configuration."""
@@ -121,7 +138,9 @@ class SqliteDatabase(Database):
         self._turn: WriteTurn | None = None
         if not self.is_in_memory():
             # Writers of this process take turns on one connection of their own (see write_queue).
-            writer = create_async_engine(url, echo=self.engine.echo, pool_size=1, max_overflow=0)
+            writer = create_async_engine(
+                url, echo=self.engine.echo, pool_size=1, max_overflow=0, **self._driver_options()
+            )
             event.listen(writer.sync_engine, "connect", _configure_writer_connection)
             event.listen(writer.sync_engine, "begin", _begin_immediate)
             self._turn = WriteTurn(writer, SQLITE_BUSY_TIMEOUT_MS / 1000)
@@ -153,7 +172,6 @@ class SqliteDatabase(Database):
     async def dispose(self) -> None:
         """Close the writer connection, then the pool."""
         if self._turn is not None:
-            await self._turn.close()
             await self._turn.engine.dispose()
         await super().dispose()
 

@@ -51,7 +51,11 @@ class SqliteWriteQueueError(ServiceUnavailableError, TimeoutError):
 
 
 class WriteTurn:
-    """One SQLite file's write turn in this process: a lock, and the connection its holder writes on."""
+    """One SQLite file's write turn in this process: a lock, and the connection its holder writes on.
+
+    The connection comes from an engine of its own with one pooled connection, checked out by whoever
+    holds the turn and only by them, so it is always free when the turn is.
+    """
 
     def __init__(self, engine: AsyncEngine, timeout: float) -> None:
         """Take turns on `engine` (a one-connection engine whose transactions begin IMMEDIATE)."""
@@ -74,16 +78,29 @@ class WriteTurn:
                 f"Waited {self.timeout:g} s for another session's SQLite write transaction to end"
             ) from error
         try:
-            if self._connection is None or self._connection.closed:
-                self._connection = await self.engine.connect()
+            self._connection = await self.engine.connect()
         except BaseException:
             self._lock.release()
             raise
         return self._connection
 
-    def release(self) -> None:
+    def release_in_greenlet(self) -> None:
+        """End the turn from SQLAlchemy's synchronous side (inside its greenlet): check the connection in."""
+        connection, self._connection = self._connection, None
+        try:
+            if connection is not None:
+                connection.sync_connection.close()  # type: ignore[union-attr]
+        finally:
+            self._lock.release()
+
+    async def release(self) -> None:
         """End the turn; the next writer in line gets it."""
-        self._lock.release()
+        connection, self._connection = self._connection, None
+        try:
+            if connection is not None:
+                await connection.close()
+        finally:
+            self._lock.release()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -93,13 +110,7 @@ class WriteTurn:
             async with connection.begin():
                 yield connection
         finally:
-            self.release()
-
-    async def close(self) -> None:
-        """Close the writer connection (the database is being disposed of)."""
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
+            await self.release()
 
 
 def _is_dml(clause: Any) -> bool:
@@ -132,7 +143,7 @@ def _end_turn(session: TurnTakingSession, transaction: SessionTransaction) -> No
     if transaction.parent is None and session._writer is not None:
         session._writer = None
         turn: WriteTurn = session.info[TURN_KEY]
-        turn.release()
+        turn.release_in_greenlet()
 
 
 class QueuedWriteSession(AsyncSession):

@@ -244,9 +244,10 @@ async def test_a_write_that_cannot_get_the_write_turn_in_time_is_a_503_problem(s
         try:
             response = await client.post("/api/v1/configs", json={"name": "late", "data": {}})
         finally:
-            turn.release()
+            await turn.release()
         assert response.status_code == 503
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["type"] == "urn:chapkit:error:service-unavailable"
         assert (await client.get("/api/v1/configs")).json() == []
         assert (await client.post("/api/v1/configs", json={"name": "in time", "data": {}})).status_code == 201
+    await database.dispose()  # a database handed to the builder stays the caller's to close

@@ -1,0 +1,171 @@
+"""SQLAlchemy's aiosqlite driver, one worker-thread round trip per statement.
+
+aiosqlite runs each SQLite call on the connection's own thread and hands the result back to the
+event loop. SQLAlchemy's adapter makes four such round trips per statement (open a cursor, execute,
+fetch all rows, close the cursor) and one more to roll back when a session ends, even a session
+that only read and so has no SQLite transaction open. Each round trip costs a thread wake-up and an
+event-loop turn; under load they, not SQL, were most of a simple GET's time.
+
+This adapter runs a whole statement (cursor, execute, fetch, close) in one call on the thread, and
+knows from SQLite (`in_transaction`) whether a transaction is open, so a commit or rollback with
+nothing to end costs nothing. Behaviour is otherwise SQLAlchemy's own: same dialect, same errors.
+It is chosen for every aiosqlite engine chapkit creates (`Database` passes it as the DBAPI module).
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import await_only
+
+_Outcome = tuple[Any, list[Any], int, Any, bool]
+"""What one statement leaves: description, rows, rowcount, lastrowid, and whether a transaction is open."""
+
+
+def _run_statement(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
+    """On the connection's thread: one statement from cursor to close."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid, connection.in_transaction
+    finally:
+        cursor.close()
+
+
+class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    """A buffered cursor whose statement runs in one round trip; its results are kept on the event loop side."""
+
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: OneHopConnection) -> None:
+        """Open nothing on the thread: the statement opens and closes its own SQLite cursor."""
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._rows = collections.deque()
+        self._soft_closed_memoized = {}  # type: ignore[assignment]
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: Any = None
+        self._arraysize = 1
+
+    @property
+    def description(self) -> Any:
+        """The last statement's column description (None for statements without rows)."""
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        """Rows the last statement changed."""
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        """The rowid of the last inserted row."""
+        return self._lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        """Rows `fetchmany` returns by default."""
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
+
+    async def _async_soft_close(self) -> None:
+        """Nothing is open on the thread between statements."""
+
+    def close(self) -> None:
+        """Drop buffered rows (no round trip)."""
+        self._rows.clear()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        """Run one statement in one round trip and buffer its rows."""
+        return self._run(operation, parameters, many=False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
+        """Run one statement for each parameter set, in one round trip."""
+        return self._run(operation, seq_of_parameters, many=True)
+
+    def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        connection: OneHopConnection = self._adapt_connection  # type: ignore[assignment]
+        try:
+            outcome = await_only(connection.run_statement(operation, parameters, many))
+        except Exception as error:
+            connection._in_transaction = True  # unknown after a failure: let rollback reach SQLite
+            self._adapt_connection._handle_exception(error)
+        self._description, rows, self._rowcount, self._lastrowid, connection._in_transaction = outcome
+        self._rows = collections.deque(rows)
+
+
+class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    """An aiosqlite connection whose cursors are `OneHopCursor`s and whose idle commits and rollbacks are free."""
+
+    __slots__ = ("_in_transaction",)
+
+    _cursor_cls = OneHopCursor  # type: ignore[assignment]
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        """Wrap an open aiosqlite connection (no transaction is open on a new one)."""
+        super().__init__(dbapi, connection)
+        self._in_transaction = False
+
+    async def run_statement(self, operation: Any, parameters: Any, many: bool) -> _Outcome:
+        """Run `_run_statement` on the connection's thread, one statement at a time."""
+        async with self._execute_mutex:
+            outcome: _Outcome = await self._connection._execute(
+                _run_statement, self._connection._conn, operation, parameters, many
+            )
+            return outcome
+
+    def cursor(self, server_side: bool = False) -> Any:
+        """A cursor; a server-side one may open a transaction this adapter cannot see, so assume it does."""
+        if server_side:
+            self._in_transaction = True
+        return super().cursor(server_side)
+
+    def rollback(self) -> None:
+        """Roll back, unless SQLite has no transaction open (a session that only read)."""
+        if self._in_transaction:
+            super().rollback()
+            self._in_transaction = False
+
+    def commit(self) -> None:
+        """Commit, unless SQLite has no transaction open."""
+        if self._in_transaction:
+            super().commit()
+            self._in_transaction = False
+
+
+class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """The DBAPI module SQLAlchemy's aiosqlite dialect uses, connecting with `OneHopConnection`."""
+
+    def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
+        """Connect as SQLAlchemy's adapter does, then wrap the connection."""
+        adapted = super().connect(*arg, **kw)
+        return OneHopConnection(self, adapted._connection)
+
+
+def one_hop_dbapi() -> OneHopDBAPI:
+    """The DBAPI module to pass to `create_async_engine(..., module=...)` for aiosqlite URLs."""
+    return OneHopDBAPI(aiosqlite, sqlite3)
+
+
+__all__ = ["OneHopConnection", "OneHopCursor", "OneHopDBAPI", "one_hop_dbapi"]

@@ -1,0 +1,84 @@
+"""The one-hop aiosqlite adapter: one worker-thread round trip per statement, none for idle commits and rollbacks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosqlite import Connection as AiosqliteConnection
+from sqlalchemy import func, insert, select, text, update
+
+from chapkit import SqliteDatabase
+from chapkit.adapters.sql.sqlite_driver import OneHopConnection
+from tests.support.models import Widget
+
+IDS = ["01ARZ3NDEKTSV4RRFFQ69G5FA0", "01ARZ3NDEKTSV4RRFFQ69G5FA1", "01ARZ3NDEKTSV4RRFFQ69G5FA2"]
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
+    db = SqliteDatabase(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}", pool_size=1)
+    await db.init()
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the functions each aiosqlite round trip ran on the connection's thread."""
+    seen: list[str] = []
+    original = AiosqliteConnection._execute
+
+    async def counting(self: AiosqliteConnection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(AiosqliteConnection, "_execute", counting)
+    return seen
+
+
+async def test_engines_use_the_one_hop_connection(database: SqliteDatabase) -> None:
+    async with database.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        assert isinstance(raw.dbapi_connection, OneHopConnection)
+
+
+async def test_a_read_only_session_costs_one_round_trip_per_statement(
+    database: SqliteDatabase, round_trips: list[str]
+) -> None:
+    async with database.session() as session:
+        await session.scalar(select(func.count()).select_from(Widget))  # warm the pool
+    round_trips.clear()
+    async with database.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Widget)) == 0
+        assert await session.get(Widget, IDS[0]) is None
+    assert round_trips == ["_run_statement", "_run_statement"]  # no cursor, fetch, close or rollback trips
+
+
+async def test_rows_rowcount_and_executemany_behave_as_sqlite3(database: SqliteDatabase) -> None:
+    async with database.write_transaction() as connection:
+        await connection.execute(insert(Widget), [{"id": id_, "name": f"w{n}", "size": n} for n, id_ in enumerate(IDS)])
+        changed = await connection.execute(update(Widget).where(Widget.size > 0).values(level=7))
+        assert changed.rowcount == 2
+        rows = (await connection.execute(select(Widget.name, Widget.level).order_by(Widget.name))).all()
+        assert [tuple(row) for row in rows] == [("w0", 0), ("w1", 7), ("w2", 7)]
+        result = await connection.execute(text("SELECT name FROM test_widgets ORDER BY name"))
+        assert [[row[0] for row in part] for part in result.partitions(2)] == [["w0", "w1"], ["w2"]]
+
+
+async def test_a_statement_that_fails_inside_a_transaction_is_rolled_back(database: SqliteDatabase) -> None:
+    async with database.session() as session:
+        session.add(Widget(id=IDS[0], name="first"))
+        await session.commit()
+    async with database.session() as session:
+        session.add(Widget(id=IDS[0], name="duplicate"))
+        with pytest.raises(Exception, match="UNIQUE"):
+            await session.commit()
+    async with database.engine.connect() as connection:  # the one pooled connection, back from the failure
+        raw = await connection.get_raw_connection()
+        assert raw.driver_connection is not None
+        assert raw.driver_connection.in_transaction is False
+    async with database.session() as session:
+        assert (await session.scalars(select(Widget.name))).all() == ["first"]
