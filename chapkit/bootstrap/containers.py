@@ -15,9 +15,9 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from chapkit.adapters.memory import (
-    InMemoryArtifactRepository,
-    InMemoryConfigRepository,
-    InMemoryDatabase,
+    InMemoryArtifactStore,
+    InMemoryConfigStore,
+    InMemoryDatastore,
     InMemoryJobRecordStore,
     InMemoryRepository,
 )
@@ -31,8 +31,8 @@ from chapkit.adapters.sql import (
     create_database,
 )
 from chapkit.domain.ports import (
-    ArtifactRepositoryPort,
-    ConfigRepositoryPort,
+    ArtifactStore,
+    ConfigStore,
     Datastore,
     JobRecordStore,
     JobScheduler,
@@ -80,10 +80,10 @@ class MemoryStorage(containers.DeclarativeContainer):
     """Storage adapters kept in process memory."""
 
     config = providers.Configuration()
-    database = providers.Resource(opened, providers.Factory(InMemoryDatabase, url=config.url))
+    database = providers.Resource(opened, providers.Factory(InMemoryDatastore, url=config.url))
     repository: providers.Factory[Any] = providers.Factory(InMemoryRepository)
-    config_repository: providers.Factory[Any] = providers.Factory(InMemoryConfigRepository)
-    artifact_repository: providers.Factory[Any] = providers.Factory(InMemoryArtifactRepository)
+    config_repository: providers.Factory[Any] = providers.Factory(InMemoryConfigStore)
+    artifact_repository: providers.Factory[Any] = providers.Factory(InMemoryArtifactStore)
     job_store = providers.Singleton(InMemoryJobRecordStore)
     scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database)
 
@@ -142,14 +142,14 @@ class Storage:
         repository: Repository[Any, Any] = self.container.storage.repository(session, model)
         return repository
 
-    def config_repository(self, session: Any) -> ConfigRepositoryPort:
+    def config_repository(self, session: Any) -> ConfigStore:
         """Return the config repository bound to `session`."""
-        repository: ConfigRepositoryPort = self.container.storage.config_repository(session)
+        repository: ConfigStore = self.container.storage.config_repository(session)
         return repository
 
-    def artifact_repository(self, session: Any) -> ArtifactRepositoryPort:
+    def artifact_repository(self, session: Any) -> ArtifactStore:
         """Return the artifact repository bound to `session`."""
-        repository: ArtifactRepositoryPort = self.container.storage.artifact_repository(session)
+        repository: ArtifactStore = self.container.storage.artifact_repository(session)
         return repository
 
 

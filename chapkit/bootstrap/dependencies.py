@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chapkit.adapters.http.app import AppManager
-from chapkit.adapters.memory import InMemoryDatabase
+from chapkit.adapters.memory import InMemoryDatastore
 from chapkit.domain.ports import Datastore, JobScheduler
 
 
@@ -156,7 +156,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     else:
         resolved = override()
         db = await resolved if inspect.isawaitable(resolved) else resolved
-    if isinstance(db, InMemoryDatabase):
+    if isinstance(db, InMemoryDatastore):
         raise RuntimeError("get_session yields an SQL session, and memory:// has none (D11); use an SQL database URL")
     async with db.session() as session:
         yield session

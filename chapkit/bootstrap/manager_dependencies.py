@@ -7,30 +7,30 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 
-from chapkit.adapters.memory import InMemoryArtifactRepository, InMemoryConfigRepository, InMemorySession
+from chapkit.adapters.memory import InMemoryArtifactStore, InMemoryConfigStore, InMemorySession
 from chapkit.adapters.sql import ArtifactRepository, ConfigRepository
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
 from chapkit.bootstrap.dependencies import current_runtime
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
-from chapkit.domain.ports import ArtifactRepositoryPort, ConfigRepositoryPort
+from chapkit.domain.ports import ArtifactStore, ConfigStore
 
 SessionDependency = Callable[[], AsyncIterator[Any]]
 """A FastAPI dependency yielding a session of the service's datastore."""
 
 
-def config_repository_for(session: Any) -> ConfigRepositoryPort:
+def config_repository_for(session: Any) -> ConfigStore:
     """The config repository for a session of either adapter (memory or SQL)."""
     if isinstance(session, InMemorySession):
-        return InMemoryConfigRepository(session)
+        return InMemoryConfigStore(session)
     return ConfigRepository(session)
 
 
-def artifact_repository_for(session: Any) -> ArtifactRepositoryPort:
+def artifact_repository_for(session: Any) -> ArtifactStore:
     """The artifact repository for a session of either adapter (memory or SQL)."""
     if isinstance(session, InMemorySession):
-        return InMemoryArtifactRepository(session)
+        return InMemoryArtifactStore(session)
     return ArtifactRepository(session)
 
 

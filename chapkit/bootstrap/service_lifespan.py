@@ -11,7 +11,7 @@ from dependency_injector import providers
 from fastapi import FastAPI
 
 from chapkit.adapters.http.health import HealthCheck, HealthState
-from chapkit.adapters.memory import InMemoryDatabase
+from chapkit.adapters.memory import InMemoryDatastore
 from chapkit.adapters.observability import configure_logging, get_logger
 from chapkit.adapters.scheduler import AIOJobScheduler
 from chapkit.bootstrap.containers import MEMORY_URL, ServiceContainer, create_container, is_memory_url, stop
@@ -72,7 +72,7 @@ def service_container(plan: LifespanPlan) -> ServiceContainer:
     if instance is None:
         options = {} if is_memory_url(plan.database_url) else plan.pool_options
         return create_container(plan.database_url, **options)
-    container = create_container(MEMORY_URL if isinstance(instance, InMemoryDatabase) else instance.url)
+    container = create_container(MEMORY_URL if isinstance(instance, InMemoryDatastore) else instance.url)
     container.storage.database.override(providers.Resource(_initialized, instance))
     return container
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chapkit import InMemoryDatabase, InMemoryRepository, SqliteDatabase, create_container, open_storage
+from chapkit import InMemoryDatastore, InMemoryRepository, SqliteDatabase, create_container, open_storage
 from chapkit.adapters.sql import BaseRepository
 from chapkit.bootstrap.containers import start, stop
 from tests.support.models import Widget
@@ -14,7 +14,7 @@ from tests.support.models import Widget
 
 async def test_memory_url_selects_the_memory_adapters() -> None:
     async with open_storage("memory://") as storage:
-        assert isinstance(storage.database, InMemoryDatabase)
+        assert isinstance(storage.database, InMemoryDatastore)
         async with storage.session() as session:
             assert isinstance(storage.repository(session, Widget), InMemoryRepository)
 

@@ -48,7 +48,7 @@ def test_the_contracts_hold(project_copy: Path) -> None:
     [
         ("chapkit/domain/schemas.py", "import sqlalchemy", "Domain is pure"),
         ("chapkit/application/manager.py", "import chapkit.adapters.memory", "Application uses only the domain"),
-        ("chapkit/adapters/memory/database.py", "import chapkit.adapters.sql", "Adapters are independent"),
+        ("chapkit/adapters/memory/datastore.py", "import chapkit.adapters.sql", "Adapters are independent"),
         ("chapkit/adapters/sql/types.py", "import dependency_injector", "Only the composition root"),
         ("chapkit/domain/errors.py", "import chapkit.bootstrap", "Layers"),
         ("chapkit/adapters/runners/__init__.py", "import chapkit.adapters.sql", "Adapters are independent"),

@@ -15,7 +15,7 @@ from chapkit.adapters.sql.repository import BaseRepository
 from chapkit.adapters.sql.tables import artifacts_table, config_artifacts_table
 from chapkit.domain.artifact import Artifact, ArtifactSnapshot
 from chapkit.domain.config import ConfigArtifact
-from chapkit.domain.ports.artifact_repository import ArtifactRepositoryPort
+from chapkit.domain.ports.artifact_store import ArtifactStore
 
 _artifacts = artifacts_table.c
 _links = config_artifacts_table.c
@@ -74,7 +74,7 @@ class _SnapshotRow(NamedTuple):
     updated_at: datetime
 
 
-class ArtifactRepository(BaseRepository[Artifact, ULID], ArtifactRepositoryPort):
+class ArtifactRepository(BaseRepository[Artifact, ULID], ArtifactStore):
     """Repository for Artifact entities with tree traversal operations."""
 
     def __init__(self, session: AsyncSession) -> None:

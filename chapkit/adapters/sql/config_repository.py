@@ -16,7 +16,7 @@ from chapkit.adapters.sql.tables import artifacts_table, config_artifacts_table,
 from chapkit.domain.artifact import Artifact
 from chapkit.domain.config import ArtifactLinkError, Config, ConfigArtifact, config_data_json
 from chapkit.domain.errors import ConflictError, NotFoundError
-from chapkit.domain.ports.config_repository import ConfigRepositoryPort
+from chapkit.domain.ports.config_store import ConfigStore
 
 _configs = configs_table.c
 _artifacts = artifacts_table.c
@@ -24,7 +24,7 @@ _links = config_artifacts_table.c
 _SYNC_FETCH: dict[str, Any] = {"synchronize_session": "fetch"}
 
 
-class ConfigRepository(BaseRepository[Config, ULID], ConfigRepositoryPort):
+class ConfigRepository(BaseRepository[Config, ULID], ConfigStore):
     """Repository for Config entities with artifact linking operations."""
 
     def __init__(self, session: AsyncSession) -> None:

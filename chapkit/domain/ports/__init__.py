@@ -1,7 +1,7 @@
 """Ports: the interfaces the application needs and the adapters implement."""
 
-from chapkit.domain.ports.artifact_repository import ArtifactRepositoryPort
-from chapkit.domain.ports.config_repository import ConfigRepositoryPort
+from chapkit.domain.ports.artifact_store import ArtifactStore
+from chapkit.domain.ports.config_store import ConfigStore
 from chapkit.domain.ports.datastore import Datastore
 from chapkit.domain.ports.job_store import INTERRUPTED_ERROR, JobRecordStore
 from chapkit.domain.ports.repository import Repository
@@ -9,8 +9,8 @@ from chapkit.domain.ports.scheduler import JobScheduler, JobTarget
 
 __all__ = [
     "INTERRUPTED_ERROR",
-    "ArtifactRepositoryPort",
-    "ConfigRepositoryPort",
+    "ArtifactStore",
+    "ConfigStore",
     "Datastore",
     "JobRecordStore",
     "JobScheduler",

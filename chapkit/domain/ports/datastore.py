@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 @runtime_checkable
 class Datastore(Protocol):
-    """A storage backend: `Database`/`SqliteDatabase` for SQL, `InMemoryDatabase` for memory.
+    """A storage backend: `Database`/`SqliteDatabase` for SQL, `InMemoryDatastore` for memory.
 
     `init()` prepares the storage (migrations, tables) and must be awaited before the first session;
     `session()` opens a unit of work that is rolled back unless committed; `ping()` raises when the

@@ -50,7 +50,7 @@ class _Write:
     inserts: bool
 
 
-class InMemoryDatabase:
+class InMemoryDatastore:
     """Datastore keeping committed entities in process memory; `memory://` selects it (D11)."""
 
     def __init__(self, url: str = "memory://") -> None:
@@ -98,9 +98,9 @@ class InMemoryDatabase:
 
 
 class InMemorySession:
-    """A unit of work on an `InMemoryDatabase`: writes are staged until `commit()` (D9)."""
+    """A unit of work on an `InMemoryDatastore`: writes are staged until `commit()` (D9)."""
 
-    def __init__(self, database: InMemoryDatabase) -> None:
+    def __init__(self, database: InMemoryDatastore) -> None:
         """Open a session with nothing staged."""
         self.database = database
         self._writes: dict[type, dict[Any, _Write]] = {}
@@ -151,4 +151,4 @@ class InMemorySession:
         await self.rollback()
 
 
-__all__ = ["InMemoryDatabase", "InMemorySession", "id_key", "materialize", "snapshot_of", "utc_now"]
+__all__ = ["InMemoryDatastore", "InMemorySession", "id_key", "materialize", "snapshot_of", "utc_now"]
