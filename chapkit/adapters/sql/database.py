@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
@@ -15,13 +15,17 @@ from sqlalchemy.pool import StaticPool
 
 from chapkit.adapters.sql.migrations.runner import create_tables, upgrade_to_head
 from chapkit.adapters.sql.write_queue import WRITE_LOCK_KEY, QueuedWriteSession, WriteQueue, queued_write_turn
+from chapkit.domain.ports.datastore import Datastore
+
+if TYPE_CHECKING:
+    from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WAL_ATTEMPTS = 50
 """How long a SQLite writer waits for another writer's lock before failing."""
 
 
-class Database:
+class Database(Datastore):
     """Generic async SQLAlchemy database connection manager (PostgreSQL through `postgresql+asyncpg://`)."""
 
     def __init__(
@@ -65,10 +69,20 @@ class Database:
             await upgrade_to_head(self.engine, self.url, self.alembic_dir)
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """Create a database session context manager; uncommitted work is rolled back on exit."""
+    async def session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """Create a database session context manager; uncommitted work is rolled back on exit.
+
+        `write=True` declares the intent to write (accepted, not yet used: a SQLite writer could take
+        its write turn up front).
+        """
         async with self._session_factory() as s:
             yield s
+
+    def unit_of_work(self, *, write: bool = False) -> SqlUnitOfWork:
+        """Return a new unit of work on a session of this database (D21)."""
+        from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork  # it imports the repositories
+
+        return SqlUnitOfWork(self, write=write)
 
     @asynccontextmanager
     async def write_turn(self) -> AsyncIterator[None]:

@@ -6,14 +6,17 @@ from chapkit.domain.ports.datastore import Datastore
 from chapkit.domain.ports.job_store import INTERRUPTED_ERROR, JobRecordStore
 from chapkit.domain.ports.repository import Repository
 from chapkit.domain.ports.scheduler import JobScheduler, JobTarget
+from chapkit.domain.ports.unit_of_work import JobRecordReader, UnitOfWork
 
 __all__ = [
     "INTERRUPTED_ERROR",
     "ArtifactStore",
     "ConfigStore",
     "Datastore",
+    "JobRecordReader",
     "JobRecordStore",
     "JobScheduler",
     "JobTarget",
     "Repository",
+    "UnitOfWork",
 ]
