@@ -12,7 +12,7 @@ from ulid import ULID
 
 from chapkit.adapters.sql.errors import translated
 from chapkit.adapters.sql.repository import BaseRepository
-from chapkit.adapters.sql.tables import artifacts_table, config_artifacts_table
+from chapkit.adapters.sql.tables import artifacts_table, config_artifacts_table, map_entities
 from chapkit.domain.artifact import Artifact, ArtifactSnapshot
 from chapkit.domain.config import ConfigArtifact
 from chapkit.domain.ports.artifact_store import ArtifactStore
@@ -79,6 +79,7 @@ class ArtifactRepository(BaseRepository[Artifact, ULID], ArtifactStore):
 
     def __init__(self, session: AsyncSession) -> None:
         """Initialize artifact repository with database session."""
+        map_entities()  # a session of users' own engine works too
         super().__init__(session, Artifact)
 
     @translated

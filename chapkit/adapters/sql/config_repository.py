@@ -12,7 +12,7 @@ from ulid import ULID
 from chapkit.adapters.sql.artifact_repository import delete_subtrees
 from chapkit.adapters.sql.errors import translated
 from chapkit.adapters.sql.repository import BaseRepository
-from chapkit.adapters.sql.tables import artifacts_table, config_artifacts_table, configs_table
+from chapkit.adapters.sql.tables import artifacts_table, config_artifacts_table, configs_table, map_entities
 from chapkit.domain.artifact import Artifact
 from chapkit.domain.config import ArtifactLinkError, Config, ConfigArtifact, config_data_json
 from chapkit.domain.errors import ConflictError, NotFoundError
@@ -29,6 +29,7 @@ class ConfigRepository(BaseRepository[Config, ULID], ConfigStore):
 
     def __init__(self, session: AsyncSession) -> None:
         """Initialize config repository with database session."""
+        map_entities()  # a session of users' own engine works too
         super().__init__(session, Config)
 
     async def save(self, entity: Config) -> Config:

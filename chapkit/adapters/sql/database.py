@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from chapkit.adapters.sql.migrations.runner import create_tables, upgrade_to_head
+from chapkit.adapters.sql.tables import map_entities
 from chapkit.adapters.sql.write_queue import WRITE_LOCK_KEY, QueuedWriteSession, WriteQueue, queued_write_turn
 from chapkit.domain.ports.datastore import Datastore
 
@@ -41,6 +42,7 @@ class Database(Datastore):
         pool_pre_ping: bool = True,
     ) -> None:
         """Initialize database with connection URL and pool configuration (no connection is opened yet)."""
+        map_entities()  # the SQL adapter starts: chapkit's entities become mapped classes (D3)
         self.url = url
         self.alembic_dir = alembic_dir
         self.auto_migrate = auto_migrate
