@@ -37,9 +37,9 @@ from chapkit.adapters.http import (
     validation_error_handler,
 )
 from chapkit.adapters.memory import (
-    InMemoryArtifactRepository,
-    InMemoryConfigRepository,
-    InMemoryDatabase,
+    InMemoryArtifactStore,
+    InMemoryConfigStore,
+    InMemoryDatastore,
     InMemoryJobRecordStore,
     InMemoryRepository,
 )
@@ -118,8 +118,8 @@ from chapkit.domain.job_states import InvalidJobTransitionError
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.json_safe import JsonSafe
 from chapkit.domain.ports import (
-    ArtifactRepositoryPort,
-    ConfigRepositoryPort,
+    ArtifactStore,
+    ConfigStore,
     Datastore,
     JobRecordStore,
     JobScheduler,
@@ -135,6 +135,14 @@ from chapkit.domain.schemas import (
 )
 
 __version__ = "0.1.0"
+
+# The names these classes had before ports and adapters were named by one rule (a port is a plain noun,
+# an adapter is technology + port): still importable from here, not listed in `__all__`.
+InMemoryDatabase = InMemoryDatastore
+InMemoryConfigRepository = InMemoryConfigStore
+InMemoryArtifactRepository = InMemoryArtifactStore
+ConfigRepositoryPort = ConfigStore
+ArtifactRepositoryPort = ArtifactStore
 
 __all__ = [
     "ArtifactRouter",
@@ -161,10 +169,10 @@ __all__ = [
     "ConfigManager",
     "ArtifactRepository",
     "ConfigRepository",
-    "InMemoryArtifactRepository",
-    "InMemoryConfigRepository",
-    "ArtifactRepositoryPort",
-    "ConfigRepositoryPort",
+    "InMemoryArtifactStore",
+    "InMemoryConfigStore",
+    "ArtifactStore",
+    "ConfigStore",
     "APIKeyMiddleware",
     "App",
     "AppInfo",
@@ -218,7 +226,7 @@ __all__ = [
     "EntityOut",
     "ErrorType",
     "ForbiddenError",
-    "InMemoryDatabase",
+    "InMemoryDatastore",
     "InMemoryJobRecordStore",
     "InMemoryRepository",
     "InvalidJobTransitionError",

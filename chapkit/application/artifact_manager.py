@@ -24,8 +24,8 @@ from chapkit.domain.artifact_tree import (
 )
 from chapkit.domain.config import BaseConfig, ConfigOut
 from chapkit.domain.errors import ConflictError
-from chapkit.domain.ports.artifact_repository import ArtifactRepositoryPort
-from chapkit.domain.ports.config_repository import ConfigRepositoryPort
+from chapkit.domain.ports.artifact_store import ArtifactStore
+from chapkit.domain.ports.config_store import ConfigStore
 
 
 class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
@@ -33,13 +33,13 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
 
     def __init__(
         self,
-        repo: ArtifactRepositoryPort,
+        repo: ArtifactStore,
         hierarchy: ArtifactHierarchy | None = None,
-        config_repo: ConfigRepositoryPort | None = None,
+        config_repo: ConfigStore | None = None,
     ) -> None:
         """Initialize artifact manager with repository, hierarchy, and optional config repo."""
         super().__init__(repo, Artifact, ArtifactOut)
-        self.repo: ArtifactRepositoryPort = repo
+        self.repo: ArtifactStore = repo
         self.hierarchy = hierarchy
         self.config_repo = config_repo
         self._labels: dict[int, tuple[str | None, str | None]] = {}  # per level: a tree has few levels, many nodes

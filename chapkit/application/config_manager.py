@@ -11,18 +11,18 @@ from chapkit.application.manager import BaseManager
 from chapkit.domain.artifact import ArtifactOut
 from chapkit.domain.config import Config, ConfigIn, ConfigOut, DataT
 from chapkit.domain.errors import BadRequestError, ValidationError
-from chapkit.domain.ports.artifact_repository import ArtifactRepositoryPort
-from chapkit.domain.ports.config_repository import ConfigRepositoryPort
+from chapkit.domain.ports.artifact_store import ArtifactStore
+from chapkit.domain.ports.config_store import ConfigStore
 
 
 class ConfigManager(BaseManager[Config, ConfigIn[DataT], ConfigOut[DataT], ULID], Generic[DataT]):
     """Manager for Config entities with artifact linking operations."""
 
-    def __init__(self, repo: ConfigRepositoryPort, data_cls: type[DataT]) -> None:
+    def __init__(self, repo: ConfigStore, data_cls: type[DataT]) -> None:
         """Initialize config manager with repository and data class."""
         out_schema: type[ConfigOut[DataT]] = ConfigOut[data_cls]  # type: ignore[valid-type]
         super().__init__(repo, Config, out_schema)
-        self.repo: ConfigRepositoryPort = repo
+        self.repo: ConfigStore = repo
         self.data_cls = data_cls
 
     async def find_by_name(self, name: str) -> ConfigOut[DataT] | None:
@@ -49,9 +49,7 @@ class ConfigManager(BaseManager[Config, ConfigIn[DataT], ConfigOut[DataT], ULID]
             await self.repo.unlink_artifact(artifact_id)
             await self.repo.commit()
 
-    async def get_config_for_artifact(
-        self, artifact_id: ULID, artifact_repo: ArtifactRepositoryPort
-    ) -> ConfigOut[DataT] | None:
+    async def get_config_for_artifact(self, artifact_id: ULID, artifact_repo: ArtifactStore) -> ConfigOut[DataT] | None:
         """Get the config for an artifact by going to its root (two queries, whatever the depth)."""
         root = await artifact_repo.get_root_artifact(artifact_id)
         if root is None or root.id is None:

@@ -17,7 +17,7 @@ from chapkit.bootstrap.dependencies import (
     set_database,
     set_scheduler,
 )
-from chapkit.bootstrap.manager_dependencies import get_artifact_manager, get_config_manager
+from chapkit.bootstrap.manager_dependencies import get_artifact_manager, get_config_manager, manager_dependency
 from chapkit.bootstrap.module_builder import ServiceBuilder
 from chapkit.bootstrap.run import run_app
 from chapkit.bootstrap.service_builder import BaseServiceBuilder
@@ -36,6 +36,7 @@ __all__ = [
     "get_database",
     "get_scheduler",
     "get_session",
+    "manager_dependency",
     "open_storage",
     "run_app",
     "set_app_manager",

@@ -1,8 +1,10 @@
-"""The composition root: dependency-injector containers that pick and wire the storage adapters.
+"""The composition root: dependency-injector containers that pick the storage adapter and build managers.
 
-`MemoryStorage` and `SqlStorage` expose the same providers (`database`, `repository`,
-`config_repository`, `artifact_repository`, `job_store`, `scheduler`); a `ServiceContainer` receives one
-of them as `storage`. `create_container(url)` chooses by URL:
+`MemoryStorage` and `SqlStorage` expose the same providers: `datastore` (the adapter's `Datastore`, made
+once), `database` (the same datastore as a resource: `init()` on start, `dispose()` on shutdown),
+`job_store` and `scheduler`. A `ServiceContainer` receives one of them as `storage` and is the one way
+to reach the data (D21): `unit_of_work(write=...)` opens units of work on the datastore, and the
+manager factories build managers from a unit. `create_container(url)` chooses the storage by URL:
 `memory://` -> memory (D11), any other SQLAlchemy URL -> SQL.
 """
 
@@ -14,48 +16,34 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
-from chapkit.adapters.memory import (
-    InMemoryArtifactRepository,
-    InMemoryConfigRepository,
-    InMemoryDatabase,
-    InMemoryJobRecordStore,
-    InMemoryRepository,
-)
+from chapkit.adapters.memory import InMemoryDatastore
 from chapkit.adapters.scheduler import AIOJobScheduler
-from chapkit.adapters.sql import (
-    ArtifactRepository,
-    BaseRepository,
-    ConfigRepository,
-    Database,
-    SqlJobRecordStore,
-    create_database,
-)
-from chapkit.domain.ports import (
-    ArtifactRepositoryPort,
-    ConfigRepositoryPort,
-    Datastore,
-    JobRecordStore,
-    JobScheduler,
-    Repository,
-)
+from chapkit.adapters.sql import Database, SqlJobRecordStore, create_database
+from chapkit.application.artifact_manager import ArtifactManager
+from chapkit.application.config_manager import ConfigManager
+from chapkit.application.manager import BaseManager
+from chapkit.domain.artifact import ArtifactHierarchy
+from chapkit.domain.config import BaseConfig
+from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, UnitOfWork
 
 MEMORY_URL = "memory://"
 
 
-async def opened(database: Datastore) -> AsyncIterator[Datastore]:
-    """Resource lifecycle of a datastore: `init()` on start, `dispose()` on shutdown."""
+async def opened(database: Datastore, owned: bool = True) -> AsyncIterator[Datastore]:
+    """Resource lifecycle of a datastore: `init()` on start, `dispose()` on shutdown when the container owns it."""
     await database.init()
     try:
         yield database
     finally:
-        await database.dispose()
+        if owned:
+            await database.dispose()
 
 
 async def running_scheduler(store: JobRecordStore, datastore: Datastore) -> AsyncIterator[AIOJobScheduler]:
     """Resource lifecycle of the job scheduler: `start()`, then `shutdown()` (jobs canceled, records written).
 
-    `datastore` is unused here: depending on it directly makes the container stop the scheduler (and
-    write its last records) before it disposes the datastore.
+    `datastore` is unused here: depending on the started datastore makes the container start it first
+    and stop the scheduler (which writes its last records) before it disposes the datastore.
     """
     del datastore
     scheduler = AIOJobScheduler(store=store)
@@ -76,15 +64,18 @@ def _sql_job_store(database: Datastore) -> JobRecordStore:
     return SqlJobRecordStore(database)
 
 
+def _memory_job_store(datastore: InMemoryDatastore) -> JobRecordStore:
+    return datastore.job_records
+
+
 class MemoryStorage(containers.DeclarativeContainer):
     """Storage adapters kept in process memory."""
 
     config = providers.Configuration()
-    database = providers.Resource(opened, providers.Factory(InMemoryDatabase, url=config.url))
-    repository: providers.Factory[Any] = providers.Factory(InMemoryRepository)
-    config_repository: providers.Factory[Any] = providers.Factory(InMemoryConfigRepository)
-    artifact_repository: providers.Factory[Any] = providers.Factory(InMemoryArtifactRepository)
-    job_store = providers.Singleton(InMemoryJobRecordStore)
+    datastore = providers.Singleton(InMemoryDatastore, url=config.url)
+    owned = providers.Object(True)
+    database = providers.Resource(opened, datastore, owned=owned)
+    job_store = providers.Singleton(_memory_job_store, datastore)
     scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database)
 
 
@@ -92,19 +83,44 @@ class SqlStorage(containers.DeclarativeContainer):
     """Storage adapters on SQLAlchemy: SQLite files, SQLite in memory, PostgreSQL."""
 
     config = providers.Configuration()
-    database = providers.Resource(opened, providers.Factory(_sql_database, url=config.url, options=config.options))
-    repository: providers.Factory[Any] = providers.Factory(BaseRepository)
-    config_repository: providers.Factory[Any] = providers.Factory(ConfigRepository)
-    artifact_repository: providers.Factory[Any] = providers.Factory(ArtifactRepository)
-    job_store = providers.Singleton(_sql_job_store, database=database)
+    datastore = providers.Singleton(_sql_database, url=config.url, options=config.options)
+    owned = providers.Object(True)
+    database = providers.Resource(opened, datastore, owned=owned)
+    job_store = providers.Singleton(_sql_job_store, database=datastore)
     scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database)
 
 
+def unit_of_work_of(datastore: Datastore, write: bool = False) -> UnitOfWork:
+    """A new unit of work on `datastore`; `write=True` declares that it will write."""
+    return datastore.unit_of_work(write=write)
+
+
+def config_manager_of(uow: UnitOfWork, schema: type[BaseConfig] = BaseConfig) -> ConfigManager[BaseConfig]:
+    """A config manager on the unit's configs, validating `data` into `schema`."""
+    return ConfigManager[BaseConfig](uow.configs, schema)
+
+
+def artifact_manager_of(
+    uow: UnitOfWork, hierarchy: ArtifactHierarchy | None = None, include_config: bool = True
+) -> ArtifactManager:
+    """An artifact manager on the unit's artifacts (and its configs, for `$config`, when `include_config`)."""
+    config_repo = uow.configs if include_config else None
+    return ArtifactManager(uow.artifacts, hierarchy=hierarchy, config_repo=config_repo)
+
+
+def entity_manager_of(uow: UnitOfWork, model: type[Any], out_schema: type[Any]) -> BaseManager[Any, Any, Any, Any]:
+    """A `BaseManager` for a user's own entity `model`, on the unit's repository of it."""
+    return BaseManager(uow.repository(model), model, out_schema)
+
+
 class ServiceContainer(containers.DeclarativeContainer):
-    """Everything a service needs, built from one storage container."""
+    """Everything a service needs, built from one storage container: units of work and managers."""
 
     storage = providers.DependenciesContainer()
-    scheduler = storage.scheduler
+    unit_of_work = providers.Factory(unit_of_work_of, storage.datastore)
+    config_manager = providers.Factory(config_manager_of)
+    artifact_manager = providers.Factory(artifact_manager_of)
+    manager = providers.Factory(entity_manager_of)
 
 
 def is_memory_url(url: str) -> bool:
@@ -112,54 +128,83 @@ def is_memory_url(url: str) -> bool:
     return url.startswith(MEMORY_URL)
 
 
-def create_container(url: str = MEMORY_URL, **database_options: Any) -> ServiceContainer:
-    """Build (not start) a container for `url`; extra options go to `Database` (echo, pool sizes...)."""
-    storage: containers.DeclarativeContainer
+def create_container(
+    url: str = MEMORY_URL, *, datastore: Datastore | None = None, **database_options: Any
+) -> ServiceContainer:
+    """Build (not start) a container for `url`; extra options go to `Database` (echo, pool sizes...).
+
+    With `datastore`, the container uses that instance (chosen by its URL): it is `init()`ed on start
+    and left open on shutdown, since its owner made it.
+    """
+    if datastore is not None:
+        url = datastore.url
+    storage: MemoryStorage | SqlStorage
     if is_memory_url(url):
         if database_options:
             raise TypeError(f"memory:// takes no database options (got {sorted(database_options)})")
         storage = MemoryStorage(config={"url": url})
     else:
         storage = SqlStorage(config={"url": url, "options": database_options})
+    if datastore is not None:
+        storage.datastore.override(providers.Object(datastore))
+        storage.owned.override(providers.Object(False))
     return ServiceContainer(storage=storage)
 
 
-class Storage:
-    """A started container's storage, for plain Python: sessions and repositories without HTTP."""
+def use_datastore(container: ServiceContainer, datastore: Datastore) -> None:
+    """Make the container's units of work use `datastore` from now on (what `set_database` does)."""
+    container.storage.datastore.override(providers.Object(datastore))
 
-    def __init__(self, container: ServiceContainer, database: Datastore, scheduler: JobScheduler | None = None) -> None:
+
+def datastore_of(container: ServiceContainer) -> Datastore:
+    """The datastore the container's units of work use."""
+    datastore: Datastore = container.storage.datastore()
+    return datastore
+
+
+class Storage:
+    """A started container, for plain Python: units of work and managers without HTTP (the embedding API)."""
+
+    def __init__(self, container: ServiceContainer, scheduler: JobScheduler | None = None) -> None:
         """Wrap a started container (and its started job scheduler)."""
         self.container = container
-        self.database = database
         self.scheduler = scheduler
 
-    def session(self, *, write: bool = False) -> Any:
-        """Open a unit of work (async context manager); what is not committed is discarded."""
-        return self.database.session(write=write)
+    @property
+    def database(self) -> Datastore:
+        """The started datastore."""
+        return datastore_of(self.container)
 
-    def repository(self, session: Any, model: type[Any]) -> Repository[Any, Any]:
-        """Return the repository for `model` bound to `session`."""
-        repository: Repository[Any, Any] = self.container.storage.repository(session, model)
-        return repository
+    def unit_of_work(self, *, write: bool = False) -> UnitOfWork:
+        """Return a unit of work (`async with` it; what is not committed is discarded)."""
+        uow: UnitOfWork = self.container.unit_of_work(write=write)
+        return uow
 
-    def config_repository(self, session: Any) -> ConfigRepositoryPort:
-        """Return the config repository bound to `session`."""
-        repository: ConfigRepositoryPort = self.container.storage.config_repository(session)
-        return repository
+    def config_manager(self, uow: UnitOfWork, schema: type[BaseConfig] = BaseConfig) -> ConfigManager[BaseConfig]:
+        """Return a config manager on `uow`, validating `data` into `schema`."""
+        manager: ConfigManager[BaseConfig] = self.container.config_manager(uow, schema)
+        return manager
 
-    def artifact_repository(self, session: Any) -> ArtifactRepositoryPort:
-        """Return the artifact repository bound to `session`."""
-        repository: ArtifactRepositoryPort = self.container.storage.artifact_repository(session)
-        return repository
+    def artifact_manager(
+        self, uow: UnitOfWork, hierarchy: ArtifactHierarchy | None = None, include_config: bool = True
+    ) -> ArtifactManager:
+        """Return an artifact manager on `uow`."""
+        manager: ArtifactManager = self.container.artifact_manager(uow, hierarchy, include_config)
+        return manager
+
+    def manager(self, uow: UnitOfWork, model: type[Any], out_schema: type[Any]) -> BaseManager[Any, Any, Any, Any]:
+        """Return a `BaseManager` for your own entity `model` on `uow`."""
+        manager: BaseManager[Any, Any, Any, Any] = self.container.manager(uow, model, out_schema)
+        return manager
 
 
 @asynccontextmanager
 async def open_storage(url: str = MEMORY_URL, **database_options: Any) -> AsyncIterator[Storage]:
-    """Start a container for `url` (migrations included) and stop it on exit."""
+    """Start a container for `url` (migrations included) and its job scheduler; stop both on exit."""
     container = create_container(url, **database_options)
     await start(container)
     try:
-        yield Storage(container, await container.storage.database(), await container.storage.scheduler())
+        yield Storage(container, await container.storage.scheduler())
     finally:
         await stop(container)
 
@@ -184,8 +229,14 @@ __all__ = [
     "ServiceContainer",
     "SqlStorage",
     "Storage",
+    "artifact_manager_of",
+    "config_manager_of",
     "create_container",
+    "datastore_of",
+    "entity_manager_of",
     "is_memory_url",
     "open_storage",
     "running_scheduler",
+    "unit_of_work_of",
+    "use_datastore",
 ]

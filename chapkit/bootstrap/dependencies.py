@@ -1,6 +1,6 @@
 """FastAPI dependencies that resolve the *running* service (D6), and the per-service runtime they read.
 
-Every built app owns a `ServiceRuntime` (database, scheduler, app registry). The runtime is made
+Every built app owns a `ServiceRuntime` (its started container, scheduler, app registry). The runtime is made
 current in a context variable for the lifespan (so `on_startup` hooks see it) and for every request
 (by `ServiceContextMiddleware`). Outside both, the most recently started service still running is
 used, so `get_database()` works in plain code too; two services never see each other's objects.
@@ -16,28 +16,57 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chapkit.adapters.http.app import AppManager
-from chapkit.adapters.memory import InMemoryDatabase
-from chapkit.domain.ports import Datastore, JobScheduler
+from chapkit.adapters.sql import Database
+from chapkit.bootstrap.containers import ServiceContainer, create_container, datastore_of, use_datastore
+from chapkit.domain.ports import Datastore, JobScheduler, UnitOfWork
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Requests with these methods get read units of work; every other method declares that it writes."""
+
+
+def writes(request: Request) -> bool:
+    """Whether a request's unit of work declares the intent to write (its method is not read-only)."""
+    return request.method not in READ_ONLY_METHODS
 
 
 class ServiceRuntime:
-    """What one running service owns; the builder's lifespan fills it in."""
+    """What one running service owns: its started container (the one way to its data), scheduler and apps."""
 
     def __init__(self, name: str = "") -> None:
         """Create an empty runtime (nothing started yet)."""
         self.name = name
-        self.database: Datastore | None = None
+        self.container: ServiceContainer | None = None
         self.scheduler: JobScheduler | None = None
         self.app_manager: AppManager | None = None
 
+    @property
+    def database(self) -> Datastore | None:
+        """The datastore the container's units of work use, or None before the service starts."""
+        return None if self.container is None else datastore_of(self.container)
+
+    @database.setter
+    def database(self, database: Datastore | None) -> None:
+        """Make the service's units of work use `database` (None: forget the container)."""
+        if database is None:
+            self.container = None
+        elif self.container is None:
+            self.container = create_container(datastore=database)
+        else:
+            use_datastore(self.container, database)
+
+    def require_container(self) -> ServiceContainer:
+        """Return the container, or raise when the service has not started."""
+        if self.container is None:
+            raise RuntimeError("Database not initialized. Call set_database() during app startup.")
+        return self.container
+
     def require_database(self) -> Datastore:
         """Return the database, or raise when the service has not started."""
-        if self.database is None:
-            raise RuntimeError("Database not initialized. Call set_database() during app startup.")
-        return self.database
+        return datastore_of(self.require_container())
 
     def require_scheduler(self) -> JobScheduler:
         """Return the scheduler, or raise when the service has none."""
@@ -45,28 +74,48 @@ class ServiceRuntime:
             raise RuntimeError("Scheduler not initialized. Call set_scheduler() during app startup.")
         return self.scheduler
 
+    def unit_of_work(self, *, write: bool = False) -> UnitOfWork:
+        """Return a new unit of work from the service's container (`async with` it)."""
+        uow: UnitOfWork = self.require_container().unit_of_work(write=write)
+        return uow
+
     # Bound, async dependencies for the service's own routers: no thread hop, no context lookup.
 
-    async def database_dependency(self) -> Datastore:
-        """FastAPI dependency: this service's database."""
-        return self.require_database()
+    async def unit_of_work_dependency(self, request: Request) -> AsyncIterator[UnitOfWork]:
+        """FastAPI dependency: a unit of work of this service for the request (writing unless GET/HEAD/OPTIONS)."""
+        async with self.unit_of_work(write=writes(request)) as uow:
+            yield uow
 
     async def scheduler_dependency(self) -> JobScheduler:
         """FastAPI dependency: this service's scheduler."""
         return self.require_scheduler()
 
-    async def session_dependency(self, request: Request) -> AsyncIterator[Any]:
-        """FastAPI dependency: a session (unit of work) of this service's database, closed after the request."""
-        async with self.require_database().session(write=writes(request)) as session:
-            yield session
 
+class ServiceAppState(State):
+    """`app.state` of a built service: `database` and `scheduler` are the runtime's, not copies of them."""
 
-READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+    def __init__(self, runtime: ServiceRuntime) -> None:
+        """State of the app served by `runtime`."""
+        super().__init__({"service_runtime": runtime})
 
+    @property
+    def database(self) -> Datastore | None:
+        """The service's datastore (None when it is not running)."""
+        runtime: ServiceRuntime = self.service_runtime
+        return runtime.database
 
-def writes(request: Request) -> bool:
-    """Whether a request's session should be opened with write intent (any method that may change state)."""
-    return request.method not in READ_ONLY_METHODS
+    @property
+    def scheduler(self) -> JobScheduler | None:
+        """The service's scheduler (None when it is not running or has no jobs)."""
+        runtime: ServiceRuntime = self.service_runtime
+        return runtime.scheduler
+
+    def __setattr__(self, key: Any, value: Any) -> None:
+        """Store `key`; `database` and `scheduler` are set on the runtime (as `set_database` does)."""
+        if key in ("database", "scheduler"):
+            setattr(self.service_runtime, key, value)
+        else:
+            super().__setattr__(key, value)
 
 
 _current: ContextVar[ServiceRuntime | None] = ContextVar("chapkit_current_service", default=None)
@@ -156,7 +205,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     The database is resolved as `get_database()` resolves it (an override of `get_database` in
     `app.dependency_overrides` is honoured) but without declaring `Depends(get_database)`: FastAPI runs
-    sync dependencies in a worker thread, a hop that cost about 0.2 ms of CPU on every request.
+    sync dependencies in a worker thread, a hop that cost about 0.2 ms of CPU on every request. Requests
+    other than GET/HEAD/OPTIONS open the session with the intent to write. Only SQL databases have such
+    sessions: on memory:// this raises (D11); chapkit's own routers use units of work instead.
     """
     override = request.app.dependency_overrides.get(get_database)
     if override is None:
@@ -164,13 +215,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     else:
         resolved = override()
         db = await resolved if inspect.isawaitable(resolved) else resolved
-    if isinstance(db, InMemoryDatabase):
+    if not isinstance(db, Database):
         raise RuntimeError("get_session yields an SQL session, and memory:// has none (D11); use an SQL database URL")
     async with db.session(write=writes(request)) as session:
         yield session
 
 
 __all__ = [
+    "READ_ONLY_METHODS",
+    "ServiceAppState",
     "ServiceContextMiddleware",
     "ServiceRuntime",
     "current_runtime",

@@ -1,4 +1,9 @@
-"""FastAPI dependencies giving config and artifact managers, on whichever storage the service runs (D5)."""
+"""FastAPI dependencies giving managers built by the service's container from a unit of work (D5, D21).
+
+The one path from a route to a repository: the route depends on a manager dependency; that depends on
+the service runtime's unit-of-work dependency (one unit per request, shared by every manager of the
+request); the container's factory builds the manager on the unit's typed repositories.
+"""
 
 from __future__ import annotations
 
@@ -7,84 +12,85 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from chapkit.adapters.memory import InMemoryArtifactRepository, InMemoryConfigRepository, InMemorySession
-from chapkit.adapters.sql import ArtifactRepository, ConfigRepository
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
-from chapkit.bootstrap.dependencies import current_runtime, writes
+from chapkit.application.manager import BaseManager
+from chapkit.bootstrap.dependencies import ServiceRuntime, current_runtime, writes
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
-from chapkit.domain.ports import ArtifactRepositoryPort, ConfigRepositoryPort
-
-SessionDependency = Callable[..., AsyncIterator[Any]]
-"""A FastAPI dependency yielding a session of the service's datastore."""
+from chapkit.domain.ports import UnitOfWork
 
 
-def config_repository_for(session: Any) -> ConfigRepositoryPort:
-    """The config repository for a session of either adapter (memory or SQL)."""
-    if isinstance(session, InMemorySession):
-        return InMemoryConfigRepository(session)
-    return ConfigRepository(session)
+async def current_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    """A unit of work of the current service (D6) for the request, closed after it."""
+    async with current_runtime().unit_of_work(write=writes(request)) as uow:
+        yield uow
 
 
-def artifact_repository_for(session: Any) -> ArtifactRepositoryPort:
-    """The artifact repository for a session of either adapter (memory or SQL)."""
-    if isinstance(session, InMemorySession):
-        return InMemoryArtifactRepository(session)
-    return ArtifactRepository(session)
-
-
-async def datastore_session(request: Request) -> AsyncIterator[Any]:
-    """A session of the current service's datastore (SQL or memory), closed after the request."""
-    async with current_runtime().require_database().session(write=writes(request)) as session:
-        yield session
-
-
-async def get_config_manager(session: Annotated[Any, Depends(datastore_session)]) -> ConfigManager[BaseConfig]:
+async def get_config_manager(uow: Annotated[UnitOfWork, Depends(current_unit_of_work)]) -> ConfigManager[BaseConfig]:
     """Get a config manager instance for dependency injection.
 
     A service built with `with_config(schema)` answers with a manager bound to its schema instead.
     """
-    return ConfigManager[BaseConfig](config_repository_for(session), BaseConfig)
+    manager: ConfigManager[BaseConfig] = current_runtime().require_container().config_manager(uow, BaseConfig)
+    return manager
 
 
-async def get_artifact_manager(session: Annotated[Any, Depends(datastore_session)]) -> ArtifactManager:
+async def get_artifact_manager(uow: Annotated[UnitOfWork, Depends(current_unit_of_work)]) -> ArtifactManager:
     """Get an artifact manager instance for dependency injection.
 
     A service built with `with_artifacts(hierarchy=...)` answers with a manager bound to its hierarchy.
     """
-    return ArtifactManager(artifact_repository_for(session), config_repo=config_repository_for(session))
+    manager: ArtifactManager = current_runtime().require_container().artifact_manager(uow)
+    return manager
 
 
 def config_manager_dependency(
-    schema: type[BaseConfig], session_dependency: SessionDependency
+    schema: type[BaseConfig], runtime: ServiceRuntime
 ) -> Callable[..., Coroutine[Any, Any, ConfigManager[BaseConfig]]]:
-    """A dependency giving config managers bound to `schema`, on the sessions `session_dependency` yields."""
+    """A dependency giving config managers bound to `schema`, on the units of work of `runtime`."""
 
-    async def dependency(session: Any = Depends(session_dependency)) -> ConfigManager[BaseConfig]:
-        return ConfigManager[BaseConfig](config_repository_for(session), schema)
+    async def dependency(uow: UnitOfWork = Depends(runtime.unit_of_work_dependency)) -> ConfigManager[BaseConfig]:
+        manager: ConfigManager[BaseConfig] = runtime.require_container().config_manager(uow, schema)
+        return manager
 
     return dependency
 
 
 def artifact_manager_dependency(
-    hierarchy: ArtifactHierarchy, include_config: bool, session_dependency: SessionDependency
+    hierarchy: ArtifactHierarchy, include_config: bool, runtime: ServiceRuntime
 ) -> Callable[..., Coroutine[Any, Any, ArtifactManager]]:
     """A dependency giving artifact managers bound to `hierarchy` (and to configs when `include_config`)."""
 
-    async def dependency(session: Any = Depends(session_dependency)) -> ArtifactManager:
-        config_repo = config_repository_for(session) if include_config else None
-        return ArtifactManager(artifact_repository_for(session), hierarchy=hierarchy, config_repo=config_repo)
+    async def dependency(uow: UnitOfWork = Depends(runtime.unit_of_work_dependency)) -> ArtifactManager:
+        manager: ArtifactManager = runtime.require_container().artifact_manager(uow, hierarchy, include_config)
+        return manager
+
+    return dependency
+
+
+def manager_dependency(
+    model: type[Any], out_schema: type[Any]
+) -> Callable[..., Coroutine[Any, Any, BaseManager[Any, Any, Any, Any]]]:
+    """A dependency giving a `BaseManager` for your own entity `model`, on the current service's storage.
+
+    It works on every storage, `memory://` included: `CrudRouter(manager_factory=manager_dependency(...))`.
+    """
+
+    async def dependency(
+        uow: Annotated[UnitOfWork, Depends(current_unit_of_work)],
+    ) -> BaseManager[Any, Any, Any, Any]:
+        manager: BaseManager[Any, Any, Any, Any] = current_runtime().require_container().manager(uow, model, out_schema)
+        return manager
 
     return dependency
 
 
 __all__ = [
     "artifact_manager_dependency",
-    "artifact_repository_for",
     "config_manager_dependency",
-    "config_repository_for",
-    "datastore_session",
+    "current_unit_of_work",
     "get_artifact_manager",
     "get_config_manager",
+    "manager_dependency",
 ]

@@ -130,7 +130,7 @@ class ServiceBuilder(BaseServiceBuilder):
         config_dependency = None
         if self._config_options:
             options = self._config_options
-            config_dependency = config_manager_dependency(options.schema, runtime.session_dependency)
+            config_dependency = config_manager_dependency(options.schema, runtime)
             app.include_router(
                 ConfigRouter.create(
                     prefix=options.prefix,
@@ -147,9 +147,7 @@ class ServiceBuilder(BaseServiceBuilder):
 
         if self._artifact_options:
             artifact_options = self._artifact_options
-            artifact_dependency = artifact_manager_dependency(
-                artifact_options.hierarchy, linking, runtime.session_dependency
-            )
+            artifact_dependency = artifact_manager_dependency(artifact_options.hierarchy, linking, runtime)
             app.include_router(
                 ArtifactRouter.create(
                     prefix=artifact_options.prefix,

@@ -24,7 +24,7 @@ from chapkit.adapters.http.monitoring import install_monitoring
 from chapkit.adapters.http.openapi import create_openapi_customizer
 from chapkit.adapters.http.request_body import DEFAULT_MAX_BODY_SIZE, RequestBodyMiddleware
 from chapkit.adapters.http.system import SystemRouter
-from chapkit.bootstrap.dependencies import ServiceContextMiddleware, ServiceRuntime
+from chapkit.bootstrap.dependencies import ServiceAppState, ServiceContextMiddleware, ServiceRuntime
 from chapkit.bootstrap.service_lifespan import (
     LifespanFactory,
     LifespanPlan,
@@ -266,8 +266,8 @@ class BaseServiceBuilder:
             version=self._version,
             lifespan=self._build_lifespan(state),
         )
+        app.state = ServiceAppState(state.runtime)
         app.state.database_url = self._database_url
-        app.state.service_runtime = state.runtime
         app.openapi = create_openapi_customizer(app)  # type: ignore[method-assign]
 
         if self._include_error_handlers:

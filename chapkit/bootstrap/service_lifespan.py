@@ -7,14 +7,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from dependency_injector import providers
 from fastapi import FastAPI
 
 from chapkit.adapters.http.health import HealthCheck, HealthState
-from chapkit.adapters.memory import InMemoryDatabase
 from chapkit.adapters.observability import configure_logging, get_logger
 from chapkit.adapters.scheduler import AIOJobScheduler
-from chapkit.bootstrap.containers import MEMORY_URL, ServiceContainer, create_container, is_memory_url, stop
+from chapkit.bootstrap.containers import ServiceContainer, create_container, is_memory_url, stop
 from chapkit.bootstrap.dependencies import ServiceRuntime, service_started
 from chapkit.bootstrap.service_options import LifecycleHook
 from chapkit.domain.ports import Datastore
@@ -69,18 +67,10 @@ def service_container(plan: LifespanPlan) -> ServiceContainer:
     not disposed at shutdown, since its owner made it.
     """
     instance = plan.database_instance
-    if instance is None:
-        options = {} if is_memory_url(plan.database_url) else plan.pool_options
-        return create_container(plan.database_url, **options)
-    container = create_container(MEMORY_URL if isinstance(instance, InMemoryDatabase) else instance.url)
-    container.storage.database.override(providers.Resource(_initialized, instance))
-    return container
-
-
-async def _initialized(database: Datastore) -> AsyncIterator[Datastore]:
-    """Resource lifecycle of a datastore the service does not own: `init()` only."""
-    await database.init()
-    yield database
+    if instance is not None:
+        return create_container(datastore=instance)
+    options = {} if is_memory_url(plan.database_url) else plan.pool_options
+    return create_container(plan.database_url, **options)
 
 
 def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
@@ -95,17 +85,17 @@ def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
         try:
             # Resources start on first use: the scheduler only when jobs are on. Stopping the container
             # shuts down what started, the scheduler (last records written) before the datastore.
-            database: Datastore = await container.storage.database()
+            await container.storage.database()
             scheduler: AIOJobScheduler | None = None
             if plan.with_jobs:
                 scheduler = await container.storage.scheduler()
                 assert scheduler is not None
                 if plan.max_concurrency is not None:
                     await scheduler.set_max_concurrency(plan.max_concurrency)
-            runtime.database = database
+            # The runtime is the one place the service's storage is reached from (`app.state.database`
+            # and `get_database()` read it): its container builds units of work and managers.
+            runtime.container = container
             runtime.scheduler = scheduler
-            app.state.database = database
-            app.state.scheduler = scheduler
             if plan.auth is not None:
                 log_auth_source(*plan.auth)
             with service_started(runtime):
@@ -118,8 +108,7 @@ def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
                         await hook(app)
         finally:
             runtime.scheduler = None
-            runtime.database = None
-            app.state.database = None
+            runtime.container = None
             await stop(container)
 
     return lifespan

@@ -31,8 +31,8 @@ async def test_data_holds_any_picklable_object(storage: Storage) -> None:
     model = TrainedModel([0.5, 1.5])
     [saved] = await save_artifacts(storage, Artifact(data={"model": model, "n": 1}))
     [empty] = await save_artifacts(storage, Artifact(data=None))
-    async with storage.session() as session:
-        repo = storage.artifact_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.artifacts
         found = await repo.find_by_id(saved.id)  # type: ignore[arg-type]
         assert found is not None and found.data == {"model": model, "n": 1}
         assert found.level == 0 and found.parent_id is None
@@ -43,31 +43,31 @@ async def test_data_holds_any_picklable_object(storage: Storage) -> None:
 async def test_dataframes_round_trip(storage: Storage) -> None:
     frame = pd.DataFrame({"x": [1, 2, 3], "y": ["a", "b", "c"], "z": [0.5, None, 2.0]})
     [saved] = await save_artifacts(storage, Artifact(data=frame))
-    async with storage.session() as session:
-        found = await storage.artifact_repository(session).find_by_id(saved.id)  # type: ignore[arg-type]
+    async with storage.unit_of_work() as session:
+        found = await session.artifacts.find_by_id(saved.id)  # type: ignore[arg-type]
     assert found is not None
     pd.testing.assert_frame_equal(found.data, frame)
 
 
 async def test_replacing_a_dataframe_updates_it(storage: Storage) -> None:
     [saved] = await save_artifacts(storage, Artifact(data=pd.DataFrame({"x": [1]})))
-    async with storage.session() as session:
-        repo = storage.artifact_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.artifacts
         loaded = await repo.find_by_id(saved.id)  # type: ignore[arg-type]
         assert loaded is not None
         loaded.data = pd.DataFrame({"x": [2, 3]})
         await repo.save(loaded)
         await repo.commit()
-    async with storage.session() as session:
-        found = await storage.artifact_repository(session).find_by_id(saved.id)  # type: ignore[arg-type]
+    async with storage.unit_of_work() as session:
+        found = await session.artifacts.find_by_id(saved.id)  # type: ignore[arg-type]
     assert found is not None
     pd.testing.assert_frame_equal(found.data, pd.DataFrame({"x": [2, 3]}))
 
 
 async def test_find_subtree_returns_the_artifact_and_its_descendants_in_id_order(storage: Storage) -> None:
     ids = await _tree(storage)
-    async with storage.session() as session:
-        repo = storage.artifact_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.artifacts
         assert [a.id for a in await repo.find_subtree(ids["a"])] == [ids["a"], ids["a1"], ids["a2"], ids["a2x"]]
         assert [a.data for a in await repo.find_subtree(ids["root"])] == ["root", "a", "a1", "a2", "a2x", "b"]
         assert [a.id for a in await repo.find_subtree(ids["a2x"])] == [ids["a2x"]]
@@ -77,8 +77,8 @@ async def test_find_subtree_returns_the_artifact_and_its_descendants_in_id_order
 async def test_subtree_snapshots_hold_the_same_values_and_see_the_sessions_own_changes(storage: Storage) -> None:
     ids = await _tree(storage)
     fields = ("id", "parent_id", "level", "data", "created_at", "updated_at")
-    async with storage.session() as session:
-        repo = storage.artifact_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.artifacts
         tracked = await repo.find_subtree(ids["a"])
         snapshots = await repo.find_subtree_snapshot(ids["a"])
         assert [[getattr(s, f) for f in fields] for s in snapshots] == [
@@ -96,8 +96,8 @@ async def test_subtree_snapshots_hold_the_same_values_and_see_the_sessions_own_c
 
 async def test_get_root_artifact_walks_to_the_root(storage: Storage) -> None:
     ids = await chain(storage, 60)
-    async with storage.session() as session:
-        repo = storage.artifact_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.artifacts
         for start in (ids[-1], ids[30], ids[0]):
             root = await repo.get_root_artifact(start)
             assert root is not None and root.id == ids[0] and root.parent_id is None
@@ -105,8 +105,8 @@ async def test_get_root_artifact_walks_to_the_root(storage: Storage) -> None:
 
 
 async def test_saving_under_an_unknown_parent_conflicts(storage: Storage) -> None:
-    async with storage.session() as session:
-        repo = storage.artifact_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.artifacts
         with pytest.raises(ConflictError):
             await repo.save(Artifact(data="orphan", parent_id=ULID(), level=1))
             await repo.commit()
@@ -116,8 +116,8 @@ async def test_saving_under_an_unknown_parent_conflicts(storage: Storage) -> Non
 @pytest.mark.parametrize("how", ["delete", "delete_by_id", "delete_all_by_id"])
 async def test_deleting_an_artifact_deletes_its_subtree_only(storage: Storage, how: str) -> None:
     ids = await _tree(storage)
-    async with storage.session() as session:
-        repo = storage.artifact_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.artifacts
         if how == "delete":
             loaded = await repo.find_by_id(ids["a"])
             assert loaded is not None
@@ -134,8 +134,8 @@ async def test_deleting_an_artifact_deletes_its_subtree_only(storage: Storage, h
 
 async def test_deleting_inside_a_session_hides_the_subtree_from_that_session(storage: Storage) -> None:
     ids = await _tree(storage)
-    async with storage.session() as session:
-        repo = storage.artifact_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.artifacts
         child = await repo.find_by_id(ids["a1"])
         assert child is not None
         await repo.delete_by_id(ids["a"])
@@ -148,14 +148,14 @@ async def test_deleting_inside_a_session_hides_the_subtree_from_that_session(sto
 
 async def test_deleting_an_artifact_removes_its_config_link(storage: Storage) -> None:
     ids = await _tree(storage)
-    async with storage.session() as session:
-        configs = storage.config_repository(session)
+    async with storage.unit_of_work() as session:
+        configs = session.configs
         config = await configs.save(Config(name="c", data={}))
         await configs.commit()
         assert config.id is not None
         await configs.link_artifact(config.id, ids["root"])
         await configs.commit()
-        artifacts = storage.artifact_repository(session)
+        artifacts = session.artifacts
         assert await artifacts.linked_config_id(ids["root"]) == config.id
         await artifacts.delete_by_id(ids["root"])
         await artifacts.commit()
@@ -167,13 +167,13 @@ async def test_deleting_an_artifact_removes_its_config_link(storage: Storage) ->
 
 async def test_delete_all_removes_every_artifact_and_link(storage: Storage) -> None:
     ids = await _tree(storage)
-    async with storage.session() as session:
-        configs = storage.config_repository(session)
+    async with storage.unit_of_work() as session:
+        configs = session.configs
         config = await configs.save(Config(name="c", data={}))
         await configs.commit()
         assert config.id is not None
         await configs.link_artifact(config.id, ids["other"])
-        artifacts = storage.artifact_repository(session)
+        artifacts = session.artifacts
         await artifacts.delete_all()
         await artifacts.commit()
         assert await artifacts.count() == 0

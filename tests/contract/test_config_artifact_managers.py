@@ -35,11 +35,11 @@ class Managers:
 
 @pytest.fixture
 async def managers(storage: Storage) -> AsyncIterator[Managers]:
-    async with storage.session() as session:
-        config_repo = storage.config_repository(session)
+    async with storage.unit_of_work() as session:
+        config_repo = session.configs
         yield Managers(
             ConfigManager[ModelConfig](config_repo, ModelConfig),
-            ArtifactManager(storage.artifact_repository(session), hierarchy=HIERARCHY, config_repo=config_repo),
+            ArtifactManager(session.artifacts, hierarchy=HIERARCHY, config_repo=config_repo),
         )
 
 
@@ -67,8 +67,8 @@ async def test_moving_an_artifact_relevels_its_descendants(managers: Managers, s
     moved = await managers.artifacts.save(ArtifactIn(id=b, data="b", parent_id=root))
     assert moved.level == 1
     assert await _levels(managers, root) == {"root": 0, "a": 1, "b": 1, "c": 2}
-    async with storage.session() as session:  # stored, not only seen by this session
-        stored = await storage.artifact_repository(session).find_by_id(c)
+    async with storage.unit_of_work() as session:  # stored, not only seen by this session
+        stored = await session.artifacts.find_by_id(c)
     assert stored is not None and stored.level == 2 and stored.parent_id == b
 
 

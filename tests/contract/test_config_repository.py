@@ -11,8 +11,8 @@ from tests.support.artifacts import all_artifact_ids, chain, save_artifacts
 
 
 async def _configs(storage: Storage, *names: str) -> list[ULID]:
-    async with storage.session() as session:
-        repo = storage.config_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.configs
         saved = list(await repo.save_all([Config(name=name, data={"name": name}) for name in names]))
         await repo.commit()
         await repo.refresh_many(saved)
@@ -20,8 +20,8 @@ async def _configs(storage: Storage, *names: str) -> list[ULID]:
 
 
 async def _link(storage: Storage, config_id: ULID, *artifact_ids: ULID) -> None:
-    async with storage.session() as session:
-        repo = storage.config_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.configs
         for artifact_id in artifact_ids:
             await repo.link_artifact(config_id, artifact_id)
         await repo.commit()
@@ -29,16 +29,16 @@ async def _link(storage: Storage, config_id: ULID, *artifact_ids: ULID) -> None:
 
 async def test_configs_store_json_data(storage: Storage) -> None:
     [config_id] = await _configs(storage, "a")
-    async with storage.session() as session:
-        found = await storage.config_repository(session).find_by_id(config_id)
+    async with storage.unit_of_work() as session:
+        found = await session.configs.find_by_id(config_id)
     assert found is not None and found.name == "a" and found.data == {"name": "a"}
     assert found.created_at is not None and found.created_at == found.updated_at
 
 
 async def test_find_by_name_returns_the_oldest_of_equal_names(storage: Storage) -> None:
     first, _other, _second = await _configs(storage, "same", "other", "same")
-    async with storage.session() as session:
-        repo = storage.config_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.configs
         found = await repo.find_by_name("same")
         assert found is not None and found.id == first
         assert await repo.find_by_name("missing") is None
@@ -49,8 +49,8 @@ async def test_link_find_and_unlink(storage: Storage) -> None:
     first = await chain(storage, 2)
     second = await chain(storage, 0)
     await _link(storage, config_id, second[0], first[0])
-    async with storage.session() as session:
-        repo = storage.config_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.configs
         assert [a.id for a in await repo.find_artifacts_for_config(config_id)] == sorted([first[0], second[0]])
         assert await repo.find_artifacts_for_config(other_id) == []
         linked = await repo.find_by_root_artifact_id(first[0])
@@ -68,15 +68,15 @@ async def test_linking_the_same_pair_twice_changes_nothing(storage: Storage) -> 
     [root] = await chain(storage, 0)
     await _link(storage, config_id, root)
     await _link(storage, config_id, root)
-    async with storage.session() as session:
-        assert len(await storage.config_repository(session).find_artifacts_for_config(config_id)) == 1
+    async with storage.unit_of_work() as session:
+        assert len(await session.configs.find_artifacts_for_config(config_id)) == 1
 
 
 async def test_linking_a_non_root_is_refused(storage: Storage) -> None:
     [config_id] = await _configs(storage, "c")
     ids = await chain(storage, 1)
-    async with storage.session() as session:
-        repo = storage.config_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.configs
         with pytest.raises(ArtifactLinkError, match="not a root") as raised:
             await repo.link_artifact(config_id, ids[1])
         assert isinstance(raised.value, ValueError) and raised.value.status == 400
@@ -92,8 +92,8 @@ async def test_a_root_artifact_has_at_most_one_config(storage: Storage) -> None:
     [first, second] = await _configs(storage, "first", "second")
     [root] = await chain(storage, 0)
     await _link(storage, first, root)
-    async with storage.session() as session:
-        repo = storage.config_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.configs
         with pytest.raises(ConflictError):
             await repo.link_artifact(second, root)
         owner = await repo.find_by_root_artifact_id(root)
@@ -104,15 +104,15 @@ async def test_a_root_artifact_has_at_most_one_config(storage: Storage) -> None:
 async def test_two_sessions_linking_one_root_to_two_configs_conflict(storage: Storage) -> None:
     [first, second] = await _configs(storage, "first", "second")
     [root] = await chain(storage, 0)
-    async with storage.session() as one, storage.session() as two:
-        repo_one, repo_two = storage.config_repository(one), storage.config_repository(two)
+    async with storage.unit_of_work() as one, storage.unit_of_work() as two:
+        repo_one, repo_two = one.configs, two.configs
         await repo_one.link_artifact(first, root)
         await repo_two.link_artifact(second, root)
         await repo_one.commit()
         with pytest.raises(ConflictError):
             await repo_two.commit()
-    async with storage.session() as session:
-        owner = await storage.config_repository(session).find_by_root_artifact_id(root)
+    async with storage.unit_of_work() as session:
+        owner = await session.configs.find_by_root_artifact_id(root)
     assert owner is not None and owner.id == first
 
 
@@ -125,8 +125,8 @@ async def test_deleting_a_config_deletes_its_linked_trees(storage: Storage, how:
     unlinked = await chain(storage, 1)
     await _link(storage, config_id, doomed_tree[0], doomed_root[0])
     await _link(storage, keep_id, kept_tree[0])
-    async with storage.session() as session:
-        repo = storage.config_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.configs
         if how == "delete":
             loaded = await repo.find_by_id(config_id)
             assert loaded is not None
@@ -145,20 +145,20 @@ async def test_deleting_a_config_deletes_its_linked_trees(storage: Storage, how:
     else:
         assert remaining_configs == [keep_id]
         assert await all_artifact_ids(storage) == sorted(kept_tree + unlinked)
-        async with storage.session() as session:
-            kept = await storage.config_repository(session).find_artifacts_for_config(keep_id)
+        async with storage.unit_of_work() as session:
+            kept = await session.configs.find_artifacts_for_config(keep_id)
         assert [a.id for a in kept] == [kept_tree[0]]
 
 
 async def test_a_new_link_to_a_linked_tree_is_visible_in_the_same_session(storage: Storage) -> None:
     [config_id] = await _configs(storage, "c")
-    async with storage.session() as session:
-        artifacts = storage.artifact_repository(session)
+    async with storage.unit_of_work() as session:
+        artifacts = session.artifacts
         root = await artifacts.save(Artifact(data="root"))
         await artifacts.commit()
         root_id = root.id
         assert root_id is not None
-        configs = storage.config_repository(session)
+        configs = session.configs
         await configs.link_artifact(config_id, root_id)
         linked = await configs.find_by_root_artifact_id(root_id)
         assert linked is not None and linked.id == config_id
@@ -168,8 +168,8 @@ async def test_a_new_link_to_a_linked_tree_is_visible_in_the_same_session(storag
 
 async def test_unknown_ids_are_harmless(storage: Storage) -> None:
     await save_artifacts(storage, Artifact(data=1))
-    async with storage.session() as session:
-        repo = storage.config_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.configs
         await repo.delete_by_id(ULID())
         await repo.delete_all_by_id([])
         await repo.commit()
@@ -186,16 +186,16 @@ async def test_schema_instances_given_as_data_are_stored_as_json(storage: Storag
     class Dated(BaseConfig):
         start: date
 
-    async with storage.session() as session:
-        repo = storage.config_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.configs
         built = await repo.save(Config(name="built", data=Dated(start=date(2026, 1, 2))))  # type: ignore[arg-type]
         assigned = Config(name="assigned")
         assigned.data = Dated(start=date(2026, 3, 4))  # type: ignore[assignment]
         await repo.save(assigned)
         await repo.commit()
         ids = [built.id, assigned.id]
-    async with storage.session() as session:
-        found = await storage.config_repository(session).find_all_by_id([i for i in ids if i is not None])
+    async with storage.unit_of_work() as session:
+        found = await session.configs.find_all_by_id([i for i in ids if i is not None])
     assert [c.data for c in found] == [{"start": "2026-01-02"}, {"start": "2026-03-04"}]
     with pytest.raises(TypeError, match="data must be"):
         Config(name="bad", data=[1, 2])  # type: ignore[arg-type]

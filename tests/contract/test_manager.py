@@ -49,16 +49,16 @@ class RecordingManager(Manager):
 
 
 def _manager(storage: Storage, session: Any, **options: Any) -> RecordingManager:
-    return RecordingManager(storage.repository(session, Widget), Widget, WidgetOut, **options)
+    return RecordingManager(session.repository(Widget), Widget, WidgetOut, **options)
 
 
 async def _names(storage: Storage) -> list[str]:
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         return [w.name for w in await _manager(storage, session).find_all()]
 
 
 async def test_save_creates_and_returns_output_schema(storage: Storage) -> None:
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         manager = _manager(storage, session)
         out = await manager.save(WidgetIn(name="a", size=3))
     assert isinstance(out, WidgetOut)
@@ -69,17 +69,17 @@ async def test_save_creates_and_returns_output_schema(storage: Storage) -> None:
 
 async def test_save_with_unknown_id_creates_with_that_id(storage: Storage) -> None:
     wanted = ULID()
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         out = await _manager(storage, session).save(WidgetIn(id=wanted, name="a"))
     assert out.id == wanted
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         assert await _manager(storage, session).exists_by_id(wanted)
 
 
 async def test_update_tracks_old_values_and_changes_including_level(storage: Storage) -> None:
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         created = await _manager(storage, session).save(WidgetIn(name="a", size=1, level=2))
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         manager = _manager(storage, session)
         updated = await manager.save(WidgetIn(id=created.id, name="a", size=5, level=2))
     assert updated.size == 5 and updated.created_at == created.created_at
@@ -95,18 +95,18 @@ async def test_should_assign_field_can_protect_a_field(storage: Storage) -> None
         def _should_assign_field(self, field: str, value: object) -> bool:
             return field != "name"
 
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         created = await _manager(storage, session).save(WidgetIn(name="keep", size=1))
-    async with storage.session() as session:
-        guarded = Guarded(storage.repository(session, Widget), Widget, WidgetOut)
+    async with storage.unit_of_work() as session:
+        guarded = Guarded(session.repository(Widget), Widget, WidgetOut)
         updated = await guarded.save(WidgetIn(id=created.id, name="changed", size=2))
     assert (updated.name, updated.size) == ("keep", 2)
 
 
 async def test_save_all_commits_once_and_runs_hooks_per_entity(storage: Storage) -> None:
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         existing = await _manager(storage, session).save(WidgetIn(name="old", size=1))
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         manager = _manager(storage, session)
         outs = await manager.save_all(
             [WidgetIn(name="new"), WidgetIn(id=existing.id, name="old", size=2), WidgetIn(name="newer")]
@@ -120,22 +120,22 @@ async def test_save_all_commits_once_and_runs_hooks_per_entity(storage: Storage)
 
 @pytest.mark.parametrize("hook", ["pre_save", "pre_update"])
 async def test_a_failing_pre_hook_stores_nothing_of_the_batch(storage: Storage, hook: str) -> None:
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         boom = await _manager(storage, session).save(WidgetIn(name="boom", size=1))
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         manager = _manager(storage, session, fail_in=hook)
         batch = [WidgetIn(name="first"), WidgetIn(id=boom.id, name="boom", size=9), WidgetIn(name="boom")]
         with pytest.raises(RuntimeError, match="refused"):
             await manager.save_all(batch)
         # the same session stays usable and nothing of the failed batch leaks into the next commit
         await manager.save(WidgetIn(name="after"))
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         stored = {w.name: w.size for w in await _manager(storage, session).find_all()}
     assert stored == {"boom": 1, "after": 0}
 
 
 async def test_a_failing_pre_delete_deletes_nothing(storage: Storage) -> None:
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         manager = _manager(storage, session, fail_in="pre_delete")
         await manager.save_all([WidgetIn(name="a"), WidgetIn(name="boom")])
         with pytest.raises(RuntimeError):
@@ -144,7 +144,7 @@ async def test_a_failing_pre_delete_deletes_nothing(storage: Storage) -> None:
 
 
 async def test_delete_variants_run_hooks_and_ignore_unknown_ids(storage: Storage) -> None:
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         manager = _manager(storage, session)
         a, b, c = await manager.save_all([WidgetIn(name=n) for n in "abc"])
         manager.events.clear()
@@ -161,7 +161,7 @@ async def test_delete_variants_run_hooks_and_ignore_unknown_ids(storage: Storage
 
 
 async def test_find_paginated_is_one_indexed_with_total(storage: Storage) -> None:
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         manager = _manager(storage, session)
         saved = await manager.save_all([WidgetIn(name=str(i)) for i in range(5)])
         page, total = await manager.find_paginated(2, 2)
@@ -174,7 +174,7 @@ async def test_find_paginated_is_one_indexed_with_total(storage: Storage) -> Non
 
 
 async def test_reads(storage: Storage) -> None:
-    async with storage.session() as session:
+    async with storage.unit_of_work() as session:
         manager = _manager(storage, session)
         a, b = await manager.save_all([WidgetIn(name="a"), WidgetIn(name="b")])
         assert await manager.find_by_id(ULID()) is None

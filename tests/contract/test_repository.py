@@ -14,8 +14,8 @@ from tests.support.models import Widget
 
 
 async def _insert(storage: Storage, *widgets: Widget) -> list[Widget]:
-    async with storage.session() as session:
-        repo = storage.repository(session, Widget)
+    async with storage.unit_of_work() as session:
+        repo = session.repository(Widget)
         saved = list(await repo.save_all(widgets))
         await repo.commit()
         await repo.refresh_many(saved)
@@ -23,8 +23,8 @@ async def _insert(storage: Storage, *widgets: Widget) -> list[Widget]:
 
 
 async def _all(storage: Storage) -> list[Widget]:
-    async with storage.session() as session:
-        return list(await storage.repository(session, Widget).find_all())
+    async with storage.unit_of_work() as session:
+        return list(await session.repository(Widget).find_all())
 
 
 async def test_save_assigns_id_and_equal_utc_timestamps(storage: Storage) -> None:
@@ -41,8 +41,8 @@ async def test_save_assigns_id_and_equal_utc_timestamps(storage: Storage) -> Non
 async def test_update_through_save_changes_updated_at_only(storage: Storage) -> None:
     [widget] = await _insert(storage, Widget(name="a"))
     await asyncio.sleep(0.002)
-    async with storage.session() as session:
-        repo = storage.repository(session, Widget)
+    async with storage.unit_of_work() as session:
+        repo = session.repository(Widget)
         loaded = await repo.find_by_id(widget.id)
         assert loaded is not None
         loaded.size = 7
@@ -56,8 +56,8 @@ async def test_update_through_save_changes_updated_at_only(storage: Storage) -> 
 
 async def test_save_of_new_object_with_stored_id_updates_it(storage: Storage) -> None:
     [widget] = await _insert(storage, Widget(name="old", size=1))
-    async with storage.session() as session:
-        repo = storage.repository(session, Widget)
+    async with storage.unit_of_work() as session:
+        repo = session.repository(Widget)
         await repo.save(Widget(id=widget.id, name="new", size=2))
         await repo.commit()
     [stored] = await _all(storage)
@@ -67,8 +67,8 @@ async def test_save_of_new_object_with_stored_id_updates_it(storage: Storage) ->
 
 async def test_valid_ulid_strings_are_accepted_as_ids(storage: Storage) -> None:
     [widget] = await _insert(storage, Widget(name="a"))
-    async with storage.session() as session:
-        repo = storage.repository(session, Widget)
+    async with storage.unit_of_work() as session:
+        repo = session.repository(Widget)
         found = await repo.find_by_id(str(widget.id))  # type: ignore[arg-type]
         assert found is not None and found.id == widget.id
         assert await repo.exists_by_id(str(widget.id))  # type: ignore[arg-type]
@@ -76,15 +76,15 @@ async def test_valid_ulid_strings_are_accepted_as_ids(storage: Storage) -> None:
 
 @pytest.mark.parametrize("operation", ["find_by_id", "exists_by_id", "delete_by_id"])
 async def test_invalid_ulid_strings_raise_invalid_ulid(storage: Storage, operation: str) -> None:
-    async with storage.session() as session:
-        repo = storage.repository(session, Widget)
+    async with storage.unit_of_work() as session:
+        repo = session.repository(Widget)
         with pytest.raises(InvalidULIDError):
             await getattr(repo, operation)("not-a-ulid")
 
 
 async def test_rollback_and_closing_discard_uncommitted_writes(storage: Storage) -> None:
-    async with storage.session() as session:
-        repo = storage.repository(session, Widget)
+    async with storage.unit_of_work() as session:
+        repo = session.repository(Widget)
         await repo.save(Widget(name="rolled back"))
         await repo.rollback()
         await repo.save(Widget(name="never committed"))
@@ -93,8 +93,8 @@ async def test_rollback_and_closing_discard_uncommitted_writes(storage: Storage)
 
 async def test_mutating_a_returned_object_changes_nothing_stored(storage: Storage) -> None:
     [widget] = await _insert(storage, Widget(name="a", size=1))
-    async with storage.session() as session:
-        found = await storage.repository(session, Widget).find_by_id(widget.id)
+    async with storage.unit_of_work() as session:
+        found = await session.repository(Widget).find_by_id(widget.id)
         assert found is not None
         found.size = 99
     [stored] = await _all(storage)
@@ -103,9 +103,9 @@ async def test_mutating_a_returned_object_changes_nothing_stored(storage: Storag
 
 @pytest.mark.concurrent_sessions
 async def test_writes_are_invisible_to_other_sessions_until_commit(storage: Storage) -> None:
-    async with storage.session() as writer_session, storage.session() as reader_session:
-        writer = storage.repository(writer_session, Widget)
-        reader = storage.repository(reader_session, Widget)
+    async with storage.unit_of_work() as writer_session, storage.unit_of_work() as reader_session:
+        writer = writer_session.repository(Widget)
+        reader = reader_session.repository(Widget)
         widget = await writer.save(Widget(name="pending"))
         assert await writer.count() == 1
         assert await reader.count() == 0
@@ -117,9 +117,9 @@ async def test_writes_are_invisible_to_other_sessions_until_commit(storage: Stor
 @pytest.mark.concurrent_sessions
 async def test_two_sessions_inserting_one_id_conflict(storage: Storage) -> None:
     shared_id = ULID()
-    async with storage.session() as first_session, storage.session() as second_session:
-        first = storage.repository(first_session, Widget)
-        second = storage.repository(second_session, Widget)
+    async with storage.unit_of_work() as first_session, storage.unit_of_work() as second_session:
+        first = first_session.repository(Widget)
+        second = second_session.repository(Widget)
         await first.save(Widget(id=shared_id, name="first"))
         await second.save(Widget(id=shared_id, name="second"))
         await first.commit()
@@ -132,8 +132,8 @@ async def test_two_sessions_inserting_one_id_conflict(storage: Storage) -> None:
 async def test_lists_are_ordered_by_id(storage: Storage) -> None:
     ids = sorted(ULID() for _ in range(5))
     await _insert(storage, *[Widget(id=i, name=str(n)) for n, i in reversed(list(enumerate(ids)))])
-    async with storage.session() as session:
-        repo = storage.repository(session, Widget)
+    async with storage.unit_of_work() as session:
+        repo = session.repository(Widget)
         assert [w.id for w in await repo.find_all()] == ids
         assert [w.id for w in await repo.find_all_paginated(1, 2)] == ids[1:3]
         assert [w.id for w in await repo.find_all_paginated(4, 10)] == ids[4:]
@@ -144,8 +144,8 @@ async def test_lists_are_ordered_by_id(storage: Storage) -> None:
 
 async def test_count_exists_and_missing_ids(storage: Storage) -> None:
     [a, _b] = await _insert(storage, Widget(name="a"), Widget(name="b"))
-    async with storage.session() as session:
-        repo = storage.repository(session, Widget)
+    async with storage.unit_of_work() as session:
+        repo = session.repository(Widget)
         assert await repo.count() == 2
         assert await repo.exists_by_id(a.id)
         assert not await repo.exists_by_id(ULID())
@@ -154,8 +154,8 @@ async def test_count_exists_and_missing_ids(storage: Storage) -> None:
 
 async def test_delete_variants(storage: Storage) -> None:
     a, b, c, d = await _insert(storage, *[Widget(name=n) for n in "abcd"])
-    async with storage.session() as session:
-        repo = storage.repository(session, Widget)
+    async with storage.unit_of_work() as session:
+        repo = session.repository(Widget)
         found = await repo.find_by_id(a.id)
         assert found is not None
         await repo.delete(found)
@@ -164,8 +164,8 @@ async def test_delete_variants(storage: Storage) -> None:
         await repo.delete_all_by_id([])
         await repo.commit()
     assert [w.id for w in await _all(storage)] == [c.id, d.id]
-    async with storage.session() as session:
-        repo = storage.repository(session, Widget)
+    async with storage.unit_of_work() as session:
+        repo = session.repository(Widget)
         await repo.delete_all_by_id([c.id, ULID()])
         await repo.commit()
         assert [w.id for w in await repo.find_all()] == [d.id]
@@ -176,8 +176,8 @@ async def test_delete_variants(storage: Storage) -> None:
 
 async def test_delete_of_a_copy_deletes_by_id(storage: Storage) -> None:
     [widget] = await _insert(storage, Widget(name="a"))
-    async with storage.session() as session:
-        repo = storage.repository(session, Widget)
+    async with storage.unit_of_work() as session:
+        repo = session.repository(Widget)
         await repo.delete(Widget(id=widget.id, name="a"))
         await repo.commit()
     assert await _all(storage) == []
@@ -185,8 +185,8 @@ async def test_delete_of_a_copy_deletes_by_id(storage: Storage) -> None:
 
 async def test_refresh_many_reloads_and_reports_missing(storage: Storage) -> None:
     [widget] = await _insert(storage, Widget(name="a", size=1))
-    async with storage.session() as session:
-        repo = storage.repository(session, Widget)
+    async with storage.unit_of_work() as session:
+        repo = session.repository(Widget)
         loaded = await repo.find_by_id(widget.id)
         assert loaded is not None
         await repo.save(Widget(id=widget.id, name="b", size=2))

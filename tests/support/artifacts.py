@@ -35,8 +35,8 @@ class ModelConfig(BaseConfig):
 
 async def save_artifacts(storage: Storage, *artifacts: Artifact) -> list[Artifact]:
     """Store artifacts as given (ids, parents, levels) in one commit and return them reloaded."""
-    async with storage.session() as session:
-        repo = storage.artifact_repository(session)
+    async with storage.unit_of_work() as session:
+        repo = session.artifacts
         saved = list(await repo.save_all(artifacts))
         await repo.commit()
         await repo.refresh_many(saved)
@@ -53,5 +53,5 @@ async def chain(storage: Storage, depth: int, data: Any = None) -> list[ULID]:
 
 async def all_artifact_ids(storage: Storage) -> list[ULID]:
     """The ids of every stored artifact, in order."""
-    async with storage.session() as session:
-        return [a.id for a in await storage.artifact_repository(session).find_all() if a.id is not None]
+    async with storage.unit_of_work() as session:
+        return [a.id for a in await session.artifacts.find_all() if a.id is not None]

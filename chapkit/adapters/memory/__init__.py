@@ -1,16 +1,18 @@
 """In-memory storage: a real adapter with the same observable behaviour as SQL (staged writes, copies)."""
 
-from chapkit.adapters.memory.artifact_repository import InMemoryArtifactRepository
-from chapkit.adapters.memory.config_repository import InMemoryConfigRepository
-from chapkit.adapters.memory.database import InMemoryDatabase, InMemorySession
+from chapkit.adapters.memory.artifact_store import InMemoryArtifactStore
+from chapkit.adapters.memory.config_store import InMemoryConfigStore
+from chapkit.adapters.memory.datastore import InMemoryDatastore, InMemorySession
 from chapkit.adapters.memory.job_store import InMemoryJobRecordStore
 from chapkit.adapters.memory.repository import InMemoryRepository
+from chapkit.adapters.memory.unit_of_work import InMemoryUnitOfWork
 
 __all__ = [
-    "InMemoryArtifactRepository",
-    "InMemoryConfigRepository",
-    "InMemoryDatabase",
+    "InMemoryArtifactStore",
+    "InMemoryConfigStore",
+    "InMemoryDatastore",
     "InMemoryJobRecordStore",
     "InMemoryRepository",
     "InMemorySession",
+    "InMemoryUnitOfWork",
 ]

@@ -1,7 +1,8 @@
 """Job scheduler adapters: `AIOJobScheduler` runs jobs as asyncio tasks in this process."""
 
-from chapkit.adapters.scheduler.aio import AIOJobScheduler, new_owner_id
+from chapkit.adapters.scheduler.aio import AIOJobScheduler
 from chapkit.adapters.scheduler.execution import describe_failure
+from chapkit.adapters.scheduler.owners import new_owner_id
 from chapkit.adapters.scheduler.retention import ResultCache
 
 __all__ = ["AIOJobScheduler", "ResultCache", "describe_failure", "new_owner_id"]

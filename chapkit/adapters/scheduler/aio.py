@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
-import secrets
-import socket
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
 from functools import partial
-from time import monotonic
 from typing import Any
 
 from pydantic import Field, PrivateAttr
@@ -18,21 +12,15 @@ from ulid import ULID
 
 from chapkit.adapters.observability import get_logger
 from chapkit.adapters.scheduler.execution import JobFailure, describe_failure, execute_target
-from chapkit.adapters.scheduler.retention import ResultCache
-from chapkit.domain.job_states import is_terminal, transition
+from chapkit.adapters.scheduler.owners import beat, claim_ownership, new_owner_id, wait_for_others
+from chapkit.adapters.scheduler.records import WriteBehindRecords, sleep_unless, utc_now
+from chapkit.adapters.scheduler.retention import ResultCache, apply_retention
+from chapkit.domain.job_states import is_terminal
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.ports.job_store import JobRecordStore
 from chapkit.domain.ports.scheduler import JobScheduler, JobTarget, check_page
 
 logger = get_logger(__name__)
-
-OWNER_MAX_LENGTH = 128
-"""Owner ids fit the SQL store's column."""
-
-
-def new_owner_id() -> str:
-    """Return an owner id for this scheduler: host name, process id and a random token (D16)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(6)}"[-OWNER_MAX_LENGTH:]
 
 
 class AIOJobScheduler(JobScheduler):
@@ -44,6 +32,9 @@ class AIOJobScheduler(JobScheduler):
     Results (any Python object) stay in this process only, bounded by `result_max_count` and
     `result_ttl`; finished records are pruned after `record_ttl` seconds when it is set.
     Call `shutdown()` when the service stops: running jobs are canceled and their records say so.
+
+    This module runs jobs and answers the port; the records and their write-behind are in `records`,
+    owners, heartbeats and cancels across processes in `owners`, retention in `retention`.
     """
 
     name: str = Field(default="chap")
@@ -57,17 +48,12 @@ class AIOJobScheduler(JobScheduler):
     poll_interval: float = Field(default=0.25, gt=0, description="Seconds between store polls for others' jobs")
     cancel_timeout: float = Field(default=10.0, ge=0, description="How long to wait for another owner to cancel")
 
-    _records: dict[ULID, JobRecord] = PrivateAttr(default_factory=dict)
+    _book: WriteBehindRecords = PrivateAttr()
     _results: ResultCache = PrivateAttr(default_factory=ResultCache)
     _tasks: dict[ULID, asyncio.Task[None]] = PrivateAttr(default_factory=dict)
     _lock: asyncio.Lock = PrivateAttr(default_factory=asyncio.Lock)
     _sema: asyncio.Semaphore | None = PrivateAttr(default=None)
     _owner: str = PrivateAttr(default_factory=new_owner_id)
-    _dirty: dict[ULID, None] = PrivateAttr(default_factory=dict)
-    _inflight: set[ULID] = PrivateAttr(default_factory=set)
-    _unsaved: set[ULID] = PrivateAttr(default_factory=set)
-    _flush_lock: asyncio.Lock = PrivateAttr(default_factory=asyncio.Lock)
-    _wakeup: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
     _stopping: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
     _background: list[asyncio.Task[None]] = PrivateAttr(default_factory=list)
     _started: bool = PrivateAttr(default=False)
@@ -78,6 +64,7 @@ class AIOJobScheduler(JobScheduler):
         if self.max_concurrency and self.max_concurrency > 0:
             self._sema = asyncio.Semaphore(self.max_concurrency)
         self._results.configure(self.result_max_count, self.result_ttl)
+        self._book = WriteBehindRecords(self.store, self._owner, running=self._tasks)
 
     @property
     def owner(self) -> str:
@@ -103,14 +90,11 @@ class AIOJobScheduler(JobScheduler):
             if self._started:
                 return
             self._stopping = asyncio.Event()
-            self._wakeup = asyncio.Event()
+            self._book.wakeup = asyncio.Event()
             if self.store is not None:
-                now = _now()
-                await self.store.heartbeat(self._owner, now)
-                failed = await self.store.fail_stale(stale_before=now - timedelta(seconds=self.stale_after), at=now)
-                if failed:
-                    logger.warning("jobs_interrupted_by_restart", count=failed)
-                self._background.append(asyncio.create_task(self._write_behind(), name=f"{self.name}-job-writer"))
+                await claim_ownership(self.store, self._owner, now=utc_now(), stale_after=self.stale_after)
+                writer = self._book.write_behind(self._stopping, retry_after=self.heartbeat_interval)
+                self._background.append(asyncio.create_task(writer, name=f"{self.name}-job-writer"))
             self._background.append(asyncio.create_task(self._housekeeping(), name=f"{self.name}-job-housekeeping"))
             self._started = True
 
@@ -131,7 +115,7 @@ class AIOJobScheduler(JobScheduler):
             await asyncio.wait(tasks)
         async with self._lock:
             self._stopping.set()
-            self._wakeup.set()
+            self._book.wakeup.set()
             background, self._background = self._background, []
             if background:
                 await asyncio.wait(background)
@@ -140,35 +124,12 @@ class AIOJobScheduler(JobScheduler):
                     await self.flush()
                     await self.store.release(self._owner)
                 except Exception:
-                    logger.exception("job_records_not_written_at_shutdown", count=len(self._dirty))
+                    logger.exception("job_records_not_written_at_shutdown", count=self._book.pending_writes)
             self._started = False
 
     async def flush(self) -> None:
         """Write every record changed since the last write to the store (no-op without a store)."""
-        store = self.store
-        if store is None:
-            return
-        async with self._flush_lock:
-            if not self._dirty:
-                return
-            ids = list(self._dirty)
-            self._dirty.clear()
-            self._inflight.update(ids)
-            try:
-                new = [self._records[i] for i in ids if i in self._unsaved and i in self._records]
-                changed = [self._records[i] for i in ids if i not in self._unsaved and i in self._records]
-                if new:
-                    await store.save(new, self._owner)
-                    self._unsaved.difference_update(record.id for record in new)
-                if changed:
-                    await store.update(changed)
-            except BaseException:
-                for job_id in ids:
-                    self._dirty[job_id] = None
-                raise
-            finally:
-                self._inflight.difference_update(ids)
-            self._forget_persisted(ids)
+        await self._book.flush()
 
     # -- the port ----------------------------------------------------------------------------------
 
@@ -176,12 +137,9 @@ class AIOJobScheduler(JobScheduler):
         """Add a job to the scheduler and return its ID."""
         await self.start()
         jid = ULID()
-        if jid in self._tasks or jid in self._records:
+        if jid in self._tasks or jid in self._book.records:
             raise RuntimeError(f"Job {jid!r} already scheduled")
-        self._records[jid] = JobRecord(id=jid, status=JobStatus.pending, submitted_at=_now())
-        if self.store is not None:
-            self._unsaved.add(jid)
-        self._changed(jid)
+        self._book.add(JobRecord(id=jid, status=JobStatus.pending, submitted_at=utc_now()))
         task = asyncio.create_task(self._runner(jid, target, args, kwargs), name=f"{self.name}-job-{jid}")
         self._tasks[jid] = task
         task.add_done_callback(partial(self._on_done, jid, target))
@@ -217,11 +175,11 @@ class AIOJobScheduler(JobScheduler):
             await asyncio.wait({task})
             return True
         record = await self._find(job_id)
-        if is_terminal(record.status) or job_id in self._records or self.store is None:
+        if is_terminal(record.status) or job_id in self._book.records or self.store is None:
             return False
         if not await self.store.request_cancel(job_id):
             return False
-        await self._wait_for_others(job_id, self.cancel_timeout)
+        await wait_for_others(self.store, job_id, self.cancel_timeout, self.poll_interval)
         return True
 
     async def delete(self, job_id: ULID) -> None:
@@ -231,17 +189,11 @@ class AIOJobScheduler(JobScheduler):
         if task is not None and not task.done():
             task.cancel()
             await asyncio.wait({task})
-        elif not is_terminal(record.status) and job_id not in self._records and self.store is not None:
+        elif not is_terminal(record.status) and job_id not in self._book.records and self.store is not None:
             await self.store.request_cancel(job_id)
-            await self._wait_for_others(job_id, self.cancel_timeout)
+            await wait_for_others(self.store, job_id, self.cancel_timeout, self.poll_interval)
         self._results.pop(job_id)
-        async with self._flush_lock:
-            self._records.pop(job_id, None)
-            self._dirty.pop(job_id, None)
-            was_saved = job_id not in self._unsaved
-            self._unsaved.discard(job_id)
-            if self.store is not None and was_saved:
-                await self.store.delete(job_id)
+        await self._book.remove(job_id)
 
     async def wait(self, job_id: ULID, timeout: float | None = None) -> None:
         """Wait until the job has finished; raises `TimeoutError` after `timeout` seconds.
@@ -253,7 +205,9 @@ class AIOJobScheduler(JobScheduler):
         task = self._tasks.get(job_id)
         if task is None:
             record = await self._find(job_id)
-            if not is_terminal(record.status) and not await self._wait_for_others(job_id, timeout):
+            if not is_terminal(record.status) and not await wait_for_others(
+                self.store, job_id, timeout, self.poll_interval
+            ):
                 raise TimeoutError(f"Job {job_id} did not finish within {timeout} s")
         else:
             _, pending = await asyncio.wait({task}, timeout=timeout)
@@ -317,90 +271,33 @@ class AIOJobScheduler(JobScheduler):
             # Only BaseExceptions such as SystemExit get here (_run records every Exception itself).
             error, formatted = describe_failure(exc)
             self._move(jid, JobStatus.failed, error=error, error_traceback=formatted)
-        self._forget_persisted((jid,))
+        self._book.forget_persisted((jid,))
 
     def _move(self, jid: ULID, status: JobStatus, **changes: Any) -> None:
-        record = self._records.get(jid)
-        if record is None or is_terminal(record.status):
-            return
-        self._records[jid] = transition(record, status, at=_now(), **changes)
-        self._changed(jid)
-
-    def _changed(self, jid: ULID) -> None:
-        if self.store is not None:
-            self._dirty[jid] = None
-            self._wakeup.set()
-
-    def _forget_persisted(self, ids: Iterable[ULID]) -> None:
-        """Drop local copies of finished records the store holds (with a store, memory stays bounded)."""
-        if self.store is None:
-            return
-        for job_id in ids:
-            record = self._records.get(job_id)
-            if (
-                record is not None
-                and is_terminal(record.status)
-                and job_id not in self._tasks
-                and job_id not in self._dirty
-                and job_id not in self._inflight
-                and job_id not in self._unsaved
-            ):
-                del self._records[job_id]
+        self._book.move(jid, status, **changes)
 
     # -- background work ---------------------------------------------------------------------------
 
-    async def _write_behind(self) -> None:
-        """Write changed records in batches: whatever changed while the previous write ran goes next."""
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            try:
-                await self.flush()
-            except Exception:
-                logger.exception("job_records_write_failed", pending=len(self._dirty))
-                if self._stopping.is_set():
-                    return
-                await _sleep_unless(self._stopping, self.heartbeat_interval)
-                self._wakeup.set()
-                continue
-            if self._stopping.is_set():
-                return
-
     async def _housekeeping(self) -> None:
         """Every `heartbeat_interval`: heartbeat, honour cancels from other processes, apply retention."""
-        while not await _sleep_unless(self._stopping, self.heartbeat_interval):
+        while not await sleep_unless(self._stopping, self.heartbeat_interval):
             try:
                 await self._housekeep()
             except Exception:
                 logger.exception("job_housekeeping_failed")
 
     async def _housekeep(self) -> None:
-        now = _now()
-        self._results.expire()
-        cutoff = now - timedelta(seconds=self.record_ttl) if self.record_ttl is not None else None
-        if self.store is None:
-            if cutoff is not None:
-                for job_id in [
-                    job_id
-                    for job_id, record in self._records.items()
-                    if record.finished_at is not None and record.finished_at < cutoff and job_id not in self._tasks
-                ]:
-                    del self._records[job_id]
-            return
-        await self.store.heartbeat(self._owner, now)
-        for job_id in await self.store.cancel_requests(self._owner):
-            task = self._tasks.get(job_id)
-            if task is not None:
-                task.cancel()
-        if cutoff is not None:
-            await self.store.prune(finished_before=cutoff)
+        now = utc_now()
+        if self.store is not None:
+            await beat(self.store, self._owner, now=now, tasks=self._tasks)
+        await apply_retention(self._book, self._results, record_ttl=self.record_ttl, now=now)
 
     # -- reading -----------------------------------------------------------------------------------
 
     async def _find(self, job_id: ULID) -> JobRecord:
-        record = self._records.get(job_id)
+        record = self._book.local(job_id)
         if record is not None:
-            return record.model_copy()
+            return record
         if self.store is not None:
             stored = await self.store.get(job_id)
             if stored is not None:
@@ -411,38 +308,7 @@ class AIOJobScheduler(JobScheduler):
         if self.store is not None:
             await self.flush()
             return await self.store.list_records(offset=offset, limit=limit), await self.store.count()
-        ordered = sorted(self._records.values(), key=_newest_first_key, reverse=True)
-        end = None if limit is None else offset + limit
-        return [record.model_copy() for record in ordered[offset:end]], len(ordered)
-
-    async def _wait_for_others(self, job_id: ULID, timeout: float | None) -> bool:
-        """Poll the store until another owner's job is finished or gone; False on timeout."""
-        deadline = None if timeout is None else monotonic() + timeout
-        while True:
-            record = await self.store.get(job_id) if self.store is not None else None
-            if record is None or is_terminal(record.status):
-                return True
-            if deadline is not None and monotonic() >= deadline:
-                return False
-            delay = self.poll_interval if deadline is None else min(self.poll_interval, deadline - monotonic())
-            await asyncio.sleep(max(delay, 0))
+        return self._book.page(offset, limit)
 
 
-async def _sleep_unless(event: asyncio.Event, seconds: float) -> bool:
-    """Sleep `seconds` unless `event` is set first; return whether it is set."""
-    try:
-        await asyncio.wait_for(event.wait(), timeout=seconds)
-    except TimeoutError:
-        return False
-    return True
-
-
-def _newest_first_key(record: JobRecord) -> tuple[float, ULID]:
-    return (record.submitted_at.timestamp() if record.submitted_at is not None else float("-inf")), record.id
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-__all__ = ["AIOJobScheduler", "new_owner_id"]
+__all__ = ["AIOJobScheduler"]

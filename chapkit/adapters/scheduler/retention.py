@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import datetime, timedelta
 from time import monotonic
 from typing import Any
 
 from ulid import ULID
+
+from chapkit.adapters.scheduler.records import WriteBehindRecords
 
 
 class ResultCache:
@@ -66,4 +69,18 @@ class ResultCache:
         return len(self._entries)
 
 
-__all__ = ["ResultCache"]
+async def apply_retention(
+    records: WriteBehindRecords, results: ResultCache, *, record_ttl: float | None, now: datetime
+) -> None:
+    """Drop expired results, and finished records older than `record_ttl` seconds (locally or in the store)."""
+    results.expire()
+    if record_ttl is None:
+        return
+    cutoff = now - timedelta(seconds=record_ttl)
+    if records.store is None:
+        records.expire(cutoff)
+    else:
+        await records.store.prune(finished_before=cutoff)
+
+
+__all__ = ["ResultCache", "apply_retention"]

@@ -7,6 +7,7 @@ from chapkit.adapters.sql.job_store import SqlJobRecordStore
 from chapkit.adapters.sql.models import Base, Entity
 from chapkit.adapters.sql.repository import BaseRepository
 from chapkit.adapters.sql.types import ULIDType
+from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork
 
 __all__ = [
     "ArtifactRepository",
@@ -16,6 +17,7 @@ __all__ = [
     "Database",
     "Entity",
     "SqlJobRecordStore",
+    "SqlUnitOfWork",
     "SqliteDatabase",
     "SqliteDatabaseBuilder",
     "ULIDType",

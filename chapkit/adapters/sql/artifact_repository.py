@@ -12,10 +12,10 @@ from ulid import ULID
 
 from chapkit.adapters.sql.errors import translated
 from chapkit.adapters.sql.repository import BaseRepository
-from chapkit.adapters.sql.tables import artifacts_table, config_artifacts_table
+from chapkit.adapters.sql.tables import artifacts_table, config_artifacts_table, map_entities
 from chapkit.domain.artifact import Artifact, ArtifactSnapshot
 from chapkit.domain.config import ConfigArtifact
-from chapkit.domain.ports.artifact_repository import ArtifactRepositoryPort
+from chapkit.domain.ports.artifact_store import ArtifactStore
 
 _artifacts = artifacts_table.c
 _links = config_artifacts_table.c
@@ -74,11 +74,12 @@ class _SnapshotRow(NamedTuple):
     updated_at: datetime
 
 
-class ArtifactRepository(BaseRepository[Artifact, ULID], ArtifactRepositoryPort):
+class ArtifactRepository(BaseRepository[Artifact, ULID], ArtifactStore):
     """Repository for Artifact entities with tree traversal operations."""
 
     def __init__(self, session: AsyncSession) -> None:
         """Initialize artifact repository with database session."""
+        map_entities()  # a session of users' own engine works too
         super().__init__(session, Artifact)
 
     @translated

@@ -12,11 +12,11 @@ from ulid import ULID
 from chapkit.adapters.sql.artifact_repository import delete_subtrees
 from chapkit.adapters.sql.errors import translated
 from chapkit.adapters.sql.repository import BaseRepository
-from chapkit.adapters.sql.tables import artifacts_table, config_artifacts_table, configs_table
+from chapkit.adapters.sql.tables import artifacts_table, config_artifacts_table, configs_table, map_entities
 from chapkit.domain.artifact import Artifact
 from chapkit.domain.config import ArtifactLinkError, Config, ConfigArtifact, config_data_json
 from chapkit.domain.errors import ConflictError, NotFoundError
-from chapkit.domain.ports.config_repository import ConfigRepositoryPort
+from chapkit.domain.ports.config_store import ConfigStore
 
 _configs = configs_table.c
 _artifacts = artifacts_table.c
@@ -24,11 +24,12 @@ _links = config_artifacts_table.c
 _SYNC_FETCH: dict[str, Any] = {"synchronize_session": "fetch"}
 
 
-class ConfigRepository(BaseRepository[Config, ULID], ConfigRepositoryPort):
+class ConfigRepository(BaseRepository[Config, ULID], ConfigStore):
     """Repository for Config entities with artifact linking operations."""
 
     def __init__(self, session: AsyncSession) -> None:
         """Initialize config repository with database session."""
+        map_entities()  # a session of users' own engine works too
         super().__init__(session, Config)
 
     async def save(self, entity: Config) -> Config:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
@@ -15,14 +15,19 @@ from sqlalchemy.pool import StaticPool
 
 from chapkit.adapters.sql.migrations.runner import create_tables, upgrade_to_head
 from chapkit.adapters.sql.sqlite_driver import one_hop_dbapi
+from chapkit.adapters.sql.tables import map_entities
 from chapkit.adapters.sql.write_queue import TURN_KEY, WRITE_INTENT_KEY, QueuedWriteSession, WriteTurn
+from chapkit.domain.ports.datastore import Datastore
+
+if TYPE_CHECKING:
+    from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WAL_ATTEMPTS = 50
 """How long a SQLite writer waits for another writer's lock before failing."""
 
 
-class Database:
+class Database(Datastore):
     """Generic async SQLAlchemy database connection manager (PostgreSQL through `postgresql+asyncpg://`)."""
 
     def __init__(
@@ -38,6 +43,7 @@ class Database:
         pool_pre_ping: bool = True,
     ) -> None:
         """Initialize database with connection URL and pool configuration (no connection is opened yet)."""
+        map_entities()  # the SQL adapter starts: chapkit's entities become mapped classes (D3)
         self.url = url
         self.alembic_dir = alembic_dir
         self.auto_migrate = auto_migrate
@@ -75,6 +81,12 @@ class Database:
         """
         async with self._session_factory() as s:
             yield s
+
+    def unit_of_work(self, *, write: bool = False) -> SqlUnitOfWork:
+        """Return a new unit of work on a session of this database (D21)."""
+        from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork  # it imports the repositories
+
+        return SqlUnitOfWork(self, write=write)
 
     @asynccontextmanager
     async def write_transaction(self) -> AsyncIterator[AsyncConnection]:

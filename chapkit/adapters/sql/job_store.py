@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from ulid import ULID
 
 from chapkit.adapters.sql.database import Database
@@ -18,6 +18,7 @@ from chapkit.domain.errors import ConflictError
 from chapkit.domain.job_states import UNFINISHED_STATUSES, ancestors, is_terminal
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.ports.job_store import INTERRUPTED_ERROR, JobRecordStore
+from chapkit.domain.ports.unit_of_work import JobRecordReader
 
 _CHUNK = 500
 """Rows per statement: keeps every `IN (...)` list and batch well below the drivers' parameter limits."""
@@ -246,4 +247,32 @@ def _unfinished() -> list[str]:
     return sorted(status.value for status in UNFINISHED_STATUSES)
 
 
-__all__ = ["SqlJobRecordStore"]
+class SqlJobRecordReader(JobRecordReader):
+    """Job records read on a unit of work's session, so they are seen in its transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Read on `session`."""
+        self.s = session
+
+    async def get(self, job_id: ULID) -> JobRecord | None:
+        """Return the record with this id, or None."""
+        row = (await self.s.execute(select(*_RECORD_COLUMNS).where(job_records.c.id == job_id))).first()
+        return None if row is None else _record(row)
+
+    async def list_records(self, *, offset: int = 0, limit: int | None = None) -> list[JobRecord]:
+        """Return records newest first (`submitted_at`, then id, descending), paged."""
+        statement = (
+            select(*_RECORD_COLUMNS)
+            .order_by(job_records.c.submitted_at.desc(), job_records.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [_record(row) for row in await self.s.execute(statement)]
+
+    async def count(self) -> int:
+        """Return how many records are stored."""
+        total: int = await self.s.scalar(select(func.count()).select_from(job_records)) or 0
+        return total
+
+
+__all__ = ["SqlJobRecordReader", "SqlJobRecordStore"]

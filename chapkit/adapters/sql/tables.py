@@ -2,7 +2,9 @@
 
 The domain classes (`Config`, `Artifact`, `ConfigArtifact`) are plain dataclasses; mapping them here
 lets users' SQL use them directly (`select(func.count()).select_from(Config)`) and lets
-`BaseRepository(session, Config)` work unchanged. Importing this module maps them once.
+`BaseRepository(session, Config)` work unchanged. Importing this module defines the tables only;
+`map_entities()` maps the classes, once, when the SQL adapter starts (`Database()`), so a process that
+only runs `memory://` never instruments them.
 """
 
 from __future__ import annotations
@@ -87,12 +89,23 @@ def _map_once(entity: type, table: Table) -> None:
         Base.registry.map_imperatively(entity, table)
 
 
-_map_once(Config, configs_table)
-_map_once(Artifact, artifacts_table)
-_map_once(ConfigArtifact, config_artifacts_table)
+_mapped = False
+
+
+def map_entities() -> None:
+    """Map chapkit's domain entities onto their tables (idempotent; `Database` and the repositories call it)."""
+    global _mapped
+    if _mapped:
+        return
+    _map_once(Config, configs_table)
+    _map_once(Artifact, artifacts_table)
+    _map_once(ConfigArtifact, config_artifacts_table)
+    _mapped = True
+
 
 __all__ = [
     "PICKLE_PROTOCOL",
+    "map_entities",
     "artifacts_table",
     "config_artifacts_table",
     "configs_table",

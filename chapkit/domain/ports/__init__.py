@@ -1,19 +1,22 @@
 """Ports: the interfaces the application needs and the adapters implement."""
 
-from chapkit.domain.ports.artifact_repository import ArtifactRepositoryPort
-from chapkit.domain.ports.config_repository import ConfigRepositoryPort
+from chapkit.domain.ports.artifact_store import ArtifactStore
+from chapkit.domain.ports.config_store import ConfigStore
 from chapkit.domain.ports.datastore import Datastore
 from chapkit.domain.ports.job_store import INTERRUPTED_ERROR, JobRecordStore
 from chapkit.domain.ports.repository import Repository
 from chapkit.domain.ports.scheduler import JobScheduler, JobTarget
+from chapkit.domain.ports.unit_of_work import JobRecordReader, UnitOfWork
 
 __all__ = [
     "INTERRUPTED_ERROR",
-    "ArtifactRepositoryPort",
-    "ConfigRepositoryPort",
+    "ArtifactStore",
+    "ConfigStore",
     "Datastore",
+    "JobRecordReader",
     "JobRecordStore",
     "JobScheduler",
     "JobTarget",
     "Repository",
+    "UnitOfWork",
 ]

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 
 from ulid import ULID
 
 from chapkit.domain.jobs import JobRecord
+from chapkit.domain.ports.unit_of_work import JobRecordReader
 
 INTERRUPTED_ERROR = "Interrupted by restart: the process running this job stopped before it finished"
 """The `error` of a pending or running record whose owner died (D16)."""
 
 
-class JobRecordStore(ABC):
+class JobRecordStore(JobRecordReader):
     """Where schedulers keep `JobRecord`s, so they outlive a process and are shared between processes (D16).
+
+    The reads (`get`, `list_records`, `count`) are those of `JobRecordReader`.
 
     Every record belongs to an *owner*: the scheduler (process id plus a random token) that runs it. Owners
     prove they are alive with `heartbeat`; only the owner runs a job, other processes read its record and
@@ -45,20 +48,8 @@ class JobRecordStore(ABC):
         """
 
     @abstractmethod
-    async def get(self, job_id: ULID) -> JobRecord | None:
-        """Return the record with this id, or None."""
-
-    @abstractmethod
     async def owner_of(self, job_id: ULID) -> str | None:
         """Return the owner of the record with this id, or None when it is not stored."""
-
-    @abstractmethod
-    async def list_records(self, *, offset: int = 0, limit: int | None = None) -> list[JobRecord]:
-        """Return records newest first, skipping `offset` and returning at most `limit` (all when None)."""
-
-    @abstractmethod
-    async def count(self) -> int:
-        """Return how many records are stored."""
 
     @abstractmethod
     async def delete(self, job_id: ULID) -> bool:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from chapkit import (
     BaseConfig,
     BaseServiceBuilder,
-    InMemoryDatabase,
+    InMemoryDatastore,
     ServiceBuilder,
     ServiceInfo,
     SqliteDatabase,
@@ -59,7 +59,7 @@ def test_constructor_database_url_is_used() -> None:
 
 @pytest.mark.parametrize(
     ("url", "kind"),
-    [("memory://", InMemoryDatabase), ("sqlite+aiosqlite:///:memory:", SqliteDatabase)],
+    [("memory://", InMemoryDatastore), ("sqlite+aiosqlite:///:memory:", SqliteDatabase)],
 )
 async def test_url_selects_the_adapter(url: str, kind: type[Any]) -> None:
     app = builder(url, include_logging=False).build()

@@ -15,7 +15,7 @@ from chapkit import (
     ConfigIn,
     ConfigManager,
     ConfigRepository,
-    InMemoryDatabase,
+    InMemoryDatastore,
     ServiceBuilder,
     ServiceInfo,
     get_app_manager,
@@ -73,7 +73,7 @@ async def test_after_the_latest_stops_the_fallback_is_the_one_still_running() ->
 
 
 async def test_setters_in_a_startup_hook_change_only_that_service() -> None:
-    replacement = InMemoryDatabase()
+    replacement = InMemoryDatastore()
 
     async def swap(app: FastAPI) -> None:
         set_database(replacement)
@@ -87,7 +87,7 @@ async def test_setters_in_a_startup_hook_change_only_that_service() -> None:
 
 async def test_setters_outside_any_service_work_for_plain_code() -> None:
     runtime = current_runtime()
-    database = InMemoryDatabase()
+    database = InMemoryDatastore()
     manager = AppManager([])
     try:
         set_database(database)

@@ -36,7 +36,7 @@ async def statements(storage: Storage, work: Callable[[Any], Awaitable[Any]]) ->
 
     event.listen(engine.sync_engine, "before_cursor_execute", count)
     try:
-        async with storage.session() as session:
+        async with storage.unit_of_work() as session:
             await work(session)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", count)
@@ -45,8 +45,8 @@ async def statements(storage: Storage, work: Callable[[Any], Awaitable[Any]]) ->
 
 async def test_tree_reads_and_config_of_an_artifact_do_not_grow_with_the_tree(sql_storage: Storage) -> None:
     short, long = await chain(sql_storage, 3), await chain(sql_storage, 300)
-    async with sql_storage.session() as session:
-        configs = sql_storage.config_repository(session)
+    async with sql_storage.unit_of_work() as session:
+        configs = session.configs
         config = await configs.save(Config(name="c", data={"epochs": 1}))
         await configs.commit()
         assert config.id is not None
@@ -56,11 +56,11 @@ async def test_tree_reads_and_config_of_an_artifact_do_not_grow_with_the_tree(sq
 
     def reads(ids: list[ULID]) -> list[Callable[[Any], Awaitable[Any]]]:
         def artifacts(session: Any) -> ArtifactManager:
-            repo = sql_storage.artifact_repository(session)
-            return ArtifactManager(repo, hierarchy=HIERARCHY, config_repo=sql_storage.config_repository(session))
+            repo = session.artifacts
+            return ArtifactManager(repo, hierarchy=HIERARCHY, config_repo=session.configs)
 
         async def root(session: Any) -> None:
-            found = await sql_storage.artifact_repository(session).get_root_artifact(ids[-1])
+            found = await session.artifacts.get_root_artifact(ids[-1])
             assert found is not None and found.id == ids[0]
 
         async def tree(session: Any) -> None:
@@ -68,8 +68,8 @@ async def test_tree_reads_and_config_of_an_artifact_do_not_grow_with_the_tree(sq
             assert built is not None and built.config is not None
 
         async def config_of_leaf(session: Any) -> None:
-            manager = ConfigManager[ModelConfig](sql_storage.config_repository(session), ModelConfig)
-            found = await manager.get_config_for_artifact(ids[-1], sql_storage.artifact_repository(session))
+            manager = ConfigManager[ModelConfig](session.configs, ModelConfig)
+            found = await manager.get_config_for_artifact(ids[-1], session.artifacts)
             assert found is not None and found.data.epochs == 1
 
         return [root, tree, config_of_leaf]

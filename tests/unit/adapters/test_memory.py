@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from ulid import ULID
 
-from chapkit import ConflictError, InMemoryDatabase, InMemoryRepository, InvalidULIDError
+from chapkit import ConflictError, InMemoryDatastore, InMemoryRepository, InvalidULIDError
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Item:
 
 
 async def test_saved_objects_are_copied_in_and_out() -> None:
-    database = InMemoryDatabase()
+    database = InMemoryDatastore()
     async with database.session() as session:
         repo: InMemoryRepository[Item] = InMemoryRepository(session, Item)
         item = await repo.save(Item(name="a", tags=["x"]))
@@ -35,7 +35,7 @@ async def test_saved_objects_are_copied_in_and_out() -> None:
 
 
 async def test_insert_then_delete_in_one_session_leaves_nothing() -> None:
-    database = InMemoryDatabase()
+    database = InMemoryDatastore()
     async with database.session() as session:
         repo: InMemoryRepository[Item] = InMemoryRepository(session, Item)
         item = await repo.save(Item(name="a"))
@@ -45,7 +45,7 @@ async def test_insert_then_delete_in_one_session_leaves_nothing() -> None:
 
 
 async def test_a_conflicting_commit_applies_none_of_its_writes() -> None:
-    database = InMemoryDatabase()
+    database = InMemoryDatastore()
     shared = ULID()
     async with database.session() as first, database.session() as second:
         first_repo: InMemoryRepository[Item] = InMemoryRepository(first, Item)
@@ -60,7 +60,7 @@ async def test_a_conflicting_commit_applies_none_of_its_writes() -> None:
 
 
 async def test_ids_given_as_strings_are_parsed() -> None:
-    database = InMemoryDatabase()
+    database = InMemoryDatastore()
     async with database.session() as session:
         repo: InMemoryRepository[Item] = InMemoryRepository(session, Item)
         item = await repo.save(Item(name="a", id=str(ULID())))  # type: ignore[arg-type]
@@ -70,7 +70,7 @@ async def test_ids_given_as_strings_are_parsed() -> None:
 
 
 async def test_dispose_forgets_everything() -> None:
-    database = InMemoryDatabase()
+    database = InMemoryDatastore()
     async with database.session() as session:
         repo: InMemoryRepository[Item] = InMemoryRepository(session, Item)
         await repo.save(Item(name="a"))

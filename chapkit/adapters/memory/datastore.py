@@ -7,11 +7,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ulid import ULID
 
+from chapkit.adapters.memory.job_store import InMemoryJobRecordStore
 from chapkit.domain.errors import ConflictError, InvalidULIDError
+from chapkit.domain.ports.datastore import Datastore
+
+if TYPE_CHECKING:
+    from chapkit.adapters.memory.unit_of_work import InMemoryUnitOfWork
 
 Snapshot = dict[str, Any]
 """An entity's public attributes, deep-copied: what the memory adapter stores."""
@@ -50,13 +55,14 @@ class _Write:
     inserts: bool
 
 
-class InMemoryDatabase:
-    """Datastore keeping committed entities in process memory; `memory://` selects it (D11)."""
+class InMemoryDatastore(Datastore):
+    """Datastore keeping committed entities and job records in process memory; `memory://` selects it (D11)."""
 
     def __init__(self, url: str = "memory://") -> None:
         """Create an empty store."""
         self.url = url
         self._tables: dict[type, dict[Any, Snapshot]] = {}
+        self.job_records = InMemoryJobRecordStore()
 
     async def init(self) -> None:
         """Nothing to prepare: tables appear on first write."""
@@ -68,9 +74,15 @@ class InMemoryDatabase:
         """Drop every stored entity."""
         self._tables.clear()
 
+    def unit_of_work(self, *, write: bool = False) -> InMemoryUnitOfWork:
+        """Return a new unit of work on this store (`write` changes nothing in memory)."""
+        from chapkit.adapters.memory.unit_of_work import InMemoryUnitOfWork  # it imports this module
+
+        return InMemoryUnitOfWork(self)
+
     @asynccontextmanager
     async def session(self, *, write: bool = False) -> AsyncIterator[InMemorySession]:
-        """Open a unit of work; what it did not commit is discarded on exit (`write` changes nothing here)."""
+        """Open a session; what it did not commit is discarded on exit (`write` changes nothing in memory)."""
         session = InMemorySession(self)
         try:
             yield session
@@ -98,9 +110,9 @@ class InMemoryDatabase:
 
 
 class InMemorySession:
-    """A unit of work on an `InMemoryDatabase`: writes are staged until `commit()` (D9)."""
+    """A unit of work on an `InMemoryDatastore`: writes are staged until `commit()` (D9)."""
 
-    def __init__(self, database: InMemoryDatabase) -> None:
+    def __init__(self, database: InMemoryDatastore) -> None:
         """Open a session with nothing staged."""
         self.database = database
         self._writes: dict[type, dict[Any, _Write]] = {}
@@ -151,4 +163,4 @@ class InMemorySession:
         await self.rollback()
 
 
-__all__ = ["InMemoryDatabase", "InMemorySession", "id_key", "materialize", "snapshot_of", "utc_now"]
+__all__ = ["InMemoryDatastore", "InMemorySession", "id_key", "materialize", "snapshot_of", "utc_now"]

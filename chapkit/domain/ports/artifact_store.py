@@ -1,4 +1,4 @@
-"""The artifact repository port: artifacts in trees, read by subtree and by root."""
+"""The artifact store port: a repository of artifacts in trees, read by subtree and by root."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from chapkit.domain.artifact import Artifact, ArtifactSnapshot
 from chapkit.domain.ports.repository import Repository
 
 
-class ArtifactRepositoryPort(Repository[Artifact, ULID]):
+class ArtifactStore(Repository[Artifact, ULID]):
     """Storage of `Artifact` entities forming trees through `parent_id` (adapters: SQL, memory).
 
     Referential rules, the same on every adapter (D10, D17):
@@ -45,4 +45,4 @@ class ArtifactRepositoryPort(Repository[Artifact, ULID]):
         """Return the id of the config linked to this artifact, or None when it has no link."""
 
 
-__all__ = ["ArtifactRepositoryPort"]
+__all__ = ["ArtifactStore"]

@@ -1,4 +1,4 @@
-"""`InMemoryArtifactRepository`: artifacts in memory, with the same tree and cascade rules as SQL (D10)."""
+"""`InMemoryArtifactStore`: artifacts in memory, with the same tree and cascade rules as SQL (D10)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 
 from ulid import ULID
 
-from chapkit.adapters.memory.database import InMemorySession, id_key, materialize
+from chapkit.adapters.memory.datastore import InMemorySession, id_key, materialize
 from chapkit.adapters.memory.repository import InMemoryRepository
 from chapkit.domain.artifact import Artifact
 from chapkit.domain.config import ConfigArtifact
 from chapkit.domain.errors import ConflictError
-from chapkit.domain.ports.artifact_repository import ArtifactRepositoryPort
+from chapkit.domain.ports.artifact_store import ArtifactStore
 
 MISSING_REFERENCE = "The change refers to an entity that does not exist, or one that is still referenced"
 """The message SQL gives for a broken foreign key, so both adapters say the same."""
@@ -42,7 +42,7 @@ def delete_subtrees(session: InMemorySession, roots: Iterable[Any]) -> None:
             session.stage(ConfigArtifact, key, None)
 
 
-class InMemoryArtifactRepository(InMemoryRepository[Artifact, ULID], ArtifactRepositoryPort):
+class InMemoryArtifactStore(InMemoryRepository[Artifact, ULID], ArtifactStore):
     """Artifact repository over an in-memory session; tree reads walk the session's rows."""
 
     def __init__(self, session: InMemorySession) -> None:
@@ -105,4 +105,4 @@ class InMemoryArtifactRepository(InMemoryRepository[Artifact, ULID], ArtifactRep
         await super().delete_all()
 
 
-__all__ = ["MISSING_REFERENCE", "InMemoryArtifactRepository", "delete_subtrees", "subtree_keys"]
+__all__ = ["MISSING_REFERENCE", "InMemoryArtifactStore", "delete_subtrees", "subtree_keys"]

@@ -1,4 +1,4 @@
-"""The config repository port: configs, their links to root artifacts, and cascading deletes."""
+"""The config store port: a repository of configs, their links to root artifacts, and cascading deletes."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from chapkit.domain.config import Config
 from chapkit.domain.ports.repository import Repository
 
 
-class ConfigRepositoryPort(Repository[Config, ULID]):
+class ConfigStore(Repository[Config, ULID]):
     """Storage of `Config` entities and their links to root artifacts (adapters: SQL, memory).
 
     Referential rules, the same on every adapter (D10, D17):
     - a link joins a config to a *root* artifact (no parent); an artifact has at most one config;
     - deleting a config (`delete`, `delete_by_id`, `delete_all`, `delete_all_by_id`) also deletes every
       artifact tree linked to it, and the links;
-    - deleting an artifact removes its links (see `ArtifactRepositoryPort`).
+    - deleting an artifact removes its links (see `ArtifactStore`).
     Names are not unique. Like every repository, changes are staged until `commit()`.
     """
 
@@ -49,4 +49,4 @@ class ConfigRepositoryPort(Repository[Config, ULID]):
         """Return the root artifacts linked to the config, ordered by id (empty for an unknown config)."""
 
 
-__all__ = ["ConfigRepositoryPort"]
+__all__ = ["ConfigStore"]

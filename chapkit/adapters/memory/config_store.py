@@ -1,4 +1,4 @@
-"""`InMemoryConfigRepository`: configs and their artifact links in memory, with SQL's rules (D10)."""
+"""`InMemoryConfigStore`: configs and their artifact links in memory, with SQL's rules (D10)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from typing import Any
 
 from ulid import ULID
 
-from chapkit.adapters.memory.artifact_repository import delete_subtrees
-from chapkit.adapters.memory.database import InMemorySession, id_key, materialize
+from chapkit.adapters.memory.artifact_store import delete_subtrees
+from chapkit.adapters.memory.datastore import InMemorySession, id_key, materialize
 from chapkit.adapters.memory.repository import InMemoryRepository
 from chapkit.domain.artifact import Artifact
 from chapkit.domain.config import ArtifactLinkError, Config, ConfigArtifact, config_data_json
 from chapkit.domain.errors import ConflictError, NotFoundError
-from chapkit.domain.ports.config_repository import ConfigRepositoryPort
+from chapkit.domain.ports.config_store import ConfigStore
 
 
-class InMemoryConfigRepository(InMemoryRepository[Config, ULID], ConfigRepositoryPort):
+class InMemoryConfigStore(InMemoryRepository[Config, ULID], ConfigStore):
     """Config repository over an in-memory session; links are rows keyed by the artifact's id."""
 
     def __init__(self, session: InMemorySession) -> None:
@@ -99,4 +99,4 @@ class InMemoryConfigRepository(InMemoryRepository[Config, ULID], ConfigRepositor
         return [key for key, link in self.s.rows(ConfigArtifact).items() if link["config_id"] in wanted]
 
 
-__all__ = ["InMemoryConfigRepository"]
+__all__ = ["InMemoryConfigStore"]
