@@ -1,12 +1,13 @@
-"""HTTP benchmark: a service with a small custom entity CRUD and configs on an SQLite file, under bounded load.
+"""HTTP benchmark: a custom entity CRUD, configs and artifacts on an SQLite file (or PostgreSQL), under bounded load.
 
 Starts the service (built with ServiceBuilder, served by uvicorn) in a child process, drives it with
 `--clients` concurrent keep-alive connections (a minimal HTTP/1.1 client, so that the load generator
 costs little CPU beside the server) for a fixed number of requests per phase, and prints for each phase
 the throughput, p50/p99 latency and the server's CPU time per request (read from /proc), next to a bare
-FastAPI route served by the same process.
+FastAPI route served by the same process. It ends with the budgets of the request path, as ratios to
+the bare route measured in the same run (machines differ; ratios within one run are what compare).
 
-    .venv/bin/python bench/http_load.py [--requests 2000] [--clients 16] [--no-logging]
+    .venv/bin/python bench/http_load.py [--requests 2000] [--clients 16] [--no-logging] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chapkit import (
+    ArtifactHierarchy,
     BaseConfig,
     BaseManager,
     BaseRepository,
@@ -44,6 +46,9 @@ from chapkit import (
 
 ITEMS = "/api/v1/items"
 CONFIGS = "/api/v1/configs"
+ARTIFACTS = "/api/v1/artifacts"
+TREE_NODES = 2000
+TREE_FAN_OUT = 20
 
 
 # ---------------------------------------------------------------------------------------------- server
@@ -76,7 +81,9 @@ def build_app(database_url: str, logging: bool) -> Any:
         return BaseManager(BaseRepository(session, Item), Item, ItemOut)
 
     builder = ServiceBuilder(info=ServiceInfo(display_name="bench")).with_database(database_url).with_health()
-    builder = builder.with_config(BenchConfig)
+    builder = builder.with_config(BenchConfig).with_artifacts(
+        hierarchy=ArtifactHierarchy(name="bench", level_labels={0: "model", 1: "prediction"})
+    )
     if logging:
         builder = builder.with_logging()
     app = builder.include_router(CrudRouter(ITEMS, ["Items"], ItemIn, ItemOut, item_manager).router).build()
@@ -134,6 +141,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+RESULTS: dict[str, dict[str, float]] = {}
+"""Each phase's numbers, by phase name, for the budget lines at the end."""
+
+
 async def phase(
     name: str,
     pid: int,
@@ -159,6 +170,7 @@ async def phase(
     ordered = sorted(latencies)
     p50 = statistics.median(ordered) * 1000
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    RESULTS[name] = {"rate": requests / elapsed, "p50": p50, "p99": p99, "cpu": cpu / requests * 1000}
     print(
         f"{name:<22} {requests / elapsed:>9.0f} req/s   p50 {p50:>7.2f} ms   p99 {p99:>7.2f} ms   "
         f"server CPU {cpu / requests * 1000:>6.3f} ms/req"
@@ -180,7 +192,7 @@ async def wait_until_healthy(host: str, port: int) -> None:
     raise SystemExit("server did not start")
 
 
-async def drive(pid: int, host: str, port: int, requests: int, clients: int) -> None:
+async def drive(pid: int, host: str, port: int, requests: int, clients: int, storage: str) -> None:
     await wait_until_healthy(host, port)
     connections = [await Connection.open(host, port) for _ in range(clients)]
 
@@ -188,15 +200,19 @@ async def drive(pid: int, host: str, port: int, requests: int, clients: int) -> 
         status, _ = await connection.request("GET", "/bare")
         assert status == 200
 
-    print(f"{requests} requests per phase, {clients} concurrent keep-alive connections, loopback, SQLite file")
+    print(f"{requests} requests per phase, {clients} concurrent keep-alive connections, loopback, {storage}")
     try:
         await phase("warm-up", pid, 200, connections, bare)
         await phase("bare FastAPI route", pid, requests, connections, bare)
         await crud_phases("item", ITEMS, item_body, pid, requests, connections)
-        await crud_phases("config", CONFIGS, config_body, pid, requests, connections)
+        configs = await crud_phases("config", CONFIGS, config_body, pid, requests, connections)
+        await put_phase(configs, pid, requests, connections)
+        await child_artifact_phase(pid, requests, connections)
+        await tree_phase(connections[0])
     finally:
         for connection in connections:
             connection.close()
+    print_budgets()
 
 
 def item_body(index: int) -> dict[str, Any]:
@@ -214,8 +230,8 @@ async def crud_phases(
     pid: int,
     requests: int,
     connections: list[Connection],
-) -> None:
-    """POST `requests` entities to `prefix`, then GET them by id, then list pages of 50."""
+) -> list[str]:
+    """POST `requests` entities to `prefix`, then GET them by id, then list pages of 50; return the ids."""
     created: list[str] = []
 
     async def post(connection: Connection, index: int) -> None:
@@ -234,6 +250,84 @@ async def crud_phases(
     await phase(f"POST {label}", pid, requests, connections, post)
     await phase(f"GET {label} by id", pid, requests, connections, get_by_id)
     await phase(f"GET {label} page (50)", pid, requests, connections, list_page)
+    return created
+
+
+async def put_phase(ids: list[str], pid: int, requests: int, connections: list[Connection]) -> None:
+    """PUT each config (a read, then a write of the same row: the read-modify-write path)."""
+
+    async def put(connection: Connection, index: int) -> None:
+        body = json.dumps({"name": f"config {index}", "data": {"epochs": index + 1}}).encode()
+        status, content = await connection.request("PUT", f"{CONFIGS}/{ids[index % len(ids)]}", body)
+        assert status == 200, content
+
+    await phase("PUT config", pid, requests, connections, put)
+
+
+async def post_artifact(connection: Connection, data: Any, parent_id: str | None = None) -> str:
+    body = json.dumps({"data": data, "parent_id": parent_id} if parent_id else {"data": data}).encode()
+    status, content = await connection.request("POST", ARTIFACTS, body)
+    assert status == 201, content
+    artifact_id: str = json.loads(content)["id"]
+    return artifact_id
+
+
+async def child_artifact_phase(pid: int, requests: int, connections: list[Connection]) -> None:
+    """POST child artifacts under shared parents (each reads its parent, then inserts)."""
+    parents = [await post_artifact(connections[0], {"parent": n}) for n in range(TREE_FAN_OUT)]
+
+    async def post_child(connection: Connection, index: int) -> None:
+        await post_artifact(connection, [index, index / 2], parents[index % len(parents)])
+
+    await phase("POST child artifact", pid, requests, connections, post_child)
+
+
+async def tree_phase(connection: Connection) -> None:
+    """Build a tree of TREE_NODES artifacts (fan-out TREE_FAN_OUT), then time `$tree` of its root, one at a time."""
+    root = await post_artifact(connection, {"root": True})
+    level, nodes = [root], 1
+    while nodes < TREE_NODES:
+        next_level = []
+        for parent in level:
+            for _ in range(min(TREE_FAN_OUT, TREE_NODES - nodes)):
+                next_level.append(await post_artifact(connection, {"n": nodes}, parent))
+                nodes += 1
+        level = next_level
+    timings = []
+    for _ in range(15):
+        started = time.perf_counter()
+        status, content = await connection.request("GET", f"{ARTIFACTS}/{root}/$tree")
+        timings.append((time.perf_counter() - started) * 1000)
+        assert status == 200, content
+    median = statistics.median(timings)
+    RESULTS["$tree"] = {"wall": median}
+    print(
+        f"{'GET $tree (' + str(TREE_NODES) + ' nodes)':<22} median wall {median:>7.2f} ms over {len(timings)} requests"
+    )
+
+
+BUDGETS = [
+    # (phase, what, limit, kind): kind "ratio" compares server CPU per request to the bare route's.
+    ("GET config by id", "server CPU / bare route", 7.0, "ratio"),
+    ("GET config page (50)", "server CPU / bare route", 15.0, "ratio"),
+    ("POST config", "server CPU / bare route", 12.0, "ratio"),
+    ("POST config", "p99 ms", 30.0, "p99"),
+    ("POST child artifact", "req/s (at least)", 1000.0, "rate"),
+    ("$tree", "median wall ms", 15.0, "wall"),
+]
+
+
+def print_budgets() -> None:
+    """Each budget of the request path: measured value, limit, and whether it holds in this run."""
+    bare = RESULTS["bare FastAPI route"]["cpu"]
+    print("\nbudgets (ratios to the bare route of this run)")
+    for name, what, limit, kind in BUDGETS:
+        numbers = RESULTS[name]
+        value = numbers["cpu"] / bare if kind == "ratio" else numbers[kind]
+        holds = value >= limit if kind == "rate" else value <= limit
+        bound = ">=" if kind == "rate" else "<="
+        verdict = "ok" if holds else "OVER"
+        print(f"  {name:<22} {what:<26} {value:>8.2f}   budget {bound} {limit:g}   {verdict}")
 
 
 def main() -> None:
@@ -241,6 +335,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--no-logging", action="store_true", help="serve without request logging")
+    parser.add_argument("--database-url", help="serve on this database (default: a new SQLite file)")
     parser.add_argument("--serve", nargs=2, metavar=("PORT", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -253,7 +348,8 @@ def main() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with tempfile.TemporaryDirectory() as directory:
-        url = f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
+        url = args.database_url or f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
+        storage = "SQLite file" if args.database_url is None else url.split("://", 1)[0]
         command = [sys.executable, __file__, "--serve", str(port), url]
         if args.no_logging:
             command.append("--no-logging")
@@ -261,7 +357,7 @@ def main() -> None:
         server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             print(f"request logging: {'off' if args.no_logging else 'on (JSON, INFO)'}")
-            asyncio.run(drive(server.pid, "127.0.0.1", port, args.requests, args.clients))
+            asyncio.run(drive(server.pid, "127.0.0.1", port, args.requests, args.clients, storage))
         finally:
             server.terminate()
             server.wait(timeout=30)

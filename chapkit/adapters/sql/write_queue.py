@@ -15,7 +15,9 @@ connection writes go through. The rules, one order of acquisition everywhere:
   against other processes (they wait for it through the busy timeout).
 - A session opened with write intent (`Database.session(write=True)`: HTTP requests that change
   state, background writes) takes the turn before its first statement, so a read-modify-write
-  (`PUT`, a child artifact under its parent) is serialized. A session without it reads on pooled
+  (`PUT`, a child artifact under its parent) is serialized. The intent covers its first turn only:
+  reading back what it wrote after the commit is a reader's work, and holding the write lock for it
+  (until the request's session closes) would make every other writer wait for a read. A session without it reads on pooled
   connections and takes the turn at its first write (a flush or an INSERT/UPDATE/DELETE); from then
   on, every statement of that transaction goes to the writer connection.
 - The turn ends with the session's transaction (commit, rollback or close).
@@ -142,6 +144,7 @@ def _end_turn(session: TurnTakingSession, transaction: SessionTransaction) -> No
     """Give the turn back once the session's outermost transaction (and the writer's) has ended."""
     if transaction.parent is None and session._writer is not None:
         session._writer = None
+        session.info.pop(WRITE_INTENT_KEY, None)  # what follows the write (reading back) is a reader's
         turn: WriteTurn = session.info[TURN_KEY]
         turn.release_in_greenlet()
 

@@ -114,6 +114,20 @@ async def test_write_intent_takes_the_turn_before_the_first_read(database: Sqlit
     await database.dispose()
 
 
+async def test_write_intent_covers_the_first_turn_only(database: SqliteDatabase) -> None:
+    turn = _turn(database)
+    async with database.session(write=True) as session:
+        session.add(Widget(name="written"))
+        await session.commit()
+        assert (await session.scalars(select(Widget.name))).all() == ["written"]  # reading back: no turn
+        assert not turn.locked()
+    async with database.session(write=True) as session:  # the next session has its own intent
+        await session.scalar(select(func.count()).select_from(Widget))
+        assert turn.locked()
+    assert not turn.locked()
+    await database.dispose()
+
+
 async def test_write_intent_serializes_read_modify_write(database: SqliteDatabase) -> None:
     async with database.session() as session:
         session.add(Widget(name="counter", size=0))
