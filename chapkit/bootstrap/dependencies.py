@@ -22,6 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from chapkit.adapters.http.app import AppManager
 from chapkit.adapters.sql import Database
 from chapkit.bootstrap.containers import ServiceContainer, create_container, datastore_of, use_datastore
+from chapkit.domain.artifact import ArtifactHierarchy
+from chapkit.domain.config import BaseConfig
 from chapkit.domain.ports import Datastore, JobScheduler, UnitOfWork
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -42,6 +44,12 @@ class ServiceRuntime:
         self.container: ServiceContainer | None = None
         self.scheduler: JobScheduler | None = None
         self.app_manager: AppManager | None = None
+        self.config_schema: type[BaseConfig] = BaseConfig
+        """The schema `get_config_manager` validates into (`with_config(schema)` sets it)."""
+        self.artifact_hierarchy: ArtifactHierarchy | None = None
+        """The hierarchy `get_artifact_manager` labels levels with (`with_artifacts(hierarchy=...)` sets it)."""
+        self.artifact_includes_config = True
+        """Whether `get_artifact_manager`'s managers reach configs (config linking)."""
 
     @property
     def database(self) -> Datastore | None:

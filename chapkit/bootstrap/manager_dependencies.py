@@ -32,7 +32,8 @@ async def get_config_manager(uow: Annotated[UnitOfWork, Depends(current_unit_of_
 
     A service built with `with_config(schema)` answers with a manager bound to its schema instead.
     """
-    manager: ConfigManager[BaseConfig] = current_runtime().require_container().config_manager(uow, BaseConfig)
+    runtime = current_runtime()
+    manager: ConfigManager[BaseConfig] = runtime.require_container().config_manager(uow, runtime.config_schema)
     return manager
 
 
@@ -41,7 +42,10 @@ async def get_artifact_manager(uow: Annotated[UnitOfWork, Depends(current_unit_o
 
     A service built with `with_artifacts(hierarchy=...)` answers with a manager bound to its hierarchy.
     """
-    manager: ArtifactManager = current_runtime().require_container().artifact_manager(uow)
+    runtime = current_runtime()
+    manager: ArtifactManager = runtime.require_container().artifact_manager(
+        uow, runtime.artifact_hierarchy, runtime.artifact_includes_config
+    )
     return manager
 
 

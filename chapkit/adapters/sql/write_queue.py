@@ -17,9 +17,10 @@ connection writes go through. The rules, one order of acquisition everywhere:
   state, background writes) takes the turn before its first statement, so a read-modify-write
   (`PUT`, a child artifact under its parent) is serialized. The intent covers its first turn only:
   reading back what it wrote after the commit is a reader's work, and holding the write lock for it
-  (until the request's session closes) would make every other writer wait for a read. A session without it reads on pooled
-  connections and takes the turn at its first write (a flush or an INSERT/UPDATE/DELETE); from then
-  on, every statement of that transaction goes to the writer connection.
+  (until the request's session closes) would make every other writer wait for a read.
+- A session without intent reads on pooled connections and takes the turn at its first write (a
+  flush or an INSERT/UPDATE/DELETE); from then on, every statement of that transaction goes to the
+  writer connection.
 - The turn ends with the session's transaction (commit, rollback or close).
 
 A session that writes while another session *of the same task* holds the turn waits for itself, as
