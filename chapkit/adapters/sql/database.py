@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.pool import StaticPool
 
 from chapkit.adapters.sql.migrations.runner import create_tables, upgrade_to_head
+from chapkit.adapters.sql.pool import FairAsyncQueuePool
 from chapkit.adapters.sql.sqlite_driver import one_hop_dbapi
 from chapkit.adapters.sql.tables import map_entities
 from chapkit.adapters.sql.write_queue import TURN_KEY, WRITE_INTENT_KEY, QueuedWriteSession, WriteTurn
@@ -62,7 +63,9 @@ class Database(Datastore):
         )
 
     def _engine_options(self, *, echo: bool, **pool: Any) -> dict[str, Any]:
-        return {"echo": echo, **pool}
+        # Waiting checkouts are served in arrival order (see `pool`): SQLAlchemy's own queue lets
+        # running requests overtake waiting ones, which gave reads second-long tails under load.
+        return {"echo": echo, "poolclass": FairAsyncQueuePool, **pool}
 
     async def init(self) -> None:
         """Create or upgrade the schema: bundled Alembic migrations (or `alembic_dir`), else `create_all`."""
@@ -137,6 +140,7 @@ class SqliteDatabase(Database):
         return {
             **pool,
             "echo": echo,
+            "poolclass": FairAsyncQueuePool,
             "max_overflow": 0,
             "pool_pre_ping": False,
             "pool_reset_on_return": None,
