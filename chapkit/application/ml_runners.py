@@ -55,19 +55,18 @@ def _is_async_callable(function: Callable[..., Any]) -> bool:
 
 
 async def _finish_before_cancel(task: asyncio.Future[_T]) -> _T:
-    """Await `task`; a cancellation of the caller waits for `task` to finish, then is raised."""
+    """Await `task` to its end; a cancellation of the caller meanwhile is raised only afterwards."""
     cancelled = False
-    while True:
+    while not task.done():
         try:
-            result = await asyncio.shield(task)
+            await asyncio.wait({task})  # never cancels `task`
         except asyncio.CancelledError:
-            if task.done():
-                raise
             cancelled = True
-            continue
-        if cancelled:
-            raise asyncio.CancelledError
-        return result
+    if cancelled:
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not report it as never retrieved
+        raise asyncio.CancelledError
+    return task.result()
 
 
 async def call_model_function(function: Callable[..., Any], *args: Any) -> Any:
