@@ -35,8 +35,8 @@ import shlex
 import shutil
 import string
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -110,9 +110,11 @@ def _parse_command(command: str, allowed: frozenset[str], what: str) -> _Templat
             if name is None:
                 parts.append((literal, None))
                 continue
-            if name not in allowed or spec or conversion:
+            if name not in allowed:
                 names = ", ".join(f"{{{n}}}" for n in sorted(allowed))
                 raise ValueError(f"{what} uses an unknown placeholder {{{name}}} in {word!r}; known: {names}")
+            if spec or conversion:
+                raise ValueError(f"{what}: placeholders take no conversion or format spec ({word!r})")
             parts.append((literal, name))
         parsed.append(tuple(parts))
     return tuple(parsed)
@@ -129,14 +131,14 @@ def _render(template: _Template, values: Mapping[str, str]) -> list[str]:
     return argv
 
 
-@contextmanager
-def _working_directory(prefix: str) -> Iterator[Path]:
-    """A fresh private directory, removed afterwards whatever happened."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
+@asynccontextmanager
+async def _working_directory(prefix: str) -> AsyncIterator[Path]:
+    """A fresh private directory (mode 0700), removed afterwards whatever happened, cancellation included."""
+    path = Path(await _in_thread(tempfile.mkdtemp, "", prefix))
     try:
         yield path
     finally:
-        _remove_tree(path)
+        await _in_thread(_remove_tree, path)
 
 
 def _remove_tree(path: Path) -> None:
@@ -187,7 +189,7 @@ class ShellModelRunner(BaseModelRunner):
         geo: GeoFeatureCollection | None = None,
     ) -> Any:
         """Train a model by executing external training script."""
-        with _working_directory("chapkit_ml_train_") as workdir:
+        async with _working_directory("chapkit_ml_train_") as workdir:
             model_file = workdir / f"model.{self.model_format}"
 
             def prepare() -> dict[str, str]:
@@ -216,7 +218,7 @@ class ShellModelRunner(BaseModelRunner):
         geo: GeoFeatureCollection | None = None,
     ) -> pd.DataFrame:
         """Make predictions by executing external prediction script."""
-        with _working_directory("chapkit_ml_predict_") as workdir:
+        async with _working_directory("chapkit_ml_predict_") as workdir:
             output_file = workdir / "predictions.csv"
 
             def prepare() -> dict[str, str]:
