@@ -76,6 +76,10 @@ class ScriptFailedError(RuntimeError):
         super().__init__(message)
         self.result = result
 
+    def __reduce__(self) -> tuple[type[ScriptFailedError], tuple[str, ProcessResult]]:
+        # Job stores may pickle a job's exception; keep the result through the round trip.
+        return type(self), (str(self), self.result)
+
 
 class ScriptStartError(RuntimeError):
     """The command's program could not be started (not found, not executable)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pickle
 import shlex
 import shutil
 import sys
@@ -196,6 +197,23 @@ async def test_a_failing_script_raises_with_its_stderr(script: str, workroot: Pa
     assert raised.value.result.exit_code == 3
     with pytest.raises(ScriptFailedError, match=r"^Prediction script exited with code 3: boom"):
         await runner.on_predict(ModelConfig(behaviour="fail"), {"slope": 1.0}, DATA, FUTURE)
+    assert entries(workroot) == []
+
+
+async def test_the_error_survives_pickling_with_its_result(script: str, workroot: Path) -> None:
+    with pytest.raises(ScriptFailedError) as raised:
+        await model_runner(script).on_train(ModelConfig(behaviour="fail"), DATA)
+    copy = pickle.loads(pickle.dumps(raised.value))
+    assert str(copy) == str(raised.value)
+    assert copy.result == raised.value.result
+
+
+async def test_a_model_that_cannot_be_pickled_fails_before_the_script_runs(
+    script: str, workroot: Path, record: Path
+) -> None:
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+        await model_runner(script).on_predict(ModelConfig(), lambda: None, DATA, FUTURE)
+    assert record.name not in entries(record.parent)
     assert entries(workroot) == []
 
 
