@@ -18,11 +18,13 @@ The model file: with `model_format="pickle"` (the default) the file is a pickle,
 training returns the unpickled object and prediction pickles the model for the script. With any other
 format (`"rds"`, `"joblib"`, ...) chapkit does not interpret the file: training returns its bytes and
 prediction writes the model's bytes back unchanged, so an R script can `saveRDS` and `readRDS`.
+Unpickling runs code from the pickle: the scripts are the service author's own, trusted as the service.
 
 A non-zero exit raises `ScriptFailedError` (a `RuntimeError`, as the reference) carrying the end of
 the script's stderr; a missing model or predictions file raises `ScriptOutputMissingError` naming the
-file. The working directory is removed in every case. `timeout` (seconds) kills the script's whole
-process group and fails the run, as does cancelling the task that awaits it.
+file; a program that cannot be started raises `ScriptStartError`. The working directory is removed in
+every case. `timeout` (seconds) kills the script's whole process group and fails the run, as does
+cancelling the task that awaits it.
 """
 
 from __future__ import annotations
