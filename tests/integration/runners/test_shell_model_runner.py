@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from geojson_pydantic import FeatureCollection
 
-from chapkit.adapters.runners import (
+from chapkit.adapters.runners.shell_model_runner import (
     ScriptFailedError,
     ScriptOutputMissingError,
     ScriptStartError,
