@@ -1,0 +1,254 @@
+"""Run one command in a process group of its own, with bounded output, a timeout and cancellation (D23).
+
+`run_process(args, ...)` starts `args` directly (an argument list, never a shell) with
+`start_new_session=True`, so the command and everything it starts share one process group that can be
+signalled as a whole. It captures stdout and stderr, keeping the last `output_limit` bytes of each and
+counting what it dropped, and returns a `ProcessResult`. It never raises for a non-zero exit: callers
+decide what a failure means.
+
+What is left of the group is killed in every case: after the command exits (an orphaned grandchild must
+not outlive the run), on timeout (SIGTERM to the group, SIGKILL after `kill_grace` seconds; reported as
+`timed_out`), and when the awaiting task is cancelled (the same sequence, then `CancelledError` is
+re-raised). Cleanup runs to its end even if the task is cancelled again meanwhile. POSIX only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from chapkit.adapters.runners.shielding import complete_before_cancel
+
+DEFAULT_OUTPUT_LIMIT = 64 * 1024
+"""Bytes kept of each of stdout and stderr: the end of the output, where errors are reported."""
+
+DEFAULT_KILL_GRACE = 5.0
+"""Seconds between SIGTERM and SIGKILL when a process group is stopped."""
+
+_READ_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProcessResult:
+    """What a finished (or killed) command left: exit code, output tails, duration, whether it timed out."""
+
+    args: tuple[str, ...]
+    exit_code: int
+    """The command's exit status; `-N` when it was ended by signal `N` (as `asyncio` reports it)."""
+    stdout: str
+    """The last `output_limit` bytes of stdout, decoded as UTF-8 (undecodable bytes replaced)."""
+    stderr: str
+    """The last `output_limit` bytes of stderr, decoded like `stdout`."""
+    stdout_dropped_bytes: int
+    """Bytes of stdout dropped from the start to keep the limit."""
+    stderr_dropped_bytes: int
+    """Bytes of stderr dropped from the start to keep the limit."""
+    duration_seconds: float
+    timed_out: bool
+    timeout: float | None
+
+    @property
+    def stdout_truncated(self) -> bool:
+        """True when the start of stdout was dropped."""
+        return self.stdout_dropped_bytes > 0
+
+    @property
+    def stderr_truncated(self) -> bool:
+        """True when the start of stderr was dropped."""
+        return self.stderr_dropped_bytes > 0
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the command exited with status 0 within its timeout."""
+        return self.exit_code == 0 and not self.timed_out
+
+    def describe(self) -> str:
+        """How the command ended, for messages: `exited with code 2`, `timed out after 1.5 s`, ..."""
+        if self.timed_out:
+            return f"timed out after {self.timeout:g} s"
+        if self.exit_code < 0:
+            try:
+                name = signal.Signals(-self.exit_code).name
+            except ValueError:
+                name = str(-self.exit_code)
+            return f"was killed by signal {name}"
+        return f"exited with code {self.exit_code}"
+
+
+class _Tail:
+    """The last `limit` bytes written to it, and how many bytes it dropped before them."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.data = bytearray()
+        self.dropped = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.data += chunk
+        excess = len(self.data) - self.limit
+        if excess > 0:
+            del self.data[:excess]
+            self.dropped += excess
+
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace")
+
+
+class _Capture(asyncio.SubprocessProtocol):
+    """Keeps the tails of stdout and stderr and tells when the command exited and when all is closed.
+
+    `exited` resolves when the command itself has exited, even while processes it started still hold
+    its pipes (asyncio's `Process.wait()` waits for those pipes too); `closed` once it has exited and
+    every pipe is closed.
+    """
+
+    def __init__(self, output_limit: int) -> None:
+        loop = asyncio.get_running_loop()
+        self.output = {1: _Tail(output_limit), 2: _Tail(output_limit)}
+        self.exited: asyncio.Future[None] = loop.create_future()
+        self.closed: asyncio.Future[None] = loop.create_future()
+
+    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
+        self.output[fd].add(data.encode() if isinstance(data, str) else data)
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+async def run_process(
+    args: Sequence[str],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    output_limit: int = DEFAULT_OUTPUT_LIMIT,
+    kill_grace: float = DEFAULT_KILL_GRACE,
+) -> ProcessResult:
+    """Run `args` (program first) in its own process group and return how it ended.
+
+    `cwd` is the working directory; `env` replaces the environment when given (inherited otherwise);
+    stdin is empty. `timeout` (seconds, `None` for none) kills the group and sets `timed_out`. Raises
+    `ValueError` for an empty or non-string argument list and `OSError` when the program cannot be
+    started; re-raises `CancelledError` after killing the group.
+    """
+    argv = tuple(args)
+    if not argv or not all(isinstance(arg, str) for arg in argv):
+        raise ValueError("args must be a non-empty sequence of strings (the program first)")
+    if timeout is not None and not timeout > 0:
+        raise ValueError("timeout must be a positive number of seconds or None")
+    if output_limit < 0 or kill_grace < 0:
+        raise ValueError("output_limit and kill_grace must not be negative")
+
+    started = time.monotonic()
+    transport, capture = await _spawn(argv, cwd, env, output_limit, kill_grace)
+    try:
+        timed_out = False
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.wait({capture.exited})
+        except TimeoutError:
+            timed_out = True
+        await _stop_group(transport, capture, kill_grace, gently=timed_out)
+    except BaseException:
+        await complete_before_cancel(_stop_group(transport, capture, kill_grace, gently=True))
+        raise
+    finally:
+        transport.close()
+    exit_code = transport.get_returncode()
+    assert exit_code is not None
+    stdout, stderr = capture.output[1], capture.output[2]
+    return ProcessResult(
+        args=argv,
+        exit_code=exit_code,
+        stdout=stdout.text(),
+        stderr=stderr.text(),
+        stdout_dropped_bytes=stdout.dropped,
+        stderr_dropped_bytes=stderr.dropped,
+        duration_seconds=time.monotonic() - started,
+        timed_out=timed_out,
+        timeout=timeout,
+    )
+
+
+_Started = tuple[asyncio.SubprocessTransport, _Capture]
+
+
+async def _spawn(
+    argv: tuple[str, ...],
+    cwd: str | os.PathLike[str] | None,
+    env: Mapping[str, str] | None,
+    output_limit: int,
+    grace: float,
+) -> _Started:
+    """Start the process; a cancellation that arrives while it starts kills it once it exists."""
+    loop = asyncio.get_running_loop()
+    spawning: asyncio.Future[_Started] = asyncio.ensure_future(
+        loop.subprocess_exec(
+            lambda: _Capture(output_limit),
+            *argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            start_new_session=True,
+        )
+    )
+    try:
+        return await asyncio.shield(spawning)
+    except asyncio.CancelledError:
+        await complete_before_cancel(_kill_started(spawning, grace))
+        raise
+
+
+async def _kill_started(spawning: asyncio.Future[_Started], grace: float) -> None:
+    """Kill the group of a process whose start was cancelled, once the start has finished."""
+    try:
+        transport, capture = await spawning
+    except Exception:  # it did not start: nothing to kill
+        return
+    try:
+        await _stop_group(transport, capture, grace, gently=False)
+    finally:
+        transport.close()
+
+
+async def _stop_group(transport: asyncio.SubprocessTransport, capture: _Capture, grace: float, *, gently: bool) -> None:
+    """End every process of the command's group; return once the command has exited.
+
+    `gently`: SIGTERM first and SIGKILL after `grace` seconds (timeout, cancellation). Otherwise SIGKILL
+    at once: the command has exited and what it left in its group must not outlive the run.
+    """
+    pid = transport.get_pid()
+    if gently:
+        _signal_group(pid, signal.SIGTERM)
+        # Exited with every pipe closed: the processes that inherited the pipes have ended too.
+        await asyncio.wait({capture.closed}, timeout=grace)
+    _signal_group(pid, signal.SIGKILL)
+    await asyncio.wait({capture.exited})
+    # Bounded: a process that left the group (setsid) may keep the pipes open; closing stops reading.
+    await asyncio.wait({capture.closed}, timeout=grace)
+
+
+def _signal_group(pgid: int, signum: signal.Signals) -> None:
+    """Send `signum` to the process group `pgid` (the command's pid: it leads its group, D23).
+
+    Linux does not reuse a pid while a process group of that id has members, so a signal sent after
+    the command exited reaches only what it left behind, or no one.
+    """
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+__all__ = ["DEFAULT_KILL_GRACE", "DEFAULT_OUTPUT_LIMIT", "ProcessResult", "run_process"]

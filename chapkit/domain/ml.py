@@ -1,0 +1,221 @@
+"""ML train/predict: the model runner port, the runner base class, and the schemas of the ML API.
+
+`ModelRunnerProtocol` is the port the ML use case (`MLManager`) calls; `BaseModelRunner` is the base
+class users subclass. Runners that need I/O or a thread live outside the domain: `FunctionalModelRunner`
+in `chapkit.application.ml_runners` (it runs synchronous functions on a worker thread), and
+`ShellModelRunner` in the `chapkit.adapters.runners` adapter (it starts processes, D23).
+
+The helpers `model_type_of` and `model_size_of` compute the metadata stored with a trained model.
+"""
+
+from __future__ import annotations
+
+import pickle
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
+
+import pandas as pd
+from geojson_pydantic import FeatureCollection
+from pydantic import BaseModel, ConfigDict, Field
+
+from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.config import BaseConfig
+from chapkit.domain.ids import ULIDValue
+
+# geojson-pydantic's `FeatureCollection` as the reference uses it, unparametrized at run time:
+# `FeatureCollection[Any]` would be another pydantic class that copies every collection it validates.
+if TYPE_CHECKING:
+    GeoFeatureCollection: TypeAlias = FeatureCollection[Any]
+else:
+    GeoFeatureCollection = FeatureCollection
+
+
+class ModelRunnerProtocol(Protocol):
+    """Protocol defining the interface for model runners.
+
+    Runners that also have `on_init()` / `on_cleanup()` (every `BaseModelRunner`) get them called around
+    each `on_train` and `on_predict` by the caller; see `BaseModelRunner`.
+    """
+
+    async def on_train(
+        self,
+        config: BaseConfig,
+        data: pd.DataFrame,
+        geo: GeoFeatureCollection | None = None,
+    ) -> Any:
+        """Train a model and return the trained model object (must be pickleable).
+
+        The object is stored in the trained-model artifact; a failure is raised as an exception and
+        fails the training job.
+        """
+        ...
+
+    async def on_predict(
+        self,
+        config: BaseConfig,
+        model: Any,
+        historic: pd.DataFrame,
+        future: pd.DataFrame,
+        geo: GeoFeatureCollection | None = None,
+    ) -> pd.DataFrame:
+        """Make predictions using a trained model and return predictions as DataFrame.
+
+        `model` is the object `on_train` returned (as stored in the artifact and read back).
+        """
+        ...
+
+
+class BaseModelRunner(ABC):
+    """Abstract base class for model runners with lifecycle hooks.
+
+    The caller (the ML use case) calls `on_init()` before every `on_train` / `on_predict` and
+    `on_cleanup()` after it, also when training or prediction raises or is cancelled; `on_cleanup()` is
+    not called when `on_init()` itself raises. `chapkit.application.ml_runners.model_runner_hooks` is
+    that call sequence as an async context manager. Both hooks do nothing by default.
+    """
+
+    async def on_init(self) -> None:  # noqa: B027 (optional hook, empty by default)
+        """Optional initialization hook called before training or prediction."""
+
+    async def on_cleanup(self) -> None:  # noqa: B027 (optional hook, empty by default)
+        """Optional cleanup hook called after training or prediction, whether it succeeded or not."""
+
+    @abstractmethod
+    async def on_train(
+        self,
+        config: BaseConfig,
+        data: pd.DataFrame,
+        geo: GeoFeatureCollection | None = None,
+    ) -> Any:
+        """Train a model and return the trained model object (must be pickleable)."""
+        ...
+
+    @abstractmethod
+    async def on_predict(
+        self,
+        config: BaseConfig,
+        model: Any,
+        historic: pd.DataFrame,
+        future: pd.DataFrame,
+        geo: GeoFeatureCollection | None = None,
+    ) -> pd.DataFrame:
+        """Make predictions using a trained model and return predictions as DataFrame."""
+        ...
+
+
+class TrainRequest(BaseModel):
+    """Request schema for training a model."""
+
+    config_id: ULIDValue = Field(description="ID of the config to use for training")
+    data: PandasDataFrame = Field(description="Training data as pandas DataFrame")
+    geo: GeoFeatureCollection | None = Field(default=None, description="Optional geospatial data")
+
+
+class TrainResponse(BaseModel):
+    """Response schema for train operation submission."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    job_id: str = Field(description="ID of the training job in the scheduler")
+    model_artifact_id: str = Field(description="ID that will contain the trained model artifact")
+    message: str = Field(description="Human-readable message")
+
+
+class PredictRequest(BaseModel):
+    """Request schema for making predictions."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    model_artifact_id: ULIDValue = Field(description="ID of the artifact containing the trained model")
+    historic: PandasDataFrame = Field(description="Historic data as pandas DataFrame")
+    future: PandasDataFrame = Field(description="Future/prediction data as pandas DataFrame")
+    geo: GeoFeatureCollection | None = Field(default=None, description="Optional geospatial data")
+
+
+class PredictResponse(BaseModel):
+    """Response schema for predict operation submission."""
+
+    job_id: str = Field(description="ID of the prediction job in the scheduler")
+    prediction_artifact_id: str = Field(description="ID that will contain the prediction artifact")
+    message: str = Field(description="Human-readable message")
+
+
+class TrainedModelArtifactData(BaseModel):
+    """Schema for trained model artifact data stored in the artifact system."""
+
+    # `model_*` field names are the reference's; pydantic < 2.10 would warn about them without this.
+    model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
+
+    ml_type: Literal["trained_model"] = Field(description="Artifact type identifier")
+    config_id: str = Field(description="ID of the config used for training")
+    started_at: str = Field(description="ISO format timestamp when operation started")
+    completed_at: str = Field(description="ISO format timestamp when operation completed")
+    duration_seconds: float = Field(description="Operation duration in seconds (rounded to 2 decimals)")
+    model: Any = Field(description="The trained model object (must be pickleable)")
+    model_type: str | None = Field(default=None, description="Fully qualified class name of the model")
+    model_size_bytes: int | None = Field(default=None, description="Serialized pickle size of the model in bytes")
+
+
+class PredictionArtifactData(BaseModel):
+    """Schema for prediction artifact data stored in the artifact system."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    ml_type: Literal["prediction"] = Field(description="Artifact type identifier")
+    config_id: str = Field(description="ID of the config used for prediction")
+    model_artifact_id: str = Field(description="ID of the trained model artifact used for prediction")
+    started_at: str = Field(description="ISO format timestamp when operation started")
+    completed_at: str = Field(description="ISO format timestamp when operation completed")
+    duration_seconds: float = Field(description="Operation duration in seconds (rounded to 2 decimals)")
+    predictions: PandasDataFrame = Field(description="Prediction results as structured DataFrame")
+
+
+def model_type_of(model: Any) -> str | None:
+    """`module.QualName` of a trained model's class (of `model["model"]` for a dict holding one).
+
+    `None` when the class has no module or qualified name to report.
+    """
+    target = model["model"] if isinstance(model, dict) and "model" in model else model
+    cls = type(target)
+    module = getattr(cls, "__module__", None)
+    qualname = getattr(cls, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str):
+        return None
+    return f"{module}.{qualname}"
+
+
+class _ByteCounter:
+    """A binary sink that only counts what is written: the pickle is measured, never held in memory."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def write(self, chunk: bytes) -> int:
+        """Count `chunk`."""
+        self.size += len(chunk)
+        return len(chunk)
+
+
+def model_size_of(model: Any) -> int | None:
+    """Size in bytes of the pickled model (the default protocol), or `None` when it cannot be pickled."""
+    counter = _ByteCounter()
+    try:
+        pickle.dump(model, counter)
+    except Exception:
+        return None
+    return counter.size
+
+
+__all__ = [
+    "BaseModelRunner",
+    "GeoFeatureCollection",
+    "ModelRunnerProtocol",
+    "PredictRequest",
+    "PredictResponse",
+    "PredictionArtifactData",
+    "TrainRequest",
+    "TrainResponse",
+    "TrainedModelArtifactData",
+    "model_size_of",
+    "model_type_of",
+]
