@@ -239,21 +239,18 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
     def _register_update_route(self) -> None:
         manager_dep = self._manager_dependency()
         entity_in_type = self.entity_in_type
-        prefix = self.router.prefix
 
         async def update(
-            entity_id: UlidPath, entity_in: BaseModel, request: Request, manager: Manager[Any, Any, ULID] = manager_dep
+            entity_id: UlidPath, entity_in: BaseModel, manager: Manager[Any, Any, ULID] = manager_dep
         ) -> Response:
-            # PUT saves: it updates the stored entity, or creates it under this id (D14).
+            # PUT updates a stored entity; an unknown id is a 404, as in the reference (D14).
             ulid_id = parse_ulid(entity_id, instance=self._instance(entity_id))
-            existed = await manager.exists_by_id(ulid_id)
+            if not await manager.exists_by_id(ulid_id):
+                raise self._not_found(entity_id)
             entity_dict = entity_in.model_dump(exclude_unset=True)
             entity_dict["id"] = ulid_id
             saved = await manager.save(entity_in_type.model_validate(entity_dict))
-            if existed:
-                return self._json(self._out_adapter, saved)
-            location = build_location_url(request, f"{prefix}/{saved.id}")
-            return self._json(self._out_adapter, saved, status.HTTP_201_CREATED, Location=location)
+            return self._json(self._out_adapter, saved)
 
         update.__annotations__["entity_in"] = entity_in_type
         self.router.add_api_route(
@@ -261,8 +258,8 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
             update,
             methods=["PUT"],
             response_model=self.entity_out_type,
-            summary="Update, or create under this id (201)",
-            responses={201: {"description": "Created under this id"}, **problem_responses(400, 405, 409, 413)},
+            summary="Update by id",
+            responses=problem_responses(400, 404, 405, 409, 413),
         )
 
     def _register_delete_route(self) -> None:
