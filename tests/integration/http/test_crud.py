@@ -58,6 +58,7 @@ async def test_post_with_existing_id_is_409_conflict_and_keeps_the_original() ->
         created = (await client.post(PREFIX, json={"name": "original"})).json()
         response = await client.post(PREFIX, json={"id": created["id"], "name": "intruder"})
         assert_problem(response, 409, "conflict")
+        assert response.json()["instance"] == PREFIX  # the request's path, not the entity's
         assert (await client.get(f"{PREFIX}/{created['id']}")).json()["name"] == "original"
 
 
