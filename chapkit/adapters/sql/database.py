@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -97,9 +97,13 @@ class Database(Datastore):
         async with self.engine.begin() as connection:
             yield connection
 
+    def read_connection(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection for reads outside any session (job records, health)."""
+        return self.engine.connect()
+
     async def ping(self) -> None:
         """Run a trivial query; raises when the database cannot be reached."""
-        async with self.engine.connect() as connection:
+        async with self.read_connection() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
@@ -185,6 +189,16 @@ class SqliteDatabase(Database):
             async with self.engine.begin() as connection:
                 await connection.exec_driver_sql("BEGIN IMMEDIATE")
                 yield connection
+
+    @asynccontextmanager
+    async def read_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads; in memory it takes the turn, as the one connection is everybody's (D9)."""
+        if not self._turn.shared_connection:
+            async with self.engine.connect() as connection:
+                yield connection
+            return
+        async with self._turn.held(), self.engine.connect() as connection:
+            yield connection
 
     async def dispose(self) -> None:
         """Close the writer's engine, then the pool."""

@@ -67,14 +67,28 @@ class WriteTurn:
         self.engine = engine
         self._lock = asyncio.Lock()
         self._connection: AsyncConnection | None = None
+        self._holder: asyncio.Task[Any] | None = None
+        self._depth = 0
         self.timeout = timeout
+
+    @property
+    def shared_connection(self) -> bool:
+        """True for an in-memory database: every statement, read or write, takes the turn (see `TurnTakingSession`)."""
+        return self.engine is None
 
     def locked(self) -> bool:
         """True while some writer holds the turn."""
         return self._lock.locked()
 
     async def acquire(self) -> AsyncConnection | None:
-        """Wait for the turn (at most `timeout` seconds) and return the writer connection (None: lock alone)."""
+        """Wait for the turn (at most `timeout` seconds) and return the writer connection (None: lock alone).
+
+        A lock-alone turn is re-entrant within one task, so that a request using two sessions (or a
+        session and the job store) one after the other on an in-memory database does not wait for itself.
+        """
+        if self.engine is None and self._holder is not None and self._holder is asyncio.current_task():
+            self._depth += 1
+            return None
         try:
             async with asyncio.timeout(self.timeout):
                 await self._lock.acquire()
@@ -83,6 +97,7 @@ class WriteTurn:
                 f"Waited {self.timeout:g} s for another session's SQLite write transaction to end"
             ) from error
         if self.engine is None:
+            self._holder, self._depth = asyncio.current_task(), 1
             return None
         try:
             self._connection = await self.engine.connect()
@@ -91,6 +106,14 @@ class WriteTurn:
             raise
         return self._connection
 
+    def _release_lock(self) -> None:
+        if self.engine is None:
+            self._depth -= 1
+            if self._depth > 0:
+                return
+            self._holder = None
+        self._lock.release()
+
     def release_in_greenlet(self) -> None:
         """End the turn from SQLAlchemy's synchronous side (inside its greenlet): check the connection in."""
         connection, self._connection = self._connection, None
@@ -98,7 +121,7 @@ class WriteTurn:
             if connection is not None:
                 connection.sync_connection.close()  # type: ignore[union-attr]
         finally:
-            self._lock.release()
+            self._release_lock()
 
     async def release(self) -> None:
         """End the turn; the next writer in line gets it."""
@@ -107,7 +130,7 @@ class WriteTurn:
             if connection is not None:
                 await connection.close()
         finally:
-            self._lock.release()
+            self._release_lock()
 
     @asynccontextmanager
     async def held(self) -> AsyncIterator[AsyncConnection | None]:
@@ -136,8 +159,10 @@ class TurnTakingSession(Session):
 
     def get_bind(self, mapper: Any = None, *, clause: Any = None, bind: Any = None, **kw: Any) -> Any:
         """The writer connection when this transaction writes (or the session intends to), else the pool."""
-        if not self._holds_turn and (self.info.get(WRITE_INTENT_KEY) or self._flushing or _is_dml(clause)):
-            turn: WriteTurn = self.info[TURN_KEY]
+        turn: WriteTurn = self.info[TURN_KEY]
+        if not self._holds_turn and (
+            turn.shared_connection or self.info.get(WRITE_INTENT_KEY) or self._flushing or _is_dml(clause)
+        ):
             writer = await_only(turn.acquire())
             self._holds_turn = True
             self._writer = None if writer is None else writer.sync_connection
