@@ -251,3 +251,28 @@ async def test_writers_on_memory_take_turns_so_one_rollback_never_undoes_another
     async with memory.session() as session:
         assert (await session.scalars(select(Widget.name))).all() == ["kept"]
     await memory.dispose()
+
+
+async def test_readers_on_memory_never_roll_back_a_writer() -> None:
+    """On `:memory:` a reader closing its connection rolls back whatever transaction the one shared
+    connection has open; so every use of it takes the turn, and concurrent reads lose no write."""
+    memory = SqliteDatabase("sqlite+aiosqlite:///:memory:")
+    await memory.init()
+
+    async def write(index: int) -> None:
+        async with memory.session() as session:
+            session.add(Widget(name=f"w{index}"))
+            await session.flush()
+            await asyncio.sleep(0)  # readers run here, mid-transaction
+            await session.commit()
+
+    async def read() -> None:
+        async with memory.session() as session:
+            await session.scalar(select(func.count()).select_from(Widget))
+        async with memory.read_connection() as connection:
+            await connection.execute(select(func.count()).select_from(Widget))
+
+    await asyncio.gather(*(write(i) for i in range(20)), *(read() for _ in range(40)))
+    async with memory.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Widget)) == 20
+    await memory.dispose()
