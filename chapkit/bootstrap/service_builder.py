@@ -15,6 +15,7 @@ from chapkit.adapters.http.auth import (
     load_api_keys_from_env,
     load_api_keys_from_file,
 )
+from chapkit.adapters.http.docs import add_offline_docs
 from chapkit.adapters.http.errors import add_error_handlers
 from chapkit.adapters.http.health import HealthCheck, HealthRouter
 from chapkit.adapters.http.info import ServiceInfo, install_info_endpoint
@@ -265,7 +266,10 @@ class BaseServiceBuilder:
             description=self._app_description,
             version=self._version,
             lifespan=self._build_lifespan(state),
+            docs_url=None,
+            redoc_url=None,
         )
+        add_offline_docs(app)
         app.state = ServiceAppState(state.runtime)
         app.state.database_url = self._database_url
         app.openapi = create_openapi_customizer(app)  # type: ignore[method-assign]

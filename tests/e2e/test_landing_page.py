@@ -82,8 +82,9 @@ def serve() -> Iterator[Callable[[FastAPI], str]]:
             thread.join(timeout=20)
 
 
-def render(browser: str, url: str, profile: Path) -> str:
-    """The DOM after the page's scripts ran (virtual time lets the fetch finish)."""
+def render(browser: str, url: str, profile: Path, *, offline: bool = False) -> str:
+    """The DOM after the page's scripts ran (virtual time lets the fetch finish); `offline`: only 127.0.0.1 resolves."""
+    offline_rules = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"] if offline else []
     command = [
         browser,
         "--headless",
@@ -96,6 +97,7 @@ def render(browser: str, url: str, profile: Path) -> str:
         "--disable-dev-shm-usage",
         f"--user-data-dir={profile}",
         "--virtual-time-budget=5000",
+        *offline_rules,
         "--dump-dom",
         url,
     ]
@@ -122,3 +124,16 @@ def test_landing_page_reports_a_missing_info_endpoint(
     dom = render(browser, serve(landing_service(with_info=False)) + "/", tmp_path / "profile")
     assert "Could not load the service information: GET /api/v1/info answered 404" in dom
     assert 'id="service-error" hidden=""' not in dom
+
+
+def test_docs_list_the_operations_with_the_network_off(
+    browser: str, serve: Callable[[FastAPI], str], tmp_path: Path
+) -> None:
+    """Swagger UI renders from the service's own files: every other host is unreachable here."""
+    from chapkit import BaseConfig, ServiceBuilder, ServiceInfo
+
+    app = ServiceBuilder(info=ServiceInfo(display_name="Offline")).with_config(BaseConfig).build()
+    base = serve(app)
+    dom = render(browser, base + "/docs", tmp_path / "profile", offline=True)
+    assert 'class="swagger-ui"' in dom
+    assert "/api/v1/configs" in dom and "opblock" in dom  # the operations are listed

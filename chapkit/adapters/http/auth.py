@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chapkit.adapters.http.app_mount import is_public_app_path
+from chapkit.adapters.http.docs import DOCS_URL, REDOC_URL, is_docs_asset
 from chapkit.adapters.http.problems import problem_response
 from chapkit.adapters.observability import get_logger
 from chapkit.domain.errors import ErrorType
@@ -70,7 +71,12 @@ class APIKeyMiddleware:
 
     def is_public(self, scope: Scope) -> bool:
         """Return whether the request is served without a key: an exact path, or a public app's file (D19)."""
-        return scope["path"] in self.unauthenticated_paths or is_public_app_path(scope, self.unauthenticated_paths)
+        path = scope["path"]
+        if path in self.unauthenticated_paths:
+            return True
+        if is_docs_asset(path):  # the documentation pages' own scripts: public when a page is
+            return DOCS_URL in self.unauthenticated_paths or REDOC_URL in self.unauthenticated_paths
+        return is_public_app_path(scope, self.unauthenticated_paths)
 
     def is_valid(self, api_key: str) -> bool:
         """Compare the key with every configured key in constant time (no early exit on a match)."""
