@@ -13,7 +13,7 @@ from ulid import ULID
 
 from chapkit.domain.config import BaseConfig, ConfigOut
 from chapkit.domain.data_bounds import check_data
-from chapkit.domain.ids import ULIDValue
+from chapkit.domain.ids import ULIDOut, ULIDValue
 from chapkit.domain.json_safe import JsonSafe
 from chapkit.domain.schemas import EntityIn, EntityOut
 
@@ -117,7 +117,7 @@ class ArtifactOut(EntityOut):
     """Output schema for artifact entities."""
 
     data: JsonSafe
-    parent_id: ULID | None = None
+    parent_id: ULIDOut | None = None
     level: int
 
 

@@ -27,12 +27,18 @@ def to_ulid(value: Any) -> ULID:
     raise ValueError("must be a ULID: 26 characters of Crockford base32")
 
 
+ULID_JSON_SCHEMA: dict[str, Any] = {"type": "string", "pattern": ULID_PATTERN, "minLength": 26, "maxLength": 26}
+"""The one way the OpenAPI document describes an id: request fields, response fields and path parameters."""
+
 ULIDValue = Annotated[
     ULID,
     PlainValidator(to_ulid),
     PlainSerializer(str, return_type=str, when_used="json-unless-none"),
-    WithJsonSchema({"type": "string", "pattern": ULID_PATTERN, "minLength": 26, "maxLength": 26}),
+    WithJsonSchema(ULID_JSON_SCHEMA),
 ]
 """Use in schemas read from requests: `id: ULIDValue | None = None`."""
 
-__all__ = ["ULID_PATTERN", "ULIDValue", "to_ulid"]
+ULIDOut = Annotated[ULID, WithJsonSchema(ULID_JSON_SCHEMA)]
+"""Use in response schemas: python-ulid's own validation and text, documented as every other id."""
+
+__all__ = ["ULID_JSON_SCHEMA", "ULID_PATTERN", "ULIDOut", "ULIDValue", "to_ulid"]

@@ -6,7 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
-from ulid import ULID
+
+from chapkit.domain.ids import ULIDOut
 
 
 class JobStatus(StrEnum):
@@ -29,14 +30,16 @@ class JobRecord(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    id: ULID = Field(description="Unique job identifier")
+    id: ULIDOut = Field(description="Unique job identifier")
     status: JobStatus = Field(default=JobStatus.pending, description="Current job status")
     submitted_at: datetime | None = Field(default=None, description="When the job was submitted")
     started_at: datetime | None = Field(default=None, description="When the job started running")
     finished_at: datetime | None = Field(default=None, description="When the job finished")
     error: str | None = Field(default=None, description="User-friendly error message if job failed")
     error_traceback: str | None = Field(default=None, description="Full error traceback for debugging")
-    artifact_id: ULID | None = Field(default=None, description="ID of artifact created by job (if job returns a ULID)")
+    artifact_id: ULIDOut | None = Field(
+        default=None, description="ID of artifact created by job (if job returns a ULID)"
+    )
 
 
 __all__ = ["JobRecord", "JobStatus"]

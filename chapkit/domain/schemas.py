@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
-from ulid import ULID
 
-from chapkit.domain.ids import ULIDValue
+from chapkit.domain.ids import ULIDOut, ULIDValue
 
 T = TypeVar("T")
 
@@ -26,7 +25,7 @@ class EntityOut(BaseModel):
 
     model_config = ConfigDict(from_attributes=True, arbitrary_types_allowed=True)
 
-    id: ULID
+    id: ULIDOut
     created_at: datetime
     updated_at: datetime
 

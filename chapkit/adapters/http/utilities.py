@@ -9,7 +9,7 @@ from starlette.convertors import CONVERTOR_TYPES, Convertor, register_url_conver
 from ulid import ULID
 
 from chapkit.domain.errors import InvalidULIDError
-from chapkit.domain.ids import ULID_PATTERN, to_ulid
+from chapkit.domain.ids import ULID_JSON_SCHEMA, to_ulid
 
 
 def build_location_url(request: Request, path: str) -> str:
@@ -21,7 +21,7 @@ UlidPath = Annotated[
     str,
     Path(
         description="ULID (26 characters of Crockford base32); anything else is a 400 invalid-ulid problem",
-        json_schema_extra={"pattern": ULID_PATTERN, "minLength": 26, "maxLength": 26},
+        json_schema_extra=ULID_JSON_SCHEMA,
     ),
 ]
 """A path id documented as a ULID but checked by `parse_ulid`, so a bad one is a 400 problem, not a 422."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from openapi_spec_validator import validate
@@ -82,3 +83,30 @@ async def test_documented_routes() -> None:
         assert path in paths, path
     page = paths["/api/v1/widgets"]["get"]["parameters"]
     assert {p["name"]: p["schema"]["anyOf"][0].get("maximum") for p in page} == {"page": 2**53, "size": 100}
+
+
+def test_every_id_has_one_shape_in_the_openapi_document() -> None:
+    """Request fields, response fields and path parameters of configs, artifacts, jobs and custom entities."""
+    from chapkit.bootstrap.main_service import build_main_app
+    from chapkit.domain.ids import ULID_JSON_SCHEMA
+
+    document = build_main_app("memory://").openapi()
+    shapes: dict[str, list[str]] = {}
+
+    def core(schema: dict[str, Any]) -> dict[str, Any]:
+        branches = [branch for branch in schema.get("anyOf", [schema]) if branch.get("type") != "null"]
+        assert len(branches) == 1, schema
+        return {key: branches[0][key] for key in ("type", "pattern", "minLength", "maxLength") if key in branches[0]}
+
+    for name, component in document["components"]["schemas"].items():
+        for field, schema in component.get("properties", {}).items():
+            if field == "id" or (field.endswith("_id") and field != "trace_id"):  # trace_id: a request id
+                shapes.setdefault(json.dumps(core(schema), sort_keys=True), []).append(f"{name}.{field}")
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    shapes.setdefault(json.dumps(core(parameter["schema"]), sort_keys=True), []).append(
+                        f"{method.upper()} {path} {parameter['name']}"
+                    )
+    assert list(shapes) == [json.dumps(ULID_JSON_SCHEMA, sort_keys=True)], shapes
