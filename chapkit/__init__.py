@@ -133,6 +133,7 @@ from chapkit.domain.schemas import (
     PaginatedResponse,
     ProblemDetail,
 )
+from chapkit.domain.task import Task, TaskExecuteResponse, TaskIn, TaskOut
 
 __version__ = "0.1.0"
 
@@ -258,4 +259,8 @@ __all__ = [
     "get_logger",
     "open_storage",
     "reset_request_context",
+    "Task",
+    "TaskExecuteResponse",
+    "TaskIn",
+    "TaskOut",
 ]
