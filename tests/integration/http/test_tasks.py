@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from ulid import ULID
@@ -23,7 +23,9 @@ from chapkit import (
     JobScheduler,
     ServiceBuilder,
     Task,
+    TaskManager,
     TaskRegistry,
+    get_task_manager,
     validate_and_disable_orphaned_tasks,
 )
 from chapkit.domain.ports import UnitOfWork
@@ -350,3 +352,26 @@ async def test_two_services_have_their_own_registries() -> None:
         orphan = await create(two, command="only_first", task_type="python")
         assert await validate_and_disable_orphaned_tasks(app_two) == 1
         assert (await two.get(f"{TASKS}/{orphan}")).json()["enabled"] is False
+
+
+async def test_get_task_manager_in_a_custom_router() -> None:
+    router = APIRouter()
+
+    @router.get("/custom/enabled-commands")
+    async def enabled_commands(manager: TaskManager = Depends(get_task_manager)) -> list[str]:
+        return [task.command for task in await manager.find_all(enabled=True)]
+
+    tasks = TaskRegistry()
+    app = (
+        ServiceBuilder(info=info())
+        .with_database("memory://")
+        .with_artifacts(hierarchy=HIERARCHY)
+        .with_jobs()
+        .with_tasks(registry=tasks)
+        .include_router(router)
+        .build()
+    )
+    async with serve(app) as client:
+        await create(client, command="echo on")
+        await create(client, command="echo off", enabled=False)
+        assert (await client.get("/custom/enabled-commands")).json() == ["echo on"]
