@@ -375,3 +375,15 @@ async def test_get_task_manager_in_a_custom_router() -> None:
         await create(client, command="echo on")
         await create(client, command="echo off", enabled=False)
         assert (await client.get("/custom/enabled-commands")).json() == ["echo on"]
+
+
+async def test_stopping_the_service_kills_a_running_command(tmp_path: Path) -> None:
+    app = task_app("memory://")
+    script, marker = write_family_script(tmp_path), new_marker()
+    async with pid_reports() as reports:
+        async with serve(app) as client:
+            task_id = await create(client, command=shlex.join([PY, str(script), "wait", marker, reports.address]))
+            await execute(client, task_id)
+            child, grandchild = await reports.next()
+        assert has_ended(child, marker)
+        assert has_ended(grandchild, marker)
