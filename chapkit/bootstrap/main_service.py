@@ -99,9 +99,16 @@ def build_main_app(database_url: str = DEFAULT_URL) -> FastAPI:
     )
 
 
+def main_app() -> FastAPI:
+    """The main job's app on CHAPKIT_DATABASE_URL (default `chapkit.db` here): the factory each worker imports."""
+    return build_main_app(os.environ.get("CHAPKIT_DATABASE_URL", DEFAULT_URL))
+
+
 def main() -> None:
-    """Serve the main job (database from CHAPKIT_DATABASE_URL, address from HOST and PORT)."""
-    run_app(build_main_app(os.environ.get("CHAPKIT_DATABASE_URL", DEFAULT_URL)))
+    """Serve the main job (database from CHAPKIT_DATABASE_URL, address from HOST and PORT, WORKERS processes)."""
+    # An import string, so that WORKERS=2 works: each worker process builds the app itself. The app
+    # logs every request itself, so uvicorn's access line would repeat it.
+    run_app(f"{__name__}:main_app", factory=True, reload=False, access_log=False)
 
 
 __all__ = [
@@ -112,5 +119,6 @@ __all__ = [
     "NoteOut",
     "build_main_app",
     "main",
+    "main_app",
     "note_manager",
 ]

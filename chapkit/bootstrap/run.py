@@ -7,7 +7,19 @@ from typing import Any
 
 import uvicorn
 
+from chapkit.adapters.http.middleware import RequestLoggingMiddleware
 from chapkit.adapters.observability import configure_logging
+
+WORKERS_NEED_AN_IMPORT_STRING = (
+    "WORKERS={workers} starts {workers} processes, and each must import the app: pass it as an import "
+    "string, run_app('package.module:app'), or a factory with run_app('package.module:build', factory=True)"
+)
+
+
+def logs_requests(app: Any) -> bool:
+    """Whether `app` writes chapkit's own line per request (built `with_logging()`)."""
+    middleware = getattr(app, "user_middleware", None) or []
+    return any(getattr(entry, "cls", None) is RequestLoggingMiddleware for entry in middleware)
 
 
 def resolve_run_options(
@@ -47,12 +59,17 @@ def run_app(
     """Run FastAPI app with Uvicorn development server.
 
     Pass a "module:app" string for reload (on by default then); an app instance runs without reload,
-    and several workers turn reload off. HOST (127.0.0.1), PORT (8000), WORKERS (1) and LOG_LEVEL
-    (info) come from the environment when not given.
+    and several workers turn reload off (several workers need an import string: each process imports
+    the app). HOST (127.0.0.1), PORT (8000), WORKERS (1) and LOG_LEVEL (info) come from the environment
+    when not given. An app built `with_logging()` logs each request once, so uvicorn's access log is off.
     """
     configure_logging()
     options = resolve_run_options(app, host=host, port=port, workers=workers, reload=reload, log_level=log_level)
+    if options["workers"] > 1 and not isinstance(app, str):
+        raise ValueError(WORKERS_NEED_AN_IMPORT_STRING.format(workers=options["workers"]))
+    if logs_requests(app):  # one line per request, in one format: uvicorn's access line would repeat ours
+        uvicorn_kwargs.setdefault("access_log", False)
     uvicorn.run(app, log_config=None, **options, **uvicorn_kwargs)
 
 
-__all__ = ["resolve_run_options", "run_app"]
+__all__ = ["logs_requests", "resolve_run_options", "run_app"]

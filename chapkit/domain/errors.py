@@ -77,8 +77,8 @@ class ConflictError(_FixedProblem):
     problem_type, problem_title, problem_status = ErrorType.CONFLICT, "Resource Conflict", 409
 
 
-class InvalidULIDError(_FixedProblem):
-    """Invalid ULID format exception (400)."""
+class InvalidULIDError(_FixedProblem, ValueError):
+    """Invalid ULID format exception (400); also a `ValueError`, as the reference's `ULIDType` raises one."""
 
     problem_type, problem_title, problem_status = ErrorType.INVALID_ULID, "Invalid ULID Format", 400
 

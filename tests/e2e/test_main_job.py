@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -56,9 +57,9 @@ def running_server(command: list[str], directory: Path, env: dict[str, str], por
 
 
 @contextmanager
-def running_main_job(directory: Path, port: int) -> Iterator[str]:
+def running_main_job(directory: Path, port: int, **extra_env: str) -> Iterator[str]:
     """Run `python -m chapkit` in `directory` until the block ends; yield its base URL once healthy."""
-    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning", **extra_env}
     env.pop("CHAPKIT_DATABASE_URL", None)
     with running_server([sys.executable, "-m", "chapkit"], directory, env, port) as base:
         yield base
@@ -82,3 +83,25 @@ def test_main_job_serves_a_service_on_an_sqlite_file(tmp_path: Path) -> None:
         assert tree["level_label"] == "trained_model"
         assert [child["id"] for child in tree["children"]] == [prediction["id"]]
         assert (tmp_path / "chapkit.db").is_file()
+
+
+def test_main_job_with_two_workers_shares_one_file(tmp_path: Path) -> None:
+    """WORKERS=2: two processes serve one SQLite file; every write is seen by whichever answers."""
+
+    async def post_all(base: str) -> list[int]:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            limit = asyncio.Semaphore(16)
+
+            async def post(n: int) -> int:
+                async with limit:
+                    return (await client.post("/api/v1/configs", json={"name": f"c{n}", "data": {}})).status_code
+
+            return await asyncio.gather(*(post(n) for n in range(120)))
+
+    with running_main_job(tmp_path, free_port(), WORKERS="2") as base:
+        assert asyncio.run(post_all(base)) == [201] * 120
+        for _ in range(4):  # several connections, likely served by both workers
+            names = {config["name"] for config in httpx.get(f"{base}/api/v1/configs", timeout=30).json()}
+            assert names == {f"c{n}" for n in range(120)}
+    log = (tmp_path / "service.log").read_text()
+    assert log.count("app.mounted") == 2, log[-2000:]  # each worker process built the app

@@ -59,16 +59,16 @@ class ArtifactRouter(CrudRouter[ArtifactIn, ArtifactOut]):
         manager_factory = self.manager_factory
 
         def artifact_not_found(entity_id: str) -> NotFoundError:
-            return NotFoundError(f"Artifact with id {entity_id} not found", instance=self._instance(entity_id))
+            return NotFoundError(f"Artifact with id {entity_id} not found")
 
         async def expand_artifact(entity_id: UlidPath, manager: ArtifactManager = Depends(manager_factory)) -> Response:
-            expanded = await manager.expand_artifact(parse_ulid(entity_id, instance=self._instance(entity_id)))
+            expanded = await manager.expand_artifact(parse_ulid(entity_id))
             if expanded is None:
                 raise artifact_not_found(entity_id)
             return Response(expanded.model_dump_json(), media_type=JSON_MEDIA_TYPE)
 
         async def build_tree(entity_id: UlidPath, manager: ArtifactManager = Depends(manager_factory)) -> Response:
-            tree = await manager.build_tree(parse_ulid(entity_id, instance=self._instance(entity_id)))
+            tree = await manager.build_tree(parse_ulid(entity_id))
             if tree is None:
                 raise artifact_not_found(entity_id)
             # Encoded without recursion: a chain of artifacts may be deeper than pydantic serializes.
@@ -98,15 +98,13 @@ class ArtifactRouter(CrudRouter[ArtifactIn, ArtifactOut]):
             artifact_manager: ArtifactManager = Depends(manager_factory),
             config_manager: ConfigManager[BaseConfig] = Depends(config_manager_factory),
         ) -> Response:
-            artifact_id = parse_ulid(entity_id, instance=self._instance(entity_id))
+            artifact_id = parse_ulid(entity_id)
             config = await config_manager.get_config_for_artifact(artifact_id, artifact_manager.repo)
             if config is None:
                 if not await artifact_manager.exists_by_id(artifact_id):
                     raise artifact_not_found(entity_id)
                 # D17: a tree without a config is a 404 problem, not a `null` body.
-                raise NotFoundError(
-                    f"No config is linked to the tree of artifact {entity_id}", instance=self._instance(entity_id)
-                )
+                raise NotFoundError(f"No config is linked to the tree of artifact {entity_id}")
             return Response(config.model_dump_json(), media_type=JSON_MEDIA_TYPE)
 
         self.register_entity_operation(

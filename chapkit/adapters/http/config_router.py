@@ -52,9 +52,9 @@ class ConfigRouter(CrudRouter[ConfigIn[BaseConfig], ConfigOut[BaseConfig]]):
         manager_factory = self.manager_factory
 
         async def existing_config(entity_id: str, manager: ConfigManager[BaseConfig]) -> Any:
-            config_id = parse_ulid(entity_id, instance=self._instance(entity_id))
+            config_id = parse_ulid(entity_id)
             if not await manager.exists_by_id(config_id):
-                raise NotFoundError(f"Config with id {entity_id} not found", instance=self._instance(entity_id))
+                raise NotFoundError(f"Config with id {entity_id} not found")
             return config_id
 
         async def link_artifact(

@@ -163,11 +163,8 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
     def _json(self, adapter: TypeAdapter[Any], value: Any, status_code: int = 200, **headers: str) -> Response:
         return Response(adapter.dump_json(value), status_code=status_code, media_type=JSON_MEDIA_TYPE, headers=headers)
 
-    def _instance(self, entity_id: str) -> str:
-        return f"{self.router.prefix}/{entity_id}"
-
     def _not_found(self, entity_id: str) -> NotFoundError:
-        return NotFoundError(f"Entity with id {entity_id} not found", instance=self._instance(entity_id))
+        return NotFoundError(f"Entity with id {entity_id} not found")
 
     def _register_create_route(self) -> None:
         manager_dep = self._manager_dependency()
@@ -180,7 +177,7 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
             entity_id = getattr(entity_in, "id", None)
             # POST inserts; replacing a stored entity is PUT's job (D14).
             if entity_id is not None and await manager.exists_by_id(entity_id):
-                raise ConflictError(f"Entity with id {entity_id} already exists", instance=self._instance(entity_id))
+                raise ConflictError(f"Entity with id {entity_id} already exists")
             created = await manager.save(entity_in)
             location = build_location_url(request, f"{prefix}/{created.id}")
             return self._json(self._out_adapter, created, status.HTTP_201_CREATED, Location=location)
@@ -222,7 +219,7 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
         manager_dep = self._manager_dependency()
 
         async def find_by_id(entity_id: UlidPath, manager: Manager[Any, Any, ULID] = manager_dep) -> Response:
-            entity = await manager.find_by_id(parse_ulid(entity_id, instance=self._instance(entity_id)))
+            entity = await manager.find_by_id(parse_ulid(entity_id))
             if entity is None:
                 raise self._not_found(entity_id)
             return self._json(self._out_adapter, entity)
@@ -239,21 +236,18 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
     def _register_update_route(self) -> None:
         manager_dep = self._manager_dependency()
         entity_in_type = self.entity_in_type
-        prefix = self.router.prefix
 
         async def update(
-            entity_id: UlidPath, entity_in: BaseModel, request: Request, manager: Manager[Any, Any, ULID] = manager_dep
+            entity_id: UlidPath, entity_in: BaseModel, manager: Manager[Any, Any, ULID] = manager_dep
         ) -> Response:
-            # PUT saves: it updates the stored entity, or creates it under this id (D14).
-            ulid_id = parse_ulid(entity_id, instance=self._instance(entity_id))
-            existed = await manager.exists_by_id(ulid_id)
+            # PUT updates a stored entity; an unknown id is a 404, as in the reference (D14).
+            ulid_id = parse_ulid(entity_id)
+            if not await manager.exists_by_id(ulid_id):
+                raise self._not_found(entity_id)
             entity_dict = entity_in.model_dump(exclude_unset=True)
             entity_dict["id"] = ulid_id
             saved = await manager.save(entity_in_type.model_validate(entity_dict))
-            if existed:
-                return self._json(self._out_adapter, saved)
-            location = build_location_url(request, f"{prefix}/{saved.id}")
-            return self._json(self._out_adapter, saved, status.HTTP_201_CREATED, Location=location)
+            return self._json(self._out_adapter, saved)
 
         update.__annotations__["entity_in"] = entity_in_type
         self.router.add_api_route(
@@ -261,15 +255,15 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
             update,
             methods=["PUT"],
             response_model=self.entity_out_type,
-            summary="Update, or create under this id (201)",
-            responses={201: {"description": "Created under this id"}, **problem_responses(400, 405, 409, 413)},
+            summary="Update by id",
+            responses=problem_responses(400, 404, 405, 409, 413),
         )
 
     def _register_delete_route(self) -> None:
         manager_dep = self._manager_dependency()
 
         async def delete_by_id(entity_id: UlidPath, manager: Manager[Any, Any, ULID] = manager_dep) -> Response:
-            ulid_id = parse_ulid(entity_id, instance=self._instance(entity_id))
+            ulid_id = parse_ulid(entity_id)
             if not await manager.exists_by_id(ulid_id):
                 raise self._not_found(entity_id)
             await manager.delete_by_id(ulid_id)

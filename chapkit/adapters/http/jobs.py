@@ -39,15 +39,12 @@ class JobRouter(Router):
         self.scheduler_factory = scheduler_factory
         super().__init__(prefix=prefix, tags=tags, **kwargs)
 
-    def _instance(self, job_id: str) -> str:
-        return f"{self.router.prefix}/{job_id}"
-
     async def _record(self, scheduler: JobScheduler, job_id: str) -> tuple[ULID, JobRecord]:
-        ulid_id = parse_ulid(job_id, instance=self._instance(job_id))
+        ulid_id = parse_ulid(job_id)
         try:
             return ulid_id, await scheduler.get_record(ulid_id)
         except KeyError:
-            raise NotFoundError(f"Job {job_id} not found", instance=self._instance(job_id)) from None
+            raise NotFoundError(f"Job {job_id} not found") from None
 
     def _register_routes(self) -> None:
         """Register job management endpoints."""
@@ -98,11 +95,11 @@ class JobRouter(Router):
             responses=problem_responses(400, 404, 405),
         )
         async def delete_job(job_id: UlidPath, scheduler: JobScheduler = scheduler_dependency) -> Response:
-            ulid_id = parse_ulid(job_id, instance=self._instance(job_id))
+            ulid_id = parse_ulid(job_id)
             try:
                 await scheduler.delete(ulid_id)
             except KeyError:
-                raise NotFoundError(f"Job {job_id} not found", instance=self._instance(job_id)) from None
+                raise NotFoundError(f"Job {job_id} not found") from None
             return Response(status_code=status.HTTP_204_NO_CONTENT)
 
         @self.router.get(

@@ -48,13 +48,17 @@ class ServiceMetrics:
             from opentelemetry.sdk.metrics import MeterProvider
             from opentelemetry.sdk.resources import Resource
             from opentelemetry.sdk.trace import TracerProvider
-            from prometheus_client import CollectorRegistry
+            from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR, CollectorRegistry
         except ImportError as e:
             raise MonitoringUnavailableError(e.name or str(e)) from e
 
         self.service_name = service_name
         resource = Resource.create({"service.name": service_name})
         self.registry: CollectorRegistry = CollectorRegistry(auto_describe=True)
+        # The process, platform and GC collectors Prometheus users expect (`process_*`, `python_info`,
+        # `python_gc_*`), as the default registry has them; they describe the process, so sharing is right.
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)
         self._reader = PrometheusMetricReader(registry=self.registry)
         # Pull-based export holds nothing to flush at exit, and an exit hook per service would pin it in memory.
         self.meter_provider: MeterProvider = MeterProvider(

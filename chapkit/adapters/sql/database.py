@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -97,9 +97,13 @@ class Database(Datastore):
         async with self.engine.begin() as connection:
             yield connection
 
+    def read_connection(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection for reads outside any session (job records, health)."""
+        return self.engine.connect()
+
     async def ping(self) -> None:
         """Run a trivial query; raises when the database cannot be reached."""
-        async with self.engine.connect() as connection:
+        async with self.read_connection() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
@@ -151,8 +155,11 @@ class SqliteDatabase(Database):
         """Initialize SQLite database with connection URL and pool configuration."""
         super().__init__(url, **options)
         event.listen(self.engine.sync_engine, "connect", _configure_sqlite_connection)
-        self._turn: WriteTurn | None = None
-        if not self.is_in_memory():
+        if self.is_in_memory():
+            # One shared connection (D9): writers take turns on the lock alone, so that they never
+            # interleave there (one writer's rollback would undo another's uncommitted statements).
+            self._turn = WriteTurn(None, SQLITE_BUSY_TIMEOUT_MS / 1000)
+        else:
             # Writers of this process take turns on one connection of their own (see write_queue).
             writer = create_async_engine(
                 url, echo=self.engine.echo, pool_size=1, max_overflow=0, **self._driver_options()
@@ -160,34 +167,42 @@ class SqliteDatabase(Database):
             event.listen(writer.sync_engine, "connect", _configure_writer_connection)
             event.listen(writer.sync_engine, "begin", _begin_immediate)
             self._turn = WriteTurn(writer, SQLITE_BUSY_TIMEOUT_MS / 1000)
-            self._session_factory = async_sessionmaker(
-                bind=self.engine, class_=QueuedWriteSession, expire_on_commit=False, info={TURN_KEY: self._turn}
-            )
+        self._session_factory = async_sessionmaker(
+            bind=self.engine, class_=QueuedWriteSession, expire_on_commit=False, info={TURN_KEY: self._turn}
+        )
 
     @asynccontextmanager
     async def session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
-        """A session; on a file, `write=True` takes the write turn before its first statement (see `write_queue`)."""
-        if not write or self._turn is None:
-            async with self._session_factory() as s:
-                yield s
-            return
-        async with self._session_factory(info={TURN_KEY: self._turn, WRITE_INTENT_KEY: True}) as s:
+        """A session whose writes take the write turn; `write=True` takes it before the first statement."""
+        session = self._session_factory(info={WRITE_INTENT_KEY: True}) if write else self._session_factory()
+        async with session as s:
             yield s
 
     @asynccontextmanager
     async def write_transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One write transaction holding the write lock from its start (on a file: in this process's write turn)."""
-        if self._turn is not None:
-            async with self._turn.transaction() as connection:
+        """One write transaction holding the write lock from its start, in this process's write turn."""
+        async with self._turn.held() as writer:
+            if writer is not None:
+                async with writer.begin():
+                    yield writer
+                return
+            async with self.engine.begin() as connection:
+                await connection.exec_driver_sql("BEGIN IMMEDIATE")
+                yield connection
+
+    @asynccontextmanager
+    async def read_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads; in memory it takes the turn, as the one connection is everybody's (D9)."""
+        if not self._turn.shared_connection:
+            async with self.engine.connect() as connection:
                 yield connection
             return
-        async with self.engine.begin() as connection:
-            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+        async with self._turn.held(), self.engine.connect() as connection:
             yield connection
 
     async def dispose(self) -> None:
-        """Close the writer connection, then the pool."""
-        if self._turn is not None:
+        """Close the writer's engine, then the pool."""
+        if self._turn.engine is not None:
             await self._turn.engine.dispose()
         await super().dispose()
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from ulid import ULID
 
 from chapkit.adapters.sql.database import Database
@@ -100,10 +100,6 @@ class SqlJobRecordStore(JobRecordStore):
         """Use `database`'s engine; its schema (migration 0002) must be in place before the first call."""
         self.database = database
 
-    @property
-    def _engine(self) -> AsyncEngine:
-        return self.database.engine
-
     def _writing(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A write transaction holding the write lock from its start, so reads inside it stay exact.
 
@@ -152,13 +148,13 @@ class SqlJobRecordStore(JobRecordStore):
 
     async def get(self, job_id: ULID) -> JobRecord | None:
         """Return the record with this id, or None."""
-        async with self._engine.connect() as connection:
+        async with self.database.read_connection() as connection:
             row = (await connection.execute(select(*_RECORD_COLUMNS).where(job_records.c.id == job_id))).first()
         return None if row is None else _record(row)
 
     async def owner_of(self, job_id: ULID) -> str | None:
         """Return the record's owner, or None."""
-        async with self._engine.connect() as connection:
+        async with self.database.read_connection() as connection:
             owner: str | None = await connection.scalar(select(job_records.c.owner).where(job_records.c.id == job_id))
         return owner
 
@@ -170,12 +166,12 @@ class SqlJobRecordStore(JobRecordStore):
             .offset(offset)
             .limit(limit)
         )
-        async with self._engine.connect() as connection:
+        async with self.database.read_connection() as connection:
             return [_record(row) for row in await connection.execute(statement)]
 
     async def count(self) -> int:
         """Return how many records are stored."""
-        async with self._engine.connect() as connection:
+        async with self.database.read_connection() as connection:
             total: int = await connection.scalar(select(func.count()).select_from(job_records)) or 0
         return total
 
@@ -202,7 +198,7 @@ class SqlJobRecordStore(JobRecordStore):
             job_records.c.status.in_(_unfinished()),
             job_records.c.cancel_requested.is_(True),
         )
-        async with self._engine.connect() as connection:
+        async with self.database.read_connection() as connection:
             return list((await connection.scalars(statement)).all())
 
     async def heartbeat(self, owner: str, at: datetime) -> None:

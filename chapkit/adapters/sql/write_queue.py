@@ -57,22 +57,38 @@ class WriteTurn:
     """One SQLite file's write turn in this process: a lock, and the connection its holder writes on.
 
     The connection comes from an engine of its own with one pooled connection, checked out by whoever
-    holds the turn and only by them, so it is always free when the turn is.
+    holds the turn and only by them, so it is always free when the turn is. An in-memory database is
+    one shared connection (D9): its turn is the lock alone (`engine=None`), so that writers of one
+    process never interleave on it, where one writer's rollback would undo another's statements.
     """
 
-    def __init__(self, engine: AsyncEngine, timeout: float) -> None:
-        """Take turns on `engine` (a one-connection engine whose transactions begin IMMEDIATE)."""
+    def __init__(self, engine: AsyncEngine | None, timeout: float) -> None:
+        """Take turns on `engine` (a one-connection engine whose transactions begin IMMEDIATE), or on the lock alone."""
         self.engine = engine
         self._lock = asyncio.Lock()
         self._connection: AsyncConnection | None = None
+        self._holder: asyncio.Task[Any] | None = None
+        self._depth = 0
         self.timeout = timeout
+
+    @property
+    def shared_connection(self) -> bool:
+        """True for an in-memory database: every statement, read or write, takes the turn (see `TurnTakingSession`)."""
+        return self.engine is None
 
     def locked(self) -> bool:
         """True while some writer holds the turn."""
         return self._lock.locked()
 
-    async def acquire(self) -> AsyncConnection:
-        """Wait for the turn (at most `timeout` seconds) and return the writer connection."""
+    async def acquire(self) -> AsyncConnection | None:
+        """Wait for the turn (at most `timeout` seconds) and return the writer connection (None: lock alone).
+
+        A lock-alone turn is re-entrant within one task, so that a request using two sessions (or a
+        session and the job store) one after the other on an in-memory database does not wait for itself.
+        """
+        if self.engine is None and self._holder is not None and self._holder is asyncio.current_task():
+            self._depth += 1
+            return None
         try:
             async with asyncio.timeout(self.timeout):
                 await self._lock.acquire()
@@ -80,12 +96,23 @@ class WriteTurn:
             raise SqliteWriteQueueError(
                 f"Waited {self.timeout:g} s for another session's SQLite write transaction to end"
             ) from error
+        if self.engine is None:
+            self._holder, self._depth = asyncio.current_task(), 1
+            return None
         try:
             self._connection = await self.engine.connect()
         except BaseException:
             self._lock.release()
             raise
         return self._connection
+
+    def _release_lock(self) -> None:
+        if self.engine is None:
+            self._depth -= 1
+            if self._depth > 0:
+                return
+            self._holder = None
+        self._lock.release()
 
     def release_in_greenlet(self) -> None:
         """End the turn from SQLAlchemy's synchronous side (inside its greenlet): check the connection in."""
@@ -94,7 +121,7 @@ class WriteTurn:
             if connection is not None:
                 connection.sync_connection.close()  # type: ignore[union-attr]
         finally:
-            self._lock.release()
+            self._release_lock()
 
     async def release(self) -> None:
         """End the turn; the next writer in line gets it."""
@@ -103,15 +130,14 @@ class WriteTurn:
             if connection is not None:
                 await connection.close()
         finally:
-            self._lock.release()
+            self._release_lock()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """Hold the turn for the block, in one transaction on the writer connection (for engine-level writers)."""
+    async def held(self) -> AsyncIterator[AsyncConnection | None]:
+        """Hold the turn for the block; yields the writer connection (None for a lock-alone turn)."""
         connection = await self.acquire()
         try:
-            async with connection.begin():
-                yield connection
+            yield connection
         finally:
             await self.release()
 
@@ -128,13 +154,18 @@ class TurnTakingSession(Session):
     SQLAlchemy's greenlet, where waiting for the turn can be awaited.
     """
 
+    _holds_turn = False
     _writer: Connection | None = None
 
     def get_bind(self, mapper: Any = None, *, clause: Any = None, bind: Any = None, **kw: Any) -> Any:
         """The writer connection when this transaction writes (or the session intends to), else the pool."""
-        if self._writer is None and (self.info.get(WRITE_INTENT_KEY) or self._flushing or _is_dml(clause)):
-            turn: WriteTurn = self.info[TURN_KEY]
-            self._writer = await_only(turn.acquire()).sync_connection
+        turn: WriteTurn = self.info[TURN_KEY]
+        if not self._holds_turn and (
+            turn.shared_connection or self.info.get(WRITE_INTENT_KEY) or self._flushing or _is_dml(clause)
+        ):
+            writer = await_only(turn.acquire())
+            self._holds_turn = True
+            self._writer = None if writer is None else writer.sync_connection
         if self._writer is not None:
             return self._writer
         return super().get_bind(mapper, clause=clause, bind=bind, **kw)
@@ -143,7 +174,8 @@ class TurnTakingSession(Session):
 @event.listens_for(TurnTakingSession, "after_transaction_end")
 def _end_turn(session: TurnTakingSession, transaction: SessionTransaction) -> None:
     """Give the turn back once the session's outermost transaction (and the writer's) has ended."""
-    if transaction.parent is None and session._writer is not None:
+    if transaction.parent is None and session._holds_turn:
+        session._holds_turn = False
         session._writer = None
         session.info.pop(WRITE_INTENT_KEY, None)  # what follows the write (reading back) is a reader's
         turn: WriteTurn = session.info[TURN_KEY]

@@ -313,3 +313,13 @@ async def test_default_manager_dependencies_work_without_the_modules(url: str) -
         response = await client.post("/custom/pair")
         assert response.status_code == 200, response.text
         assert response.json() == {"config": {"any": 1}, "label": None}
+
+
+async def test_a_problems_instance_is_the_request_path(client: httpx.AsyncClient) -> None:
+    tree = await client.get("/api/v1/artifacts/bad/$tree")
+    assert tree.status_code == 400 and tree.json()["instance"] == "/api/v1/artifacts/bad/$tree"
+    missing = f"/api/v1/configs/{ULID()}/$artifacts"
+    assert (await client.get(missing)).json()["instance"] == missing
+    unlink = f"/api/v1/configs/{ULID()}/$unlink-artifact"
+    answered = await client.post(unlink, json={"artifact_id": str(ULID())})
+    assert answered.status_code == 404 and answered.json()["instance"] == unlink

@@ -58,6 +58,7 @@ async def test_post_with_existing_id_is_409_conflict_and_keeps_the_original() ->
         created = (await client.post(PREFIX, json={"name": "original"})).json()
         response = await client.post(PREFIX, json={"id": created["id"], "name": "intruder"})
         assert_problem(response, 409, "conflict")
+        assert response.json()["instance"] == PREFIX  # the request's path, not the entity's
         assert (await client.get(f"{PREFIX}/{created['id']}")).json()["name"] == "original"
 
 
@@ -131,16 +132,17 @@ async def test_missing_entity_is_404_not_found(method: str) -> None:
         assert_problem(response, 404, "not-found")
 
 
-async def test_put_of_an_unknown_id_creates_it_under_that_id() -> None:
+async def test_put_of_an_unknown_id_is_a_404_and_stores_nothing() -> None:
+    """As in the reference (D14): a client that probes with PUT, then DELETEs, sees 404 both times."""
     wanted = str(ULID())
     async with serve(app_with(widget_router())) as client:
-        created = await client.put(f"{PREFIX}/{wanted}", json={"name": "new", "size": 3})
-        assert created.status_code == 201
-        assert created.json()["id"] == wanted and created.json()["name"] == "new"
-        assert created.headers["location"].endswith(f"{PREFIX}/{wanted}")
-        assert (await client.get(f"{PREFIX}/{wanted}")).json()["size"] == 3
-        again = await client.put(f"{PREFIX}/{wanted}", json={"name": "newer", "size": 4})
-        assert again.status_code == 200 and again.json()["name"] == "newer"
+        missing = await client.put(f"{PREFIX}/{wanted}", json={"name": "new", "size": 3})
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
+        assert missing.json()["type"] == "urn:chapkit:error:not-found"
+        assert (await client.get(f"{PREFIX}/{wanted}")).status_code == 404
+        assert (await client.delete(f"{PREFIX}/{wanted}")).status_code == 404
+        assert (await client.get(PREFIX)).json() == []
 
 
 async def test_put_updates_and_delete_removes() -> None:

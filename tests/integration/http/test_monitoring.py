@@ -74,6 +74,20 @@ async def test_metrics_are_prometheus_text_with_the_service_name() -> None:
     assert target.labels["service_name"] == "svc-a"
 
 
+async def test_metrics_carry_the_python_process_and_gc_collectors() -> None:
+    """As Prometheus users and the reference expect, beside the OpenTelemetry metrics."""
+    async with client_for(monitored_app(service_name="svc-p")) as client:
+        response = await client.get("/metrics")
+    families = {family.name for family in text_string_to_metric_families(response.text)}
+    assert {
+        "python_info",
+        "python_gc_objects_collected",
+        "process_cpu_seconds",
+        "process_resident_memory_bytes",
+    } <= families
+    assert "python_gc_objects_collected_total" in response.text
+
+
 async def test_http_requests_are_counted_per_route_and_status() -> None:
     app = monitored_app()
     async with client_for(app) as client:

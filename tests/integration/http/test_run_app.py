@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from chapkit.bootstrap.run import resolve_run_options
+from chapkit import BaseServiceBuilder, ServiceInfo
+from chapkit.bootstrap.run import logs_requests, resolve_run_options, run_app
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,3 +41,24 @@ def test_reload_needs_an_import_string_and_a_single_worker(monkeypatch: pytest.M
     assert resolve_run_options("m:app", workers=4, reload=True)["reload"] is False
     monkeypatch.setenv("WORKERS", "3")
     assert resolve_run_options("m:app") == resolve_run_options("m:app") | {"workers": 3, "reload": False}
+
+
+def test_several_workers_need_an_import_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKERS", "2")
+    app = BaseServiceBuilder(info=ServiceInfo(display_name="x")).build()
+    with pytest.raises(ValueError, match="import string"):
+        run_app(app)
+
+
+def test_apps_that_log_requests_turn_uvicorns_access_log_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr("chapkit.bootstrap.run.uvicorn.run", lambda app, **options: seen.update(options))
+    logged = BaseServiceBuilder(info=ServiceInfo(display_name="x")).with_logging().build()
+    assert logs_requests(logged)
+    run_app(logged, workers=1)
+    assert seen["access_log"] is False
+    seen.clear()
+    plain = BaseServiceBuilder(info=ServiceInfo(display_name="y")).build()
+    assert not logs_requests(plain)
+    run_app(plain, workers=1)
+    assert "access_log" not in seen  # uvicorn's default: its access line is the only one

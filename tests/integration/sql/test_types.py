@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 from ulid import ULID
 
-from chapkit import Artifact, ArtifactRepository, SqliteDatabase
-from chapkit.adapters.sql.types import UTCDateTime, stored_ulid
+from chapkit import Artifact, ArtifactRepository, InvalidULIDError, SqliteDatabase
+from chapkit.adapters.sql.types import ULIDType, UTCDateTime, stored_ulid
 
 
 def test_stored_ulids_equal_parsed_ones_and_keep_their_text() -> None:
@@ -47,3 +47,12 @@ async def test_sqlite_timestamps_round_trip_in_utc(tmp_path: object) -> None:
         assert UTCDateTime().process_result_value(None, None) is None
     finally:
         await database.dispose()
+
+
+def test_binding_a_string_that_is_not_a_ulid_raises_a_value_error() -> None:
+    """As the reference's `ULIDType` does: `except ValueError` catches it, and it is still a 400 problem."""
+    with pytest.raises(ValueError, match="Invalid ULID"):
+        ULIDType().process_bind_param("not-a-ulid", None)
+    with pytest.raises(InvalidULIDError):
+        ULIDType().process_bind_param("01ARZ3NDEKTSV4RRFFQ69G5FA!", None)
+    assert ULIDType().process_bind_param("01arz3ndektsv4rrffq69g5fav", None) == "01ARZ3NDEKTSV4RRFFQ69G5FAV"

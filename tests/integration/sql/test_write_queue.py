@@ -21,9 +21,7 @@ async def database(tmp_path: Path) -> SqliteDatabase:
 
 
 def _turn(database: SqliteDatabase) -> WriteTurn:
-    turn = database._turn
-    assert turn is not None
-    return turn
+    return database._turn
 
 
 async def _count(database: SqliteDatabase) -> int:
@@ -31,12 +29,13 @@ async def _count(database: SqliteDatabase) -> int:
         return int(await session.scalar(select(func.count()).select_from(Widget)) or 0)
 
 
-async def test_file_sessions_take_turns_and_memory_sessions_do_not(database: SqliteDatabase) -> None:
+async def test_file_and_memory_sessions_take_turns(database: SqliteDatabase) -> None:
     async with database.session() as session:
         assert isinstance(session, QueuedWriteSession)
     memory = SqliteDatabase("sqlite+aiosqlite:///:memory:")
     async with memory.session() as session:
-        assert not isinstance(session, QueuedWriteSession)
+        assert isinstance(session, QueuedWriteSession)  # on the lock alone: one shared connection (D9)
+        assert memory._turn.engine is None
     await memory.dispose()
     await database.dispose()
 
@@ -228,11 +227,27 @@ async def test_engine_writers_wait_for_their_turn_too(database: SqliteDatabase) 
     await database.dispose()
 
 
-async def test_write_transactions_on_memory_need_no_turn() -> None:
+async def test_writers_on_memory_take_turns_so_one_rollback_never_undoes_another(tmp_path: Path) -> None:
+    """`:memory:` is one connection for every session: two writers interleaving there would share one
+    SQLite transaction, and the first rollback would undo both (job records went missing that way)."""
     memory = SqliteDatabase("sqlite+aiosqlite:///:memory:")
     await memory.init()
-    async with memory.write_transaction() as connection:
-        await connection.execute(Widget.__table__.insert().values(id="01ARZ3NDEKTSV4RRFFQ69G5FAV", name="m"))
+    flushed = asyncio.Event()
+
+    async def failing_writer() -> None:
+        async with memory.session() as session:
+            session.add(Widget(name="rolled back"))
+            await session.flush()
+            flushed.set()
+            await asyncio.sleep(0.05)  # the engine writer is waiting for the turn now
+            await session.rollback()
+
+    async def engine_writer() -> None:
+        await flushed.wait()
+        async with memory.write_transaction() as connection:
+            await connection.execute(Widget.__table__.insert().values(id="01ARZ3NDEKTSV4RRFFQ69G5FAV", name="kept"))
+
+    await asyncio.gather(failing_writer(), engine_writer())
     async with memory.session() as session:
-        assert await session.scalar(select(func.count()).select_from(Widget)) == 1
+        assert (await session.scalars(select(Widget.name))).all() == ["kept"]
     await memory.dispose()
