@@ -75,7 +75,7 @@ class TaskRouter(CrudRouter[TaskIn, TaskOut]):
 
         async def execute_task(entity_id: UlidPath, manager: TaskManager = Depends(manager_factory)) -> Response:
             """Execute a task asynchronously via the job scheduler."""
-            task_id = parse_ulid(entity_id, instance=self._instance(entity_id))
+            task_id = parse_ulid(entity_id)
             job_id = await manager.execute_task(task_id)
             accepted = TaskExecuteResponse(
                 job_id=str(job_id), message=f"Task submitted for execution. Job ID: {job_id}"
