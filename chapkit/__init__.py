@@ -28,6 +28,7 @@ from chapkit.adapters.http import (
     ServiceInfo,
     SystemInfo,
     SystemRouter,
+    TaskRouter,
     add_error_handlers,
     add_logging_middleware,
     build_location_url,
@@ -42,6 +43,7 @@ from chapkit.adapters.memory import (
     InMemoryDatastore,
     InMemoryJobRecordStore,
     InMemoryRepository,
+    InMemoryTaskStore,
 )
 from chapkit.adapters.observability import (
     add_request_context,
@@ -61,11 +63,14 @@ from chapkit.adapters.sql import (
     SqliteDatabase,
     SqliteDatabaseBuilder,
     SqlJobRecordStore,
+    TaskRepository,
     ULIDType,
 )
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import BaseManager, LifecycleHooks, Manager
+from chapkit.application.task_manager import TaskManager
+from chapkit.application.task_registry import TaskRegistry
 from chapkit.bootstrap import (
     BaseServiceBuilder,
     ServiceBuilder,
@@ -78,11 +83,13 @@ from chapkit.bootstrap import (
     get_database,
     get_scheduler,
     get_session,
+    get_task_manager,
     open_storage,
     run_app,
     set_app_manager,
     set_database,
     set_scheduler,
+    validate_and_disable_orphaned_tasks,
 )
 from chapkit.domain.artifact import (
     Artifact,
@@ -124,6 +131,7 @@ from chapkit.domain.ports import (
     JobRecordStore,
     JobScheduler,
     Repository,
+    TaskStore,
 )
 from chapkit.domain.schemas import (
     BulkOperationError,
@@ -133,6 +141,7 @@ from chapkit.domain.schemas import (
     PaginatedResponse,
     ProblemDetail,
 )
+from chapkit.domain.task import Task, TaskExecuteResponse, TaskIn, TaskOut
 
 __version__ = "0.1.0"
 
@@ -258,4 +267,16 @@ __all__ = [
     "get_logger",
     "open_storage",
     "reset_request_context",
+    "Task",
+    "TaskExecuteResponse",
+    "TaskIn",
+    "TaskOut",
+    "InMemoryTaskStore",
+    "TaskManager",
+    "TaskRegistry",
+    "TaskRepository",
+    "TaskRouter",
+    "TaskStore",
+    "get_task_manager",
+    "validate_and_disable_orphaned_tasks",
 ]

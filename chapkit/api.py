@@ -24,6 +24,7 @@ from chapkit.adapters.http import (
     ServiceInfo,
     SystemInfo,
     SystemRouter,
+    TaskRouter,
     add_error_handlers,
     add_logging_middleware,
     build_location_url,
@@ -48,6 +49,7 @@ from chapkit.bootstrap import (
     get_database,
     get_scheduler,
     get_session,
+    get_task_manager,
     run_app,
     set_app_manager,
     set_database,
@@ -102,4 +104,6 @@ __all__ = [
     "configure_logging",
     "get_logger",
     "reset_request_context",
+    "TaskRouter",
+    "get_task_manager",
 ]

@@ -21,6 +21,7 @@ from chapkit.bootstrap.manager_dependencies import get_artifact_manager, get_con
 from chapkit.bootstrap.module_builder import ServiceBuilder
 from chapkit.bootstrap.run import run_app
 from chapkit.bootstrap.service_builder import BaseServiceBuilder
+from chapkit.bootstrap.tasks import get_task_manager, validate_and_disable_orphaned_tasks
 
 __all__ = [
     "BaseServiceBuilder",
@@ -36,10 +37,12 @@ __all__ = [
     "get_database",
     "get_scheduler",
     "get_session",
+    "get_task_manager",
     "manager_dependency",
     "open_storage",
     "run_app",
     "set_app_manager",
     "set_database",
     "set_scheduler",
+    "validate_and_disable_orphaned_tasks",
 ]

@@ -17,11 +17,15 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from chapkit.adapters.memory import InMemoryDatastore
+from chapkit.adapters.runners.shell_task import ProcessCommandRunner
 from chapkit.adapters.scheduler import AIOJobScheduler
 from chapkit.adapters.sql import Database, SqlJobRecordStore, create_database
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import BaseManager
+from chapkit.application.task_manager import TaskManager
+from chapkit.application.task_registry import TaskRegistry
+from chapkit.bootstrap.task_wiring import memory_task_injectables, sql_task_injectables, task_manager_of
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, UnitOfWork
@@ -77,6 +81,7 @@ class MemoryStorage(containers.DeclarativeContainer):
     database = providers.Resource(opened, datastore, owned=owned)
     job_store = providers.Singleton(_memory_job_store, datastore)
     scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database)
+    task_injectables = providers.Singleton(memory_task_injectables)
 
 
 class SqlStorage(containers.DeclarativeContainer):
@@ -88,6 +93,7 @@ class SqlStorage(containers.DeclarativeContainer):
     database = providers.Resource(opened, datastore, owned=owned)
     job_store = providers.Singleton(_sql_job_store, database=datastore)
     scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database)
+    task_injectables = providers.Factory(sql_task_injectables, datastore)
 
 
 def unit_of_work_of(datastore: Datastore, write: bool = False) -> UnitOfWork:
@@ -121,6 +127,13 @@ class ServiceContainer(containers.DeclarativeContainer):
     config_manager = providers.Factory(config_manager_of)
     artifact_manager = providers.Factory(artifact_manager_of)
     manager = providers.Factory(entity_manager_of)
+    command_runner = providers.Singleton(ProcessCommandRunner)
+    task_manager = providers.Factory(
+        task_manager_of,
+        datastore=storage.datastore,
+        injectables=storage.task_injectables,
+        command_runner=command_runner,
+    )
 
 
 def is_memory_url(url: str) -> bool:
@@ -195,6 +208,13 @@ class Storage:
     def manager(self, uow: UnitOfWork, model: type[Any], out_schema: type[Any]) -> BaseManager[Any, Any, Any, Any]:
         """Return a `BaseManager` for your own entity `model` on `uow`."""
         manager: BaseManager[Any, Any, Any, Any] = self.container.manager(uow, model, out_schema)
+        return manager
+
+    def task_manager(
+        self, uow: UnitOfWork, hierarchy: ArtifactHierarchy | None = None, registry: TaskRegistry | None = None
+    ) -> TaskManager:
+        """Return a task manager on `uow` that runs tasks on the started scheduler (`registry`: default one)."""
+        manager: TaskManager = self.container.task_manager(uow, self.scheduler, hierarchy, registry)
         return manager
 
 

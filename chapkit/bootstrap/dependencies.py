@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chapkit.adapters.http.app import AppManager
 from chapkit.adapters.sql import Database
+from chapkit.application.task_registry import TaskRegistry
 from chapkit.bootstrap.containers import ServiceContainer, create_container, datastore_of, use_datastore
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
@@ -50,6 +51,8 @@ class ServiceRuntime:
         """The hierarchy `get_artifact_manager` labels levels with (`with_artifacts(hierarchy=...)` sets it)."""
         self.artifact_includes_config = True
         """Whether `get_artifact_manager`'s managers reach configs (config linking)."""
+        self.task_registry: TaskRegistry | None = None
+        """The registry of the service's Python tasks (`with_tasks(registry=...)`; None: the default one)."""
 
     @property
     def database(self) -> Datastore | None:

@@ -1,4 +1,4 @@
-"""`ServiceBuilder`: the base builder plus the config and artifact modules."""
+"""`ServiceBuilder`: the base builder plus the config, artifact and task modules."""
 
 from __future__ import annotations
 
@@ -10,14 +10,23 @@ from fastapi import FastAPI
 from chapkit.adapters.http.artifact_router import ArtifactRouter
 from chapkit.adapters.http.config_router import ConfigRouter
 from chapkit.adapters.http.crud import CrudPermissions
+from chapkit.adapters.http.task_router import TaskRouter
+from chapkit.application.task_registry import TaskRegistry
 from chapkit.bootstrap.dependencies import ServiceRuntime
 from chapkit.bootstrap.manager_dependencies import (
     artifact_manager_dependency,
     config_manager_dependency,
 )
 from chapkit.bootstrap.service_builder import BaseServiceBuilder
+from chapkit.bootstrap.tasks import (
+    TASKS_NEED_ARTIFACTS,
+    TaskOptions,
+    task_manager_dependency,
+    validate_tasks_on_startup,
+)
 from chapkit.domain.artifact import ArtifactHierarchy, ArtifactIn, ArtifactOut
 from chapkit.domain.config import BaseConfig, ConfigIn, ConfigOut
+from chapkit.domain.task import TaskIn, TaskOut
 
 CONFIG_LINKING_NEEDS_CONFIG = (
     "Artifact config-linking requires a config schema. "
@@ -60,13 +69,14 @@ def _permissions(
 
 
 class ServiceBuilder(BaseServiceBuilder):
-    """Service builder with integrated module support (config, artifact)."""
+    """Service builder with integrated module support (config, artifact, task)."""
 
     def __init__(self, **kwargs: Any) -> None:
         """Initialize service builder with module-specific state."""
         super().__init__(**kwargs)
         self._config_options: _ConfigOptions | None = None
         self._artifact_options: _ArtifactOptions | None = None
+        self._task_options: TaskOptions | None = None
 
     def with_config(
         self,
@@ -112,6 +122,32 @@ class ServiceBuilder(BaseServiceBuilder):
         )
         return self
 
+    def with_tasks(
+        self,
+        *,
+        prefix: str = "/api/v1/tasks",
+        tags: list[str] | None = None,
+        permissions: CrudPermissions | None = None,
+        validate_on_startup: bool = True,
+        allow_create: bool | None = None,
+        allow_read: bool | None = None,
+        allow_update: bool | None = None,
+        allow_delete: bool | None = None,
+        registry: TaskRegistry | None = None,
+    ) -> Self:
+        """Enable task execution endpoints with script runner.
+
+        `registry` holds this service's Python task functions (the default `TaskRegistry` when None).
+        """
+        self._task_options = TaskOptions(
+            prefix=prefix,
+            tags=list(tags) if tags else ["Tasks"],
+            permissions=_permissions(permissions, allow_create, allow_read, allow_update, allow_delete),
+            validate_on_startup=validate_on_startup,
+            registry=registry,
+        )
+        return self
+
     # ---------------------------------------------------------------- extension points
 
     def _validate_module_configuration(self) -> None:
@@ -119,6 +155,8 @@ class ServiceBuilder(BaseServiceBuilder):
         super()._validate_module_configuration()
         if self._artifact_options and self._artifact_options.enable_config_linking and not self._config_options:
             raise ValueError(CONFIG_LINKING_NEEDS_CONFIG)
+        if self._task_options and not self._artifact_options:
+            raise ValueError(TASKS_NEED_ARTIFACTS)
 
     def _register_module_routers(self, app: FastAPI) -> None:
         """Register the config and artifact routers, bound to this service's storage."""
@@ -162,6 +200,26 @@ class ServiceBuilder(BaseServiceBuilder):
             )
             runtime.artifact_hierarchy = artifact_options.hierarchy
             runtime.artifact_includes_config = linking
+
+        if self._task_options:
+            self._register_task_router(app, runtime, self._task_options)
+
+    def _register_task_router(self, app: FastAPI, runtime: ServiceRuntime, options: TaskOptions) -> None:
+        """Register the task router and, if asked, the start-up check that disables orphaned Python tasks."""
+        hierarchy = self._artifact_options.hierarchy if self._artifact_options else None
+        app.include_router(
+            TaskRouter.create(
+                prefix=options.prefix,
+                tags=options.tags,
+                manager_factory=task_manager_dependency(runtime, hierarchy, options.registry),
+                entity_in_type=TaskIn,
+                entity_out_type=TaskOut,
+                permissions=options.permissions,
+            )
+        )
+        runtime.task_registry = options.registry
+        if options.validate_on_startup and validate_tasks_on_startup not in self._startup_hooks:
+            self._startup_hooks.append(validate_tasks_on_startup)
 
 
 __all__ = ["ServiceBuilder"]

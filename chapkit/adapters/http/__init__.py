@@ -30,6 +30,7 @@ from chapkit.adapters.http.pagination import PaginationParams, create_paginated_
 from chapkit.adapters.http.router import Router
 from chapkit.adapters.http.sse import SSE_HEADERS, format_sse_event, format_sse_model_event
 from chapkit.adapters.http.system import SystemInfo, SystemRouter, app_manager_from_state, current_system_info
+from chapkit.adapters.http.task_router import TaskRouter
 from chapkit.adapters.http.utilities import build_location_url
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "PaginationParams",
     "RequestLoggingMiddleware",
     "Router",
+    "TaskRouter",
     "ServiceInfo",
     "SystemInfo",
     "SystemRouter",

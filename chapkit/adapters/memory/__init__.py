@@ -5,6 +5,7 @@ from chapkit.adapters.memory.config_store import InMemoryConfigStore
 from chapkit.adapters.memory.datastore import InMemoryDatastore, InMemorySession
 from chapkit.adapters.memory.job_store import InMemoryJobRecordStore
 from chapkit.adapters.memory.repository import InMemoryRepository
+from chapkit.adapters.memory.task_store import InMemoryTaskStore
 from chapkit.adapters.memory.unit_of_work import InMemoryUnitOfWork
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "InMemoryJobRecordStore",
     "InMemoryRepository",
     "InMemorySession",
+    "InMemoryTaskStore",
     "InMemoryUnitOfWork",
 ]

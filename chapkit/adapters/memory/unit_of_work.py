@@ -10,10 +10,12 @@ from chapkit.adapters.memory.artifact_store import InMemoryArtifactStore
 from chapkit.adapters.memory.config_store import InMemoryConfigStore
 from chapkit.adapters.memory.datastore import InMemorySession
 from chapkit.adapters.memory.repository import InMemoryRepository
+from chapkit.adapters.memory.task_store import InMemoryTaskStore
 from chapkit.domain.artifact import Artifact
 from chapkit.domain.config import Config
 from chapkit.domain.ports.repository import Repository, T
 from chapkit.domain.ports.unit_of_work import JobRecordReader, UnitOfWork
+from chapkit.domain.task import Task
 
 if TYPE_CHECKING:
     from chapkit.adapters.memory.datastore import InMemoryDatastore
@@ -27,6 +29,7 @@ class InMemoryUnitOfWork(UnitOfWork):
     repositories: ClassVar[dict[type, RepositoryFactory]] = {
         Config: InMemoryConfigStore,
         Artifact: InMemoryArtifactStore,
+        Task: InMemoryTaskStore,
     }
     """The specialised repository of each chapkit entity; other entities get `InMemoryRepository`."""
 

@@ -6,6 +6,7 @@ from chapkit.adapters.sql.database import Database, SqliteDatabase, SqliteDataba
 from chapkit.adapters.sql.job_store import SqlJobRecordStore
 from chapkit.adapters.sql.models import Base, Entity
 from chapkit.adapters.sql.repository import BaseRepository
+from chapkit.adapters.sql.task_repository import TaskRepository
 from chapkit.adapters.sql.types import ULIDType
 from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork
 
@@ -20,6 +21,7 @@ __all__ = [
     "SqlUnitOfWork",
     "SqliteDatabase",
     "SqliteDatabaseBuilder",
+    "TaskRepository",
     "ULIDType",
     "create_database",
 ]

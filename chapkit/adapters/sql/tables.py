@@ -1,6 +1,6 @@
-"""chapkit's config and artifact tables, and the imperative mapping of the domain entities onto them.
+"""chapkit's config, artifact and task tables, and the imperative mapping of the domain entities onto them.
 
-The domain classes (`Config`, `Artifact`, `ConfigArtifact`) are plain dataclasses; mapping them here
+The domain classes (`Config`, `Artifact`, `ConfigArtifact`, `Task`) are plain dataclasses; mapping them here
 lets users' SQL use them directly (`select(func.count()).select_from(Config)`) and lets
 `BaseRepository(session, Config)` work unchanged. Importing this module defines the tables only;
 `map_entities()` maps the classes, once, when the SQL adapter starts (`Database()`), so a process that
@@ -11,7 +11,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, PickleType, String, Table, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    PickleType,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    true,
+)
 from sqlalchemy import inspect as sa_inspect
 from ulid import ULID
 
@@ -19,6 +34,7 @@ from chapkit.adapters.sql.models import Base, same_as_created_at, utc_now
 from chapkit.adapters.sql.types import ULIDType, UTCDateTime
 from chapkit.domain.artifact import Artifact
 from chapkit.domain.config import Config, ConfigArtifact
+from chapkit.domain.task import Task
 
 CHAPKIT_OWNED = {"owner": "chapkit"}
 PICKLE_PROTOCOL = 4
@@ -82,6 +98,18 @@ config_artifacts_table = _table(
     UniqueConstraint("artifact_id", name="uq_config_artifacts_artifact_id"),
 )
 
+tasks_table = _table(
+    "tasks",
+    Column("id", ULIDType, primary_key=True, default=ULID),
+    Column("command", Text, nullable=False),
+    Column("task_type", Text, nullable=False, default="shell", server_default="shell"),
+    # SQL NULL for "no parameters", not the JSON value null.
+    Column("parameters", JSON(none_as_null=True), nullable=True),
+    Column("enabled", Boolean, nullable=False, default=True, server_default=true()),
+    Column("timeout", Float, nullable=True),
+    *_timestamps(),
+)
+
 
 def _map_once(entity: type, table: Table) -> None:
     """Map `entity` onto `table` unless it is mapped already."""
@@ -100,6 +128,7 @@ def map_entities() -> None:
     _map_once(Config, configs_table)
     _map_once(Artifact, artifacts_table)
     _map_once(ConfigArtifact, config_artifacts_table)
+    _map_once(Task, tasks_table)
     _mapped = True
 
 
@@ -109,4 +138,5 @@ __all__ = [
     "artifacts_table",
     "config_artifacts_table",
     "configs_table",
+    "tasks_table",
 ]

@@ -14,10 +14,12 @@ from chapkit.adapters.sql.config_repository import ConfigRepository
 from chapkit.adapters.sql.errors import domain_errors
 from chapkit.adapters.sql.job_store import SqlJobRecordReader
 from chapkit.adapters.sql.repository import BaseRepository
+from chapkit.adapters.sql.task_repository import TaskRepository
 from chapkit.domain.artifact import Artifact
 from chapkit.domain.config import Config
 from chapkit.domain.ports.repository import Repository, T
 from chapkit.domain.ports.unit_of_work import JobRecordReader, UnitOfWork
+from chapkit.domain.task import Task
 
 if TYPE_CHECKING:
     from chapkit.adapters.sql.database import Database
@@ -34,6 +36,7 @@ class SqlUnitOfWork(UnitOfWork):
     repositories: ClassVar[dict[type, RepositoryFactory]] = {
         Config: ConfigRepository,
         Artifact: ArtifactRepository,
+        Task: TaskRepository,
     }
     """The specialised repository of each chapkit entity; other entities get `BaseRepository`."""
 

@@ -14,6 +14,8 @@ from chapkit.domain.jobs import JobRecord
 from chapkit.domain.ports.artifact_store import ArtifactStore
 from chapkit.domain.ports.config_store import ConfigStore
 from chapkit.domain.ports.repository import Repository, T
+from chapkit.domain.ports.task_store import TaskStore
+from chapkit.domain.task import Task
 
 
 class JobRecordReader(ABC):
@@ -80,6 +82,11 @@ class UnitOfWork(ABC):
     def artifacts(self) -> ArtifactStore:
         """The artifacts in this unit."""
         return cast("ArtifactStore", self.repository(Artifact))
+
+    @property
+    def tasks(self) -> TaskStore:
+        """The task templates in this unit."""
+        return cast("TaskStore", self.repository(Task))
 
     @abstractmethod
     async def commit(self) -> None:

@@ -23,7 +23,7 @@ from chapkit.adapters.sql.models import Base
 from chapkit.adapters.sql.schema import chapkit_table_names
 from tests.conftest import POSTGRES_URL_ENV
 
-EXPECTED_TABLES = {"configs", "artifacts", "config_artifacts", "job_records", "job_owners"}
+EXPECTED_TABLES = {"configs", "artifacts", "config_artifacts", "job_records", "job_owners", "tasks"}
 
 
 @pytest.fixture(params=["sqlite_file", "postgres"])
