@@ -115,16 +115,25 @@ async def test_stream_ends_on_terminal_state() -> None:
         assert len(events) >= 2
 
 
-async def test_stream_reports_a_deleted_job() -> None:
+async def test_stream_reports_a_deleted_job(monkeypatch: pytest.MonkeyPatch) -> None:
     async with serve(jobs_app()) as client:
         scheduler = get_scheduler()
         job_id = await scheduler.add_job(asyncio.sleep, 30)
+        streaming = asyncio.Event()
+        get_record = type(scheduler).get_record
 
-        async def delete_soon() -> None:
-            await asyncio.sleep(0.15)
+        async def observed_get_record(self: Any, wanted: ULID) -> Any:
+            record = await get_record(self, wanted)
+            streaming.set()  # the stream has found the job: deleting it now must end the stream
+            return record
+
+        monkeypatch.setattr(type(scheduler), "get_record", observed_get_record)
+
+        async def delete_once_streaming() -> None:
+            await streaming.wait()
             await scheduler.delete(job_id)
 
-        deleter = asyncio.create_task(delete_soon())
+        deleter = asyncio.create_task(delete_once_streaming())
         response = await client.get(f"{JOBS}/{job_id}/$stream", params={"poll_interval": 0.05})
         await deleter
         assert response.text.endswith('data: {"status": "deleted"}\n\n')
