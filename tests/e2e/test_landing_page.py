@@ -137,3 +137,36 @@ def test_docs_list_the_operations_with_the_network_off(
     dom = render(browser, base + "/docs", tmp_path / "profile", offline=True)
     assert 'class="swagger-ui"' in dom
     assert "/api/v1/configs" in dom and "opblock" in dom  # the operations are listed
+
+
+def auth_service() -> FastAPI:
+    """A service that needs a key, plus a public test page that stores a key in the tab and opens `/`."""
+    from fastapi import APIRouter
+    from fastapi.responses import HTMLResponse
+
+    from chapkit import BaseServiceBuilder, ServiceInfo
+
+    pages = APIRouter()
+
+    @pages.get("/set-key", include_in_schema=False)
+    async def set_key() -> HTMLResponse:
+        script = 'sessionStorage.setItem("chapkit-api-key", "sk-landing-page"); location.href = "/";'
+        return HTMLResponse(f"<script>{script}</script>")
+
+    builder = BaseServiceBuilder(info=ServiceInfo(display_name="Keyed Service", version="1.2.3"))
+    builder = builder.with_landing_page().include_router(pages)
+    return builder.with_auth(api_keys=["sk-landing-page"], unauthenticated_paths=["/", "/docs", "/set-key"]).build()
+
+
+def test_landing_page_asks_for_a_key_when_the_service_needs_one(
+    browser: str, serve: Callable[[FastAPI], str], tmp_path: Path
+) -> None:
+    base = serve(auth_service())
+    dom = render(browser, base + "/", tmp_path / "profile")
+    assert "This service needs an API key." in dom
+    assert 'id="key-form" hidden' not in dom
+    assert "answered 401" not in dom
+    keyed = render(browser, base + "/set-key", tmp_path / "profile-keyed")  # the key, kept in the tab
+    assert '<h1 id="service-name">Keyed Service</h1>' in keyed
+    assert "Version 1.2.3" in keyed
+    assert 'id="key-form" hidden' in keyed

@@ -104,7 +104,12 @@ class APIKeyMiddleware:
             await self.app(scope, receive, send)
             return
         response = problem_response(
-            Request(scope), status=401, title="Unauthorized", detail=detail, type_uri=ErrorType.UNAUTHORIZED
+            Request(scope),
+            status=401,
+            title="Unauthorized",
+            detail=detail,
+            type_uri=ErrorType.UNAUTHORIZED,
+            auth_header=self.header_name,  # where a client (the landing page) sends the key
         )
         await response(scope, receive, send)
 
