@@ -32,6 +32,8 @@ from chapkit.adapters.http import (
     database_error_handler,
     validation_error_handler,
 )
+from chapkit.adapters.http.ml_info import AssessedStatus, MLServiceInfo
+from chapkit.adapters.http.ml_router import MLRouter
 from chapkit.adapters.observability import (
     add_request_context,
     clear_request_context,
@@ -39,13 +41,17 @@ from chapkit.adapters.observability import (
     get_logger,
     reset_request_context,
 )
+from chapkit.adapters.runners.shell_model_runner import ShellModelRunner
+from chapkit.application.ml_runners import FunctionalModelRunner
 from chapkit.bootstrap import (
     BaseServiceBuilder,
+    MLServiceBuilder,
     ServiceBuilder,
     get_app_manager,
     get_artifact_manager,
     get_config_manager,
     get_database,
+    get_ml_manager,
     get_scheduler,
     get_session,
     run_app,
@@ -102,4 +108,15 @@ __all__ = [
     "configure_logging",
     "get_logger",
     "reset_request_context",
+]
+
+# The ML module (issue 10).
+__all__ += [
+    "AssessedStatus",
+    "FunctionalModelRunner",
+    "MLRouter",
+    "MLServiceBuilder",
+    "MLServiceInfo",
+    "ShellModelRunner",
+    "get_ml_manager",
 ]

@@ -22,6 +22,7 @@ from chapkit.adapters.sql import Database, SqlJobRecordStore, create_database
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import BaseManager
+from chapkit.application.ml_manager import MLManager
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, UnitOfWork
@@ -121,6 +122,8 @@ class ServiceContainer(containers.DeclarativeContainer):
     config_manager = providers.Factory(config_manager_of)
     artifact_manager = providers.Factory(artifact_manager_of)
     manager = providers.Factory(entity_manager_of)
+    # Called with runner, scheduler and config_schema; its jobs open their units from `unit_of_work`.
+    ml_manager = providers.Factory(MLManager, database=storage.datastore, unit_of_work=unit_of_work.provider)
 
 
 def is_memory_url(url: str) -> bool:
