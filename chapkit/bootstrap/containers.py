@@ -25,6 +25,8 @@ from chapkit.application.manager import BaseManager
 from chapkit.application.ml_manager import MLManager
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
+from chapkit.domain.ml import ModelRunnerProtocol
+from chapkit.domain.ml_checks import ModelRequirements
 from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, UnitOfWork
 
 MEMORY_URL = "memory://"
@@ -198,6 +200,20 @@ class Storage:
     def manager(self, uow: UnitOfWork, model: type[Any], out_schema: type[Any]) -> BaseManager[Any, Any, Any, Any]:
         """Return a `BaseManager` for your own entity `model` on `uow`."""
         manager: BaseManager[Any, Any, Any, Any] = self.container.manager(uow, model, out_schema)
+        return manager
+
+    def ml_manager(
+        self,
+        runner: ModelRunnerProtocol,
+        config_schema: type[BaseConfig],
+        requirements: ModelRequirements | None = None,
+    ) -> MLManager:
+        """Return an `MLManager` whose train and predict jobs run on this storage's scheduler and units of work."""
+        if self.scheduler is None:
+            raise RuntimeError("ML jobs need the storage's job scheduler (open it with open_storage)")
+        manager: MLManager = self.container.ml_manager(
+            runner=runner, scheduler=self.scheduler, config_schema=config_schema, requirements=requirements
+        )
         return manager
 
 

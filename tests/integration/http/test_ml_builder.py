@@ -113,9 +113,7 @@ async def test_the_ml_manager_works_from_plain_python() -> None:
                 chapkit.ConfigIn[SlopeConfig](name="c", data=SlopeConfig(scale=3.0))
             )
         assert storage.scheduler is not None
-        manager: MLManager = storage.container.ml_manager(
-            runner=slope_runner(), scheduler=storage.scheduler, config_schema=SlopeConfig
-        )
+        manager = storage.ml_manager(slope_runner(), SlopeConfig)
         submitted = await manager.execute_train(
             TrainRequest.model_validate({"config_id": config.id, "data": TRAIN_DATA})
         )
