@@ -133,3 +133,11 @@ async def test_ml_service_builder_switches_every_module_on() -> None:
         paths = set((await client.get("/openapi.json")).json()["paths"])
         assert {"/api/v1/configs/{entity_id}/$artifacts", "/api/v1/jobs", "/api/v1/system", f"{ML}/$train"} <= paths
         assert "text/html" in (await client.get("/")).headers["content-type"]
+
+
+def test_the_openapi_document_of_an_ml_service_is_valid() -> None:
+    from openapi_spec_validator import validate
+
+    document = ml_service("memory://").build().openapi()
+    validate(document)
+    assert document["paths"][f"{ML}/$train"]["post"]["responses"]["202"]
