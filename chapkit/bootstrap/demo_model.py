@@ -8,16 +8,23 @@ zero cases.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from chapkit.application.ml_runners import FunctionalModelRunner
 from chapkit.domain.config import BaseConfig
 
 TARGET = "disease_cases"
+
+
+def _not_a_bool(value: object) -> object:
+    """Refuse JSON booleans where a number is meant (pydantic's lax mode would read `false` as 0)."""
+    if isinstance(value, bool):
+        raise ValueError("a number is required, not a boolean")
+    return value
 
 
 class DiseaseModelConfig(BaseConfig):
@@ -26,7 +33,9 @@ class DiseaseModelConfig(BaseConfig):
     features: list[str] = Field(
         default_factory=lambda: ["rainfall", "mean_temperature"], min_length=1, description="Covariate columns"
     )
-    ridge: float = Field(default=0.0, ge=0, le=1e6, description="L2 penalty on the coefficients (0: plain OLS)")
+    ridge: Annotated[float, BeforeValidator(_not_a_bool)] = Field(
+        default=0.0, ge=0, le=1e6, description="L2 penalty on the coefficients (0: plain OLS)"
+    )
 
 
 def _design(frame: pd.DataFrame, features: list[str]) -> np.ndarray[Any, np.dtype[np.float64]]:

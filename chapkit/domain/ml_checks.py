@@ -87,13 +87,13 @@ class ValidationDiagnostic(BaseModel):
 class TrainValidation(TrainRequest):
     """A train request to check without running it."""
 
-    type: Literal["train"] = "train"
+    type: Literal["train"]
 
 
 class PredictValidation(PredictRequest):
     """A predict request to check without running it."""
 
-    type: Literal["predict"] = "predict"
+    type: Literal["predict"]
 
 
 ValidateRequest = Annotated[TrainValidation | PredictValidation, Field(discriminator="type")]

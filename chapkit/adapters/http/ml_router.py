@@ -9,13 +9,24 @@ from fastapi import Depends, Request, status
 
 from chapkit.adapters.http.crud import ManagerFactory
 from chapkit.adapters.http.monitoring import get_service_metrics
-from chapkit.adapters.http.problems import problem_responses
+from chapkit.adapters.http.problems import PROBLEM_MEDIA_TYPE, problem_responses
 from chapkit.adapters.http.router import Router
 from chapkit.adapters.observability.metrics import ML_PREDICT_JOBS_TOTAL, ML_TRAIN_JOBS_TOTAL
 from chapkit.application.ml_manager import MLManager
 from chapkit.domain.errors import BadRequestError, ConflictError
 from chapkit.domain.ml import PredictRequest, PredictResponse, TrainRequest, TrainResponse
 from chapkit.domain.ml_checks import ValidateRequest, ValidationResponse
+
+_UNPROCESSABLE: dict[int | str, dict[str, Any]] = {
+    422: {
+        "description": "The body does not fit the schema (a `detail` list), or breaks what the service requires "
+        "of its input (a problem naming the `field`)",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}},
+            PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}},
+        },
+    }
+}
 
 
 def _count(request: Request, name: str) -> None:
@@ -46,7 +57,7 @@ class MLRouter(Router):
                 "Submit a training job to the scheduler. The answer names the job and the artifact the "
                 "trained model will be stored in; follow the job at `/api/v1/jobs/{job_id}`."
             ),
-            responses=problem_responses(400, 404, 409, 422),
+            responses={**problem_responses(400, 404, 409), **_UNPROCESSABLE},
         )
         async def train(
             request: TrainRequest, http_request: Request, manager: MLManager = Depends(manager_factory)
@@ -70,7 +81,7 @@ class MLRouter(Router):
                 "Submit a prediction job to the scheduler. The predictions are stored as a child artifact "
                 "of the model artifact; the answer names the job and that artifact."
             ),
-            responses=problem_responses(400, 404, 409, 422),
+            responses={**problem_responses(400, 404, 409), **_UNPROCESSABLE},
         )
         async def predict(
             request: PredictRequest, http_request: Request, manager: MLManager = Depends(manager_factory)
@@ -94,6 +105,7 @@ class MLRouter(Router):
                 "it: the config or model artifact, the required columns, data types, row counts, periods and "
                 "geo ids. `valid` is false when any diagnostic is an error."
             ),
+            responses={**problem_responses(400), **_UNPROCESSABLE},
         )
         async def validate(
             request: ValidateRequest, manager: MLManager = Depends(manager_factory)
