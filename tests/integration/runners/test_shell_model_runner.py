@@ -376,10 +376,10 @@ saveRDS(fit, args[3])
 
 R_PREDICT = """
 args <- commandArgs(trailingOnly = TRUE)
-fit <- readRDS(args[2])
-future <- read.csv(args[3])
+fit <- readRDS(args[1])
+future <- read.csv(args[2])
 future$sample_0 <- predict(fit, newdata = future)
-write.csv(future, args[4], row.names = FALSE)
+write.csv(future, args[3], row.names = FALSE)
 """
 
 
