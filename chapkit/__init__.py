@@ -37,6 +37,8 @@ from chapkit.adapters.http import (
     database_error_handler,
     validation_error_handler,
 )
+from chapkit.adapters.http.ml_info import AssessedStatus, MLServiceInfo
+from chapkit.adapters.http.ml_router import MLRouter
 from chapkit.adapters.memory import (
     InMemoryArtifactStore,
     InMemoryConfigStore,
@@ -52,6 +54,7 @@ from chapkit.adapters.observability import (
     get_logger,
     reset_request_context,
 )
+from chapkit.adapters.runners.shell_model_runner import ShellModelRunner
 from chapkit.adapters.scheduler import AIOJobScheduler
 from chapkit.adapters.sql import (
     ArtifactRepository,
@@ -69,10 +72,13 @@ from chapkit.adapters.sql import (
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import BaseManager, LifecycleHooks, Manager
+from chapkit.application.ml_manager import MLManager
+from chapkit.application.ml_runners import FunctionalModelRunner
 from chapkit.application.task_manager import TaskManager
 from chapkit.application.task_registry import TaskRegistry
 from chapkit.bootstrap import (
     BaseServiceBuilder,
+    MLServiceBuilder,
     ServiceBuilder,
     ServiceContainer,
     Storage,
@@ -81,6 +87,7 @@ from chapkit.bootstrap import (
     get_artifact_manager,
     get_config_manager,
     get_database,
+    get_ml_manager,
     get_scheduler,
     get_session,
     get_task_manager,
@@ -124,6 +131,23 @@ from chapkit.domain.errors import (
 from chapkit.domain.job_states import InvalidJobTransitionError
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.json_safe import JsonSafe
+from chapkit.domain.ml import (
+    BaseModelRunner,
+    ModelRunnerProtocol,
+    PredictionArtifactData,
+    PredictRequest,
+    PredictResponse,
+    TrainedModelArtifactData,
+    TrainRequest,
+    TrainResponse,
+)
+from chapkit.domain.ml_checks import (
+    MLRequestError,
+    ModelRequirements,
+    PeriodType,
+    ValidationDiagnostic,
+    ValidationResponse,
+)
 from chapkit.domain.ports import (
     ArtifactStore,
     ConfigStore,
@@ -279,4 +303,29 @@ __all__ = [
     "TaskStore",
     "get_task_manager",
     "validate_and_disable_orphaned_tasks",
+]
+
+# The ML module (issue 10).
+__all__ += [
+    "AssessedStatus",
+    "BaseModelRunner",
+    "FunctionalModelRunner",
+    "MLManager",
+    "MLRequestError",
+    "MLRouter",
+    "MLServiceBuilder",
+    "MLServiceInfo",
+    "ModelRequirements",
+    "ModelRunnerProtocol",
+    "PeriodType",
+    "PredictRequest",
+    "PredictResponse",
+    "PredictionArtifactData",
+    "ShellModelRunner",
+    "TrainRequest",
+    "TrainResponse",
+    "TrainedModelArtifactData",
+    "ValidationDiagnostic",
+    "ValidationResponse",
+    "get_ml_manager",
 ]

@@ -33,6 +33,8 @@ from chapkit.adapters.http import (
     database_error_handler,
     validation_error_handler,
 )
+from chapkit.adapters.http.ml_info import AssessedStatus, MLServiceInfo
+from chapkit.adapters.http.ml_router import MLRouter
 from chapkit.adapters.observability import (
     add_request_context,
     clear_request_context,
@@ -40,13 +42,17 @@ from chapkit.adapters.observability import (
     get_logger,
     reset_request_context,
 )
+from chapkit.adapters.runners.shell_model_runner import ShellModelRunner
+from chapkit.application.ml_runners import FunctionalModelRunner
 from chapkit.bootstrap import (
     BaseServiceBuilder,
+    MLServiceBuilder,
     ServiceBuilder,
     get_app_manager,
     get_artifact_manager,
     get_config_manager,
     get_database,
+    get_ml_manager,
     get_scheduler,
     get_session,
     get_task_manager,
@@ -106,4 +112,15 @@ __all__ = [
     "reset_request_context",
     "TaskRouter",
     "get_task_manager",
+]
+
+# The ML module (issue 10).
+__all__ += [
+    "AssessedStatus",
+    "FunctionalModelRunner",
+    "MLRouter",
+    "MLServiceBuilder",
+    "MLServiceInfo",
+    "ShellModelRunner",
+    "get_ml_manager",
 ]

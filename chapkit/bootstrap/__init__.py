@@ -18,6 +18,8 @@ from chapkit.bootstrap.dependencies import (
     set_scheduler,
 )
 from chapkit.bootstrap.manager_dependencies import get_artifact_manager, get_config_manager, manager_dependency
+from chapkit.bootstrap.ml_builder import MLServiceBuilder
+from chapkit.bootstrap.ml_module import get_ml_manager
 from chapkit.bootstrap.module_builder import ServiceBuilder
 from chapkit.bootstrap.run import run_app
 from chapkit.bootstrap.service_builder import BaseServiceBuilder
@@ -25,6 +27,7 @@ from chapkit.bootstrap.tasks import get_task_manager, validate_and_disable_orpha
 
 __all__ = [
     "BaseServiceBuilder",
+    "MLServiceBuilder",
     "MemoryStorage",
     "ServiceContainer",
     "ServiceBuilder",
@@ -35,6 +38,7 @@ __all__ = [
     "get_artifact_manager",
     "get_config_manager",
     "get_database",
+    "get_ml_manager",
     "get_scheduler",
     "get_session",
     "get_task_manager",

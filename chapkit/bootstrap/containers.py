@@ -23,11 +23,14 @@ from chapkit.adapters.sql import Database, SqlJobRecordStore, create_database
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import BaseManager
+from chapkit.application.ml_manager import MLManager
 from chapkit.application.task_manager import TaskManager
 from chapkit.application.task_registry import TaskRegistry
 from chapkit.bootstrap.task_wiring import memory_task_injectables, sql_task_injectables, task_manager_of
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
+from chapkit.domain.ml import ModelRunnerProtocol
+from chapkit.domain.ml_checks import ModelRequirements
 from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, UnitOfWork
 
 MEMORY_URL = "memory://"
@@ -134,6 +137,8 @@ class ServiceContainer(containers.DeclarativeContainer):
         injectables=storage.task_injectables,
         command_runner=command_runner,
     )
+    # Called with runner, scheduler and config_schema; its jobs open their units from `unit_of_work`.
+    ml_manager = providers.Factory(MLManager, database=storage.datastore, unit_of_work=unit_of_work.provider)
 
 
 def is_memory_url(url: str) -> bool:
@@ -215,6 +220,20 @@ class Storage:
     ) -> TaskManager:
         """Return a task manager on `uow` that runs tasks on the started scheduler (`registry`: default one)."""
         manager: TaskManager = self.container.task_manager(uow, self.scheduler, hierarchy, registry)
+        return manager
+
+    def ml_manager(
+        self,
+        runner: ModelRunnerProtocol,
+        config_schema: type[BaseConfig],
+        requirements: ModelRequirements | None = None,
+    ) -> MLManager:
+        """Return an `MLManager` whose train and predict jobs run on this storage's scheduler and units of work."""
+        if self.scheduler is None:
+            raise RuntimeError("ML jobs need the storage's job scheduler (open it with open_storage)")
+        manager: MLManager = self.container.ml_manager(
+            runner=runner, scheduler=self.scheduler, config_schema=config_schema, requirements=requirements
+        )
         return manager
 
 

@@ -1,55 +1,55 @@
-"""The main job, `python -m chapkit`: a real service on an SQLite file in the working directory.
+"""The main job, `python -m chapkit`: a model service on an SQLite file in the working directory.
 
-It is the shape of a model service: typed configs (`ExampleModelConfig`), a tree of artifacts
-(trained models and their predictions), jobs, health, system, service info and the landing page, plus
-a small `notes` CRUD that shows how a modeller's own entity becomes REST routes. Open
-http://127.0.0.1:8000/docs once it runs.
+It predicts disease cases from rainfall and temperature (`chapkit.bootstrap.demo_model`): create a
+config, `POST /api/v1/ml/$train` with data, `POST /api/v1/ml/$predict` with the model artifact id,
+and read the predictions as the model's child artifact. Sample payloads ship in
+`chapkit/bootstrap/samples/` (`train.json`, `predict.json`). Configs, artifacts with config linking,
+jobs, health, system, service info and the landing page are on, plus a small `notes` CRUD that shows
+how a modeller's own entity becomes REST routes. Open http://127.0.0.1:8000/docs once it runs.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from pathlib import Path
 
 from fastapi import Depends, FastAPI
-from pydantic import BeforeValidator, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 from ulid import ULID
 
-from chapkit.adapters.http import CrudRouter, ServiceInfo
+from chapkit.adapters.http import CrudRouter
+from chapkit.adapters.http.ml_info import AssessedStatus, MLServiceInfo
 from chapkit.adapters.sql import BaseRepository, Entity
 from chapkit.application.manager import BaseManager
+from chapkit.bootstrap.demo_model import DiseaseModelConfig, disease_model_runner
 from chapkit.bootstrap.dependencies import get_session
-from chapkit.bootstrap.module_builder import ServiceBuilder
+from chapkit.bootstrap.ml_builder import MLServiceBuilder
 from chapkit.bootstrap.run import run_app
 from chapkit.domain.artifact import ArtifactHierarchy
-from chapkit.domain.config import BaseConfig
 from chapkit.domain.schemas import EntityIn, EntityOut
 
 DEFAULT_URL = "sqlite+aiosqlite:///chapkit.db"
+SAMPLES = Path(__file__).resolve().parent / "samples"
+"""`train.json` and `predict.json`: request bodies for `$train` and `$predict` (ids to fill in)."""
 
+EXAMPLE_HIERARCHY = ArtifactHierarchy(name="disease_model", level_labels={0: "trained_model", 1: "prediction"})
 
-def _not_a_bool(value: object) -> object:
-    """Refuse JSON booleans where a number is meant (pydantic's lax mode would read `true` as 1)."""
-    if isinstance(value, bool):
-        raise ValueError("a number is required, not a boolean")
-    return value
-
-
-Periods = Annotated[int, Field(le=1000), BeforeValidator(_not_a_bool)]
-"""A number of periods: an integer as JSON Schema sees one (`2.0` included, `true` not)."""
-
-
-class ExampleModelConfig(BaseConfig):
-    """The settings a modeller's train and predict steps would read."""
-
-    features: list[str] = Field(default_factory=list, description="Input columns the model uses")
-    lags: Periods = Field(default=3, ge=0, description="Past periods the model sees")
-    horizon: Periods = Field(default=1, ge=1, description="Periods the model predicts")
-
-
-EXAMPLE_HIERARCHY = ArtifactHierarchy(name="example_model", level_labels={0: "trained_model", 1: "prediction"})
+INFO = MLServiceInfo(
+    display_name="chapkit",
+    version="0.1.0",
+    summary="A demo model service: disease cases from rainfall and temperature (least squares)",
+    description=(
+        "Create a config, train on monthly data with `rainfall`, `mean_temperature` and `disease_cases`, "
+        "then predict `disease_cases` for future months. Sample bodies: chapkit/bootstrap/samples/."
+    ),
+    author="chapkit",
+    author_assessed_status=AssessedStatus.red,
+    period_type="month",
+    min_prediction_periods=1,
+    max_prediction_periods=24,
+    required_covariates=["rainfall", "mean_temperature"],
+)
 
 
 class Note(Entity):
@@ -79,21 +79,13 @@ def build_main_app(database_url: str = DEFAULT_URL) -> FastAPI:
     """Build the main job's service on `database_url`."""
     notes = CrudRouter("/api/v1/notes", ["Notes"], NoteIn, NoteOut, note_manager)
     return (
-        ServiceBuilder(
-            info=ServiceInfo(
-                display_name="chapkit",
-                version="0.1.0",
-                summary="An example model service: configs, artifacts, jobs and a notes CRUD on an SQLite file",
-            )
+        MLServiceBuilder(
+            info=INFO,
+            config_schema=DiseaseModelConfig,
+            hierarchy=EXAMPLE_HIERARCHY,
+            runner=disease_model_runner(),
+            database_url=database_url,
         )
-        .with_database(database_url)
-        .with_logging()
-        .with_health()
-        .with_system()
-        .with_config(ExampleModelConfig)
-        .with_artifacts(hierarchy=EXAMPLE_HIERARCHY)
-        .with_jobs()
-        .with_landing_page()
         .include_router(notes.router)
         .build()
     )
@@ -113,7 +105,9 @@ def main() -> None:
 
 __all__ = [
     "EXAMPLE_HIERARCHY",
-    "ExampleModelConfig",
+    "INFO",
+    "SAMPLES",
+    "DiseaseModelConfig",
     "Note",
     "NoteIn",
     "NoteOut",

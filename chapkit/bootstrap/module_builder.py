@@ -1,4 +1,4 @@
-"""`ServiceBuilder`: the base builder plus the config, artifact and task modules."""
+"""`ServiceBuilder`: the base builder plus the config, artifact, task and ML modules (ML in `ml_module`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from chapkit.bootstrap.manager_dependencies import (
     artifact_manager_dependency,
     config_manager_dependency,
 )
+from chapkit.bootstrap.ml_module import MLOptions, check_ml_configuration, ml_options, register_ml_router
 from chapkit.bootstrap.service_builder import BaseServiceBuilder
 from chapkit.bootstrap.tasks import (
     TASKS_NEED_ARTIFACTS,
@@ -26,6 +27,7 @@ from chapkit.bootstrap.tasks import (
 )
 from chapkit.domain.artifact import ArtifactHierarchy, ArtifactIn, ArtifactOut
 from chapkit.domain.config import BaseConfig, ConfigIn, ConfigOut
+from chapkit.domain.ml import ModelRunnerProtocol
 from chapkit.domain.task import TaskIn, TaskOut
 
 CONFIG_LINKING_NEEDS_CONFIG = (
@@ -77,6 +79,7 @@ class ServiceBuilder(BaseServiceBuilder):
         self._config_options: _ConfigOptions | None = None
         self._artifact_options: _ArtifactOptions | None = None
         self._task_options: TaskOptions | None = None
+        self._ml_options: MLOptions | None = None
 
     def with_config(
         self,
@@ -148,6 +151,17 @@ class ServiceBuilder(BaseServiceBuilder):
         )
         return self
 
+    def with_ml(
+        self,
+        runner: ModelRunnerProtocol,
+        *,
+        prefix: str = "/api/v1/ml",
+        tags: list[str] | None = None,
+    ) -> Self:
+        """Enable ML train/predict endpoints with model runner."""
+        self._ml_options = ml_options(runner, prefix, tags)
+        return self
+
     # ---------------------------------------------------------------- extension points
 
     def _validate_module_configuration(self) -> None:
@@ -157,6 +171,12 @@ class ServiceBuilder(BaseServiceBuilder):
             raise ValueError(CONFIG_LINKING_NEEDS_CONFIG)
         if self._task_options and not self._artifact_options:
             raise ValueError(TASKS_NEED_ARTIFACTS)
+        if self._ml_options:
+            check_ml_configuration(
+                has_config=self._config_options is not None,
+                has_artifacts=self._artifact_options is not None,
+                has_jobs=self._job_options is not None,
+            )
 
     def _register_module_routers(self, app: FastAPI) -> None:
         """Register the config and artifact routers, bound to this service's storage."""
@@ -201,6 +221,8 @@ class ServiceBuilder(BaseServiceBuilder):
             runtime.artifact_hierarchy = artifact_options.hierarchy
             runtime.artifact_includes_config = linking
 
+        if self._ml_options and self._config_options:
+            register_ml_router(app, self._ml_options, config_schema=self._config_options.schema, info=self.info)
         if self._task_options:
             self._register_task_router(app, runtime, self._task_options)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Protocol, Self, cast
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from ulid import ULID
 
 from chapkit.domain.config import BaseConfig, ConfigOut
@@ -136,17 +137,42 @@ class ArtifactTreeNode(ArtifactOut):
 
 
 class PandasDataFrame(BaseModel):
-    """Pydantic schema for serializing pandas DataFrames."""
+    """Pydantic schema for serializing pandas DataFrames.
+
+    `data` holds one list per row, each with one value per column (a row of another length is refused,
+    as are repeated column names). Missing values (NaN, None, NaT) and infinities become `null`, which
+    JSON can carry; `to_dataframe()` reads `null` in a numeric column back as NaN.
+    """
 
     columns: list[str]
     data: list[list[Any]]
 
+    @model_validator(mode="after")
+    def rows_fit_columns(self) -> Self:
+        """Refuse rows whose length differs from the number of columns, and repeated column names."""
+        width = len(self.columns)
+        for index, row in enumerate(self.data):
+            if len(row) != width:
+                raise ValueError(f"row {index} has {len(row)} values for {width} columns")
+        if len(set(self.columns)) != width:
+            repeated = sorted({name for name in self.columns if self.columns.count(name) > 1})
+            raise ValueError(f"column names must be unique (repeated: {', '.join(repeated)})")
+        return self
+
     @classmethod
     def from_dataframe(cls, df: pd.DataFrame) -> Self:
-        """Create schema from pandas DataFrame."""
+        """Create schema from pandas DataFrame (missing values and infinities as None)."""
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"Expected a pandas DataFrame, but got {type(df)}")
-        return cls(columns=df.columns.tolist(), data=df.values.tolist())
+        if df.columns.has_duplicates:
+            raise ValueError("column names must be unique to be carried as a PandasDataFrame")
+        numeric = df.select_dtypes(include="number")
+        if not numeric.empty:
+            df = df.copy()
+            df[numeric.columns] = numeric.mask(numeric.isin([math.inf, -math.inf]))
+        rows = df.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[arg-type]
+        # Built without validation: the rows fit the columns by construction (a frame of 100,000 rows).
+        return cast("Self", cls.model_construct(columns=[str(name) for name in df.columns], data=rows))
 
     def to_dataframe(self) -> pd.DataFrame:
         """Convert schema back to pandas DataFrame."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 import pandas as pd
 from geojson_pydantic import FeatureCollection
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chapkit.domain.artifact import PandasDataFrame
 from chapkit.domain.config import BaseConfig
@@ -103,12 +103,41 @@ class BaseModelRunner(ABC):
         ...
 
 
+def refuse_booleans_in_coordinates(value: Any) -> Any:
+    """Refuse `true`/`false` inside GeoJSON `coordinates` and `bbox` (pydantic's lax mode reads them as 1 and 0)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if key in ("coordinates", "bbox") and _holds_a_boolean(child):
+                    raise ValueError(f"GeoJSON `{key}` must hold numbers, not booleans")
+                if isinstance(child, dict | list):
+                    pending.append(child)
+        elif isinstance(item, list):
+            pending.extend(child for child in item if isinstance(child, dict | list))
+    return value
+
+
+def _holds_a_boolean(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, bool):
+            return True
+        if isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 class TrainRequest(BaseModel):
     """Request schema for training a model."""
 
     config_id: ULIDValue = Field(description="ID of the config to use for training")
     data: PandasDataFrame = Field(description="Training data as pandas DataFrame")
     geo: GeoFeatureCollection | None = Field(default=None, description="Optional geospatial data")
+
+    _strict_geo = field_validator("geo", mode="before")(refuse_booleans_in_coordinates)
 
 
 class TrainResponse(BaseModel):
@@ -130,6 +159,8 @@ class PredictRequest(BaseModel):
     historic: PandasDataFrame = Field(description="Historic data as pandas DataFrame")
     future: PandasDataFrame = Field(description="Future/prediction data as pandas DataFrame")
     geo: GeoFeatureCollection | None = Field(default=None, description="Optional geospatial data")
+
+    _strict_geo = field_validator("geo", mode="before")(refuse_booleans_in_coordinates)
 
 
 class PredictResponse(BaseModel):

@@ -68,20 +68,19 @@ def running_main_job(directory: Path, port: int, **extra_env: str) -> Iterator[s
 def test_main_job_serves_a_service_on_an_sqlite_file(tmp_path: Path) -> None:
     with running_main_job(tmp_path, free_port()) as base:
         assert httpx.get(f"{base}/health").json() == {"status": "healthy", "checks": {"database": {"state": "healthy"}}}
-        assert httpx.get(f"{base}/api/v1/info").json()["display_name"] == "chapkit"
+        info = httpx.get(f"{base}/api/v1/info").json()
+        assert info["display_name"] == "chapkit" and info["required_covariates"] == ["rainfall", "mean_temperature"]
         assert "text/html" in httpx.get(f"{base}/").headers["content-type"]
         assert httpx.get(f"{base}/docs").status_code == 200
         created = httpx.post(f"{base}/api/v1/notes", json={"text": "hello"})
         assert created.status_code == 201
         assert httpx.get(created.headers["location"]).json()["text"] == "hello"
         assert httpx.get(f"{base}/api/v1/jobs").json() == []
-        config = httpx.post(f"{base}/api/v1/configs", json={"name": "weekly", "data": {"lags": 4}})
-        assert config.status_code == 201 and config.json()["data"] == {"features": [], "lags": 4, "horizon": 1}
-        model = httpx.post(f"{base}/api/v1/artifacts", json={"data": {"weights": [0.5]}}).json()
-        prediction = httpx.post(f"{base}/api/v1/artifacts", json={"data": [1.0], "parent_id": model["id"]}).json()
-        tree = httpx.get(f"{base}/api/v1/artifacts/{model['id']}/$tree").json()
-        assert tree["level_label"] == "trained_model"
-        assert [child["id"] for child in tree["children"]] == [prediction["id"]]
+        config = httpx.post(f"{base}/api/v1/configs", json={"name": "monthly", "data": {"ridge": 0.5}})
+        assert config.status_code == 201
+        assert config.json()["data"] == {"features": ["rainfall", "mean_temperature"], "ridge": 0.5}
+        paths = httpx.get(f"{base}/openapi.json").json()["paths"]
+        assert {"/api/v1/ml/$train", "/api/v1/ml/$predict", "/api/v1/ml/$validate"} <= set(paths)
         assert (tmp_path / "chapkit.db").is_file()
 
 

@@ -5,6 +5,7 @@ from collections.abc import Collection
 
 import anyio.to_thread
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount
@@ -28,12 +29,27 @@ class AppStaticFiles(StaticFiles):
         self.static_app = app
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        """Serve the entry file at the root, anything else as static files do."""
+        """Serve the entry file at the root, anything else as static files do.
+
+        A path that a route serves for other methods is a 405, as without the app: a mount at `/`
+        otherwise takes `GET` of a POST-only route (`$train`) and answers 404.
+        """
+        if _route_serves_other_methods(scope):
+            raise StarletteHTTPException(405)
         if path in ("", ".") and scope["method"] in ("GET", "HEAD"):
             full_path, stat_result = await anyio.to_thread.run_sync(self.lookup_path, self.static_app.manifest.entry)
             if stat_result is not None and stat.S_ISREG(stat_result.st_mode):
                 return self.file_response(full_path, stat_result, scope)
         return await super().get_response(path, scope)
+
+
+def _route_serves_other_methods(scope: Scope) -> bool:
+    routes = getattr(getattr(scope.get("app"), "router", None), "routes", [])
+    return any(
+        route.matches(scope)[0] is Match.PARTIAL
+        for route in routes
+        if not (isinstance(route, Mount) and isinstance(route.app, StaticFiles))
+    )
 
 
 def landing_page_app() -> App:

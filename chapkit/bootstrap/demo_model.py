@@ -1,0 +1,94 @@
+"""The main job's model: disease cases from rainfall and temperature by least squares (numpy and pandas only).
+
+It is what a modeller writes for chapkit: a config schema and two plain functions, wrapped in a
+`FunctionalModelRunner`. Training fits `cases ~ intercept + rainfall + mean_temperature` (the feature
+columns are the config's); prediction applies the fit to the future rows and never predicts fewer than
+zero cases.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BeforeValidator, Field
+
+from chapkit.application.ml_runners import FunctionalModelRunner
+from chapkit.domain.config import BaseConfig
+
+TARGET = "disease_cases"
+
+
+def _not_a_bool(value: object) -> object:
+    """Refuse JSON booleans where a number is meant (pydantic's lax mode would read `false` as 0)."""
+    if isinstance(value, bool):
+        raise ValueError("a number is required, not a boolean")
+    return value
+
+
+class DiseaseModelConfig(BaseConfig):
+    """How the demo model is fitted."""
+
+    features: list[str] = Field(
+        default_factory=lambda: ["rainfall", "mean_temperature"], min_length=1, description="Covariate columns"
+    )
+    ridge: Annotated[float, BeforeValidator(_not_a_bool)] = Field(
+        default=0.0, ge=0, le=1e6, description="L2 penalty on the coefficients (0: plain OLS)"
+    )
+
+
+def _design(frame: pd.DataFrame, features: list[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    missing = [name for name in features if name not in frame.columns]
+    if missing:
+        raise ValueError(f"the data lacks the feature column(s) {', '.join(missing)}")
+    values = frame[features].apply(pd.to_numeric, errors="raise").to_numpy(dtype=float)
+    return np.column_stack([np.ones(len(values)), values])
+
+
+def train_disease_model(config: DiseaseModelConfig, data: pd.DataFrame, geo: Any = None) -> dict[str, Any]:
+    """Fit the least-squares model; rows with a missing value are left out."""
+    if TARGET not in data.columns:
+        raise ValueError(f"the training data needs a `{TARGET}` column")
+    usable = data.dropna(subset=[*config.features, TARGET])
+    if len(usable) <= len(config.features):
+        raise ValueError(f"{len(usable)} complete row(s) are too few to fit {len(config.features)} feature(s)")
+    x = _design(usable, config.features)
+    y = usable[TARGET].to_numpy(dtype=float)
+    penalty = config.ridge * np.eye(x.shape[1])
+    penalty[0, 0] = 0.0  # the intercept is not penalised
+    coefficients = np.linalg.solve(x.T @ x + penalty, x.T @ y)
+    residuals = y - x @ coefficients
+    return {
+        "features": list(config.features),
+        "intercept": float(coefficients[0]),
+        "coefficients": {name: float(value) for name, value in zip(config.features, coefficients[1:], strict=True)},
+        "rmse": float(np.sqrt(np.mean(residuals**2))),
+        "rows": len(usable),
+    }
+
+
+def predict_disease_cases(
+    config: DiseaseModelConfig, model: dict[str, Any], historic: pd.DataFrame, future: pd.DataFrame, geo: Any = None
+) -> pd.DataFrame:
+    """Predict `disease_cases` for every future row (missing covariates give a missing prediction)."""
+    features: list[str] = model["features"]
+    weights = np.array([model["intercept"], *(model["coefficients"][name] for name in features)])
+    predicted = _design(future, features) @ weights
+    out = future.copy()
+    out[TARGET] = np.clip(predicted, 0.0, None)
+    return out
+
+
+def disease_model_runner() -> FunctionalModelRunner[DiseaseModelConfig]:
+    """The demo model as a runner."""
+    return FunctionalModelRunner(on_train=train_disease_model, on_predict=predict_disease_cases)
+
+
+__all__ = [
+    "TARGET",
+    "DiseaseModelConfig",
+    "disease_model_runner",
+    "predict_disease_cases",
+    "train_disease_model",
+]

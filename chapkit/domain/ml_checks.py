@@ -1,0 +1,308 @@
+"""Checks of train and predict requests before they run: what a model service requires of its input.
+
+`ModelRequirements` is what a service declares (through `MLServiceInfo`): the period type of its data,
+how many periods it predicts, the covariates it needs and whether it needs geo data. `diagnose_train`
+and `diagnose_predict` compare a request with them (and with rules every request must keep: a frame to
+train on is not empty) and return `ValidationDiagnostic`s; an `error` diagnostic makes `$train` and
+`$predict` refuse the request with `MLRequestError` (422, naming the field), `$validate` returns them all.
+
+Conventions the checks read from the data, when the columns are there: `time_period` holds periods
+(`2024-01` for months, `2024-W01` or `2024W01` for weeks), `location` holds the ids of the geo features.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.errors import ChapkitException, ErrorType
+from chapkit.domain.ml import GeoFeatureCollection, PredictRequest, TrainRequest
+
+TIME_PERIOD_COLUMN = "time_period"
+"""The column holding each row's period, when the data has one."""
+LOCATION_COLUMN = "location"
+"""The column holding each row's location (a geo feature id), when the data has one."""
+
+_PERIOD_PATTERNS = {
+    "month": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"),
+    "week": re.compile(r"^\d{4}-?W(0[1-9]|[1-4]\d|5[0-3])$"),
+}
+_PERIOD_EXAMPLES = {"month": "2024-01", "week": "2024-W01"}
+_SHOWN = 5
+"""How many offending values a diagnostic's message names."""
+
+
+class PeriodType(StrEnum):
+    """The length of the periods a model's data is given in."""
+
+    week = "week"
+    """ISO weeks (`2024-W01`)."""
+    month = "month"
+    """Calendar months (`2024-01`)."""
+
+
+class ModelRequirements(BaseModel):
+    """What a model service requires of train and predict requests (declared in `MLServiceInfo`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    period_type: PeriodType | None = None
+    min_prediction_periods: int | None = Field(default=None, ge=0)
+    max_prediction_periods: int | None = Field(default=None, ge=0)
+    required_covariates: tuple[str, ...] = ()
+    requires_geo: bool = False
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> ModelRequirements:
+        low, high = self.min_prediction_periods, self.max_prediction_periods
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"min_prediction_periods ({low}) exceeds max_prediction_periods ({high})")
+        return self
+
+
+class Severity(StrEnum):
+    """How serious a diagnostic is."""
+
+    error = "error"
+    """The request would be refused."""
+    warning = "warning"
+    """The request would run, but probably not as meant."""
+
+
+class ValidationDiagnostic(BaseModel):
+    """One finding about a train or predict request."""
+
+    severity: Severity
+    code: str = Field(description="Stable identifier of the finding, e.g. `missing-column`")
+    message: str
+    field: str | None = Field(default=None, description="The request field concerned, e.g. `data.rainfall`")
+
+
+class TrainValidation(TrainRequest):
+    """A train request to check without running it."""
+
+    type: Literal["train"]
+
+
+class PredictValidation(PredictRequest):
+    """A predict request to check without running it."""
+
+    type: Literal["predict"]
+
+
+ValidateRequest = Annotated[TrainValidation | PredictValidation, Field(discriminator="type")]
+"""The body of `$validate`: a train or predict request with `"type": "train"` or `"type": "predict"`."""
+
+
+class ValidationResponse(BaseModel):
+    """The answer of `$validate`: valid when no diagnostic is an error."""
+
+    valid: bool
+    diagnostics: list[ValidationDiagnostic]
+
+    @classmethod
+    def of(cls, diagnostics: Sequence[ValidationDiagnostic]) -> ValidationResponse:
+        """The response for these diagnostics."""
+        return cls(
+            valid=not any(item.severity == Severity.error for item in diagnostics), diagnostics=list(diagnostics)
+        )
+
+
+class MLRequestError(ChapkitException):
+    """A train or predict request the service cannot take (422): the problem names the field and lists the findings."""
+
+    def __init__(self, diagnostics: Sequence[ValidationDiagnostic]) -> None:
+        errors = [item for item in diagnostics if item.severity == Severity.error]
+        first = errors[0] if errors else diagnostics[0]
+        super().__init__(
+            first.message,
+            type_uri=ErrorType.VALIDATION_FAILED,
+            title="Unprocessable Request",
+            status=422,
+            field=first.field,
+            code=first.code,
+            diagnostics=[item.model_dump(mode="json") for item in diagnostics],
+        )
+        self.diagnostics = list(diagnostics)
+
+
+def error(code: str, message: str, field: str | None) -> ValidationDiagnostic:
+    """An error diagnostic."""
+    return ValidationDiagnostic(severity=Severity.error, code=code, message=message, field=field)
+
+
+def warning(code: str, message: str, field: str | None) -> ValidationDiagnostic:
+    """A warning diagnostic."""
+    return ValidationDiagnostic(severity=Severity.warning, code=code, message=message, field=field)
+
+
+def has_errors(diagnostics: Iterable[ValidationDiagnostic]) -> bool:
+    """Whether any diagnostic is an error."""
+    return any(item.severity == Severity.error for item in diagnostics)
+
+
+def diagnose_train(request: TrainRequest, requirements: ModelRequirements) -> list[ValidationDiagnostic]:
+    """Findings about a train request's data and geo, measured against `requirements`."""
+    found: list[ValidationDiagnostic] = []
+    found += _frame_findings(request.data, "data", requirements, empty_is_error=True)
+    found += _geo_findings(request.geo, [(request.data, "data")], requirements)
+    return found
+
+
+def diagnose_predict(request: PredictRequest, requirements: ModelRequirements) -> list[ValidationDiagnostic]:
+    """Findings about a predict request's historic and future data and geo, measured against `requirements`."""
+    found: list[ValidationDiagnostic] = []
+    found += _frame_findings(request.historic, "historic", requirements, empty_is_error=False)
+    found += _frame_findings(request.future, "future", requirements, empty_is_error=True)
+    if request.future.data:
+        found += _period_count_findings(request.future, requirements)
+    frames = [(request.historic, "historic"), (request.future, "future")]
+    found += _geo_findings(request.geo, frames, requirements)
+    return found
+
+
+def _frame_findings(
+    frame: PandasDataFrame, name: str, requirements: ModelRequirements, *, empty_is_error: bool
+) -> list[ValidationDiagnostic]:
+    found: list[ValidationDiagnostic] = []
+    if not frame.data:
+        make = error if empty_is_error else warning
+        found.append(make("empty-data", f"`{name}` has no rows", name))
+    elif not frame.columns:
+        found.append(error("empty-data", f"`{name}` has no columns", name))
+    index = {column: position for position, column in enumerate(frame.columns)}
+    for covariate in requirements.required_covariates:
+        position = index.get(covariate)
+        if position is None:
+            found.append(
+                error("missing-column", f"`{name}` lacks the required column `{covariate}`", f"{name}.{covariate}")
+            )
+            continue
+        found += _numeric_findings(frame, name, covariate, position)
+    if requirements.period_type is not None and TIME_PERIOD_COLUMN in index:
+        found += _period_findings(frame, name, requirements.period_type, index[TIME_PERIOD_COLUMN])
+    return found
+
+
+def _numeric_findings(frame: PandasDataFrame, name: str, column: str, position: int) -> list[ValidationDiagnostic]:
+    """Required covariates hold numbers; missing values are allowed, with a warning."""
+    wrong: list[int] = []
+    missing = 0
+    for row_number, row in enumerate(frame.data):
+        value = row[position]
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            missing += 1
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            wrong.append(row_number)
+    field = f"{name}.{column}"
+    found: list[ValidationDiagnostic] = []
+    if wrong:
+        shown = ", ".join(f"row {row} ({frame.data[row][position]!r})" for row in wrong[:_SHOWN])
+        more = f" and {len(wrong) - _SHOWN} more" if len(wrong) > _SHOWN else ""
+        found.append(error("non-numeric", f"`{field}` must hold numbers: {shown}{more}", field))
+    if missing:
+        found.append(warning("missing-values", f"`{field}` has {missing} missing value(s)", field))
+    return found
+
+
+def _period_findings(
+    frame: PandasDataFrame, name: str, period_type: PeriodType, position: int
+) -> list[ValidationDiagnostic]:
+    pattern = _PERIOD_PATTERNS[period_type.value]
+    wrong = [
+        row[position] for row in frame.data if not (isinstance(row[position], str) and pattern.match(row[position]))
+    ]
+    if not wrong:
+        return []
+    field = f"{name}.{TIME_PERIOD_COLUMN}"
+    shown = ", ".join(repr(value) for value in wrong[:_SHOWN])
+    example = _PERIOD_EXAMPLES[period_type.value]
+    message = f"`{field}` must hold {period_type.value}s such as {example!r}; got {shown}"
+    return [error("period-type", message, field)]
+
+
+def _periods(frame: PandasDataFrame) -> int:
+    """Distinct periods in `time_period` when the frame has that column, else its number of rows."""
+    if TIME_PERIOD_COLUMN not in frame.columns:
+        return len(frame.data)
+    position = frame.columns.index(TIME_PERIOD_COLUMN)
+    return len({_hashable(row[position]) for row in frame.data})
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool | type(None)) else repr(value)
+
+
+def _period_count_findings(future: PandasDataFrame, requirements: ModelRequirements) -> list[ValidationDiagnostic]:
+    periods = _periods(future)
+    low, high = requirements.min_prediction_periods, requirements.max_prediction_periods
+    if low is not None and periods < low:
+        message = f"`future` covers {periods} period(s); this model predicts at least {low}"
+        return [error("too-few-periods", message, "future")]
+    if high is not None and periods > high:
+        message = f"`future` covers {periods} period(s); this model predicts at most {high}"
+        return [error("too-many-periods", message, "future")]
+    return []
+
+
+def _feature_ids(geo: GeoFeatureCollection) -> set[str]:
+    ids: set[str] = set()
+    for feature in geo.features:
+        if feature.id is not None:
+            ids.add(str(feature.id))
+        properties = feature.properties or {}
+        for key in ("id", LOCATION_COLUMN):
+            if properties.get(key) is not None:
+                ids.add(str(properties[key]))
+    return ids
+
+
+def _geo_findings(
+    geo: GeoFeatureCollection | None,
+    frames: Sequence[tuple[PandasDataFrame, str]],
+    requirements: ModelRequirements,
+) -> list[ValidationDiagnostic]:
+    if geo is None:
+        if requirements.requires_geo:
+            return [error("geo-required", "this model needs `geo` (a GeoJSON FeatureCollection)", "geo")]
+        return []
+    known = _feature_ids(geo)
+    found: list[ValidationDiagnostic] = []
+    for frame, name in frames:
+        if LOCATION_COLUMN not in frame.columns:
+            continue
+        position = frame.columns.index(LOCATION_COLUMN)
+        unknown = sorted({str(row[position]) for row in frame.data} - known)
+        if unknown:
+            field = f"{name}.{LOCATION_COLUMN}"
+            shown = ", ".join(repr(value) for value in unknown[:_SHOWN])
+            more = f" and {len(unknown) - _SHOWN} more" if len(unknown) > _SHOWN else ""
+            message = f"`{field}` names locations that no feature of `geo` has as id: {shown}{more}"
+            found.append(error("unknown-location", message, field))
+    return found
+
+
+__all__ = [
+    "LOCATION_COLUMN",
+    "TIME_PERIOD_COLUMN",
+    "MLRequestError",
+    "ModelRequirements",
+    "PeriodType",
+    "PredictValidation",
+    "Severity",
+    "TrainValidation",
+    "ValidateRequest",
+    "ValidationDiagnostic",
+    "ValidationResponse",
+    "diagnose_predict",
+    "diagnose_train",
+    "error",
+    "has_errors",
+    "warning",
+]

@@ -1,0 +1,102 @@
+"""Request checks against `ModelRequirements`, and `PandasDataFrame`'s shape and missing values (pure)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.ml import PredictRequest, TrainRequest
+from chapkit.domain.ml_checks import ModelRequirements, ValidationResponse, diagnose_predict, diagnose_train
+
+CONFIG = "01K0000000000000000000000Z"
+
+
+def train_request(columns: list[str], rows: list[list[object]], geo: object = None) -> TrainRequest:
+    return TrainRequest.model_validate({"config_id": CONFIG, "data": {"columns": columns, "data": rows}, "geo": geo})
+
+
+def codes(found: list) -> set[tuple[str, str | None]]:  # type: ignore[type-arg]
+    return {(item.code, item.field) for item in found}
+
+
+def test_a_plain_request_has_no_findings() -> None:
+    assert diagnose_train(train_request(["x"], [[1]]), ModelRequirements()) == []
+
+
+def test_required_covariates_present_and_numeric() -> None:
+    needs = ModelRequirements(required_covariates=("rain", "temp"))
+    found = diagnose_train(train_request(["rain"], [[1.0], ["wet"], [None], [True]]), needs)
+    assert codes(found) == {
+        ("missing-column", "data.temp"),
+        ("non-numeric", "data.rain"),
+        ("missing-values", "data.rain"),
+    }
+    non_numeric = next(item for item in found if item.code == "non-numeric")
+    assert "row 1 ('wet')" in non_numeric.message and "row 3 (True)" in non_numeric.message
+    assert not ValidationResponse.of(found).valid
+    only_warnings = diagnose_train(train_request(["rain", "temp"], [[None, 1.0]]), needs)
+    assert ValidationResponse.of(only_warnings).valid
+
+
+@pytest.mark.parametrize(
+    ("period_type", "good", "bad"),
+    [("month", "2024-12", "2024-13"), ("week", "2024-W53", "2024-12"), ("week", "2024W01", "2024-W54")],
+)
+def test_periods_of_the_declared_type(period_type: str, good: str, bad: str) -> None:
+    needs = ModelRequirements(period_type=period_type)  # type: ignore[arg-type]
+    assert diagnose_train(train_request(["time_period"], [[good]]), needs) == []
+    assert codes(diagnose_train(train_request(["time_period"], [[bad]]), needs)) == {
+        ("period-type", "data.time_period")
+    }
+
+
+def test_prediction_periods_count_distinct_time_periods() -> None:
+    needs = ModelRequirements(min_prediction_periods=2, max_prediction_periods=2)
+    future = {"columns": ["time_period", "location"], "data": [["2024-01", "a"], ["2024-01", "b"], ["2024-02", "a"]]}
+    request = PredictRequest.model_validate({"model_artifact_id": CONFIG, "historic": future, "future": future})
+    assert diagnose_predict(request, needs) == []
+    one = {"columns": ["x"], "data": [[1]]}
+    request = PredictRequest.model_validate({"model_artifact_id": CONFIG, "historic": one, "future": one})
+    assert codes(diagnose_predict(request, needs)) == {("too-few-periods", "future")}
+
+
+def test_locations_must_name_geo_features() -> None:
+    geo = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "id": "a", "geometry": None, "properties": {}},
+            {"type": "Feature", "geometry": None, "properties": {"id": "b"}},
+        ],
+    }
+    assert diagnose_train(train_request(["location"], [["a"], ["b"]], geo), ModelRequirements()) == []
+    found = diagnose_train(train_request(["location"], [["a"], ["c"]], geo), ModelRequirements())
+    assert codes(found) == {("unknown-location", "data.location")}
+    assert codes(diagnose_train(train_request(["x"], [[1]]), ModelRequirements(requires_geo=True))) == {
+        ("geo-required", "geo")
+    }
+
+
+def test_requirements_refuse_min_above_max() -> None:
+    with pytest.raises(ValidationError, match="exceeds"):
+        ModelRequirements(min_prediction_periods=3, max_prediction_periods=1)
+
+
+def test_frames_refuse_rows_of_another_length_and_repeated_columns() -> None:
+    with pytest.raises(ValidationError, match="row 0 has 1 values for 2 columns"):
+        PandasDataFrame(columns=["a", "b"], data=[[1]])
+    with pytest.raises(ValidationError, match="unique"):
+        PandasDataFrame(columns=["a", "a"], data=[[1, 2]])
+    with pytest.raises(ValueError, match="unique"):
+        PandasDataFrame.from_dataframe(pd.DataFrame([[1, 2]], columns=["a", "a"]))
+
+
+def test_missing_values_and_infinities_travel_as_null_and_come_back_as_nan() -> None:
+    frame = pd.DataFrame({"n": [1, 2], "x": [1.5, math.nan], "y": [math.inf, -math.inf], "s": ["a", None]})
+    wrapped = PandasDataFrame.from_dataframe(frame)
+    assert wrapped.data == [[1, 1.5, None, "a"], [2, None, None, None]]
+    back = PandasDataFrame.model_validate_json(wrapped.model_dump_json()).to_dataframe()
+    assert back["n"].tolist() == [1, 2] and math.isnan(back["x"][1]) and back["y"].isna().all()
