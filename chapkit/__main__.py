@@ -1,5 +1,5 @@
-"""`python -m chapkit`: serve the main job (see chapkit.bootstrap.main_service)."""
+"""`python -m chapkit`: the `chapkit` command; with no arguments it serves the main job (`chapkit demo`)."""
 
-from chapkit.bootstrap.main_service import main
+from chapkit.cli import main
 
-main()
+main(default_command="demo")

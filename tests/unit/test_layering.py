@@ -77,8 +77,8 @@ def test_every_top_level_package_is_placed_in_the_layers_contract() -> None:
 
 
 def test_a_new_top_level_package_breaks_the_layers_contract(project_copy: Path) -> None:
-    (project_copy / "chapkit" / "cli").mkdir()
-    (project_copy / "chapkit" / "cli" / "__init__.py").write_text('"""A new package nobody placed."""\n')
+    (project_copy / "chapkit" / "unplaced").mkdir()
+    (project_copy / "chapkit" / "unplaced" / "__init__.py").write_text('"""A new package nobody placed."""\n')
     result = _lint(project_copy)
     assert result.returncode != 0
     assert "Layers" in result.stdout and "BROKEN" in result.stdout

@@ -1,0 +1,30 @@
+"""The `chapkit` Typer application: every command group is attached here."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from chapkit.cli.serve import demo, serve
+
+app = typer.Typer(
+    name="chapkit",
+    help="Build, run, check and talk to chapkit model services.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command(help="Serve a chapkit app, or the demo model service when no app is given.")(serve)
+app.command(help="Serve the demo model service (disease cases from rainfall and temperature).")(demo)
+
+
+def main(argv: Sequence[str] | None = None, *, default_command: str | None = None) -> None:
+    """Run the command line on `argv` (default: the process arguments); `default_command` when there are none."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args and default_command is not None:
+        args = [default_command]
+    app(args=args, prog_name="chapkit")
+
+
+__all__ = ["app", "main"]

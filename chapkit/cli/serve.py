@@ -1,0 +1,130 @@
+"""`chapkit serve` and `chapkit demo`: run an app (or the demo model service) with `chapkit.run_app`."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+MAIN_JOB = "chapkit.bootstrap.main_service:main_app"
+"""The demo model service's app factory (the main job, `python -m chapkit`)."""
+
+Host = Annotated[str | None, typer.Option("--host", envvar="HOST", help="Interface to bind (default 127.0.0.1).")]
+Port = Annotated[int | None, typer.Option("--port", envvar="PORT", help="Port to listen on (default 8000).")]
+Workers = Annotated[
+    int | None, typer.Option("--workers", envvar="WORKERS", min=1, help="Worker processes (default 1).")
+]
+Reload = Annotated[bool, typer.Option("--reload", help="Restart when the code changes (one worker only).")]
+LogLevel = Annotated[
+    str | None, typer.Option("--log-level", envvar="LOG_LEVEL", help="debug, info, warning or error (default info).")
+]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        envvar=["CHAPKIT_DATABASE_URL", "DATABASE_URL"],
+        help="Database URL, e.g. sqlite+aiosqlite:///service.db (default: the app's own).",
+    ),
+]
+
+
+def import_target(target: str) -> None:
+    """Import the module of a `module:attribute` target, or exit with code 2 and a message naming it."""
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise typer.BadParameter(f"{target!r} is not of the form module:attribute (e.g. service:app)", param_hint="APP")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as uvicorn does: a module in the working directory is found
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise typer.BadParameter(f"cannot import module {module_name!r}: {exc}", param_hint="APP") from exc
+    if not hasattr(module, attribute):
+        raise typer.BadParameter(f"module {module_name!r} has no attribute {attribute!r}", param_hint="APP")
+
+
+def _run(
+    target: str,
+    *,
+    factory: bool,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    reload: bool,
+    log_level: str | None,
+    database: str | None,
+) -> None:
+    from chapkit import run_app  # the service stack loads only for the commands that serve
+
+    if database is not None:
+        # Worker processes import the app themselves: the URL reaches them through the environment.
+        os.environ["CHAPKIT_DATABASE_URL"] = database
+        os.environ["DATABASE_URL"] = database
+    # The app logs every request itself, so uvicorn's access line would repeat it.
+    run_app(
+        target,
+        factory=factory,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_level=log_level,
+        access_log=False,
+    )
+
+
+def serve(
+    target: Annotated[
+        str | None,
+        typer.Argument(metavar="[APP]", help="module:attribute of a FastAPI app (or factory); default: the demo."),
+    ] = None,
+    factory: Annotated[bool, typer.Option("--factory", help="APP is a function that builds the app.")] = False,
+    host: Host = None,
+    port: Port = None,
+    workers: Workers = None,
+    reload: Reload = False,
+    log_level: LogLevel = None,
+    database: DatabaseUrl = None,
+) -> None:
+    """Serve a chapkit app, or the demo model service when no app is given."""
+    if target is None:
+        target, factory = MAIN_JOB, True
+    else:
+        import_target(target)
+    _run(
+        target,
+        factory=factory,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_level=log_level,
+        database=database,
+    )
+
+
+def demo(
+    host: Host = None,
+    port: Port = None,
+    workers: Workers = None,
+    reload: Reload = False,
+    log_level: LogLevel = None,
+    database: DatabaseUrl = None,
+) -> None:
+    """Serve the demo model service on an SQLite file in the working directory (or --database)."""
+    _run(
+        MAIN_JOB,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_level=log_level,
+        database=database,
+    )
+
+
+__all__ = ["MAIN_JOB", "demo", "import_target", "serve"]

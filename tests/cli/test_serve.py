@@ -1,0 +1,94 @@
+"""`chapkit serve`, `chapkit demo` and `python -m chapkit` as real processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.test_main_job import free_port, running_server
+
+CHAPKIT = [sys.executable, "-m", "chapkit"]
+
+
+def _env(port: int, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning", **extra}
+    for name in ("CHAPKIT_DATABASE_URL", "DATABASE_URL"):
+        env.pop(name, None)
+    return {**env, **extra}
+
+
+def test_help_prints_help_and_starts_nothing(tmp_path: Path) -> None:
+    for args in (["--help"], ["serve", "--help"], ["demo", "--help"]):
+        result = subprocess.run([*CHAPKIT, *args], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert "Usage" in result.stdout
+    assert list(tmp_path.iterdir()) == []  # no chapkit.db: nothing was served
+
+
+def test_serve_names_a_module_that_cannot_be_imported(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*CHAPKIT, "serve", "no_such_service:app"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "no_such_service" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_serve_names_a_missing_attribute(tmp_path: Path) -> None:
+    (tmp_path / "empty_service.py").write_text('"""Nothing here."""\n')
+    result = subprocess.run(
+        [*CHAPKIT, "serve", "empty_service:app"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "empty_service" in result.stderr and "app" in result.stderr
+
+
+SERVICE = """
+import os
+
+from chapkit.api import ServiceBuilder, ServiceInfo
+
+
+def build():
+    return (
+        ServiceBuilder(info=ServiceInfo(display_name="mine"))
+        .with_health()
+        .with_database(os.environ["DATABASE_URL"])
+        .build()
+    )
+"""
+
+
+def test_serve_runs_a_module_factory_with_options_and_database(tmp_path: Path) -> None:
+    (tmp_path / "my_service.py").write_text(SERVICE)
+    port = free_port()
+    command = [*CHAPKIT, "serve", "my_service:build", "--factory", "--port", str(port), "--database"]
+    command.append("sqlite+aiosqlite:///mine.db")
+    with running_server(command, tmp_path, _env(free_port()), port) as base:
+        assert httpx.get(f"{base}/health").json()["status"] == "healthy"
+    assert (tmp_path / "mine.db").is_file()
+
+
+def test_demo_serves_the_main_job_on_the_database_from_the_environment(tmp_path: Path) -> None:
+    port = free_port()
+    env = _env(port, DATABASE_URL="sqlite+aiosqlite:///from_env.db")
+    with running_server([*CHAPKIT, "demo"], tmp_path, env, port) as base:
+        assert httpx.get(f"{base}/api/v1/info").json()["display_name"] == "chapkit"
+    assert (tmp_path / "from_env.db").is_file() and not (tmp_path / "chapkit.db").exists()
+
+
+def test_serve_without_an_app_serves_the_main_job(tmp_path: Path) -> None:
+    port = free_port()
+    with running_server([*CHAPKIT, "serve", "--host", "127.0.0.1"], tmp_path, _env(port), port) as base:
+        assert httpx.get(f"{base}/api/v1/info").json()["required_covariates"] == ["rainfall", "mean_temperature"]
+    assert (tmp_path / "chapkit.db").is_file()
+
+
+def test_the_console_script_is_installed() -> None:
+    script = Path(sys.executable).with_name("chapkit")
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "serve" in result.stdout
