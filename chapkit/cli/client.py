@@ -1,0 +1,153 @@
+"""The HTTP side of the `chapkit` command: options shared by client commands, requests and output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+API_KEY_HEADER = "X-API-Key"
+
+Url = Annotated[str, typer.Option("--url", envvar="CHAPKIT_URL", help="Base URL of the service.")]
+ApiKey = Annotated[str | None, typer.Option("--api-key", envvar="CHAPKIT_API_KEY", help="API key, sent as X-API-Key.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) instead of a table.")]
+
+console = Console()
+errors = Console(stderr=True)
+
+
+class ServiceError(Exception):
+    """A request the service refused or could not answer; the message is for people."""
+
+
+@dataclass(frozen=True)
+class ServiceClient:
+    """A small synchronous client for one chapkit service."""
+
+    url: str
+    api_key: str | None = None
+    timeout: float = 30.0
+
+    def _client(self) -> httpx.Client:
+        headers = {API_KEY_HEADER: self.api_key} if self.api_key else {}
+        return httpx.Client(base_url=self.url.rstrip("/"), headers=headers, timeout=self.timeout)
+
+    def request(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+        """Send one request and return its JSON body (None for an empty one); raise ServiceError otherwise."""
+        try:
+            with self._client() as client:
+                response = client.request(method, path, json=body, params=params)
+        except httpx.HTTPError as exc:
+            raise ServiceError(f"cannot reach {self.url}: {exc}") from exc
+        if response.is_error:
+            raise ServiceError(f"{method} {path}: {response.status_code} {_problem(response)}")
+        return response.json() if response.content else None
+
+    def get(self, path: str, **params: Any) -> Any:
+        """GET `path` and return its JSON body."""
+        return self.request("GET", path, params=params or None)
+
+    def post(self, path: str, body: Any) -> Any:
+        """POST a JSON body to `path` and return the JSON answer."""
+        return self.request("POST", path, body=body)
+
+    def events(self, path: str) -> Iterator[Any]:
+        """Follow a Server-Sent Events stream and yield each event's JSON data until it ends."""
+        try:
+            with self._client() as client, client.stream("GET", path, timeout=None) as response:
+                if response.is_error:
+                    response.read()
+                    raise ServiceError(f"GET {path}: {response.status_code} {_problem(response)}")
+                for line in response.iter_lines():
+                    if line.startswith("data:"):
+                        yield json.loads(line[len("data:") :].strip())
+        except httpx.HTTPError as exc:
+            raise ServiceError(f"cannot follow {self.url}{path}: {exc}") from exc
+
+
+def _problem(response: httpx.Response) -> str:
+    """The `detail` of a problem response, else its text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500]
+    if isinstance(body, dict) and "detail" in body:
+        detail = body["detail"]
+        return detail if isinstance(detail, str) else json.dumps(detail)[:500]
+    return json.dumps(body)[:500]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print `message` on stderr and return the Exit to raise."""
+    errors.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def print_json(value: Any) -> None:
+    """Print `value` as indented JSON on stdout (plain, for scripts)."""
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def cell(value: Any) -> str:
+    """A short readable cell for a table."""
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        text = json.dumps(value, default=str)
+        return text if len(text) <= 60 else text[:57] + "..."
+    return str(value)
+
+
+def print_table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    """Print `rows` as a table of `columns` (a note when there are none)."""
+    if not rows:
+        console.print(f"No {title.lower()}.")
+        return
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(cell(row.get(column)) for column in columns))
+    console.print(table)
+
+
+def print_record(title: str, record: dict[str, Any]) -> None:
+    """Print one record as a two-column field/value table."""
+    table = Table(title=title, show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for key, value in record.items():
+        shown = json.dumps(value, indent=2, default=str) if isinstance(value, dict | list) else cell(value)
+        table.add_row(key, shown)
+    console.print(table)
+
+
+def items(page: Any) -> list[dict[str, Any]]:
+    """The rows of a list answer: a plain list or a paginated page's `items`."""
+    if isinstance(page, dict) and "items" in page:
+        return list(page["items"])
+    return list(page)
+
+
+__all__ = [
+    "API_KEY_HEADER",
+    "DEFAULT_URL",
+    "ApiKey",
+    "AsJson",
+    "ServiceClient",
+    "ServiceError",
+    "Url",
+    "cell",
+    "fail",
+    "items",
+    "print_json",
+    "print_record",
+    "print_table",
+]

@@ -1,0 +1,206 @@
+"""`chapkit configs|artifacts|jobs`: list, show, download and watch against a running service."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from chapkit.cli.client import (
+    DEFAULT_URL,
+    ApiKey,
+    AsJson,
+    ServiceClient,
+    ServiceError,
+    Url,
+    console,
+    fail,
+    items,
+    print_json,
+    print_record,
+    print_table,
+)
+
+configs = typer.Typer(help="Configs of a running service.", no_args_is_help=True)
+artifacts = typer.Typer(help="Artifacts (trained models, predictions) of a running service.", no_args_is_help=True)
+jobs = typer.Typer(help="Jobs of a running service.", no_args_is_help=True)
+
+TERMINAL = {"completed", "failed", "canceled", "deleted"}
+
+
+def _call(url: str, api_key: str | None, path: str) -> Any:
+    try:
+        return ServiceClient(url, api_key).get(path)
+    except ServiceError as exc:
+        raise fail(str(exc)) from exc
+
+
+def _list(url: str, api_key: str | None, as_json: bool, path: str, title: str, columns: list[str]) -> None:
+    rows = items(_call(url, api_key, path))
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(title, rows, columns)
+
+
+def _show(url: str, api_key: str | None, as_json: bool, path: str, title: str) -> None:
+    record = _call(url, api_key, path)
+    if as_json:
+        print_json(record)
+    else:
+        print_record(title, record)
+
+
+@configs.command("list")
+def configs_list(url: Url = DEFAULT_URL, api_key: ApiKey = None, as_json: AsJson = False) -> None:
+    """List the configs."""
+    _list(url, api_key, as_json, "/api/v1/configs", "Configs", ["id", "name", "data", "created_at"])
+
+
+@configs.command("show")
+def configs_show(
+    config_id: Annotated[str, typer.Argument(metavar="ID")],
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show one config."""
+    _show(url, api_key, as_json, f"/api/v1/configs/{config_id}", f"Config {config_id}")
+
+
+def _artifact_type(row: dict[str, Any]) -> str:
+    data = row.get("data")
+    return str(data.get("ml_type", "")) if isinstance(data, dict) else ""
+
+
+@artifacts.command("list")
+def artifacts_list(url: Url = DEFAULT_URL, api_key: ApiKey = None, as_json: AsJson = False) -> None:
+    """List the artifacts."""
+    rows = items(_call(url, api_key, "/api/v1/artifacts"))
+    if as_json:
+        print_json(rows)
+        return
+    shown = [{**row, "type": _artifact_type(row)} for row in rows]
+    print_table("Artifacts", shown, ["id", "type", "level", "parent_id", "created_at"])
+
+
+@artifacts.command("show")
+def artifacts_show(
+    artifact_id: Annotated[str, typer.Argument(metavar="ID")],
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show one artifact with its data."""
+    _show(url, api_key, as_json, f"/api/v1/artifacts/{artifact_id}", f"Artifact {artifact_id}")
+
+
+class DownloadFormat(StrEnum):
+    """What `artifacts download` writes."""
+
+    csv = "csv"
+    parquet = "parquet"
+    pickle = "pickle"
+
+
+def artifact_frame(data: Any) -> pd.DataFrame | None:
+    """The data frame an artifact carries (predictions, or a frame as data), if any."""
+    if not isinstance(data, dict):
+        return None
+    for candidate in (data.get("predictions"), data):
+        if isinstance(candidate, dict) and isinstance(candidate.get("columns"), list) and "data" in candidate:
+            return pd.DataFrame(candidate["data"], columns=candidate["columns"])
+    return None
+
+
+def artifact_bytes(data: Any, fmt: DownloadFormat) -> bytes:
+    """Encode an artifact's data: a frame as CSV or Parquet, the model (or whole data) as a pickle."""
+    if fmt is DownloadFormat.pickle:
+        model = data.get("model", data) if isinstance(data, dict) else data
+        return pickle.dumps(model)
+    frame = artifact_frame(data)
+    if frame is None:
+        raise ValueError("this artifact holds no data frame: download it with --format pickle")
+    if fmt is DownloadFormat.csv:
+        return frame.to_csv(index=False).encode()
+    buffer = io.BytesIO()
+    try:
+        frame.to_parquet(buffer, index=False)
+    except ImportError as exc:
+        raise ValueError("Parquet needs pyarrow: pip install 'chapkit[parquet]'") from exc
+    return buffer.getvalue()
+
+
+@artifacts.command("download")
+def artifacts_download(
+    artifact_id: Annotated[str, typer.Argument(metavar="ID")],
+    fmt: Annotated[
+        DownloadFormat | None,
+        typer.Option("--format", help="csv or parquet for frames (default csv), pickle for models (the default)."),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default ID.FORMAT).")] = None,
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+) -> None:
+    """Download an artifact: prediction frames as CSV or Parquet, trained models as a pickle."""
+    artifact = _call(url, api_key, f"/api/v1/artifacts/{artifact_id}")
+    data = artifact.get("data")
+    if fmt is None:
+        fmt = DownloadFormat.csv if artifact_frame(data) is not None else DownloadFormat.pickle
+    try:
+        content = artifact_bytes(data, fmt)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    target = output or Path(f"{artifact_id}.{'pkl' if fmt is DownloadFormat.pickle else fmt.value}")
+    target.write_bytes(content)
+    console.print(f"Wrote {target} ({len(content)} bytes, {fmt.value})")
+
+
+@jobs.command("list")
+def jobs_list(url: Url = DEFAULT_URL, api_key: ApiKey = None, as_json: AsJson = False) -> None:
+    """List the jobs."""
+    columns = ["id", "status", "submitted_at", "finished_at", "artifact_id", "error"]
+    _list(url, api_key, as_json, "/api/v1/jobs", "Jobs", columns)
+
+
+@jobs.command("show")
+def jobs_show(
+    job_id: Annotated[str, typer.Argument(metavar="ID")],
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show one job."""
+    _show(url, api_key, as_json, f"/api/v1/jobs/{job_id}", f"Job {job_id}")
+
+
+@jobs.command("watch")
+def jobs_watch(
+    job_id: Annotated[str, typer.Argument(metavar="ID")],
+    url: Url = DEFAULT_URL,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
+) -> None:
+    """Follow a job's status updates ($stream) until it ends; exit 1 unless it completed."""
+    last: dict[str, Any] = {}
+    try:
+        for event in ServiceClient(url, api_key).events(f"/api/v1/jobs/{job_id}/$stream"):
+            last = event if isinstance(event, dict) else {"status": str(event)}
+            if as_json:
+                typer.echo(json.dumps(last, default=str))
+            else:
+                error = f"  {last['error']}" if last.get("error") else ""
+                console.print(f"{job_id}  [bold]{last.get('status')}[/bold]{error}", highlight=False)
+    except ServiceError as exc:
+        raise fail(str(exc)) from exc
+    if last.get("status") != "completed":
+        raise typer.Exit(1)
+
+
+__all__ = ["DownloadFormat", "artifact_bytes", "artifact_frame", "artifacts", "configs", "jobs"]
