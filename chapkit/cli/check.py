@@ -1,0 +1,175 @@
+"""`chapkit check URL`: validate, train and predict against a running service; non-zero exit on any failure."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from chapkit.cli.client import ApiKey, AsJson, ServiceClient, ServiceError, console, errors, fail
+from chapkit.cli.sample_data import CheckData, bundled, from_csv, generate
+
+TERMINAL = {"completed", "failed", "canceled"}
+
+
+@dataclass
+class Step:
+    """One line of the summary."""
+
+    name: str
+    ok: bool
+    detail: str
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    """What `check` did, step by step."""
+
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every step passed."""
+        return bool(self.steps) and all(step.ok for step in self.steps)
+
+    def add(self, name: str, ok: bool, detail: str, started: float) -> bool:
+        """Record a step and return whether it passed."""
+        self.steps.append(Step(name, ok, detail, round(time.monotonic() - started, 2)))
+        return ok
+
+
+def choose_data(client: ServiceClient, data: Path | None) -> tuple[CheckData, dict[str, Any] | None]:
+    """The data to check with: the CSV, else generated from `/api/v1/info`, else the bundled samples."""
+    try:
+        info = client.get("/api/v1/info")
+    except ServiceError:
+        info = None
+    if data is not None:
+        return from_csv(data), info
+    covariates = info.get("required_covariates") if isinstance(info, dict) else None
+    if covariates:
+        period_type = str(info.get("period_type") or "month") if isinstance(info, dict) else "month"
+        horizon = max(1, min(3, int(info.get("max_prediction_periods") or 3))) if isinstance(info, dict) else 3
+        return generate(list(covariates), period_type, horizon=horizon), info
+    return bundled(), info
+
+
+def wait(client: ServiceClient, job_id: str, label: str, timeout: float) -> dict[str, Any]:
+    """Poll a job until it ends, showing a spinner with its status; return its last record."""
+    deadline = time.monotonic() + timeout
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=errors, transient=True) as progress:
+        task = progress.add_task(f"{label}: pending", total=None)
+        while True:
+            record: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}")
+            progress.update(task, description=f"{label}: {record.get('status')}")
+            if record.get("status") in TERMINAL:
+                return record
+            if time.monotonic() > deadline:
+                return {**record, "status": "timed out", "error": f"still {record.get('status')} after {timeout}s"}
+            time.sleep(0.2)
+
+
+def _job_detail(record: dict[str, Any]) -> str:
+    error = record.get("error")
+    return f"{record.get('status')}: {error}" if error else str(record.get("status"))
+
+
+def run_check(client: ServiceClient, data: CheckData, config: dict[str, Any], timeout: float) -> Report:
+    """Create a config, validate, train, predict and read the predictions back."""
+    report = Report()
+    started = time.monotonic()
+    try:
+        created = client.post("/api/v1/configs", {"name": "chapkit-check", "data": config})
+    except ServiceError as exc:
+        report.add("config", False, str(exc), started)
+        return report
+    report.add("config", True, f"created {created['id']}", started)
+    train_body = {"config_id": created["id"], "data": data.train}
+
+    started = time.monotonic()
+    try:
+        verdict = client.post("/api/v1/ml/$validate", {"type": "train", **train_body})
+        problems = [item["message"] for item in verdict.get("diagnostics", []) if item.get("severity") == "error"]
+        detail = "valid" if verdict.get("valid") else "; ".join(problems)[:300]
+        report.add("$validate", bool(verdict.get("valid")), detail, started)
+    except ServiceError as exc:
+        report.add("$validate", False, str(exc), started)
+
+    started = time.monotonic()
+    try:
+        train = client.post("/api/v1/ml/$train", train_body)
+        record = wait(client, train["job_id"], "train", timeout)
+    except ServiceError as exc:
+        report.add("$train", False, str(exc), started)
+        return report
+    if not report.add("$train", record.get("status") == "completed", _job_detail(record), started):
+        return report
+
+    started = time.monotonic()
+    body = {"model_artifact_id": train["model_artifact_id"], "historic": data.historic, "future": data.future}
+    try:
+        predict = client.post("/api/v1/ml/$predict", body)
+        record = wait(client, predict["job_id"], "predict", timeout)
+        if not report.add("$predict", record.get("status") == "completed", _job_detail(record), started):
+            return report
+        started = time.monotonic()
+        artifact = client.get(f"/api/v1/artifacts/{predict['prediction_artifact_id']}")
+    except ServiceError as exc:
+        report.add("$predict", False, str(exc), started)
+        return report
+    predictions = (artifact.get("data") or {}).get("predictions") or {}
+    rows = len(predictions.get("data") or [])
+    expected = len(data.future["data"])
+    report.add("predictions", rows == expected, f"{rows} rows (expected {expected})", started)
+    return report
+
+
+def check(
+    url: Annotated[str, typer.Argument(help="Base URL of the running service, e.g. http://127.0.0.1:8000.")],
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            exists=True,
+            dir_okay=False,
+            help="CSV with time_period, location, covariates and disease_cases (empty target = rows to predict).",
+        ),
+    ] = None,
+    config: Annotated[str, typer.Option("--config", help="The config data to train with, as JSON.")] = "{}",
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for each job.")] = 300.0,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
+) -> None:
+    """Run $validate, a train and a predict against a running service and print a summary."""
+    client = ServiceClient(url, api_key)
+    try:
+        config_data = json.loads(config)
+        chosen, info = choose_data(client, data)
+    except ValueError as exc:
+        raise fail(str(exc), 2) from exc
+    report = run_check(client, chosen, config_data, timeout)
+    if as_json:
+        steps = [step.__dict__ for step in report.steps]
+        typer.echo(json.dumps({"ok": report.ok, "data": chosen.source, "steps": steps}, indent=2))
+    else:
+        name = info.get("display_name") if isinstance(info, dict) else None
+        table = Table(title=f"chapkit check {url}" + (f" ({name})" if name else ""), caption=f"data: {chosen.source}")
+        for column in ("step", "result", "detail", "seconds"):
+            table.add_column(column)
+        for step in report.steps:
+            result = "[green]ok[/green]" if step.ok else "[red]FAILED[/red]"
+            table.add_row(step.name, result, step.detail, f"{step.seconds:.2f}")
+        console.print(table)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+__all__ = ["Report", "Step", "check", "choose_data", "run_check"]
