@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import typer
 
 from chapkit.cli.check import check
+from chapkit.cli.db import db
 from chapkit.cli.resources import artifacts, configs, jobs
 from chapkit.cli.serve import demo, serve
 
@@ -23,6 +24,7 @@ app.command(help="Validate, train and predict against a running service; exit 1 
 app.add_typer(configs, name="configs")
 app.add_typer(artifacts, name="artifacts")
 app.add_typer(jobs, name="jobs")
+app.add_typer(db, name="db")
 
 
 def main(argv: Sequence[str] | None = None, *, default_command: str | None = None) -> None:

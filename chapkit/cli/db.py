@@ -1,0 +1,57 @@
+"""`chapkit db upgrade|current`: the bundled migrations on a database URL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+
+from chapkit.cli.client import AsJson, console, fail
+
+db = typer.Typer(help="The database schema (the bundled migrations).", no_args_is_help=True)
+
+Database = Annotated[
+    str,
+    typer.Option(
+        "--database",
+        envvar=["CHAPKIT_DATABASE_URL", "DATABASE_URL"],
+        help="Database URL, e.g. sqlite+aiosqlite:///service.db or postgresql+asyncpg://user@host/db.",
+    ),
+]
+
+
+def _report(action: str, current: str | None, head: str | None, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps({"current": current, "head": head, "up_to_date": current == head}))
+        return
+    state = "up to date" if current == head else f"behind (newest is {head})"
+    console.print(f"{action}: {current or 'no chapkit schema'} ({state})", highlight=False)
+
+
+@db.command("upgrade")
+def upgrade(database: Database, as_json: AsJson = False) -> None:
+    """Upgrade the database to the newest bundled revision (creates the file for SQLite)."""
+    from chapkit.bootstrap.migrations import upgrade_schema
+
+    try:
+        revision = asyncio.run(upgrade_schema(database))
+    except Exception as exc:  # any driver or URL error becomes one line for people, not a traceback
+        raise fail(f"cannot upgrade {database}: {exc}") from exc
+    _report("upgraded to", revision.current, revision.head, as_json)
+
+
+@db.command("current")
+def current(database: Database, as_json: AsJson = False) -> None:
+    """Show the database's schema revision and whether it is the newest bundled one."""
+    from chapkit.bootstrap.migrations import schema_revision
+
+    try:
+        revision = asyncio.run(schema_revision(database))
+    except Exception as exc:  # as above
+        raise fail(f"cannot read {database}: {exc}") from exc
+    _report("current", revision.current, revision.head, as_json)
+
+
+__all__ = ["db"]
