@@ -1,0 +1,263 @@
+"""The files `chapkit init` writes: one service module per template, plus the files every project shares.
+
+Placeholders: `__NAME__` (the project name), `__PKG__` (its Python package), `__TEMPLATE__`.
+"""
+
+from __future__ import annotations
+
+TEMPLATES = ("fn-py", "shell-py", "shell-r")
+
+CONFIG = '''"""The config schema: what a config of this model holds (validated on POST /api/v1/configs)."""
+
+from chapkit import BaseConfig
+
+
+class ModelConfig(BaseConfig):
+    """The model's settings."""
+
+    window: int = 12  # the periods the model looks back over
+'''
+
+SERVICE = '''"""__NAME__: a chapkit model service (template __TEMPLATE__).
+
+Serve it with `chapkit serve __PKG__.service:create_app --factory` (DATABASE_URL picks the database).
+"""
+
+from __future__ import annotations
+
+import os
+
+__RUNNER_IMPORTS__
+from fastapi import FastAPI
+
+from chapkit import ArtifactHierarchy, MLServiceBuilder, MLServiceInfo
+from __PKG__.config import ModelConfig
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///__PKG__.db"
+
+INFO = MLServiceInfo(
+    display_name="__NAME__",
+    version="0.1.0",
+    summary="Predicts disease_cases from rainfall and mean_temperature",
+    period_type="month",
+    min_prediction_periods=1,
+    max_prediction_periods=12,
+    required_covariates=["rainfall", "mean_temperature"],
+)
+
+HIERARCHY = ArtifactHierarchy(name="__PKG__", level_labels={0: "trained_model", 1: "prediction"})
+
+__RUNNER__
+
+
+def create_app(database_url: str | None = None) -> FastAPI:
+    """Build the service (database: the argument, else DATABASE_URL, else a file here)."""
+    return MLServiceBuilder(
+        info=INFO,
+        config_schema=ModelConfig,
+        hierarchy=HIERARCHY,
+        runner=runner(),
+        database_url=database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+    ).build()
+'''
+
+FN_IMPORTS = """from chapkit import FunctionalModelRunner
+from __PKG__.model import on_predict, on_train
+"""
+
+FN_RUNNER = '''
+def runner() -> FunctionalModelRunner:
+    """The train and predict functions of `__PKG__.model`."""
+    return FunctionalModelRunner(on_train=on_train, on_predict=on_predict)
+'''
+
+FN_MODEL = '''"""The model: train and predict as plain Python functions (they run on a worker thread)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from __PKG__.config import ModelConfig
+
+
+def on_train(config: ModelConfig, data: pd.DataFrame, geo: Any = None) -> dict[str, float]:
+    """Learn the mean of disease_cases over the last `window` periods of each location."""
+    recent = data.sort_values("time_period").groupby("location").tail(config.window)
+    means = recent.groupby("location")["disease_cases"].mean()
+    return {str(location): float(value) for location, value in means.items()}
+
+
+def on_predict(
+    config: ModelConfig, model: dict[str, float], historic: pd.DataFrame, future: pd.DataFrame, geo: Any = None
+) -> pd.DataFrame:
+    """Predict each location's learned mean (the overall mean for a location never seen)."""
+    fallback = sum(model.values()) / len(model) if model else 0.0
+    return future.assign(disease_cases=[model.get(str(location), fallback) for location in future["location"]])
+'''
+
+SHELL_PY_IMPORTS = """import shlex
+import sys
+from pathlib import Path
+
+from chapkit import ShellModelRunner
+"""
+
+SHELL_PY_RUNNER = '''SCRIPTS = Path(__file__).resolve().parent / "scripts"
+
+
+def runner() -> ShellModelRunner:
+    """Run scripts/train.py and scripts/predict.py with this Python, on files chapkit writes."""
+    python = shlex.quote(sys.executable)
+    train = shlex.quote(str(SCRIPTS / "train.py"))
+    predict = shlex.quote(str(SCRIPTS / "predict.py"))
+    return ShellModelRunner(
+        train_command=f"{python} {train} {{config_file}} {{data_file}} {{model_file}}",
+        predict_command=f"{python} {predict} {{model_file}} {{future_file}} {{output_file}}",
+        model_format="pickle",
+        timeout=600,
+    )
+'''
+
+SHELL_PY_TRAIN = '''"""Train: python train.py CONFIG_JSON DATA_CSV MODEL_FILE (mean cases per location)."""
+
+import csv
+import json
+import pickle
+import sys
+
+config_file, data_file, model_file = sys.argv[1:4]
+with open(config_file) as handle:
+    window = int(json.load(handle).get("window", 12))
+rows = {}
+with open(data_file, newline="") as handle:
+    for row in sorted(csv.DictReader(handle), key=lambda row: row["time_period"]):
+        rows.setdefault(row["location"], []).append(float(row["disease_cases"]))
+model = {location: sum(values[-window:]) / len(values[-window:]) for location, values in rows.items()}
+with open(model_file, "wb") as handle:
+    pickle.dump(model, handle)
+'''
+
+SHELL_PY_PREDICT = '''"""Predict: python predict.py MODEL_FILE FUTURE_CSV OUTPUT_CSV."""
+
+import csv
+import pickle
+import sys
+
+model_file, future_file, output_file = sys.argv[1:4]
+with open(model_file, "rb") as handle:
+    model = pickle.load(handle)
+fallback = sum(model.values()) / len(model) if model else 0.0
+with open(future_file, newline="") as source, open(output_file, "w", newline="") as target:
+    reader = csv.DictReader(source)
+    writer = csv.DictWriter(target, fieldnames=[*(reader.fieldnames or []), "disease_cases"])
+    writer.writeheader()
+    for row in reader:
+        writer.writerow({**row, "disease_cases": model.get(row["location"], fallback)})
+'''
+
+SHELL_R_IMPORTS = """import shlex
+from pathlib import Path
+
+from chapkit import ShellModelRunner
+"""
+
+SHELL_R_RUNNER = '''SCRIPTS = Path(__file__).resolve().parent / "scripts"
+
+
+def runner() -> ShellModelRunner:
+    """Run scripts/train.R and scripts/predict.R with Rscript, on files chapkit writes."""
+    train = shlex.quote(str(SCRIPTS / "train.R"))
+    predict = shlex.quote(str(SCRIPTS / "predict.R"))
+    return ShellModelRunner(
+        train_command=f"Rscript {train} {{data_file}} {{model_file}}",
+        predict_command=f"Rscript {predict} {{model_file}} {{future_file}} {{output_file}}",
+        model_format="rds",  # the model file is kept as bytes: saveRDS / readRDS
+        timeout=600,
+    )
+'''
+
+SHELL_R_TRAIN = """# Train: Rscript train.R DATA_CSV MODEL_RDS (a linear model of disease_cases on the covariates)
+args <- commandArgs(trailingOnly = TRUE)
+data <- read.csv(args[1])
+model <- lm(disease_cases ~ rainfall + mean_temperature, data = data)
+saveRDS(model, args[2])
+"""
+
+SHELL_R_PREDICT = """# Predict: Rscript predict.R MODEL_RDS FUTURE_CSV OUTPUT_CSV (future rows plus disease_cases)
+args <- commandArgs(trailingOnly = TRUE)
+model <- readRDS(args[1])
+future <- read.csv(args[2])
+future$disease_cases <- predict(model, newdata = future)
+write.csv(future, args[3], row.names = FALSE)
+"""
+
+TEST = '''"""The service trains and predicts end to end (a real app on an SQLite file, over HTTP)."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from __PKG__.service import create_app
+
+NEEDS = "__NEEDS__"
+pytestmark = pytest.mark.skipif(bool(NEEDS) and shutil.which(NEEDS) is None, reason=f"needs {NEEDS}")
+
+
+def _frame(rows: list[list[Any]], columns: list[str]) -> dict[str, Any]:
+    return {"columns": columns, "data": rows}
+
+
+def _data(months: range, with_target: bool) -> dict[str, Any]:
+    rows = []
+    for location, offset in (("north", 0.0), ("south", 12.0)):
+        for index in months:
+            period = f"{2022 + index // 12}-{index % 12 + 1:02d}"
+            rain = round(80 + 60 * math.sin(index / 2) + offset, 1)
+            heat = round(22 + 4 * math.cos(index / 3), 1)
+            row: list[Any] = [period, location, rain, heat]
+            rows.append([*row, round(0.4 * rain + heat, 1)] if with_target else row)
+    columns = ["time_period", "location", "rainfall", "mean_temperature"]
+    return _frame(rows, [*columns, "disease_cases"] if with_target else columns)
+
+
+def _finish(client: TestClient, job_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while True:
+        job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
+        if job["status"] in {"completed", "failed", "canceled"}:
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+
+
+def test_train_then_predict(tmp_path: Path) -> None:
+    with TestClient(create_app(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")) as client:
+        assert client.get("/health").json()["status"] == "healthy"
+        config = client.post("/api/v1/configs", json={"name": "default", "data": {"window": 6}}).json()
+        train = client.post("/api/v1/ml/$train", json={"config_id": config["id"], "data": _data(range(24), True)})
+        assert train.status_code == 202, train.text
+        job = _finish(client, train.json()["job_id"])
+        assert job["status"] == "completed", job
+
+        body = {
+            "model_artifact_id": train.json()["model_artifact_id"],
+            "historic": _data(range(24), True),
+            "future": _data(range(24, 27), False),
+        }
+        predict = client.post("/api/v1/ml/$predict", json=body)
+        assert predict.status_code == 202, predict.text
+        job = _finish(client, predict.json()["job_id"])
+        assert job["status"] == "completed", job
+        artifact = client.get(f"/api/v1/artifacts/{predict.json()['prediction_artifact_id']}").json()
+        predictions = artifact["data"]["predictions"]
+        assert predictions["columns"][-1] == "disease_cases" and len(predictions["data"]) == 6
+'''
