@@ -40,8 +40,9 @@ def import_target(target: str) -> None:
         sys.path.insert(0, os.getcwd())  # as uvicorn does: a module in the working directory is found
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise typer.BadParameter(f"cannot import module {module_name!r}: {exc}", param_hint="APP") from exc
+    except Exception as exc:  # not found, or the module itself fails: one line naming it, not a traceback
+        reason = f"{type(exc).__name__}: {exc}"
+        raise typer.BadParameter(f"cannot import module {module_name!r}: {reason}", param_hint="APP") from exc
     if not hasattr(module, attribute):
         raise typer.BadParameter(f"module {module_name!r} has no attribute {attribute!r}", param_hint="APP")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -83,8 +84,10 @@ def test_the_dockerfile_check_catches_mistakes() -> None:
     assert dockerfile_instructions("RUNN x\n") == ["RUNN"]
 
 
-@pytest.mark.parametrize("template", ["fn-py", "shell-py"])
+@pytest.mark.parametrize("template", [template.value for template in Template])
 def test_init_then_serve_then_check(tmp_path: Path, template: str) -> None:
+    if template == "shell-r" and shutil.which("Rscript") is None:
+        pytest.skip("the shell-r project needs Rscript")
     project = _init(tmp_path, template)
     port = free_port()
     command = [sys.executable, "-m", "chapkit", "serve", "flu_model.service:create_app", "--factory"]

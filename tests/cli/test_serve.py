@@ -38,6 +38,16 @@ def test_serve_names_a_module_that_cannot_be_imported(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_serve_names_a_module_that_fails_on_import(tmp_path: Path) -> None:
+    (tmp_path / "broken_service.py").write_text("raise RuntimeError('no config file')\n")
+    result = subprocess.run(
+        [*CHAPKIT, "serve", "broken_service:app"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "broken_service" in result.stderr and "no config file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_serve_names_a_missing_attribute(tmp_path: Path) -> None:
     (tmp_path / "empty_service.py").write_text('"""Nothing here."""\n')
     result = subprocess.run(
