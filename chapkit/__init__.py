@@ -35,8 +35,11 @@ from chapkit.application.ml_manager import MLManager
 from chapkit.application.task_manager import TaskManager
 from chapkit.application.task_registry import TaskRegistry
 from chapkit.bootstrap import (
+    ChapkitService,
+    JobFailedError,
     ServiceContainer,
     Storage,
+    SyncChapkitService,
     create_container,
     open_storage,
     validate_and_disable_orphaned_tasks,
@@ -123,6 +126,9 @@ ArtifactRepositoryPort = ArtifactStore
 # The service-building names come from `chapkit.api` (one list); these are the rest of the reference.
 __all__ = [
     *_service_building_names,
+    "ChapkitService",
+    "JobFailedError",
+    "SyncChapkitService",
     "Artifact",
     "ArtifactHierarchy",
     "ArtifactIn",
