@@ -11,7 +11,6 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from fastapi import FastAPI
 
 from chapkit.bootstrap.containers import MEMORY_URL
@@ -25,19 +24,39 @@ def chapkit_service_options() -> dict[str, Any]:
     return {}
 
 
-@pytest_asyncio.fixture
-async def chapkit_service(chapkit_service_options: dict[str, Any]) -> AsyncIterator[ChapkitService]:
-    """A started in-memory chapkit service (closed, jobs canceled, after the test)."""
-    async with ChapkitService.open(MEMORY_URL, **chapkit_service_options) as service:
-        yield service
+try:  # installing chapkit registers this plugin: it must not break pytest where the extra is missing
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - exercised only without the `testing` extra
+    pytest_asyncio = None  # type: ignore[assignment]
 
+MISSING_EXTRA = "chapkit's async fixtures need pytest-asyncio: pip install 'chapkit[testing]'"
 
-@pytest_asyncio.fixture
-async def chapkit_client() -> AsyncIterator[Callable[[FastAPI], Awaitable[Any]]]:
-    """A factory of HTTP clients for your app: each call runs its lifespan and returns an httpx client."""
-    async with AsyncExitStack() as stack:
+if pytest_asyncio is None:  # pragma: no cover
 
-        async def client_for(app: FastAPI, base_url: str = "http://testserver") -> Any:
-            return await stack.enter_async_context(serve_app(app, base_url))
+    @pytest.fixture
+    def chapkit_service() -> Any:
+        """Unavailable: needs the `testing` extra."""
+        raise pytest.UsageError(MISSING_EXTRA)
 
-        yield client_for
+    @pytest.fixture
+    def chapkit_client() -> Any:
+        """Unavailable: needs the `testing` extra."""
+        raise pytest.UsageError(MISSING_EXTRA)
+
+else:
+
+    @pytest_asyncio.fixture
+    async def chapkit_service(chapkit_service_options: dict[str, Any]) -> AsyncIterator[ChapkitService]:
+        """A started in-memory chapkit service (closed, jobs canceled, after the test)."""
+        async with ChapkitService.open(MEMORY_URL, **chapkit_service_options) as service:
+            yield service
+
+    @pytest_asyncio.fixture
+    async def chapkit_client() -> AsyncIterator[Callable[[FastAPI], Awaitable[Any]]]:
+        """A factory of HTTP clients for your app: each call runs its lifespan and returns an httpx client."""
+        async with AsyncExitStack() as stack:
+
+            async def client_for(app: FastAPI, base_url: str = "http://testserver") -> Any:
+                return await stack.enter_async_context(serve_app(app, base_url))
+
+            yield client_for
