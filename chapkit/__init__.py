@@ -4,41 +4,6 @@ Every public name of the reference is importable from here (D1); service-buildin
 `chapkit.api`.
 """
 
-from chapkit.adapters.http import (
-    APIKeyMiddleware,
-    App,
-    AppInfo,
-    AppLoader,
-    AppManager,
-    AppManifest,
-    ArtifactRouter,
-    CheckResult,
-    ConfigRouter,
-    CrudPermissions,
-    CrudRouter,
-    HealthCheck,
-    HealthRouter,
-    HealthState,
-    HealthStatus,
-    JobRouter,
-    MetricsRouter,
-    PaginationParams,
-    RequestLoggingMiddleware,
-    Router,
-    ServiceInfo,
-    SystemInfo,
-    SystemRouter,
-    TaskRouter,
-    add_error_handlers,
-    add_logging_middleware,
-    build_location_url,
-    chapkit_exception_handler,
-    create_paginated_response,
-    database_error_handler,
-    validation_error_handler,
-)
-from chapkit.adapters.http.ml_info import AssessedStatus, MLServiceInfo
-from chapkit.adapters.http.ml_router import MLRouter
 from chapkit.adapters.memory import (
     InMemoryArtifactStore,
     InMemoryConfigStore,
@@ -47,14 +12,6 @@ from chapkit.adapters.memory import (
     InMemoryRepository,
     InMemoryTaskStore,
 )
-from chapkit.adapters.observability import (
-    add_request_context,
-    clear_request_context,
-    configure_logging,
-    get_logger,
-    reset_request_context,
-)
-from chapkit.adapters.runners.shell_model_runner import ShellModelRunner
 from chapkit.adapters.scheduler import AIOJobScheduler
 from chapkit.adapters.sql import (
     ArtifactRepository,
@@ -69,33 +26,22 @@ from chapkit.adapters.sql import (
     TaskRepository,
     ULIDType,
 )
+from chapkit.api import *  # noqa: F403  (the service-building names, listed once in chapkit.api)
+from chapkit.api import __all__ as _service_building_names
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import BaseManager, LifecycleHooks, Manager
 from chapkit.application.ml_manager import MLManager
-from chapkit.application.ml_runners import FunctionalModelRunner
 from chapkit.application.task_manager import TaskManager
 from chapkit.application.task_registry import TaskRegistry
 from chapkit.bootstrap import (
-    BaseServiceBuilder,
-    MLServiceBuilder,
-    ServiceBuilder,
+    ChapkitService,
+    JobFailedError,
     ServiceContainer,
     Storage,
+    SyncChapkitService,
     create_container,
-    get_app_manager,
-    get_artifact_manager,
-    get_config_manager,
-    get_database,
-    get_ml_manager,
-    get_scheduler,
-    get_session,
-    get_task_manager,
     open_storage,
-    run_app,
-    set_app_manager,
-    set_database,
-    set_scheduler,
     validate_and_disable_orphaned_tasks,
 )
 from chapkit.domain.artifact import (
@@ -177,12 +123,12 @@ InMemoryArtifactRepository = InMemoryArtifactStore
 ConfigRepositoryPort = ConfigStore
 ArtifactRepositoryPort = ArtifactStore
 
+# The service-building names come from `chapkit.api` (one list); these are the rest of the reference.
 __all__ = [
-    "ArtifactRouter",
-    "ConfigRouter",
-    "ServiceBuilder",
-    "get_artifact_manager",
-    "get_config_manager",
+    *_service_building_names,
+    "ChapkitService",
+    "JobFailedError",
+    "SyncChapkitService",
     "Artifact",
     "ArtifactHierarchy",
     "ArtifactIn",
@@ -206,43 +152,6 @@ __all__ = [
     "InMemoryConfigStore",
     "ArtifactStore",
     "ConfigStore",
-    "APIKeyMiddleware",
-    "App",
-    "AppInfo",
-    "AppLoader",
-    "AppManager",
-    "AppManifest",
-    "CheckResult",
-    "CrudPermissions",
-    "CrudRouter",
-    "HealthCheck",
-    "HealthRouter",
-    "HealthState",
-    "HealthStatus",
-    "JobRouter",
-    "MetricsRouter",
-    "PaginationParams",
-    "RequestLoggingMiddleware",
-    "Router",
-    "ServiceInfo",
-    "SystemInfo",
-    "SystemRouter",
-    "add_error_handlers",
-    "add_logging_middleware",
-    "build_location_url",
-    "chapkit_exception_handler",
-    "create_paginated_response",
-    "database_error_handler",
-    "validation_error_handler",
-    "BaseServiceBuilder",
-    "get_app_manager",
-    "get_database",
-    "get_scheduler",
-    "get_session",
-    "run_app",
-    "set_app_manager",
-    "set_database",
-    "set_scheduler",
     "AIOJobScheduler",
     "BadRequestError",
     "Base",
@@ -284,13 +193,8 @@ __all__ = [
     "UnauthorizedError",
     "ValidationError",
     "__version__",
-    "add_request_context",
-    "clear_request_context",
-    "configure_logging",
     "create_container",
-    "get_logger",
     "open_storage",
-    "reset_request_context",
     "Task",
     "TaskExecuteResponse",
     "TaskIn",
@@ -299,33 +203,20 @@ __all__ = [
     "TaskManager",
     "TaskRegistry",
     "TaskRepository",
-    "TaskRouter",
     "TaskStore",
-    "get_task_manager",
     "validate_and_disable_orphaned_tasks",
-]
-
-# The ML module (issue 10).
-__all__ += [
-    "AssessedStatus",
     "BaseModelRunner",
-    "FunctionalModelRunner",
     "MLManager",
     "MLRequestError",
-    "MLRouter",
-    "MLServiceBuilder",
-    "MLServiceInfo",
     "ModelRequirements",
     "ModelRunnerProtocol",
     "PeriodType",
     "PredictRequest",
     "PredictResponse",
     "PredictionArtifactData",
-    "ShellModelRunner",
     "TrainRequest",
     "TrainResponse",
     "TrainedModelArtifactData",
     "ValidationDiagnostic",
     "ValidationResponse",
-    "get_ml_manager",
 ]

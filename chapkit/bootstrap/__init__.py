@@ -17,6 +17,7 @@ from chapkit.bootstrap.dependencies import (
     set_database,
     set_scheduler,
 )
+from chapkit.bootstrap.embedding import ChapkitService, JobFailedError, SyncChapkitService
 from chapkit.bootstrap.manager_dependencies import get_artifact_manager, get_config_manager, manager_dependency
 from chapkit.bootstrap.ml_builder import MLServiceBuilder
 from chapkit.bootstrap.ml_module import get_ml_manager
@@ -27,6 +28,9 @@ from chapkit.bootstrap.tasks import get_task_manager, validate_and_disable_orpha
 
 __all__ = [
     "BaseServiceBuilder",
+    "ChapkitService",
+    "JobFailedError",
+    "SyncChapkitService",
     "MLServiceBuilder",
     "MemoryStorage",
     "ServiceContainer",

@@ -41,4 +41,7 @@ ULIDValue = Annotated[
 ULIDOut = Annotated[ULID, WithJsonSchema(ULID_JSON_SCHEMA)]
 """Use in response schemas: python-ulid's own validation and text, documented as every other id."""
 
-__all__ = ["ULID_JSON_SCHEMA", "ULID_PATTERN", "ULIDOut", "ULIDValue", "to_ulid"]
+ULIDText = Annotated[str, WithJsonSchema(ULID_JSON_SCHEMA)]
+"""A ULID the reference types as text (`job_id: str` in ML responses), documented as every other id."""
+
+__all__ = ["ULID_JSON_SCHEMA", "ULID_PATTERN", "ULIDOut", "ULIDText", "ULIDValue", "to_ulid"]

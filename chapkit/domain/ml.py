@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chapkit.domain.artifact import PandasDataFrame
 from chapkit.domain.config import BaseConfig
-from chapkit.domain.ids import ULIDValue
+from chapkit.domain.ids import ULIDText, ULIDValue
 
 # geojson-pydantic's `FeatureCollection` as the reference uses it, unparametrized at run time:
 # `FeatureCollection[Any]` would be another pydantic class that copies every collection it validates.
@@ -145,8 +145,8 @@ class TrainResponse(BaseModel):
 
     model_config = ConfigDict(protected_namespaces=())
 
-    job_id: str = Field(description="ID of the training job in the scheduler")
-    model_artifact_id: str = Field(description="ID that will contain the trained model artifact")
+    job_id: ULIDText = Field(description="ID of the training job in the scheduler")
+    model_artifact_id: ULIDText = Field(description="ID that will contain the trained model artifact")
     message: str = Field(description="Human-readable message")
 
 
@@ -166,8 +166,8 @@ class PredictRequest(BaseModel):
 class PredictResponse(BaseModel):
     """Response schema for predict operation submission."""
 
-    job_id: str = Field(description="ID of the prediction job in the scheduler")
-    prediction_artifact_id: str = Field(description="ID that will contain the prediction artifact")
+    job_id: ULIDText = Field(description="ID of the prediction job in the scheduler")
+    prediction_artifact_id: ULIDText = Field(description="ID that will contain the prediction artifact")
     message: str = Field(description="Human-readable message")
 
 
@@ -194,7 +194,7 @@ class PredictionArtifactData(BaseModel):
 
     ml_type: Literal["prediction"] = Field(description="Artifact type identifier")
     config_id: str = Field(description="ID of the config used for prediction")
-    model_artifact_id: str = Field(description="ID of the trained model artifact used for prediction")
+    model_artifact_id: ULIDText = Field(description="ID of the trained model artifact used for prediction")
     started_at: str = Field(description="ISO format timestamp when operation started")
     completed_at: str = Field(description="ISO format timestamp when operation completed")
     duration_seconds: float = Field(description="Operation duration in seconds (rounded to 2 decimals)")

@@ -13,33 +13,6 @@ from chapkit.bootstrap import open_storage
 from tests.integration.http.conftest import serve
 from tests.integration.http.ml_support import HIERARCHY, ML, TRAIN_DATA, SlopeConfig, ml_service, slope_runner
 
-REFERENCE_NAMES = [
-    "ModelRunnerProtocol",
-    "BaseModelRunner",
-    "FunctionalModelRunner",
-    "ShellModelRunner",
-    "MLManager",
-    "MLRouter",
-    "MLServiceBuilder",
-    "MLServiceInfo",
-    "AssessedStatus",
-    "TrainRequest",
-    "TrainResponse",
-    "PredictRequest",
-    "PredictResponse",
-    "TrainedModelArtifactData",
-    "PredictionArtifactData",
-    "get_ml_manager",
-]
-SERVICE_NAMES = ["MLServiceBuilder", "MLServiceInfo", "AssessedStatus", "MLRouter", "get_ml_manager"]
-
-
-def test_the_ml_names_are_public() -> None:
-    for name in REFERENCE_NAMES:
-        assert name in chapkit.__all__ and getattr(chapkit, name)
-    for name in SERVICE_NAMES:
-        assert name in chapkit.api.__all__ and getattr(chapkit.api, name) is getattr(chapkit, name)
-
 
 @pytest.mark.parametrize(
     ("missing", "message"),
