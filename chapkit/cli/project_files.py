@@ -14,7 +14,7 @@ requires-python = ">=3.11"
 dependencies = ["chapkit"]
 
 [project.optional-dependencies]
-dev = ["pytest>=8", "httpx>=0.27"]
+dev = ["chapkit[testing]"]  # pytest, pytest-asyncio, httpx and the chapkit pytest plugin
 
 [tool.setuptools.packages.find]
 include = ["__PKG__*"]
@@ -25,7 +25,8 @@ __PKG__ = ["scripts/*"]
 [tool.pytest.ini_options]
 testpaths = ["tests"]
 pythonpath = ["."]
-filterwarnings = ["ignore:Using `httpx` with `starlette.testclient`"]
+asyncio_mode = "auto"
+asyncio_default_fixture_loop_scope = "function"
 """
 
 README = """# __NAME__

@@ -193,27 +193,22 @@ future$disease_cases <- predict(model, newdata = future)
 write.csv(future, args[3], row.names = FALSE)
 """
 
-TEST = '''"""The service trains and predicts end to end (a real app on an SQLite file, over HTTP)."""
+TEST = '''"""The service trains and predicts end to end, over HTTP, with chapkit's pytest plugin (chapkit[testing])."""
 
 from __future__ import annotations
 
 import math
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
+from chapkit.testing import wait_for_job
 
 from __PKG__.service import create_app
 
 NEEDS = "__NEEDS__"
 pytestmark = pytest.mark.skipif(bool(NEEDS) and shutil.which(NEEDS) is None, reason=f"needs {NEEDS}")
-
-
-def _frame(rows: list[list[Any]], columns: list[str]) -> dict[str, Any]:
-    return {"columns": columns, "data": rows}
 
 
 def _data(months: range, with_target: bool) -> dict[str, Any]:
@@ -226,38 +221,28 @@ def _data(months: range, with_target: bool) -> dict[str, Any]:
             row: list[Any] = [period, location, rain, heat]
             rows.append([*row, round(0.4 * rain + heat, 1)] if with_target else row)
     columns = ["time_period", "location", "rainfall", "mean_temperature"]
-    return _frame(rows, [*columns, "disease_cases"] if with_target else columns)
+    return {"columns": [*columns, "disease_cases"] if with_target else columns, "data": rows}
 
 
-def _finish(client: TestClient, job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while True:
-        job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
-        if job["status"] in {"completed", "failed", "canceled"}:
-            return job
-        assert time.monotonic() < deadline, job
-        time.sleep(0.05)
+async def test_train_then_predict(chapkit_client: Any, tmp_path: Path) -> None:
+    client = await chapkit_client(create_app(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"))
+    assert (await client.get("/health")).json()["status"] == "healthy"
+    config = (await client.post("/api/v1/configs", json={"name": "default", "data": {"window": 6}})).json()
+    train = await client.post("/api/v1/ml/$train", json={"config_id": config["id"], "data": _data(range(24), True)})
+    assert train.status_code == 202, train.text
+    job = await wait_for_job(client, train.json()["job_id"])
+    assert job["status"] == "completed", job
 
-
-def test_train_then_predict(tmp_path: Path) -> None:
-    with TestClient(create_app(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")) as client:
-        assert client.get("/health").json()["status"] == "healthy"
-        config = client.post("/api/v1/configs", json={"name": "default", "data": {"window": 6}}).json()
-        train = client.post("/api/v1/ml/$train", json={"config_id": config["id"], "data": _data(range(24), True)})
-        assert train.status_code == 202, train.text
-        job = _finish(client, train.json()["job_id"])
-        assert job["status"] == "completed", job
-
-        body = {
-            "model_artifact_id": train.json()["model_artifact_id"],
-            "historic": _data(range(24), True),
-            "future": _data(range(24, 27), False),
-        }
-        predict = client.post("/api/v1/ml/$predict", json=body)
-        assert predict.status_code == 202, predict.text
-        job = _finish(client, predict.json()["job_id"])
-        assert job["status"] == "completed", job
-        artifact = client.get(f"/api/v1/artifacts/{predict.json()['prediction_artifact_id']}").json()
-        predictions = artifact["data"]["predictions"]
-        assert predictions["columns"][-1] == "disease_cases" and len(predictions["data"]) == 6
+    body = {
+        "model_artifact_id": train.json()["model_artifact_id"],
+        "historic": _data(range(24), True),
+        "future": _data(range(24, 27), False),
+    }
+    predict = await client.post("/api/v1/ml/$predict", json=body)
+    assert predict.status_code == 202, predict.text
+    job = await wait_for_job(client, predict.json()["job_id"])
+    assert job["status"] == "completed", job
+    artifact = (await client.get(f"/api/v1/artifacts/{predict.json()['prediction_artifact_id']}")).json()
+    predictions = artifact["data"]["predictions"]
+    assert predictions["columns"][-1] == "disease_cases" and len(predictions["data"]) == 6
 '''
