@@ -31,8 +31,6 @@ configs = typer.Typer(help="Configs of a running service.", no_args_is_help=True
 artifacts = typer.Typer(help="Artifacts (trained models, predictions) of a running service.", no_args_is_help=True)
 jobs = typer.Typer(help="Jobs of a running service.", no_args_is_help=True)
 
-TERMINAL = {"completed", "failed", "canceled", "deleted"}
-
 
 def _call(url: str, api_key: str | None, path: str) -> Any:
     try:
