@@ -25,7 +25,6 @@ from chapkit.application.manager import BaseManager
 from chapkit.bootstrap.demo_model import DiseaseModelConfig, disease_model_runner
 from chapkit.bootstrap.dependencies import get_session
 from chapkit.bootstrap.ml_builder import MLServiceBuilder
-from chapkit.bootstrap.run import run_app
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.schemas import EntityIn, EntityOut
 
@@ -96,13 +95,6 @@ def main_app() -> FastAPI:
     return build_main_app(os.environ.get("CHAPKIT_DATABASE_URL", DEFAULT_URL))
 
 
-def main() -> None:
-    """Serve the main job (database from CHAPKIT_DATABASE_URL, address from HOST and PORT, WORKERS processes)."""
-    # An import string, so that WORKERS=2 works: each worker process builds the app itself. The app
-    # logs every request itself, so uvicorn's access line would repeat it.
-    run_app(f"{__name__}:main_app", factory=True, reload=False, access_log=False)
-
-
 __all__ = [
     "EXAMPLE_HIERARCHY",
     "INFO",
@@ -112,7 +104,6 @@ __all__ = [
     "NoteIn",
     "NoteOut",
     "build_main_app",
-    "main",
     "main_app",
     "note_manager",
 ]

@@ -116,16 +116,7 @@ def demo(
     database: DatabaseUrl = None,
 ) -> None:
     """Serve the demo model service on an SQLite file in the working directory (or --database)."""
-    _run(
-        MAIN_JOB,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        log_level=log_level,
-        database=database,
-    )
+    serve(None, host=host, port=port, workers=workers, reload=reload, log_level=log_level, database=database)
 
 
 __all__ = ["MAIN_JOB", "demo", "import_target", "serve"]
