@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
 
 from fastapi import Depends, Request, status
 
@@ -13,7 +13,7 @@ from chapkit.adapters.http.problems import PROBLEM_MEDIA_TYPE, problem_responses
 from chapkit.adapters.http.router import Router
 from chapkit.adapters.observability.metrics import ML_PREDICT_JOBS_TOTAL, ML_TRAIN_JOBS_TOTAL
 from chapkit.application.ml_manager import MLManager
-from chapkit.domain.errors import BadRequestError, ConflictError
+from chapkit.domain.errors import BadRequestError, ChapkitException, ConflictError
 from chapkit.domain.ml import PredictRequest, PredictResponse, TrainRequest, TrainResponse
 from chapkit.domain.ml_checks import ValidateRequest, ValidationResponse
 
@@ -34,6 +34,24 @@ def _count(request: Request, name: str) -> None:
     metrics = get_service_metrics(request.app)
     if metrics is not None:
         metrics.increment(name)
+
+
+T = TypeVar("T")
+
+
+async def _submitted(job: Awaitable[T]) -> T:
+    """Submit a job: a refusal (`ValueError`) is a 400 and a `RuntimeError` a 409, as in the reference.
+
+    chapkit's own problems (some are also `ValueError`s) keep their own status.
+    """
+    try:
+        return await job
+    except ChapkitException:
+        raise
+    except ValueError as exc:
+        raise BadRequestError(str(exc)) from exc
+    except RuntimeError as exc:
+        raise ConflictError(str(exc)) from exc
 
 
 class MLRouter(Router):
@@ -63,12 +81,7 @@ class MLRouter(Router):
             request: TrainRequest, http_request: Request, manager: MLManager = Depends(manager_factory)
         ) -> TrainResponse:
             """Train a model asynchronously and return job/artifact IDs."""
-            try:
-                response = await manager.execute_train(request)
-            except ValueError as exc:  # as the reference: a runner's or scheduler's refusal
-                raise BadRequestError(str(exc)) from exc
-            except RuntimeError as exc:
-                raise ConflictError(str(exc)) from exc
+            response = await _submitted(manager.execute_train(request))
             _count(http_request, ML_TRAIN_JOBS_TOTAL)
             return response
 
@@ -87,12 +100,7 @@ class MLRouter(Router):
             request: PredictRequest, http_request: Request, manager: MLManager = Depends(manager_factory)
         ) -> PredictResponse:
             """Make predictions asynchronously and return job/artifact IDs."""
-            try:
-                response = await manager.execute_predict(request)
-            except ValueError as exc:
-                raise BadRequestError(str(exc)) from exc
-            except RuntimeError as exc:
-                raise ConflictError(str(exc)) from exc
+            response = await _submitted(manager.execute_predict(request))
             _count(http_request, ML_PREDICT_JOBS_TOTAL)
             return response
 
