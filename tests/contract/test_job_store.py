@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from ulid import ULID
 from chapkit import ConflictError, JobRecord, JobRecordStore, JobStatus
 from chapkit.bootstrap import Storage
 from chapkit.domain.job_states import transition
-from chapkit.domain.ports.job_store import INTERRUPTED_ERROR
+from chapkit.domain.ports.job_store import INTERRUPTED_ERROR, QUEUED_OWNER
 
 NOW = datetime.now(UTC).replace(microsecond=123456)
 
@@ -198,3 +199,28 @@ async def test_prune_deletes_finished_records_older_than_the_cutoff(store: JobRe
     await store.save([old_done, old_failed, new_done, old_running], "a")
     assert await store.prune(finished_before=NOW + timedelta(seconds=50)) == 2
     assert {r.id for r in await store.list_records()} == {new_done.id, old_running.id}
+
+
+async def test_claim_gives_a_pending_record_to_exactly_one_claimer(store: JobRecordStore) -> None:
+    queued, running = _record(), _record(1, JobStatus.running)
+    await store.save([queued, running], QUEUED_OWNER)
+    outcomes = await asyncio.gather(
+        *(store.claim(queued.id, from_owner=QUEUED_OWNER, to_owner=f"worker-{n}") for n in range(4))
+    )
+    assert sorted(outcomes) == [False, False, False, True]
+    assert await store.owner_of(queued.id) == f"worker-{outcomes.index(True)}"
+    assert await store.claim(running.id, from_owner=QUEUED_OWNER, to_owner="w") is False  # no longer pending
+    assert await store.claim(queued.id, from_owner=QUEUED_OWNER, to_owner="w") is False  # someone else's now
+    assert await store.claim(ULID(), from_owner=QUEUED_OWNER, to_owner="w") is False
+
+
+async def test_results_are_kept_beside_their_record_and_go_with_it(store: JobRecordStore) -> None:
+    record = _record(0, JobStatus.completed)
+    await store.save([record], "a")
+    assert await store.get_result(record.id) is None
+    await store.put_result(record.id, '{"mean": 2.5}')
+    await store.put_result(ULID(), "ignored")
+    assert await store.get_result(record.id) == '{"mean": 2.5}'
+    assert await store.get(record.id) == record
+    await store.delete(record.id)
+    assert await store.get_result(record.id) is None

@@ -21,6 +21,7 @@ class _Row:
     record: JobRecord
     owner: str
     cancel_requested: bool = False
+    result: str | None = None
 
 
 def _newest_first(record: JobRecord) -> tuple[float, ULID]:
@@ -63,6 +64,25 @@ class InMemoryJobRecordStore(JobRecordStore):
         """Return a copy of the record, or None."""
         row = self._rows.get(job_id)
         return None if row is None else row.record.model_copy()
+
+    async def claim(self, job_id: ULID, *, from_owner: str, to_owner: str) -> bool:
+        """Give `from_owner`'s pending record to `to_owner`; False when it is not theirs or not pending."""
+        row = self._rows.get(job_id)
+        if row is None or row.owner != from_owner or row.record.status != JobStatus.pending:
+            return False
+        row.owner = to_owner
+        return True
+
+    async def put_result(self, job_id: ULID, result: str) -> None:
+        """Keep the job's serialized result (unknown ids are ignored)."""
+        row = self._rows.get(job_id)
+        if row is not None:
+            row.result = result
+
+    async def get_result(self, job_id: ULID) -> str | None:
+        """Return the job's serialized result, or None."""
+        row = self._rows.get(job_id)
+        return None if row is None else row.result
 
     async def owner_of(self, job_id: ULID) -> str | None:
         """Return the record's owner, or None."""

@@ -152,6 +152,33 @@ class SqlJobRecordStore(JobRecordStore):
             row = (await connection.execute(select(*_RECORD_COLUMNS).where(job_records.c.id == job_id))).first()
         return None if row is None else _record(row)
 
+    async def claim(self, job_id: ULID, *, from_owner: str, to_owner: str) -> bool:
+        """Give `from_owner`'s pending record to `to_owner` in one conditional update (one claimer wins)."""
+        async with self._writing() as connection:
+            result = await connection.execute(
+                update(job_records)
+                .where(
+                    job_records.c.id == job_id,
+                    job_records.c.owner == from_owner,
+                    job_records.c.status == JobStatus.pending.value,
+                )
+                .values(owner=to_owner)
+            )
+        return bool(result.rowcount)
+
+    async def put_result(self, job_id: ULID, result: str) -> None:
+        """Keep the job's serialized result (unknown ids are ignored)."""
+        async with self._writing() as connection:
+            await connection.execute(update(job_records).where(job_records.c.id == job_id).values(result=result))
+
+    async def get_result(self, job_id: ULID) -> str | None:
+        """Return the job's serialized result, or None."""
+        async with self.database.read_connection() as connection:
+            result: str | None = await connection.scalar(
+                select(job_records.c.result).where(job_records.c.id == job_id)
+            )
+        return result
+
     async def owner_of(self, job_id: ULID) -> str | None:
         """Return the record's owner, or None."""
         async with self.database.read_connection() as connection:

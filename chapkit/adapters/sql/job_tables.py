@@ -23,12 +23,13 @@ job_records = Table(
     Column("artifact_id", ULIDType, nullable=True),
     Column("owner", String(OWNER_LENGTH), nullable=False),
     Column("cancel_requested", Boolean, nullable=False, server_default=false()),
+    Column("result", Text, nullable=True),
     Index("ix_job_records_submitted_at", "submitted_at"),
     Index("ix_job_records_owner_status", "owner", "status"),
     Index("ix_job_records_finished_at", "finished_at"),
     info={"owner": "chapkit"},
 )
-"""One row per job: the `JobRecord` fields, its owner and whether a cancel was requested."""
+"""One row per job: the `JobRecord` fields, its owner, whether a cancel was requested, its serialized result."""
 
 job_owners = Table(
     "job_owners",

@@ -14,6 +14,12 @@ from chapkit.domain.ports.unit_of_work import JobRecordReader
 INTERRUPTED_ERROR = "Interrupted by restart: the process running this job stopped before it finished"
 """The `error` of a pending or running record whose owner died (D16)."""
 
+QUEUED_OWNER = "queue"
+"""The owner of a job waiting in a distributed queue until a worker claims it (D22).
+
+Real owner ids are `host:pid:token`, so this one never collides with a process.
+"""
+
 
 class JobRecordStore(JobRecordReader):
     """Where schedulers keep `JobRecord`s, so they outlive a process and are shared between processes (D16).
@@ -46,6 +52,23 @@ class JobRecordStore(JobRecordReader):
         that status is not terminal. Others are skipped without error: unknown or deleted
         ids, and records that a neighbour moved to a terminal status meanwhile.
         """
+
+    @abstractmethod
+    async def claim(self, job_id: ULID, *, from_owner: str, to_owner: str) -> bool:
+        """Give the pending record of `from_owner` to `to_owner`; return whether it was given.
+
+        False when the record is unknown, no longer pending, or owned by someone else. Of several
+        processes claiming one record at once, exactly one gets True: a queued job is run (or canceled)
+        by whoever claimed it, and by nobody else.
+        """
+
+    @abstractmethod
+    async def put_result(self, job_id: ULID, result: str) -> None:
+        """Keep a job's serialized result beside its record (unknown ids are ignored); deleted with the record."""
+
+    @abstractmethod
+    async def get_result(self, job_id: ULID) -> str | None:
+        """Return the serialized result kept for this job, or None."""
 
     @abstractmethod
     async def owner_of(self, job_id: ULID) -> str | None:
@@ -88,4 +111,4 @@ class JobRecordStore(JobRecordReader):
         """Delete finished records whose `finished_at` is before `finished_before`; return how many."""
 
 
-__all__ = ["INTERRUPTED_ERROR", "JobRecordStore"]
+__all__ = ["INTERRUPTED_ERROR", "QUEUED_OWNER", "JobRecordStore"]
