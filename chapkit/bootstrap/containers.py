@@ -18,7 +18,6 @@ from dependency_injector import containers, providers
 
 from chapkit.adapters.memory import InMemoryDatastore
 from chapkit.adapters.runners.shell_task import ProcessCommandRunner
-from chapkit.adapters.scheduler import AIOJobScheduler
 from chapkit.adapters.sql import Database, SqlJobRecordStore, create_database
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
@@ -26,6 +25,7 @@ from chapkit.application.manager import BaseManager
 from chapkit.application.ml_manager import MLManager
 from chapkit.application.task_manager import TaskManager
 from chapkit.application.task_registry import TaskRegistry
+from chapkit.bootstrap.jobs_backend import JobsSettings, running_scheduler
 from chapkit.bootstrap.task_wiring import memory_task_injectables, sql_task_injectables, task_manager_of
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
@@ -44,21 +44,6 @@ async def opened(database: Datastore, owned: bool = True) -> AsyncIterator[Datas
     finally:
         if owned:
             await database.dispose()
-
-
-async def running_scheduler(store: JobRecordStore, datastore: Datastore) -> AsyncIterator[AIOJobScheduler]:
-    """Resource lifecycle of the job scheduler: `start()`, then `shutdown()` (jobs canceled, records written).
-
-    `datastore` is unused here: depending on the started datastore makes the container start it first
-    and stop the scheduler (which writes its last records) before it disposes the datastore.
-    """
-    del datastore
-    scheduler = AIOJobScheduler(store=store)
-    await scheduler.start()
-    try:
-        yield scheduler
-    finally:
-        await scheduler.shutdown()
 
 
 def _sql_database(url: str, options: dict[str, Any] | None) -> Datastore:
@@ -83,7 +68,7 @@ class MemoryStorage(containers.DeclarativeContainer):
     owned = providers.Object(True)
     database = providers.Resource(opened, datastore, owned=owned)
     job_store = providers.Singleton(_memory_job_store, datastore)
-    scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database)
+    scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database, settings=config.jobs)
     task_injectables = providers.Singleton(memory_task_injectables)
 
 
@@ -95,7 +80,7 @@ class SqlStorage(containers.DeclarativeContainer):
     owned = providers.Object(True)
     database = providers.Resource(opened, datastore, owned=owned)
     job_store = providers.Singleton(_sql_job_store, database=datastore)
-    scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database)
+    scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database, settings=config.jobs)
     task_injectables = providers.Factory(sql_task_injectables, datastore)
 
 
@@ -147,9 +132,16 @@ def is_memory_url(url: str) -> bool:
 
 
 def create_container(
-    url: str = MEMORY_URL, *, datastore: Datastore | None = None, **database_options: Any
+    url: str = MEMORY_URL,
+    *,
+    datastore: Datastore | None = None,
+    jobs: JobsSettings | None = None,
+    **database_options: Any,
 ) -> ServiceContainer:
     """Build (not start) a container for `url`; extra options go to `Database` (echo, pool sizes...).
+
+    `jobs` chooses the scheduler (in process by default; `JobsSettings(backend="procrastinate")` queues
+    jobs in PostgreSQL for worker processes, D22).
 
     With `datastore`, the container uses that instance (chosen by its URL): it is `init()`ed on start
     and left open on shutdown, since its owner made it.
@@ -160,9 +152,9 @@ def create_container(
     if is_memory_url(url):
         if database_options:
             raise TypeError(f"memory:// takes no database options (got {sorted(database_options)})")
-        storage = MemoryStorage(config={"url": url})
+        storage = MemoryStorage(config={"url": url, "jobs": jobs})
     else:
-        storage = SqlStorage(config={"url": url, "options": database_options})
+        storage = SqlStorage(config={"url": url, "options": database_options, "jobs": jobs})
     if datastore is not None:
         storage.datastore.override(providers.Object(datastore))
         storage.owned.override(providers.Object(False))

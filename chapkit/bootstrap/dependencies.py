@@ -20,6 +20,7 @@ from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chapkit.adapters.http.app import AppManager
+from chapkit.adapters.scheduler.references import InstanceProvider
 from chapkit.adapters.sql import Database
 from chapkit.application.task_registry import TaskRegistry
 from chapkit.bootstrap.containers import ServiceContainer, create_container, datastore_of, use_datastore
@@ -53,6 +54,8 @@ class ServiceRuntime:
         """Whether `get_artifact_manager`'s managers reach configs (config linking)."""
         self.task_registry: TaskRegistry | None = None
         """The registry of the service's Python tasks (`with_tasks(registry=...)`; None: the default one)."""
+        self.job_instances: dict[type, InstanceProvider] = {}
+        """The objects whose methods jobs may name, by class (ML and task managers): what a worker runs (D22)."""
 
     @property
     def database(self) -> Datastore | None:

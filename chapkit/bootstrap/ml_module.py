@@ -11,7 +11,8 @@ its jobs open their units of work from the same container (D21).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
@@ -20,6 +21,7 @@ from fastapi import FastAPI
 from chapkit.adapters.http.info import ServiceInfo
 from chapkit.adapters.http.ml_info import MLServiceInfo
 from chapkit.adapters.http.ml_router import MLRouter
+from chapkit.adapters.scheduler.references import InstanceProvider
 from chapkit.application.ml_manager import MLManager
 from chapkit.bootstrap.dependencies import ServiceRuntime, current_runtime
 from chapkit.domain.config import BaseConfig
@@ -107,6 +109,17 @@ def register_ml_router(
     dependency = ml_manager_dependency(runtime, options.runner, config_schema, requirements_of(info))
     app.include_router(MLRouter.create(prefix=options.prefix, tags=options.tags, manager_factory=dependency))
     _ml_dependencies[runtime] = dependency
+    runtime.job_instances[MLManager] = provided(dependency)
+
+
+def provided(dependency: MLManagerDependency) -> InstanceProvider:
+    """The ML manager a worker runs train and predict jobs on: the service's own, as over HTTP (D22)."""
+
+    @asynccontextmanager
+    async def manager() -> AsyncIterator[object]:
+        yield await dependency()
+
+    return manager
 
 
 async def get_ml_manager() -> MLManager:

@@ -11,6 +11,7 @@ from chapkit.adapters.http.artifact_router import ArtifactRouter
 from chapkit.adapters.http.config_router import ConfigRouter
 from chapkit.adapters.http.crud import CrudPermissions
 from chapkit.adapters.http.task_router import TaskRouter
+from chapkit.application.task_manager import TaskManager
 from chapkit.application.task_registry import TaskRegistry
 from chapkit.bootstrap.dependencies import ServiceRuntime
 from chapkit.bootstrap.manager_dependencies import (
@@ -23,6 +24,7 @@ from chapkit.bootstrap.tasks import (
     TASKS_NEED_ARTIFACTS,
     TaskOptions,
     task_manager_dependency,
+    task_manager_provider,
     validate_tasks_on_startup,
 )
 from chapkit.domain.artifact import ArtifactHierarchy, ArtifactIn, ArtifactOut
@@ -240,6 +242,7 @@ class ServiceBuilder(BaseServiceBuilder):
             )
         )
         runtime.task_registry = options.registry
+        runtime.job_instances[TaskManager] = task_manager_provider(runtime, hierarchy, options.registry)
         if options.validate_on_startup and validate_tasks_on_startup not in self._startup_hooks:
             self._startup_hooks.append(validate_tasks_on_startup)
 

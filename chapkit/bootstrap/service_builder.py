@@ -26,6 +26,7 @@ from chapkit.adapters.http.openapi import create_openapi_customizer
 from chapkit.adapters.http.request_body import DEFAULT_MAX_BODY_SIZE, RequestBodyMiddleware
 from chapkit.adapters.http.system import SystemRouter
 from chapkit.bootstrap.dependencies import ServiceAppState, ServiceContextMiddleware, ServiceRuntime
+from chapkit.bootstrap.jobs_backend import JobsBackend, JobsSettings
 from chapkit.bootstrap.service_lifespan import (
     LifespanFactory,
     LifespanPlan,
@@ -166,12 +167,30 @@ class BaseServiceBuilder:
         prefix: str = "/api/v1/jobs",
         tags: list[str] | None = None,
         max_concurrency: int | None = None,
+        backend: JobsBackend | None = None,
+        queue: str | None = None,
+        heartbeat_interval: float | None = None,
+        stale_after: float | None = None,
     ) -> Self:
-        """Add job scheduler endpoints."""
+        """Add job scheduler endpoints.
+
+        `backend` chooses where jobs run: `"asyncio"` in this process (the default), `"procrastinate"`
+        on a PostgreSQL queue served by `chapkit worker` processes (D22); None reads `CHAPKIT_JOBS_BACKEND`
+        (and `queue`, `CHAPKIT_JOBS_QUEUE`) when the service starts. `heartbeat_interval` and `stale_after`
+        (seconds) say how often processes heartbeat and after how long a silent one's jobs are failed.
+        With procrastinate, `max_concurrency` is each worker's default concurrency.
+        """
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1 (or None for no limit)")
+        JobsSettings.resolve(backend, queue)  # refuse an unknown backend now, not at start-up
         self._job_options = JobOptions(
-            prefix=prefix, tags=list(tags) if tags is not None else ["Jobs"], max_concurrency=max_concurrency
+            prefix=prefix,
+            tags=list(tags) if tags is not None else ["Jobs"],
+            max_concurrency=max_concurrency,
+            backend=backend,
+            queue=queue,
+            heartbeat_interval=heartbeat_interval,
+            stale_after=stale_after,
         )
         return self
 
@@ -379,7 +398,7 @@ class BaseServiceBuilder:
                 "pool_pre_ping": self._pool_pre_ping,
             },
             max_concurrency=self._job_options.max_concurrency if self._job_options else None,
-            with_jobs=self._job_options is not None,
+            jobs=self._job_options,
             include_logging=self._include_logging,
             auth=(self._auth_options.source, len(self._auth_options.api_keys)) if self._auth_options else None,
         )

@@ -11,10 +11,11 @@ from fastapi import FastAPI
 
 from chapkit.adapters.http.health import HealthCheck, HealthState
 from chapkit.adapters.observability import configure_logging, get_logger
-from chapkit.adapters.scheduler import AIOJobScheduler
+from chapkit.adapters.scheduler.distributed import ProcrastinateJobScheduler
 from chapkit.bootstrap.containers import ServiceContainer, create_container, is_memory_url, stop
 from chapkit.bootstrap.dependencies import ServiceRuntime, service_started
-from chapkit.bootstrap.service_options import LifecycleHook
+from chapkit.bootstrap.jobs_backend import JobsSettings, RunningScheduler
+from chapkit.bootstrap.service_options import JobOptions, LifecycleHook
 from chapkit.domain.ports import Datastore
 
 logger = get_logger(__name__)
@@ -40,7 +41,7 @@ class LifespanPlan:
     database_instance: Datastore | None
     pool_options: dict[str, Any]
     max_concurrency: int | None
-    with_jobs: bool
+    jobs: JobOptions | None
     include_logging: bool
     auth: tuple[str, int] | None
 
@@ -60,6 +61,15 @@ def database_health_check(runtime: ServiceRuntime) -> HealthCheck:
     return check_database
 
 
+def jobs_settings(options: JobOptions | None) -> JobsSettings | None:
+    """The scheduler settings of `with_jobs(...)`, the environment filling in what it left open (None: no jobs)."""
+    if options is None:
+        return None
+    return JobsSettings.resolve(
+        options.backend, options.queue, heartbeat_interval=options.heartbeat_interval, stale_after=options.stale_after
+    )
+
+
 def service_container(plan: LifespanPlan) -> ServiceContainer:
     """One container per started app: two apps share no engine, pool, memory store or scheduler.
 
@@ -67,10 +77,11 @@ def service_container(plan: LifespanPlan) -> ServiceContainer:
     not disposed at shutdown, since its owner made it.
     """
     instance = plan.database_instance
+    jobs = jobs_settings(plan.jobs)
     if instance is not None:
-        return create_container(datastore=instance)
+        return create_container(datastore=instance, jobs=jobs)
     options = {} if is_memory_url(plan.database_url) else plan.pool_options
-    return create_container(plan.database_url, **options)
+    return create_container(plan.database_url, jobs=jobs, **options)
 
 
 def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
@@ -86,11 +97,13 @@ def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
             # Resources start on first use: the scheduler only when jobs are on. Stopping the container
             # shuts down what started, the scheduler (last records written) before the datastore.
             await container.storage.database()
-            scheduler: AIOJobScheduler | None = None
-            if plan.with_jobs:
+            scheduler: RunningScheduler | None = None
+            if plan.jobs is not None:
                 scheduler = await container.storage.scheduler()
                 assert scheduler is not None
-                if plan.max_concurrency is not None:
+                if isinstance(scheduler, ProcrastinateJobScheduler):
+                    scheduler.provide(runtime.job_instances)
+                elif plan.max_concurrency is not None:
                     await scheduler.set_max_concurrency(plan.max_concurrency)
             # The runtime is the one place the service's storage is reached from (`app.state.database`
             # and `get_database()` read it): its container builds units of work and managers.
@@ -136,5 +149,6 @@ __all__ = [
     "build_lifespan",
     "service_container",
     "database_health_check",
+    "jobs_settings",
     "log_auth_source",
 ]

@@ -41,6 +41,10 @@ class JobOptions:
     prefix: str
     tags: list[str]
     max_concurrency: int | None
+    backend: str | None = None
+    queue: str | None = None
+    heartbeat_interval: float | None = None
+    stale_after: float | None = None
 
 
 @dataclass(slots=True)

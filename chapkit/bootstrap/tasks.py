@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ from fastapi import Depends, FastAPI
 
 from chapkit.adapters.http.crud import CrudPermissions
 from chapkit.adapters.observability import get_logger
+from chapkit.adapters.scheduler.references import InstanceProvider
 from chapkit.application.task_manager import TaskManager
 from chapkit.application.task_registry import TaskRegistry
 from chapkit.bootstrap.dependencies import ServiceRuntime, current_runtime
@@ -53,6 +55,19 @@ def task_manager_dependency(
     return dependency
 
 
+def task_manager_provider(
+    runtime: ServiceRuntime, hierarchy: ArtifactHierarchy | None, registry: TaskRegistry | None
+) -> InstanceProvider:
+    """The task manager a worker runs task jobs on: the service's own, on a unit of work of its own (D22)."""
+
+    @asynccontextmanager
+    async def manager() -> AsyncIterator[object]:
+        async with runtime.unit_of_work() as uow:
+            yield _task_manager(runtime, uow, hierarchy, registry)
+
+    return manager
+
+
 async def get_task_manager(uow: Annotated[UnitOfWork, Depends(current_unit_of_work)]) -> TaskManager:
     """Get a task manager instance for dependency injection.
 
@@ -88,6 +103,7 @@ __all__ = [
     "TaskOptions",
     "get_task_manager",
     "task_manager_dependency",
+    "task_manager_provider",
     "validate_and_disable_orphaned_tasks",
     "validate_tasks_on_startup",
 ]

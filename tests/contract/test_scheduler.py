@@ -1,10 +1,18 @@
-"""The job scheduler port's contract: `AIOJobScheduler` alone and on every job-record store backend."""
+"""The job scheduler port's contract: `AIOJobScheduler` alone and on every job-record store backend, and
+`ProcrastinateJobScheduler` with a worker in this process (D22).
+
+Targets are module-level functions (a distributed scheduler runs jobs by reference); what they wait on
+is found by a token in module-level tables, since the worker runs in this process. Cases about running
+in process (awaitable objects, a concurrency limit, `wait` re-raising a job's own exception) use
+`local_scheduler`, the asyncio scheduler only.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -13,11 +21,29 @@ from ulid import ULID
 from chapkit import AIOJobScheduler, BadRequestError, JobScheduler, JobStatus
 from chapkit.bootstrap import open_storage
 from tests.conftest import BACKENDS, backend_url, truncate
+from tests.support.distributed import running_distributed
+
+
+@pytest.fixture(params=["no_store", *BACKENDS, "distributed"])
+async def scheduler(request: pytest.FixtureRequest) -> AsyncIterator[JobScheduler]:
+    """A started scheduler: without a store, the container's on each storage backend, or the distributed one."""
+    if request.param == "distributed":
+        async with running_distributed(request.getfixturevalue("postgres_url")) as distributed:
+            yield distributed
+        return
+    async with _local(request) as local:
+        yield local
 
 
 @pytest.fixture(params=["no_store", *BACKENDS])
-async def scheduler(request: pytest.FixtureRequest) -> AsyncIterator[JobScheduler]:
-    """A started scheduler: without a store, or the container's on each storage backend."""
+async def local_scheduler(request: pytest.FixtureRequest) -> AsyncIterator[JobScheduler]:
+    """A started in-process scheduler: without a store, or the container's on each storage backend."""
+    async with _local(request) as local:
+        yield local
+
+
+@asynccontextmanager
+async def _local(request: pytest.FixtureRequest) -> AsyncIterator[JobScheduler]:
     if request.param == "no_store":
         plain = AIOJobScheduler()
         yield plain
@@ -35,6 +61,45 @@ async def _value(x: int) -> int:
 
 def _boom() -> None:
     raise ValueError("boom")
+
+
+_GATES: dict[str, asyncio.Event] = {}
+_STARTED: dict[str, asyncio.Event] = {}
+_STOPPED: dict[str, asyncio.Event] = {}
+
+
+def _token(table: dict[str, asyncio.Event]) -> tuple[str, asyncio.Event]:
+    token = str(ULID())
+    table[token] = asyncio.Event()
+    return token, table[token]
+
+
+async def _gate(token: str) -> bool:
+    """Finish once the test opens the gate `token`."""
+    return await _GATES[token].wait()
+
+
+async def _forever(token: str) -> None:
+    """Say it started, then run until canceled, and say it stopped."""
+    _STARTED[token].set()
+    try:
+        await asyncio.sleep(3600)
+    finally:
+        _STOPPED[token].set()
+
+
+def _where(prefix: str, *, suffix: str) -> str:
+    return f"{prefix}{threading.get_ident()}{suffix}"
+
+
+async def _echo(value: ULID) -> ULID:
+    return value
+
+
+def _forever_token() -> tuple[str, asyncio.Event, asyncio.Event]:
+    token, started = _token(_STARTED)
+    _STOPPED[token] = asyncio.Event()
+    return token, started, _STOPPED[token]
 
 
 async def _finish(scheduler: JobScheduler, *job_ids: ULID) -> None:
@@ -60,27 +125,24 @@ async def test_coroutine_function_with_arguments_completes_with_its_result(sched
 
 
 async def test_plain_callable_runs_in_a_worker_thread(scheduler: JobScheduler) -> None:
-    def where(prefix: str, *, suffix: str) -> str:
-        return f"{prefix}{threading.get_ident()}{suffix}"
-
-    job_id = await scheduler.add_job(where, "<", suffix=">")
+    job_id = await scheduler.add_job(_where, "<", suffix=">")
     await _finish(scheduler, job_id)
     result = await scheduler.get_result(job_id)
     assert result.startswith("<") and result.endswith(">")
     assert result != f"<{threading.get_ident()}>"
 
 
-async def test_awaitable_object_runs_as_is(scheduler: JobScheduler) -> None:
-    job_id = await scheduler.add_job(_value(5))
-    await _finish(scheduler, job_id)
-    assert await scheduler.get_result(job_id) == 10
+async def test_awaitable_object_runs_as_is(local_scheduler: JobScheduler) -> None:
+    job_id = await local_scheduler.add_job(_value(5))
+    await _finish(local_scheduler, job_id)
+    assert await local_scheduler.get_result(job_id) == 10
 
 
-async def test_awaitable_with_arguments_fails_with_type_error(scheduler: JobScheduler) -> None:
+async def test_awaitable_with_arguments_fails_with_type_error(local_scheduler: JobScheduler) -> None:
     coroutine = _value(1)
-    job_id = await scheduler.add_job(coroutine, "extra")
-    await _finish(scheduler, job_id)
-    record = await scheduler.get_record(job_id)
+    job_id = await local_scheduler.add_job(coroutine, "extra")
+    await _finish(local_scheduler, job_id)
+    record = await local_scheduler.get_record(job_id)
     assert record.status == JobStatus.failed
     assert record.error == "TypeError: Args/kwargs not supported when target is an awaitable object."
     assert coroutine.cr_frame is None  # closed, so no "never awaited" warning
@@ -88,11 +150,7 @@ async def test_awaitable_with_arguments_fails_with_type_error(scheduler: JobSche
 
 async def test_ulid_result_sets_artifact_id(scheduler: JobScheduler) -> None:
     artifact = ULID()
-
-    async def produce() -> ULID:
-        return artifact
-
-    job_id = await scheduler.add_job(produce)
+    job_id = await scheduler.add_job(_echo, artifact)
     await _finish(scheduler, job_id)
     assert (await scheduler.get_record(job_id)).artifact_id == artifact
     assert await scheduler.get_result(job_id) == artifact
@@ -113,8 +171,8 @@ async def test_failure_records_last_traceback_line_and_traceback(scheduler: JobS
 
 
 async def test_get_result_of_an_unfinished_job_raises(scheduler: JobScheduler) -> None:
-    gate = asyncio.Event()
-    job_id = await scheduler.add_job(gate.wait)
+    token, gate = _token(_GATES)
+    job_id = await scheduler.add_job(_gate, token)
     with pytest.raises(RuntimeError, match=r"Job not finished \(status=(pending|running)\)"):
         await scheduler.get_result(job_id)
     gate.set()
@@ -123,14 +181,9 @@ async def test_get_result_of_an_unfinished_job_raises(scheduler: JobScheduler) -
 
 
 async def test_cancel_running_job_returns_true_and_records_canceled(scheduler: JobScheduler) -> None:
-    started = asyncio.Event()
-
-    async def forever() -> None:
-        started.set()
-        await asyncio.sleep(3600)
-
-    job_id = await scheduler.add_job(forever)
-    await asyncio.wait_for(started.wait(), 5)
+    token, started, _ = _forever_token()
+    job_id = await scheduler.add_job(_forever, token)
+    await asyncio.wait_for(started.wait(), 10)
     assert await scheduler.get_status(job_id) == JobStatus.running
     assert await scheduler.cancel(job_id) is True
     record = await scheduler.get_record(job_id)
@@ -149,7 +202,8 @@ async def test_cancel_finished_job_returns_false(scheduler: JobScheduler) -> Non
     assert await scheduler.get_status(failed) == JobStatus.failed
 
 
-async def test_cancel_pending_job_waiting_for_a_slot(scheduler: JobScheduler) -> None:
+async def test_cancel_pending_job_waiting_for_a_slot(local_scheduler: JobScheduler) -> None:
+    scheduler = local_scheduler
     assert isinstance(scheduler, AIOJobScheduler)
     await scheduler.set_max_concurrency(1)
     gate = asyncio.Event()
@@ -165,16 +219,9 @@ async def test_cancel_pending_job_waiting_for_a_slot(scheduler: JobScheduler) ->
 
 
 async def test_delete_cancels_a_running_job_then_forgets_it(scheduler: JobScheduler) -> None:
-    cancelled = asyncio.Event()
-
-    async def forever() -> None:
-        try:
-            await asyncio.sleep(3600)
-        finally:
-            cancelled.set()
-
-    job_id = await scheduler.add_job(forever)
-    await asyncio.sleep(0.01)
+    token, started, cancelled = _forever_token()
+    job_id = await scheduler.add_job(_forever, token)
+    await asyncio.wait_for(started.wait(), 10)
     await scheduler.delete(job_id)
     assert cancelled.is_set()
     with pytest.raises(KeyError, match="Job not found"):
@@ -218,8 +265,8 @@ async def test_all_records_are_newest_first_and_pageable(scheduler: JobScheduler
 
 
 async def test_wait_honours_its_timeout_and_returns_for_completed_and_canceled_jobs(scheduler: JobScheduler) -> None:
-    gate = asyncio.Event()
-    job_id = await scheduler.add_job(gate.wait)
+    token, gate = _token(_GATES)
+    job_id = await scheduler.add_job(_gate, token)
     with pytest.raises(TimeoutError):
         await scheduler.wait(job_id, timeout=0.05)
     assert await scheduler.get_status(job_id) in (JobStatus.pending, JobStatus.running)
@@ -243,7 +290,8 @@ async def test_records_are_copies(scheduler: JobScheduler) -> None:
     assert (stored.status, stored.error) == (JobStatus.completed, None)
 
 
-async def test_max_concurrency_bounds_running_jobs(scheduler: JobScheduler) -> None:
+async def test_max_concurrency_bounds_running_jobs(local_scheduler: JobScheduler) -> None:
+    scheduler = local_scheduler
     assert isinstance(scheduler, AIOJobScheduler)
     await scheduler.set_max_concurrency(2)
     assert scheduler.max_concurrency == 2
@@ -266,7 +314,8 @@ async def test_max_concurrency_bounds_running_jobs(scheduler: JobScheduler) -> N
     assert peak == 6
 
 
-async def test_wait_reraises_a_failed_jobs_own_exception(scheduler: JobScheduler) -> None:
+async def test_wait_reraises_a_failed_jobs_own_exception(local_scheduler: JobScheduler) -> None:
+    scheduler = local_scheduler
     job_id = await scheduler.add_job(_boom)
     with pytest.raises(ValueError, match="boom"):
         await scheduler.wait(job_id, timeout=5)
@@ -276,8 +325,8 @@ async def test_wait_reraises_a_failed_jobs_own_exception(scheduler: JobScheduler
         await scheduler.get_result(job_id)
 
 
-async def test_wait_on_an_awaitable_with_arguments_raises_its_type_error(scheduler: JobScheduler) -> None:
+async def test_wait_on_an_awaitable_with_arguments_raises_its_type_error(local_scheduler: JobScheduler) -> None:
     coroutine = _value(1)
-    job_id = await scheduler.add_job(coroutine, "extra")
+    job_id = await local_scheduler.add_job(coroutine, "extra")
     with pytest.raises(TypeError, match="Args/kwargs not supported"):
-        await scheduler.wait(job_id, timeout=5)
+        await local_scheduler.wait(job_id, timeout=5)

@@ -48,7 +48,8 @@ _UPDATE_BY_ID = (
 )
 
 
-def _row_values(record: JobRecord) -> dict[str, Any]:
+def row_values(record: JobRecord) -> dict[str, Any]:
+    """The `job_records` columns of a record (its owner and cancel flag are the writer's)."""
     return {
         "id": record.id,
         "status": record.status.value,
@@ -62,7 +63,7 @@ def _row_values(record: JobRecord) -> dict[str, Any]:
 
 
 def _update_values(record: JobRecord) -> dict[str, Any]:
-    return {f"b_{name}": value for name, value in _row_values(record).items() if name != "submitted_at"}
+    return {f"b_{name}": value for name, value in row_values(record).items() if name != "submitted_at"}
 
 
 def _record(row: Row[Any, Any, Any, Any, Any, Any, Any, Any]) -> JobRecord:
@@ -112,7 +113,7 @@ class SqlJobRecordStore(JobRecordStore):
         """Insert new records owned by `owner` in one transaction; a stored id raises `ConflictError`."""
         if not records:
             return
-        rows = [{**_row_values(record), "owner": owner, "cancel_requested": False} for record in records]
+        rows = [{**row_values(record), "owner": owner, "cancel_requested": False} for record in records]
         try:
             async with self._writing() as connection:
                 for chunk in _chunks(rows):
@@ -174,9 +175,7 @@ class SqlJobRecordStore(JobRecordStore):
     async def get_result(self, job_id: ULID) -> str | None:
         """Return the job's serialized result, or None."""
         async with self.database.read_connection() as connection:
-            result: str | None = await connection.scalar(
-                select(job_records.c.result).where(job_records.c.id == job_id)
-            )
+            result: str | None = await connection.scalar(select(job_records.c.result).where(job_records.c.id == job_id))
         return result
 
     async def owner_of(self, job_id: ULID) -> str | None:
