@@ -73,7 +73,9 @@ async def main(directory: Path) -> None:
             frame = PandasDataFrame.model_validate(prediction.data["predictions"]).to_dataframe()
             print(f"{name}: cases {frame['cases'].round(2).tolist()}")
         tree = await service.artifacts.tree(model.id)
-        print(f"tree: {tree.level_label} with {len(tree.children or [])} {tree.children[0].level_label}")
+        children = tree.children or []
+        labels = ", ".join(sorted({str(child.level_label) for child in children}))
+        print(f"tree: {tree.level_label} with {len(children)} {labels}")
         jobs = await service.jobs.list()
         print(f"jobs: {len(jobs)} {sorted({job.status.value for job in jobs})}")
         try:
