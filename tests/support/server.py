@@ -32,7 +32,7 @@ def running_server(command: list[str], directory: Path, env: dict[str, str], por
         process = subprocess.Popen(command, cwd=directory, env=env, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # generous: a busy CI machine may take long to import the stack
         while True:
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
