@@ -1,0 +1,1 @@
+"""Runnable chapkit examples, one directory each; serve one with `chapkit serve examples.<name>.main:app`."""

@@ -1,0 +1,1 @@
+"""The app_hosting example (see its main.py)."""

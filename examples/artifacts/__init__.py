@@ -1,0 +1,1 @@
+"""The artifacts example (see its main.py)."""

@@ -1,0 +1,1 @@
+"""The auth example (see its main.py)."""

@@ -1,0 +1,1 @@
+"""The config_api example (see its main.py)."""

@@ -1,0 +1,1 @@
+"""The custom_entity example (see its main.py)."""

@@ -1,0 +1,1 @@
+"""The jobs_sse example (see its main.py)."""

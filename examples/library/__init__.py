@@ -1,0 +1,1 @@
+"""The library example (see its main.py)."""

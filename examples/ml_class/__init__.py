@@ -1,0 +1,1 @@
+"""The ml_class example (see its main.py)."""

@@ -1,0 +1,1 @@
+"""The ml_functional example (see its main.py)."""

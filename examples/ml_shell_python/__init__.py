@@ -1,0 +1,1 @@
+"""The ml_shell_python example (see its main.py)."""

@@ -1,0 +1,1 @@
+"""The ml_shell_r example (see its main.py)."""

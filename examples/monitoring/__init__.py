@@ -1,0 +1,1 @@
+"""The monitoring example (see its main.py)."""

@@ -1,0 +1,1 @@
+"""The notebook example (see its main.py)."""

@@ -1,0 +1,1 @@
+"""The tasks example (see its main.py)."""
