@@ -7,15 +7,16 @@ and query a block (configs, tasks, ML) are driven further by their own tests.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+from tests.support.markdown import ROOT, code_blocks
+
+README = ROOT / "README.md"
+BLOCKS = [block.code for block in code_blocks(README, "python")]
 
 RUNNER = """
 import runpy, sys
