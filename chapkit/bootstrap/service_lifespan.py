@@ -103,6 +103,8 @@ def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
                 assert scheduler is not None
                 if isinstance(scheduler, ProcrastinateJobScheduler):
                     scheduler.provide(runtime.job_instances)
+                    if plan.max_concurrency is not None:
+                        scheduler.worker_concurrency = plan.max_concurrency
                 elif plan.max_concurrency is not None:
                     await scheduler.set_max_concurrency(plan.max_concurrency)
             # The runtime is the one place the service's storage is reached from (`app.state.database`

@@ -12,6 +12,7 @@ from chapkit.cli.db import db
 from chapkit.cli.init import init
 from chapkit.cli.resources import artifacts, configs, jobs
 from chapkit.cli.serve import demo, serve
+from chapkit.cli.worker import worker
 
 app = typer.Typer(
     name="chapkit",
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 app.command(help="Serve a chapkit app, or the demo model service when no app is given.")(serve)
 app.command(help="Serve the demo model service (disease cases from rainfall and temperature).")(demo)
+app.command(help="Run the queued jobs of a distributed service (with_jobs(backend='procrastinate')).")(worker)
 app.command(help="Validate, train and predict against a running service; exit 1 on any failure.")(check)
 app.command(help="Create a ready model-service project.")(init)
 app.add_typer(configs, name="configs")

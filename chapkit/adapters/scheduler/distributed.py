@@ -66,6 +66,7 @@ class ProcrastinateJobScheduler(JobScheduler):
     stale_after: float = Field(default=30.0, gt=0, description="Heartbeat age after which a process counts as dead")
     poll_interval: float = Field(default=0.25, gt=0, description="Seconds between polls (waits, cancel requests)")
     cancel_timeout: float = Field(default=10.0, ge=0, description="How long `cancel` waits for the worker")
+    worker_concurrency: int = Field(default=4, ge=1, description="Jobs a worker runs at once unless told otherwise")
     fetch_interval: float = Field(
         default=1.0, gt=0, description="Seconds between a worker's queue polls when no notification came"
     )
@@ -206,7 +207,7 @@ class ProcrastinateJobScheduler(JobScheduler):
     async def run_worker(
         self,
         *,
-        concurrency: int = 1,
+        concurrency: int | None = None,
         queues: Iterable[str] | None = None,
         graceful_timeout: float | None = None,
         install_signal_handlers: bool = True,
@@ -214,12 +215,13 @@ class ProcrastinateJobScheduler(JobScheduler):
     ) -> None:
         """Run queued jobs in this process until stopped (SIGINT/SIGTERM, or caught up when `wait` is False).
 
-        `concurrency` jobs run at once; on a stop, running jobs get `graceful_timeout` seconds to
+        `concurrency` jobs run at once (default `worker_concurrency`); on a stop, running jobs get `graceful_timeout` seconds to
         finish (None: as long as they need), then are canceled and recorded `canceled`.
         """
         from procrastinate import App, PsycopgConnector  # the `distributed` extra
 
         await self.start()
+        concurrency = concurrency or self.worker_concurrency
         app = App(connector=PsycopgConnector(conninfo=self.conninfo, min_size=1, max_size=concurrency + 2))
 
         async def run_job(**payload: Any) -> None:

@@ -1,0 +1,49 @@
+"""Worker processes of a distributed service (D22): the service started without HTTP, running queued jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi import FastAPI
+
+from chapkit.adapters.scheduler.distributed import ProcrastinateJobScheduler
+from chapkit.bootstrap.dependencies import ServiceRuntime
+from chapkit.bootstrap.jobs_backend import JOBS_BACKEND_ENV
+
+NOT_DISTRIBUTED = (
+    "This service runs its jobs in process, so it has no queue for a worker to serve: build it with "
+    f"with_jobs(backend='procrastinate') or set {JOBS_BACKEND_ENV}=procrastinate (and a PostgreSQL database)"
+)
+
+
+async def run_worker(
+    app: FastAPI,
+    *,
+    concurrency: int | None = None,
+    queues: Iterable[str] | None = None,
+    graceful_timeout: float | None = None,
+    install_signal_handlers: bool = True,
+) -> None:
+    """Start `app`'s service (storage, scheduler, start-up hooks) and run its queued jobs until stopped.
+
+    The worker has the service's own registries: its model runner, task registry and managers, so a job
+    runs as it would have in the API process. SIGINT or SIGTERM stops it: running jobs get
+    `graceful_timeout` seconds (None: as long as they need), then are canceled. `ValueError` when the
+    service does not run jobs on the distributed backend.
+    """
+    runtime: ServiceRuntime | None = getattr(app.state, "service_runtime", None)
+    if runtime is None:
+        raise ValueError("Not a chapkit service: build the app with ServiceBuilder (or a builder of chapkit)")
+    async with app.router.lifespan_context(app):
+        scheduler = runtime.scheduler
+        if not isinstance(scheduler, ProcrastinateJobScheduler):
+            raise ValueError(NOT_DISTRIBUTED)
+        await scheduler.run_worker(
+            concurrency=concurrency,
+            queues=queues,
+            graceful_timeout=graceful_timeout,
+            install_signal_handlers=install_signal_handlers,
+        )
+
+
+__all__ = ["NOT_DISTRIBUTED", "run_worker"]
