@@ -215,8 +215,9 @@ class ProcrastinateJobScheduler(JobScheduler):
     ) -> None:
         """Run queued jobs in this process until stopped (SIGINT/SIGTERM, or caught up when `wait` is False).
 
-        `concurrency` jobs run at once (default `worker_concurrency`); on a stop, running jobs get `graceful_timeout` seconds to
-        finish (None: as long as they need), then are canceled and recorded `canceled`.
+        `concurrency` jobs run at once (default `worker_concurrency`); on a stop, running jobs get
+        `graceful_timeout` seconds to finish (None: as long as they need), then are canceled and recorded
+        `canceled`.
         """
         from procrastinate import App, PsycopgConnector  # the `distributed` extra
 
