@@ -1,0 +1,178 @@
+"""The distributed scheduler beyond the port's contract (D22): jobs by reference, queued cancels, the
+task module's jobs on a worker, and how a service chooses its backend."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import AsyncIterator
+from contextlib import suppress
+
+import pytest
+from pydantic import BaseModel
+
+from chapkit import ArtifactHierarchy, JobStatus, ServiceBuilder, ServiceInfo
+from chapkit.adapters.scheduler.distributed import ProcrastinateJobScheduler
+from chapkit.adapters.scheduler.references import DISTRIBUTED_ALTERNATIVE, JobNotDistributableError
+from chapkit.adapters.sql.job_queue import DISTRIBUTED_NEEDS_POSTGRES
+from chapkit.bootstrap import open_storage
+from chapkit.bootstrap.jobs_backend import JobsSettings
+from chapkit.bootstrap.worker import NOT_DISTRIBUTED, run_worker
+from chapkit.testing import serve_app
+from examples.tasks.main import registry
+from tests.support.distributed import running_distributed
+
+pytestmark = pytest.mark.postgres
+
+
+class Order(BaseModel):
+    """An argument that travels as JSON and arrives as itself."""
+
+    item: str
+    count: int
+
+
+def total(order: Order, *, price: float) -> dict[str, object]:
+    """A module-level target taking a pydantic model."""
+    assert isinstance(order, Order)
+    return {"item": order.item, "total": order.count * price}
+
+
+async def _value(x: int) -> int:
+    return x
+
+
+class Unregistered:
+    async def run(self) -> None:
+        """A method of an object the service does not provide to workers."""
+
+
+@pytest.fixture
+async def idle(postgres_url: str) -> AsyncIterator[ProcrastinateJobScheduler]:
+    """A distributed scheduler with no worker running."""
+    async with running_distributed(postgres_url, worker=False) as scheduler:
+        yield scheduler
+
+
+async def test_arguments_travel_as_json_typed_by_the_targets_annotations(postgres_url: str) -> None:
+    async with running_distributed(postgres_url) as scheduler:
+        job_id = await scheduler.add_job(total, Order(item="nets", count=3), price=2.5)
+        await scheduler.wait(job_id, timeout=30)
+        assert await scheduler.get_result(job_id) == {"item": "nets", "total": 7.5}
+
+
+def _closure_target() -> object:
+    async def inner() -> None: ...
+
+    return inner
+
+
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        (lambda: None, "closure or lambda"),
+        (_closure_target(), "closure or lambda"),
+        (functools.partial(_value, 1), "no importable name"),
+        (Unregistered().run, "does not provide to workers"),
+    ],
+    ids=["lambda", "closure", "partial", "unregistered-method"],
+)
+async def test_a_target_a_worker_could_not_import_is_refused_and_nothing_is_queued(
+    idle: ProcrastinateJobScheduler, target: object, why: str
+) -> None:
+    with pytest.raises(JobNotDistributableError, match=why) as refused:
+        await idle.add_job(target)  # type: ignore[arg-type]
+    assert DISTRIBUTED_ALTERNATIVE in str(refused.value)
+    assert await idle.get_all_records() == []
+
+
+async def test_coroutine_objects_and_arguments_that_cannot_travel_are_refused(idle: ProcrastinateJobScheduler) -> None:
+    coroutine = _value(1)
+    with pytest.raises(JobNotDistributableError, match="awaitable"):
+        await idle.add_job(coroutine)
+    coroutine.close()
+    with pytest.raises(JobNotDistributableError, match="argument `x`"):
+        await idle.add_job(_value, object())
+    with pytest.raises(TypeError, match="cannot take these arguments"):
+        await idle.add_job(_value, 1, 2)
+    assert await idle.get_all_records() == []
+
+
+async def test_a_queued_job_canceled_before_any_worker_runs_never_runs(idle: ProcrastinateJobScheduler) -> None:
+    job_id = await idle.add_job(_value, 7)
+    assert await idle.get_status(job_id) == JobStatus.pending
+    assert await idle.cancel(job_id) is True
+    record = await idle.get_record(job_id)
+    assert record.status == JobStatus.canceled and record.started_at is None and record.finished_at is not None
+    later = await idle.add_job(_value, 8)
+    worker = asyncio.create_task(idle.run_worker(install_signal_handlers=False))
+    try:
+        await idle.wait(later, timeout=30)  # queued after the canceled one: the worker has passed it
+        assert await idle.get_result(later) == 8
+        assert (await idle.get_record(job_id)).status == JobStatus.canceled
+    finally:
+        worker.cancel()
+        with suppress(asyncio.CancelledError):
+            await worker
+
+
+def _task_service(url: str) -> object:
+    return (
+        ServiceBuilder(info=ServiceInfo(display_name="Distributed tasks"))
+        .with_database(url)
+        .with_artifacts(hierarchy=ArtifactHierarchy(name="runs", level_labels={0: "run"}))
+        .with_jobs(backend="procrastinate")
+        .with_tasks(registry=registry)
+        .build()
+    )
+
+
+async def test_python_and_shell_tasks_run_on_a_worker(postgres_url: str) -> None:
+    app = _task_service(postgres_url)
+    async with serve_app(app) as client:  # type: ignore[arg-type]
+        scheduler = app.state.service_runtime.scheduler  # type: ignore[attr-defined]
+        assert isinstance(scheduler, ProcrastinateJobScheduler)
+        worker = asyncio.create_task(scheduler.run_worker(install_signal_handlers=False))
+        try:
+            for task, check in [
+                ({"command": "scale", "task_type": "python", "parameters": {"values": [1, 2], "factor": 3}}, "result"),
+                ({"command": "echo from a worker", "timeout": 60}, "stdout"),
+            ]:
+                created = await client.post("/api/v1/tasks", json=task)
+                executed = await client.post(f"/api/v1/tasks/{created.json()['id']}/$execute")
+                assert executed.status_code == 202, executed.text
+                job_id = executed.json()["job_id"]
+                await scheduler.wait(job_id, timeout=60)
+                record = (await client.get(f"/api/v1/jobs/{job_id}")).json()
+                assert record["status"] == "completed", record
+                data = (await client.get(f"/api/v1/artifacts/{record['artifact_id']}")).json()["data"]
+                assert data[check] in ([3.0, 6.0], "from a worker\n"), data
+        finally:
+            worker.cancel()
+            with suppress(asyncio.CancelledError):
+                await worker
+
+
+async def test_the_distributed_backend_needs_postgresql(tmp_path: object) -> None:
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        async with open_storage("memory://", jobs=JobsSettings(backend="procrastinate")):
+            pass
+    with pytest.raises(ValueError, match=DISTRIBUTED_NEEDS_POSTGRES.split(":")[0]):
+        async with open_storage(f"sqlite+aiosqlite:///{tmp_path}/x.db", jobs=JobsSettings(backend="procrastinate")):
+            pass
+
+
+def test_an_unknown_backend_is_refused_when_the_service_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="Unknown jobs backend 'celery'"):
+        ServiceBuilder(info=ServiceInfo(display_name="x")).with_jobs(backend="celery")  # type: ignore[arg-type]
+    monkeypatch.setenv("CHAPKIT_JOBS_BACKEND", "rq")
+    with pytest.raises(ValueError, match="Unknown jobs backend 'rq'"):
+        ServiceBuilder(info=ServiceInfo(display_name="x")).with_jobs()
+
+
+async def test_a_worker_of_an_in_process_service_explains_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHAPKIT_JOBS_BACKEND", raising=False)
+    app = ServiceBuilder(info=ServiceInfo(display_name="x")).with_jobs().build()
+    with pytest.raises(ValueError) as refused:
+        await run_worker(app, install_signal_handlers=False)
+    assert str(refused.value) == NOT_DISTRIBUTED
