@@ -51,7 +51,6 @@ def worker(
     """Run the queued jobs of a service built with with_jobs(backend='procrastinate'), until SIGINT/SIGTERM."""
     from chapkit.bootstrap.worker import run_worker  # the service stack loads only for the commands that run it
 
-    os.environ.setdefault("CHAPKIT_JOBS_BACKEND", "procrastinate")
     if database is not None:
         os.environ["CHAPKIT_DATABASE_URL"] = database
         os.environ["DATABASE_URL"] = database
