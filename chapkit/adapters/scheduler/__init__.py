@@ -1,5 +1,4 @@
-"""Job scheduler adapters: `AIOJobScheduler` runs jobs as asyncio tasks in this process,
-`ProcrastinateJobScheduler` on a PostgreSQL queue served by worker processes (D22)."""
+"""Job scheduler adapters: in process (`AIOJobScheduler`) or on a PostgreSQL queue (`ProcrastinateJobScheduler`)."""
 
 from chapkit.adapters.scheduler.aio import AIOJobScheduler
 from chapkit.adapters.scheduler.distributed import ProcrastinateJobScheduler
