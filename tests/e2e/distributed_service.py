@@ -2,7 +2,8 @@
 
 Training writes what it does to the file named by `CHAPKIT_E2E_RUNS` (one line per event, with the
 job's tag and the worker's pid), so the test sees which worker ran which job, how often, and whether a
-cancel reached it. `seconds` in the config makes a job long enough to cancel or to kill mid-way.
+cancel reached it. `seconds` in the config makes a job long enough to cancel or to kill mid-way. Shell
+tasks are on too, to cancel a command running on a worker.
 """
 
 from __future__ import annotations
@@ -57,5 +58,6 @@ app = (
         database_url=os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///:memory:"),
     )
     .with_jobs(heartbeat_interval=0.5, stale_after=4)
+    .with_tasks()
     .build()
 )

@@ -9,6 +9,7 @@ restarting every process loses no record, and a job queued while no worker runs 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 SERVICE = "tests.e2e.distributed_service:app"
 JOBS = 200
 TERMINAL = {"completed", "failed", "canceled"}
+SLEEP_MARK = 6173  # seconds: the shell task's argument, by which the test finds its process
 
 
 @pytest.fixture
@@ -87,6 +89,16 @@ def worker(directory: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[by
                 process.wait()
                 raise AssertionError(f"the worker did not stop on SIGINT\n{log.read_text()[-3000:]}") from None
             assert process.returncode == 0, log.read_text()[-3000:]
+
+
+def _sleeping() -> bool:
+    """Whether the shell task's `sleep` runs (found by its unusual argument)."""
+    wanted = f"sleep\0{SLEEP_MARK}\0".encode()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with suppress(OSError):
+            if cmdline.read_bytes() == wanted:
+                return True
+    return False
 
 
 def _events(runs: Path) -> list[tuple[str, str, int]]:
@@ -175,6 +187,21 @@ def test_two_apis_and_two_workers_share_every_job(database_url: str, tmp_path: P
         assert pids <= {process.pid for process in workers}
         for item in accepted[:5]:
             assert httpx.get(f"{api_b}/api/v1/artifacts/{item['model_artifact_id']}", timeout=10).status_code == 200
+
+        # Either API streams the events of a job the other one accepted, up to its end.
+        streamed = httpx.post(f"{api_a}/api/v1/ml/$train", json=_train_body(quick, "streamed"), timeout=10).json()
+        with httpx.stream(
+            "GET", f"{api_b}/api/v1/jobs/{streamed['job_id']}/$stream?poll_interval=0.1", timeout=60
+        ) as sse:
+            events = [json.loads(line[len("data: ") :]) for line in sse.iter_lines() if line.startswith("data: ")]
+        assert events[-1]["status"] == "completed"
+
+        # A cancel sent to the other API stops a shell task on its worker, process group and all (D23).
+        task = httpx.post(f"{api_a}/api/v1/tasks", json={"command": f"sleep {SLEEP_MARK}"}, timeout=10).json()
+        running = httpx.post(f"{api_a}/api/v1/tasks/{task['id']}/$execute", timeout=10).json()
+        _until(_sleeping, "the shell task's process to start")
+        assert httpx.delete(f"{api_b}/api/v1/jobs/{running['job_id']}", timeout=60).status_code == 204
+        _until(lambda: not _sleeping(), "the shell task's process to be killed")
 
         # A cancel sent to the other API stops the job on whichever worker runs it.
         slow = _config(api_a, "slow", 600.0)
