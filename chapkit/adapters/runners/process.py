@@ -10,17 +10,23 @@ What is left of the group is killed in every case: after the command exits (an o
 not outlive the run), on timeout (SIGTERM to the group, SIGKILL after `kill_grace` seconds; reported as
 `timed_out`), and when the awaiting task is cancelled (the same sequence, then `CancelledError` is
 re-raised). Cleanup runs to its end even if the task is cancelled again meanwhile. POSIX only.
+
+On Linux the command also dies with the process that started it: if that process is killed outright
+(SIGKILL, the OOM killer), where no cleanup can run, the kernel sends the command SIGKILL, so a
+worker killed mid-job leaves no model script running on (D22).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
+import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from chapkit.adapters.runners.shielding import complete_before_cancel
@@ -203,6 +209,7 @@ async def _spawn(
             cwd=cwd,
             env=dict(env) if env is not None else None,
             start_new_session=True,
+            preexec_fn=_dying_with_parent(),
         )
     )
     try:
@@ -210,6 +217,32 @@ async def _spawn(
     except asyncio.CancelledError:
         await complete_before_cancel(_kill_started(spawning, grace))
         raise
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _dying_with_parent() -> Callable[[], None] | None:
+    """A pre-exec step making the child die by SIGKILL when this process dies (Linux; None elsewhere).
+
+    The death signal fires when the forking thread ends, so it is asked for from the thread that runs the
+    event loop (asyncio forks there). If this process died between fork and the request, the child is
+    already orphaned: it kills itself.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def die_with_parent() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return die_with_parent
 
 
 async def _kill_started(spawning: asyncio.Future[_Started], grace: float) -> None:

@@ -6,7 +6,9 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -171,3 +173,29 @@ async def test_a_cancellation_at_any_early_point_leaves_no_process(tmp_path: Pat
     with pytest.raises(asyncio.CancelledError):
         await running
     assert all(has_ended(pid, marker) for pid in processes_with(marker))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the death signal is Linux's")
+def test_the_command_dies_with_a_process_killed_outright(tmp_path: Path) -> None:
+    marker = new_marker()
+    parent_code = (
+        "import asyncio, os, sys\n"
+        "from chapkit.adapters.runners.process import run_process\n"
+        "asyncio.run(run_process([sys.executable, '-c', 'import time; time.sleep(600)', os.environ['MARKER']]))\n"
+    )
+    parent = subprocess.Popen([PY, "-c", parent_code], env={**os.environ, "MARKER": marker})
+    try:
+        deadline = time.monotonic() + 60
+        while not (children := processes_with(marker)):
+            assert parent.poll() is None and time.monotonic() < deadline, "the command did not start"
+            time.sleep(0.05)
+        [child] = children
+        parent.kill()  # SIGKILL: no cleanup of its own can run
+        parent.wait()
+        assert has_ended(child, marker), "the command outlived the process that ran it"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        for pid in processes_with(marker):
+            os.kill(pid, signal.SIGKILL)
