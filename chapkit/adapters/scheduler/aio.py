@@ -11,7 +11,7 @@ from pydantic import Field, PrivateAttr
 from ulid import ULID
 
 from chapkit.adapters.observability import get_logger
-from chapkit.adapters.scheduler.execution import JobFailure, describe_failure, execute_target
+from chapkit.adapters.scheduler.execution import JobFailure, describe_failure, execute_target, finish_or_cancel
 from chapkit.adapters.scheduler.owners import beat, claim_ownership, new_owner_id, wait_for_others
 from chapkit.adapters.scheduler.records import WriteBehindRecords, sleep_unless, utc_now
 from chapkit.adapters.scheduler.retention import ResultCache, apply_retention
@@ -105,14 +105,7 @@ class AIOJobScheduler(JobScheduler):
         running in a worker thread cannot be interrupted: their records say `canceled` and the thread
         finishes on its own. The scheduler can be started again afterwards.
         """
-        tasks = [task for task in self._tasks.values() if not task.done()]
-        if tasks and (timeout is None or timeout > 0):
-            await asyncio.wait(tasks, timeout=timeout)
-        tasks = [task for task in tasks if not task.done()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        await finish_or_cancel(list(self._tasks.values()), timeout)
         async with self._lock:
             self._stopping.set()
             self._book.wakeup.set()

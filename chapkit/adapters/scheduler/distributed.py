@@ -30,7 +30,7 @@ from pydantic import Field, PrivateAttr
 from ulid import ULID
 
 from chapkit.adapters.observability import get_logger
-from chapkit.adapters.scheduler.execution import describe_failure, execute_target
+from chapkit.adapters.scheduler.execution import describe_failure, execute_target, finish_or_cancel
 from chapkit.adapters.scheduler.owners import new_owner_id, wait_for_others
 from chapkit.adapters.scheduler.records import sleep_unless, utc_now
 from chapkit.adapters.scheduler.references import InstanceProvider, JobCall, encode_result, reference_of, resolved
@@ -103,13 +103,7 @@ class ProcrastinateJobScheduler(JobScheduler):
 
     async def shutdown(self, timeout: float | None = 0) -> None:
         """Stop housekeeping; jobs this process runs get `timeout` seconds, then are canceled (recorded so)."""
-        tasks = [task for task in self._tasks.values() if not task.done()]
-        if tasks and (timeout is None or timeout > 0):
-            await asyncio.wait(tasks, timeout=timeout)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        await finish_or_cancel(list(self._tasks.values()), timeout)
         async with self._lock:
             self._stopping.set()
             background, self._background = self._background, []

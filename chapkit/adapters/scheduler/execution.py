@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import traceback
+from collections.abc import Iterable
 from typing import Any
 
 from chapkit.domain.ports.scheduler import JobTarget
@@ -26,6 +27,18 @@ class JobFailure:
         self.error = error
 
 
+async def finish_or_cancel(tasks: Iterable[asyncio.Task[None]], timeout: float | None) -> None:
+    """Let unfinished `tasks` run up to `timeout` seconds (None: until done), then cancel the rest and wait."""
+    pending = [task for task in tasks if not task.done()]
+    if pending and (timeout is None or timeout > 0):
+        await asyncio.wait(pending, timeout=timeout)
+    pending = [task for task in pending if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending)
+
+
 async def execute_target(target: JobTarget, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Await an awaitable, call and await a coroutine function, or run a plain callable in a worker thread."""
     if inspect.isawaitable(target):
@@ -40,4 +53,4 @@ async def execute_target(target: JobTarget, args: tuple[Any, ...], kwargs: dict[
     return await asyncio.to_thread(target, *args, **kwargs)
 
 
-__all__ = ["JobFailure", "describe_failure", "execute_target"]
+__all__ = ["JobFailure", "describe_failure", "execute_target", "finish_or_cancel"]
