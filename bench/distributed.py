@@ -11,11 +11,12 @@ or `postgresql+asyncpg://postgres@127.0.0.1:5432/test`), and for each worker cou
   `--clients` clients to one `chapkit serve distributed_service:app` API process.
 
 For each phase it prints jobs/s (first submission to last finished record), the queue latency p50/p99
-(`submitted_at` -> `started_at` in the job records), and the database load per job from
-`pg_stat_database` (transactions, rows inserted/updated/deleted) and `pg_stat_statements` when that is
-loaded. Every process of a phase is stopped before the counters are read (PostgreSQL flushes a
-backend's counters when it exits), so the load includes the processes' start-up and shutdown, and
-their heartbeats and queue polls for the duration of the phase. The database is dropped at the end.
+(`submitted_at` -> `started_at` in the job records; a burst queues, so this includes the backlog), the
+database load per job from `pg_stat_database` (transactions, rows inserted/updated/deleted) and
+`pg_stat_statements` when that is loaded, and the most connections the database had open during the
+phase. Every process of a phase is stopped before the counters are read (PostgreSQL flushes a backend's
+counters when it exits), so the load includes the processes' start-up and shutdown, and their
+heartbeats and queue polls for the duration of the phase. The database is dropped at the end.
 
     .venv/bin/python bench/distributed.py [--jobs 500] [--train-jobs 100] [--workers 1,2,4] [--concurrency 4] [--quick]
 
@@ -61,6 +62,7 @@ class Phase:
     p50_ms: float = 0.0
     p99_ms: float = 0.0
     failed: int = 0
+    connections: int = 0
     load: dict[str, float] = field(default_factory=dict)
 
 
@@ -124,9 +126,15 @@ async def finished_count(connection: asyncpg.Connection) -> int:
     return count
 
 
-async def wait_finished(connection: asyncpg.Connection, jobs: int, timeout: float) -> None:
+async def wait_finished(connection: asyncpg.Connection, phase: Phase, timeout: float) -> None:
+    """Wait for the phase's jobs to finish, noting the most connections the database had meanwhile."""
+    jobs = phase.jobs
     deadline = time.monotonic() + timeout
     while await finished_count(connection) < jobs:
+        open_now = await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        phase.connections = max(phase.connections, int(open_now))
         if time.monotonic() > deadline:
             raise SystemExit(f"only {await finished_count(connection)} of {jobs} jobs finished in {timeout:.0f} s")
         await asyncio.sleep(0.05)
@@ -244,7 +252,7 @@ async def trivial_phase(url: str, connection: asyncpg.Connection, phase: Phase, 
                 await scheduler.add_job(noop)
 
         await asyncio.gather(*(submitter() for _ in range(args.clients)))
-        await wait_finished(connection, phase.jobs, timeout=120)
+        await wait_finished(connection, phase, timeout=120)
 
 
 async def train_phase(
@@ -268,7 +276,7 @@ async def train_phase(
                     (await client.post(f"{ML}/$train", json=body)).raise_for_status()
 
             await asyncio.gather(*(submitter() for _ in range(args.clients)))
-        await wait_finished(connection, phase.jobs, timeout=180)
+        await wait_finished(connection, phase, timeout=180)
     finally:
         stop([server])
 
@@ -303,7 +311,7 @@ def print_table(workers: int, phases: list[Phase], concurrency: int) -> None:
     print(f"\n{workers} worker process{'es' if workers > 1 else ''} (concurrency {concurrency} each)")
     header = (
         f"{'phase':<8} {'jobs':>5} {'seconds':>8} {'jobs/s':>8} {'lat p50':>9} {'lat p99':>9} {'failed':>6} "
-        f"{'xact/job':>9} {'ins/job':>8} {'upd/job':>8} {'del/job':>8}"
+        f"{'xact/job':>9} {'ins/job':>8} {'upd/job':>8} {'del/job':>8} {'conns':>6}"
     )
     if any("statements" in phase.load for phase in phases):
         header += f" {'stmt/job':>9}"
@@ -315,7 +323,7 @@ def print_table(workers: int, phases: list[Phase], concurrency: int) -> None:
             f"{phase.name:<8} {phase.jobs:>5} {phase.seconds:>8.2f} {phase.jobs / phase.seconds:>8.1f} "
             f"{phase.p50_ms:>7.0f}ms {phase.p99_ms:>7.0f}ms {phase.failed:>6} "
             f"{load['xact_commit'] + load['xact_rollback']:>9.1f} {load['tup_inserted']:>8.1f} "
-            f"{load['tup_updated']:>8.1f} {load['tup_deleted']:>8.1f}"
+            f"{load['tup_updated']:>8.1f} {load['tup_deleted']:>8.1f} {phase.connections:>6}"
         )
         if "statements" in load:
             line += f" {load['statements']:>9.1f}"
