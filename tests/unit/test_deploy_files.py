@@ -1,4 +1,4 @@
-"""The scale-out deployment (deploy/): the compose file, its image and service module, as docs/scale-out.md shows them."""
+"""The scale-out deployment (deploy/): compose file, image and service module, as docs/scale-out.md shows them."""
 
 from __future__ import annotations
 
