@@ -66,3 +66,10 @@ def test_service_module_builds_its_app_on_database_url(monkeypatch: pytest.Monke
     assert module.app.state.database_url == url
     paths = set(module.app.openapi()["paths"])
     assert {"/api/v1/ml/$train", "/api/v1/ml/$predict", "/api/v1/jobs"} <= paths
+
+
+def test_build_context_sends_only_what_the_image_copies() -> None:
+    ignored = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+    assert "**" in ignored
+    kept = {line[1:] for line in ignored if line.startswith("!")}
+    assert kept == {"pyproject.toml", "README.md", "chapkit", "deploy/service.py"}
