@@ -31,6 +31,16 @@ DatabaseUrl = Annotated[
 ]
 
 
+def use_database(database: str | None) -> None:
+    """Give `--database` to the app through the environment, before its module is imported.
+
+    A module-level app reads its URL when imported, and so does every worker process uvicorn starts.
+    """
+    if database is not None:
+        os.environ["CHAPKIT_DATABASE_URL"] = database
+        os.environ["DATABASE_URL"] = database
+
+
 def import_target(target: str) -> None:
     """Import the module of a `module:attribute` target, or exit with code 2 and a message naming it."""
     module_name, _, attribute = target.partition(":")
@@ -56,14 +66,9 @@ def _run(
     workers: int | None,
     reload: bool,
     log_level: str | None,
-    database: str | None,
 ) -> None:
     from chapkit import run_app  # the service stack loads only for the commands that serve
 
-    if database is not None:
-        # Worker processes import the app themselves: the URL reaches them through the environment.
-        os.environ["CHAPKIT_DATABASE_URL"] = database
-        os.environ["DATABASE_URL"] = database
     # The app logs every request itself, so uvicorn's access line would repeat it.
     run_app(
         target,
@@ -91,6 +96,7 @@ def serve(
     database: DatabaseUrl = None,
 ) -> None:
     """Serve a chapkit app, or the demo model service when no app is given."""
+    use_database(database)
     if target is None:
         target, factory = MAIN_JOB, True
     else:
@@ -103,7 +109,6 @@ def serve(
         workers=workers,
         reload=reload,
         log_level=log_level,
-        database=database,
     )
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from chapkit.adapters.observability import configure_logging
-from chapkit.cli.serve import DatabaseUrl, LogLevel, import_target
+from chapkit.cli.serve import DatabaseUrl, LogLevel, import_target, use_database
 
 
 def _load(target: str, factory: bool) -> Any:
@@ -51,9 +51,7 @@ def worker(
     """Run the queued jobs of a service built with with_jobs(backend='procrastinate'), until SIGINT/SIGTERM."""
     from chapkit.bootstrap.worker import run_worker  # the service stack loads only for the commands that run it
 
-    if database is not None:
-        os.environ["CHAPKIT_DATABASE_URL"] = database
-        os.environ["DATABASE_URL"] = database
+    use_database(database)
     if log_level is not None:
         os.environ["LOG_LEVEL"] = log_level.upper()
     configure_logging()  # a worker says what it runs, whether or not the app logs requests

@@ -83,6 +83,29 @@ def test_serve_runs_a_module_factory_with_options_and_database(tmp_path: Path) -
     assert (tmp_path / "mine.db").is_file()
 
 
+MODULE_LEVEL_SERVICE = """
+import os
+
+from chapkit.api import ServiceBuilder, ServiceInfo
+
+app = (
+    ServiceBuilder(info=ServiceInfo(display_name="module level"))
+    .with_health()
+    .with_database(os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///:memory:"))
+    .build()
+)
+"""
+
+
+def test_serve_gives_database_to_a_module_level_app_that_reads_it_on_import(tmp_path: Path) -> None:
+    (tmp_path / "level_service.py").write_text(MODULE_LEVEL_SERVICE)
+    port = free_port()
+    command = [*CHAPKIT, "serve", "level_service:app", "--port", str(port), "--database", "sqlite+aiosqlite:///lvl.db"]
+    with running_server(command, tmp_path, _env(free_port()), port) as base:
+        assert httpx.get(f"{base}/health").json()["status"] == "healthy"
+    assert (tmp_path / "lvl.db").is_file()
+
+
 def test_demo_serves_the_main_job_on_the_database_from_the_environment(tmp_path: Path) -> None:
     port = free_port()
     env = _env(port, DATABASE_URL="sqlite+aiosqlite:///from_env.db")
