@@ -35,6 +35,7 @@ class JobsSettings:
     queue: str = DEFAULT_QUEUE
     heartbeat_interval: float | None = None
     stale_after: float | None = None
+    record_ttl: float | None = None
 
     @classmethod
     def resolve(
@@ -44,6 +45,7 @@ class JobsSettings:
         *,
         heartbeat_interval: float | None = None,
         stale_after: float | None = None,
+        record_ttl: float | None = None,
     ) -> JobsSettings:
         """Settings from `with_jobs` arguments, else the environment, else the defaults; `ValueError` if unknown."""
         chosen = backend or os.environ.get(JOBS_BACKEND_ENV) or "asyncio"
@@ -54,11 +56,16 @@ class JobsSettings:
             queue=queue or os.environ.get(JOBS_QUEUE_ENV) or DEFAULT_QUEUE,
             heartbeat_interval=heartbeat_interval,
             stale_after=stale_after,
+            record_ttl=record_ttl,
         )
 
     def timings(self) -> dict[str, float]:
         """The scheduler fields these settings override."""
-        chosen = {"heartbeat_interval": self.heartbeat_interval, "stale_after": self.stale_after}
+        chosen = {
+            "heartbeat_interval": self.heartbeat_interval,
+            "stale_after": self.stale_after,
+            "record_ttl": self.record_ttl,
+        }
         return {name: value for name, value in chosen.items() if value is not None}
 
 

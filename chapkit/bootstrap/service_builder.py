@@ -171,17 +171,26 @@ class BaseServiceBuilder:
         queue: str | None = None,
         heartbeat_interval: float | None = None,
         stale_after: float | None = None,
+        record_ttl: float | None = None,
     ) -> Self:
         """Add job scheduler endpoints.
 
         `backend` chooses where jobs run: `"asyncio"` in this process (the default), `"procrastinate"`
         on a PostgreSQL queue served by `chapkit worker` processes (D22); None reads `CHAPKIT_JOBS_BACKEND`
         (and `queue`, `CHAPKIT_JOBS_QUEUE`) when the service starts. `heartbeat_interval` and `stale_after`
-        (seconds) say how often processes heartbeat and after how long a silent one's jobs are failed.
+        (seconds) say how often processes heartbeat and after how long a silent one's jobs are failed;
+        `record_ttl` (seconds) prunes finished records that long after they finished (None: kept).
         With procrastinate, `max_concurrency` is each worker's default concurrency.
         """
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1 (or None for no limit)")
+        for name, seconds in (
+            ("heartbeat_interval", heartbeat_interval),
+            ("stale_after", stale_after),
+            ("record_ttl", record_ttl),
+        ):
+            if seconds is not None and not seconds > 0:
+                raise ValueError(f"{name} must be a positive number of seconds (or None for the default)")
         JobsSettings.resolve(backend, queue)  # refuse an unknown backend now, not at start-up
         self._job_options = JobOptions(
             prefix=prefix,
@@ -191,6 +200,7 @@ class BaseServiceBuilder:
             queue=queue,
             heartbeat_interval=heartbeat_interval,
             stale_after=stale_after,
+            record_ttl=record_ttl,
         )
         return self
 

@@ -66,7 +66,11 @@ def jobs_settings(options: JobOptions | None) -> JobsSettings | None:
     if options is None:
         return None
     return JobsSettings.resolve(
-        options.backend, options.queue, heartbeat_interval=options.heartbeat_interval, stale_after=options.stale_after
+        options.backend,
+        options.queue,
+        heartbeat_interval=options.heartbeat_interval,
+        stale_after=options.stale_after,
+        record_ttl=options.record_ttl,
     )
 
 

@@ -45,6 +45,7 @@ class JobOptions:
     queue: str | None = None
     heartbeat_interval: float | None = None
     stale_after: float | None = None
+    record_ttl: float | None = None
 
 
 @dataclass(slots=True)

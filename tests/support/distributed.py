@@ -14,10 +14,11 @@ from tests.conftest import truncate
 
 @asynccontextmanager
 async def running_distributed(
-    url: str, *, worker: bool = True, concurrency: int = 8
+    url: str, *, worker: bool = True, concurrency: int = 8, record_ttl: float | None = None
 ) -> AsyncIterator[ProcrastinateJobScheduler]:
     """Open storage on `url` with the procrastinate backend, empty, and (unless `worker` is False) a worker."""
-    async with open_storage(url, jobs=JobsSettings(backend="procrastinate", heartbeat_interval=0.5)) as opened:
+    settings = JobsSettings(backend="procrastinate", heartbeat_interval=0.5, record_ttl=record_ttl)
+    async with open_storage(url, jobs=settings) as opened:
         await truncate(opened.database)
         scheduler = opened.scheduler
         assert isinstance(scheduler, ProcrastinateJobScheduler)

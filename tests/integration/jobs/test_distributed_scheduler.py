@@ -116,6 +116,24 @@ async def test_a_queued_job_canceled_before_any_worker_runs_never_runs(idle: Pro
             await worker
 
 
+async def test_finished_records_are_pruned_after_record_ttl(postgres_url: str) -> None:
+    async with running_distributed(postgres_url, record_ttl=0.5) as scheduler:
+        job_id = await scheduler.add_job(_value, 3)
+        await scheduler.wait(job_id, timeout=30)
+        deadline = asyncio.get_running_loop().time() + 30
+        while job_id in [record.id for record in await scheduler.get_all_records()]:
+            assert asyncio.get_running_loop().time() < deadline, "the finished record was never pruned"
+            await asyncio.sleep(0.1)
+        assert await scheduler.store.get_result(job_id) is None
+
+
+def test_with_jobs_refuses_timings_that_are_not_positive() -> None:
+    builder = ServiceBuilder(info=ServiceInfo(display_name="x"))
+    for option in ("heartbeat_interval", "stale_after", "record_ttl"):
+        with pytest.raises(ValueError, match=f"{option} must be a positive number of seconds"):
+            builder.with_jobs(**{option: 0})
+
+
 def _task_service(url: str) -> object:
     return (
         ServiceBuilder(info=ServiceInfo(display_name="Distributed tasks"))
