@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from ulid import ULID
 
-from chapkit import ConflictError, JobRecord, JobRecordStore, JobStatus
+from chapkit import ConflictError, InvalidJobTransitionError, JobRecord, JobRecordStore, JobStatus
 from chapkit.bootstrap import Storage
 from chapkit.domain.job_states import transition
 from chapkit.domain.ports.job_store import INTERRUPTED_ERROR, QUEUED_OWNER
@@ -205,22 +206,46 @@ async def test_claim_gives_a_pending_record_to_exactly_one_claimer(store: JobRec
     queued, running = _record(), _record(1, JobStatus.running)
     await store.save([queued, running], QUEUED_OWNER)
     outcomes = await asyncio.gather(
-        *(store.claim(queued.id, from_owner=QUEUED_OWNER, to_owner=f"worker-{n}") for n in range(4))
+        *(
+            store.claim(queued.id, from_owner=QUEUED_OWNER, to_owner=f"worker-{n}", status=JobStatus.running, at=NOW)
+            for n in range(4)
+        )
     )
-    assert sorted(outcomes) == [False, False, False, True]
-    assert await store.owner_of(queued.id) == f"worker-{outcomes.index(True)}"
-    assert await store.claim(running.id, from_owner=QUEUED_OWNER, to_owner="w") is False  # no longer pending
-    assert await store.claim(queued.id, from_owner=QUEUED_OWNER, to_owner="w") is False  # someone else's now
-    assert await store.claim(ULID(), from_owner=QUEUED_OWNER, to_owner="w") is False
+    claimed = [record for record in outcomes if record is not None]
+    assert len(claimed) == 1 and claimed[0] == transition(queued, JobStatus.running, at=NOW)
+    assert await store.get(queued.id) == claimed[0]
+    assert await store.owner_of(queued.id) == f"worker-{outcomes.index(claimed[0])}"
+
+    def claim(job_id: ULID) -> Any:
+        return store.claim(job_id, from_owner=QUEUED_OWNER, to_owner="w", status=JobStatus.canceled, at=NOW)
+
+    assert await claim(running.id) is None  # no longer pending
+    assert await claim(queued.id) is None  # someone else's now
+    assert await claim(ULID()) is None
+
+
+async def test_a_claim_may_cancel_a_queued_record_but_not_finish_it(store: JobRecordStore) -> None:
+    queued = _record()
+    await store.save([queued], QUEUED_OWNER)
+    with pytest.raises(InvalidJobTransitionError):
+        await store.claim(queued.id, from_owner=QUEUED_OWNER, to_owner="w", status=JobStatus.completed, at=NOW)
+    canceled = await store.claim(queued.id, from_owner=QUEUED_OWNER, to_owner="w", status=JobStatus.canceled, at=NOW)
+    assert canceled == transition(queued, JobStatus.canceled, at=NOW) == await store.get(queued.id)
 
 
 async def test_results_are_kept_beside_their_record_and_go_with_it(store: JobRecordStore) -> None:
-    record = _record(0, JobStatus.completed)
-    await store.save([record], "a")
-    assert await store.get_result(record.id) is None
-    await store.put_result(record.id, '{"mean": 2.5}')
-    await store.put_result(ULID(), "ignored")
+    running, failed = _record(0, JobStatus.running), _record(1, JobStatus.failed)
+    await store.save([running, failed], "a")
+    assert await store.get_result(running.id) is None
+    record = transition(running, JobStatus.completed, at=NOW)
+    unknown = _record(2, JobStatus.completed)
+    written = await store.update(
+        [record, failed.model_copy(update={"error": "rewritten"}), unknown],
+        results={record.id: '{"mean": 2.5}', failed.id: "not written", unknown.id: "unknown"},
+    )
+    assert written == [record.id]  # a terminal record is never rewritten, an unknown one never stored
     assert await store.get_result(record.id) == '{"mean": 2.5}'
+    assert await store.get_result(failed.id) is None and await store.get_result(unknown.id) is None
     assert await store.get(record.id) == record
     await store.delete(record.id)
     assert await store.get_result(record.id) is None

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from ulid import ULID
 
 from chapkit.domain.errors import ConflictError
-from chapkit.domain.job_states import UNFINISHED_STATUSES, can_reach, is_terminal, transition
+from chapkit.domain.job_states import UNFINISHED_STATUSES, can_reach, check_transition, is_terminal, transition
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.ports.job_store import INTERRUPTED_ERROR, JobRecordStore
 
@@ -47,7 +47,7 @@ class InMemoryJobRecordStore(JobRecordStore):
         for record in records:
             self._rows[record.id] = _Row(record.model_copy(), owner)
 
-    async def update(self, records: Sequence[JobRecord]) -> list[ULID]:
+    async def update(self, records: Sequence[JobRecord], *, results: Mapping[ULID, str] | None = None) -> list[ULID]:
         """Write each record whose status may follow the stored one (D15, `can_reach`); return the ids written."""
         written: list[ULID] = []
         for record in records:
@@ -58,6 +58,8 @@ class InMemoryJobRecordStore(JobRecordStore):
             if can_reach(stored, record.status) or (stored == record.status and not is_terminal(stored)):
                 row.record = record.model_copy()
                 written.append(record.id)
+                if results is not None and record.id in results:
+                    row.result = results[record.id]
         return written
 
     async def get(self, job_id: ULID) -> JobRecord | None:
@@ -65,19 +67,17 @@ class InMemoryJobRecordStore(JobRecordStore):
         row = self._rows.get(job_id)
         return None if row is None else row.record.model_copy()
 
-    async def claim(self, job_id: ULID, *, from_owner: str, to_owner: str) -> bool:
-        """Give `from_owner`'s pending record to `to_owner`; False when it is not theirs or not pending."""
+    async def claim(
+        self, job_id: ULID, *, from_owner: str, to_owner: str, status: JobStatus, at: datetime
+    ) -> JobRecord | None:
+        """Give `from_owner`'s pending record to `to_owner`, moved to `status`; None when not theirs or not pending."""
+        check_transition(JobStatus.pending, status, job_id=job_id)
         row = self._rows.get(job_id)
         if row is None or row.owner != from_owner or row.record.status != JobStatus.pending:
-            return False
+            return None
         row.owner = to_owner
-        return True
-
-    async def put_result(self, job_id: ULID, result: str) -> None:
-        """Keep the job's serialized result (unknown ids are ignored)."""
-        row = self._rows.get(job_id)
-        if row is not None:
-            row.result = result
+        row.record = transition(row.record, status, at=at)
+        return row.record.model_copy()
 
     async def get_result(self, job_id: ULID) -> str | None:
         """Return the job's serialized result, or None."""

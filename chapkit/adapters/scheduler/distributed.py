@@ -160,9 +160,10 @@ class ProcrastinateJobScheduler(JobScheduler):
             return True
         if not await self.store.request_cancel(job_id):
             return False
-        if await self.store.claim(job_id, from_owner=QUEUED_OWNER, to_owner=self._owner):
-            canceled = transition(record, JobStatus.canceled, at=utc_now())
-            await self.store.update([canceled])
+        claimed = await self.store.claim(
+            job_id, from_owner=QUEUED_OWNER, to_owner=self._owner, status=JobStatus.canceled, at=utc_now()
+        )
+        if claimed is not None:
             return True
         await wait_for_others(self.store, job_id, self.cancel_timeout, self.poll_interval)
         return True
@@ -250,11 +251,14 @@ class ProcrastinateJobScheduler(JobScheduler):
     async def _run_queued(self, payload: dict[str, Any]) -> None:
         """Procrastinate's task: claim the record, run the job in a task of its own (so it can be canceled)."""
         job_id = ULID.from_str(str(payload["job_id"]))
-        if not await self.store.claim(job_id, from_owner=QUEUED_OWNER, to_owner=self._owner):
+        record = await self.store.claim(
+            job_id, from_owner=QUEUED_OWNER, to_owner=self._owner, status=JobStatus.running, at=utc_now()
+        )
+        if record is None:
             logger.info("job_skipped", job_id=str(job_id), reason="canceled, deleted or claimed before it ran")
             return
         job = asyncio.create_task(
-            self._execute(job_id, JobCall.from_payload(payload)), name=f"{self.name}-job-{job_id}"
+            self._execute(record, JobCall.from_payload(payload)), name=f"{self.name}-job-{job_id}"
         )
         self._tasks[job_id] = job
         try:
@@ -266,12 +270,8 @@ class ProcrastinateJobScheduler(JobScheduler):
         finally:
             self._tasks.pop(job_id, None)
 
-    async def _execute(self, job_id: ULID, call: JobCall) -> None:
-        record = await self.store.get(job_id)
-        if record is None or record.status != JobStatus.pending:  # deleted, or failed as stale meanwhile
-            return
-        record = transition(record, JobStatus.running, at=utc_now())
-        await self.store.update([record])
+    async def _execute(self, record: JobRecord, call: JobCall) -> None:
+        """Run a claimed (`running`) job and write its outcome, its result with it."""
         try:
             async with resolved(call, self._instances) as (function, args, kwargs):
                 result = await execute_target(function, args, kwargs)
@@ -284,10 +284,9 @@ class ProcrastinateJobScheduler(JobScheduler):
             await self.store.update([failed])
             return
         encoded = encode_result(function, result)
-        if encoded is not None:
-            await self.store.put_result(job_id, encoded)
         artifact_id = result if isinstance(result, ULID) else None
-        await self.store.update([transition(record, JobStatus.completed, at=utc_now(), artifact_id=artifact_id)])
+        completed = transition(record, JobStatus.completed, at=utc_now(), artifact_id=artifact_id)
+        await self.store.update([completed], results=None if encoded is None else {record.id: encoded})
 
     # -- background work ---------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
@@ -15,7 +15,7 @@ from ulid import ULID
 from chapkit.adapters.sql.database import Database
 from chapkit.adapters.sql.job_tables import job_owners, job_records
 from chapkit.domain.errors import ConflictError
-from chapkit.domain.job_states import UNFINISHED_STATUSES, ancestors, is_terminal
+from chapkit.domain.job_states import UNFINISHED_STATUSES, ancestors, check_transition, is_terminal
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.ports.job_store import INTERRUPTED_ERROR, JobRecordStore
 from chapkit.domain.ports.unit_of_work import JobRecordReader
@@ -46,6 +46,9 @@ _UPDATE_BY_ID = (
         artifact_id=bindparam("b_artifact_id"),
     )
 )
+
+
+_RESULT_BY_ID = update(job_records).where(job_records.c.id == bindparam("b_id")).values(result=bindparam("b_result"))
 
 
 def row_values(record: JobRecord) -> dict[str, Any]:
@@ -121,8 +124,8 @@ class SqlJobRecordStore(JobRecordStore):
         except IntegrityError as exc:
             raise ConflictError("A job with one of these ids already exists") from exc
 
-    async def update(self, records: Sequence[JobRecord]) -> list[ULID]:
-        """Write the records whose status may follow the stored one (D15), in one transaction."""
+    async def update(self, records: Sequence[JobRecord], *, results: Mapping[ULID, str] | None = None) -> list[ULID]:
+        """Write the records whose status may follow the stored one (D15), and their results, in one transaction."""
         if not records:
             return []
         latest = {record.id: record for record in records}
@@ -145,6 +148,11 @@ class SqlJobRecordStore(JobRecordStore):
                 statement = _UPDATE_BY_ID.where(or_(*(job_records.c.status == old for old in _WRITABLE_FROM[status])))
                 for chunk in _chunks(group):
                     await connection.execute(statement, [_update_values(record) for record in chunk])
+            kept = [
+                {"b_id": job_id, "b_result": result} for job_id, result in (results or {}).items() if job_id in written
+            ]
+            for chunk in _chunks(kept):
+                await connection.execute(_RESULT_BY_ID, list(chunk))
         return [record.id for record in records if record.id in written]
 
     async def get(self, job_id: ULID) -> JobRecord | None:
@@ -153,24 +161,26 @@ class SqlJobRecordStore(JobRecordStore):
             row = (await connection.execute(select(*_RECORD_COLUMNS).where(job_records.c.id == job_id))).first()
         return None if row is None else _record(row)
 
-    async def claim(self, job_id: ULID, *, from_owner: str, to_owner: str) -> bool:
-        """Give `from_owner`'s pending record to `to_owner` in one conditional update (one claimer wins)."""
+    async def claim(
+        self, job_id: ULID, *, from_owner: str, to_owner: str, status: JobStatus, at: datetime
+    ) -> JobRecord | None:
+        """Give `from_owner`'s pending record to `to_owner`, moved to `status`, in one conditional update."""
+        check_transition(JobStatus.pending, status, job_id=job_id)
+        moved = {"started_at": at} if status is JobStatus.running else {"finished_at": at}
         async with self._writing() as connection:
-            result = await connection.execute(
-                update(job_records)
-                .where(
-                    job_records.c.id == job_id,
-                    job_records.c.owner == from_owner,
-                    job_records.c.status == JobStatus.pending.value,
+            row = (
+                await connection.execute(
+                    update(job_records)
+                    .where(
+                        job_records.c.id == job_id,
+                        job_records.c.owner == from_owner,
+                        job_records.c.status == JobStatus.pending.value,
+                    )
+                    .values(owner=to_owner, status=status.value, **moved)
+                    .returning(*_RECORD_COLUMNS)
                 )
-                .values(owner=to_owner)
-            )
-        return bool(result.rowcount)
-
-    async def put_result(self, job_id: ULID, result: str) -> None:
-        """Keep the job's serialized result (unknown ids are ignored)."""
-        async with self._writing() as connection:
-            await connection.execute(update(job_records).where(job_records.c.id == job_id).values(result=result))
+            ).first()
+        return None if row is None else _record(row)
 
     async def get_result(self, job_id: ULID) -> str | None:
         """Return the job's serialized result, or None."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from ulid import ULID
 
-from chapkit.domain.jobs import JobRecord
+from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.ports.unit_of_work import JobRecordReader
 
 INTERRUPTED_ERROR = "Interrupted by restart: the process running this job stopped before it finished"
@@ -44,8 +44,11 @@ class JobRecordStore(JobRecordReader):
         """
 
     @abstractmethod
-    async def update(self, records: Sequence[JobRecord]) -> list[ULID]:
+    async def update(self, records: Sequence[JobRecord], *, results: Mapping[ULID, str] | None = None) -> list[ULID]:
         """Write the new state of stored records; return the ids that were written, in the order given.
+
+        `results` are serialized results kept beside the records written (a finished job's record and
+        its result in one write); results of records not written are dropped.
 
         A record is written when its status can follow the stored status through legal transitions (D15,
         `can_reach`: a batch may carry `completed` over a stored `pending`), or equals the stored status and
@@ -54,21 +57,20 @@ class JobRecordStore(JobRecordReader):
         """
 
     @abstractmethod
-    async def claim(self, job_id: ULID, *, from_owner: str, to_owner: str) -> bool:
-        """Give the pending record of `from_owner` to `to_owner`; return whether it was given.
+    async def claim(
+        self, job_id: ULID, *, from_owner: str, to_owner: str, status: JobStatus, at: datetime
+    ) -> JobRecord | None:
+        """Give the pending record of `from_owner` to `to_owner`, moved to `status` at `at`, in one step.
 
-        False when the record is unknown, no longer pending, or owned by someone else. Of several
-        processes claiming one record at once, exactly one gets True: a queued job is run (or canceled)
-        by whoever claimed it, and by nobody else.
+        Returns the record as written, or None when it is unknown, no longer pending, or owned by
+        someone else. Of several processes claiming one record at once, exactly one gets it: a queued job
+        is run (`running`) or canceled (`canceled`) by whoever claimed it, and by nobody else. A status
+        that cannot follow `pending` raises `InvalidJobTransitionError`.
         """
 
     @abstractmethod
-    async def put_result(self, job_id: ULID, result: str) -> None:
-        """Keep a job's serialized result beside its record (unknown ids are ignored); deleted with the record."""
-
-    @abstractmethod
     async def get_result(self, job_id: ULID) -> str | None:
-        """Return the serialized result kept for this job, or None."""
+        """Return the serialized result kept for this job (see `update`), or None; deleted with the record."""
 
     @abstractmethod
     async def owner_of(self, job_id: ULID) -> str | None:
