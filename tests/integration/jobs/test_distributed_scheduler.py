@@ -10,14 +10,17 @@ from contextlib import suppress
 
 import pytest
 from pydantic import BaseModel
+from ulid import ULID
 
 from chapkit import ArtifactHierarchy, JobStatus, ServiceBuilder, ServiceInfo
-from chapkit.adapters.scheduler.distributed import ProcrastinateJobScheduler
+from chapkit.adapters.scheduler.distributed import WORKER_TASK, ProcrastinateJobScheduler
+from chapkit.adapters.scheduler.records import utc_now
 from chapkit.adapters.scheduler.references import DISTRIBUTED_ALTERNATIVE, JobNotDistributableError
 from chapkit.adapters.sql.job_queue import DISTRIBUTED_NEEDS_POSTGRES
 from chapkit.bootstrap import open_storage
 from chapkit.bootstrap.jobs_backend import JobsSettings
 from chapkit.bootstrap.worker import NOT_DISTRIBUTED, run_worker
+from chapkit.domain.ports.job_store import QUEUED_OWNER
 from chapkit.testing import serve_app
 from examples.tasks.main import registry
 from tests.support.distributed import running_distributed
@@ -194,3 +197,43 @@ async def test_a_worker_of_an_in_process_service_explains_what_is_missing(monkey
     with pytest.raises(ValueError) as refused:
         await run_worker(app, install_signal_handlers=False)
     assert str(refused.value) == NOT_DISTRIBUTED
+
+
+_STARTED = asyncio.Event()
+
+
+async def _until_canceled() -> None:
+    _STARTED.set()
+    await asyncio.sleep(3600)
+
+
+async def test_a_worker_stopping_cancels_its_running_jobs_and_records_it(postgres_url: str) -> None:
+    async with running_distributed(postgres_url, worker=False) as scheduler:
+        _STARTED.clear()
+        job_id = await scheduler.add_job(_until_canceled)
+        worker = asyncio.create_task(scheduler.run_worker(graceful_timeout=0.1, install_signal_handlers=False))
+        await asyncio.wait_for(_STARTED.wait(), 30)
+        worker.cancel()
+        with suppress(asyncio.CancelledError):
+            await worker
+        record = await scheduler.get_record(job_id)
+        assert record.status == JobStatus.canceled and record.finished_at is not None
+
+
+async def test_a_job_whose_target_the_worker_cannot_import_is_recorded_failed(idle: ProcrastinateJobScheduler) -> None:
+
+    from chapkit.domain.jobs import JobRecord
+
+    record = JobRecord(id=ULID(), submitted_at=utc_now())
+    payload = {"job_id": str(record.id), "target": "no_such_module:run", "bound": False, "arguments": {}}
+    await idle.queue.enqueue(record, owner=QUEUED_OWNER, task=WORKER_TASK, payload=payload)
+    worker = asyncio.create_task(idle.run_worker(install_signal_handlers=False))
+    try:
+        await idle.wait(record.id, timeout=30)
+    finally:
+        worker.cancel()
+        with suppress(asyncio.CancelledError):
+            await worker
+    failed = await idle.get_record(record.id)
+    assert failed.status == JobStatus.failed
+    assert failed.error == "ModuleNotFoundError: No module named 'no_such_module'"
