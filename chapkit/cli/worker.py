@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import os
 from typing import Annotated, Any
 
@@ -55,6 +56,10 @@ def worker(
     if log_level is not None:
         os.environ["LOG_LEVEL"] = log_level.upper()
     configure_logging()  # a worker says what it runs, whether or not the app logs requests
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        # procrastinate logs every job with its arguments (a training request carries its data) at INFO;
+        # the scheduler logs each job's id, target and outcome instead.
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
     app = _load(target, factory)
     try:
         asyncio.run(run_worker(app, concurrency=concurrency, queues=queue or None, graceful_timeout=graceful_timeout))

@@ -272,21 +272,25 @@ class ProcrastinateJobScheduler(JobScheduler):
 
     async def _execute(self, record: JobRecord, call: JobCall) -> None:
         """Run a claimed (`running`) job and write its outcome, its result with it."""
+        logger.info("job_started", job_id=str(record.id), target=call.target)
+        finished, results = await self._outcome(record, call)
+        await self.store.update([finished], results=results)
+        logger.info("job_finished", job_id=str(record.id), target=call.target, status=finished.status.value)
+
+    async def _outcome(self, record: JobRecord, call: JobCall) -> tuple[JobRecord, dict[ULID, str] | None]:
+        """Run the job: its finished record and, when it completed with a JSON-serializable result, the result."""
         try:
             async with resolved(call, self._instances) as (function, args, kwargs):
                 result = await execute_target(function, args, kwargs)
         except asyncio.CancelledError:
-            await self.store.update([transition(record, JobStatus.canceled, at=utc_now())])
-            return
+            return transition(record, JobStatus.canceled, at=utc_now()), None
         except Exception as exc:
             error, formatted = describe_failure(exc)
-            failed = transition(record, JobStatus.failed, at=utc_now(), error=error, error_traceback=formatted)
-            await self.store.update([failed])
-            return
+            return transition(record, JobStatus.failed, at=utc_now(), error=error, error_traceback=formatted), None
         encoded = encode_result(function, result)
         artifact_id = result if isinstance(result, ULID) else None
         completed = transition(record, JobStatus.completed, at=utc_now(), artifact_id=artifact_id)
-        await self.store.update([completed], results=None if encoded is None else {record.id: encoded})
+        return completed, None if encoded is None else {record.id: encoded}
 
     # -- background work ---------------------------------------------------------------------------
 
