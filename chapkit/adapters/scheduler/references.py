@@ -107,6 +107,8 @@ def reference_of(
     name = f"{target.__module__}:{target.__qualname__}"
     if "<locals>" in target.__qualname__ or "<lambda>" in target.__qualname__:
         raise _refuse(target, "it is defined inside a function (a closure or lambda)")
+    if target.__module__ == "__main__":
+        raise _refuse(target, "it is defined in the script being run (`__main__`), which a worker cannot import")
     try:
         importable = _import(name) is target
     except (ImportError, AttributeError):

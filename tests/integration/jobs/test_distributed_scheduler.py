@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import types
 from collections.abc import AsyncIterator
 from contextlib import suppress
 
@@ -87,6 +88,13 @@ async def test_a_target_a_worker_could_not_import_is_refused_and_nothing_is_queu
         await idle.add_job(target)  # type: ignore[arg-type]
     assert DISTRIBUTED_ALTERNATIVE in str(refused.value)
     assert await idle.get_all_records() == []
+
+
+async def test_a_function_of_the_running_script_is_refused(idle: ProcrastinateJobScheduler) -> None:
+    scripted = types.FunctionType(_value.__code__, {}, "scripted")
+    scripted.__module__ = "__main__"
+    with pytest.raises(JobNotDistributableError, match="script being run"):
+        await idle.add_job(scripted, 1)
 
 
 async def test_coroutine_objects_and_arguments_that_cannot_travel_are_refused(idle: ProcrastinateJobScheduler) -> None:
