@@ -20,20 +20,20 @@ import functools
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Generic, TypeAlias, TypeVar, cast
+from typing import Any, Generic, TypeAlias, cast
 
 import anyio.to_thread
 import pandas as pd
 import structlog
 from typing_extensions import TypeVar as DefaultTypeVar
 
+from chapkit.application.shielding import complete_before_cancel
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ml import BaseModelRunner, GeoFeatureCollection, ModelRunnerProtocol
 
 ConfigT = DefaultTypeVar("ConfigT", bound=BaseConfig, default=BaseConfig)
 """The service's config schema, as the train and predict functions receive it."""
 
-_T = TypeVar("_T")
 
 TrainFunction: TypeAlias = Callable[[ConfigT, pd.DataFrame, GeoFeatureCollection | None], Any]
 """`(config, data, geo) -> model`, a coroutine function or a plain function (run on a worker thread)."""
@@ -54,21 +54,6 @@ def _is_async_callable(function: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(getattr(function, "__call__", None))  # noqa: B004
 
 
-async def _finish_before_cancel(task: asyncio.Future[_T]) -> _T:
-    """Await `task` to its end; a cancellation of the caller meanwhile is raised only afterwards."""
-    cancelled = False
-    while not task.done():
-        try:
-            await asyncio.wait({task})  # never cancels `task`
-        except asyncio.CancelledError:
-            cancelled = True
-    if cancelled:
-        if not task.cancelled():
-            task.exception()  # retrieved, so asyncio does not report it as never retrieved
-        raise asyncio.CancelledError
-    return task.result()
-
-
 async def call_model_function(function: Callable[..., Any], *args: Any) -> Any:
     """Call a user's train or predict function without blocking the event loop.
 
@@ -79,7 +64,7 @@ async def call_model_function(function: Callable[..., Any], *args: Any) -> Any:
     if _is_async_callable(function):
         return await function(*args)
     worker = asyncio.ensure_future(anyio.to_thread.run_sync(functools.partial(function, *args)))
-    result = await _finish_before_cancel(worker)
+    result = await complete_before_cancel(worker)
     if inspect.isawaitable(result):
         return await result
     return result

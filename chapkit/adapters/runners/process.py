@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from chapkit.adapters.runners.shielding import complete_before_cancel
+from chapkit.application.shielding import complete_before_cancel
 
 DEFAULT_OUTPUT_LIMIT = 64 * 1024
 """Bytes kept of each of stdout and stderr: the end of the output, where errors are reported."""

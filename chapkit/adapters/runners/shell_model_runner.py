@@ -46,7 +46,7 @@ import pandas as pd
 
 from chapkit.adapters.observability import get_logger
 from chapkit.adapters.runners.process import ProcessResult, run_process
-from chapkit.adapters.runners.shielding import complete_before_cancel
+from chapkit.application.shielding import complete_before_cancel
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ml import BaseModelRunner, GeoFeatureCollection
 
