@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Row, Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from ulid import ULID
@@ -49,6 +49,20 @@ _UPDATE_BY_ID = (
 
 
 _RESULT_BY_ID = update(job_records).where(job_records.c.id == bindparam("b_id")).values(result=bindparam("b_result"))
+
+
+_COUNT = select(func.count()).select_from(job_records)
+
+
+def _by_id(job_id: ULID) -> Select[Any]:
+    """The record with this id."""
+    return select(*_RECORD_COLUMNS).where(job_records.c.id == job_id)
+
+
+def _newest_first(offset: int, limit: int | None) -> Select[Any]:
+    """Records newest first (`submitted_at`, then id, descending), paged."""
+    order = (job_records.c.submitted_at.desc(), job_records.c.id.desc())
+    return select(*_RECORD_COLUMNS).order_by(*order).offset(offset).limit(limit)
 
 
 def row_values(record: JobRecord) -> dict[str, Any]:
@@ -158,7 +172,7 @@ class SqlJobRecordStore(JobRecordStore):
     async def get(self, job_id: ULID) -> JobRecord | None:
         """Return the record with this id, or None."""
         async with self.database.read_connection() as connection:
-            row = (await connection.execute(select(*_RECORD_COLUMNS).where(job_records.c.id == job_id))).first()
+            row = (await connection.execute(_by_id(job_id))).first()
         return None if row is None else _record(row)
 
     async def claim(
@@ -196,19 +210,13 @@ class SqlJobRecordStore(JobRecordStore):
 
     async def list_records(self, *, offset: int = 0, limit: int | None = None) -> list[JobRecord]:
         """Return records newest first (`submitted_at`, then id, descending), paged."""
-        statement = (
-            select(*_RECORD_COLUMNS)
-            .order_by(job_records.c.submitted_at.desc(), job_records.c.id.desc())
-            .offset(offset)
-            .limit(limit)
-        )
         async with self.database.read_connection() as connection:
-            return [_record(row) for row in await connection.execute(statement)]
+            return [_record(row) for row in await connection.execute(_newest_first(offset, limit))]
 
     async def count(self) -> int:
         """Return how many records are stored."""
         async with self.database.read_connection() as connection:
-            total: int = await connection.scalar(select(func.count()).select_from(job_records)) or 0
+            total: int = await connection.scalar(_COUNT) or 0
         return total
 
     async def delete(self, job_id: ULID) -> bool:
@@ -288,22 +296,16 @@ class SqlJobRecordReader(JobRecordReader):
 
     async def get(self, job_id: ULID) -> JobRecord | None:
         """Return the record with this id, or None."""
-        row = (await self.s.execute(select(*_RECORD_COLUMNS).where(job_records.c.id == job_id))).first()
+        row = (await self.s.execute(_by_id(job_id))).first()
         return None if row is None else _record(row)
 
     async def list_records(self, *, offset: int = 0, limit: int | None = None) -> list[JobRecord]:
         """Return records newest first (`submitted_at`, then id, descending), paged."""
-        statement = (
-            select(*_RECORD_COLUMNS)
-            .order_by(job_records.c.submitted_at.desc(), job_records.c.id.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-        return [_record(row) for row in await self.s.execute(statement)]
+        return [_record(row) for row in await self.s.execute(_newest_first(offset, limit))]
 
     async def count(self) -> int:
         """Return how many records are stored."""
-        total: int = await self.s.scalar(select(func.count()).select_from(job_records)) or 0
+        total: int = await self.s.scalar(_COUNT) or 0
         return total
 
 
