@@ -31,7 +31,7 @@ from ulid import ULID
 
 from chapkit.adapters.observability import get_logger
 from chapkit.adapters.scheduler.execution import describe_failure, execute_target, finish_or_cancel
-from chapkit.adapters.scheduler.owners import new_owner_id, wait_for_others
+from chapkit.adapters.scheduler.owners import claim_ownership, honour_cancels, new_owner_id, wait_for_others
 from chapkit.adapters.scheduler.records import sleep_unless, utc_now
 from chapkit.adapters.scheduler.references import InstanceProvider, JobCall, encode_result, reference_of, resolved
 from chapkit.domain.job_states import is_terminal, transition
@@ -150,9 +150,12 @@ class ProcrastinateJobScheduler(JobScheduler):
 
         A running job is canceled by its worker at its next poll; this waits up to `cancel_timeout` for it.
         """
-        record = await self._find(job_id)
+        return await self._cancel(await self._find(job_id))
+
+    async def _cancel(self, record: JobRecord) -> bool:
         if is_terminal(record.status):
             return False
+        job_id = record.id
         task = self._tasks.get(job_id)
         if task is not None and not task.done():
             task.cancel()
@@ -170,9 +173,7 @@ class ProcrastinateJobScheduler(JobScheduler):
 
     async def delete(self, job_id: ULID) -> None:
         """Cancel the job if it is unfinished, then forget its record and result."""
-        record = await self._find(job_id)
-        if not is_terminal(record.status):
-            await self.cancel(job_id)
+        await self._cancel(await self._find(job_id))
         await self.store.delete(job_id)
 
     async def wait(self, job_id: ULID, timeout: float | None = None) -> None:
@@ -300,10 +301,7 @@ class ProcrastinateJobScheduler(JobScheduler):
         while not await sleep_unless(self._stopping, self.poll_interval):
             try:
                 if self._tasks:
-                    for job_id in await self.store.cancel_requests(self._owner):
-                        task = self._tasks.get(job_id)
-                        if task is not None:
-                            task.cancel()
+                    await honour_cancels(self.store, self._owner, self._tasks)
                 now = asyncio.get_running_loop().time()
                 if now - last_beat >= self.heartbeat_interval:
                     last_beat = now
@@ -313,14 +311,15 @@ class ProcrastinateJobScheduler(JobScheduler):
 
     async def _housekeep(self) -> None:
         now = utc_now()
-        await self.store.heartbeat(self._owner, now)
         # Queued jobs wait for a worker, not for a process: their pseudo-owner is alive while any process is.
-        await self.store.heartbeat(QUEUED_OWNER, now)
-        failed = await self.store.fail_stale(
-            stale_before=now - timedelta(seconds=self.stale_after), at=now, error=WORKER_STOPPED_ERROR
+        await claim_ownership(
+            self.store,
+            self._owner,
+            now=now,
+            stale_after=self.stale_after,
+            error=WORKER_STOPPED_ERROR,
+            alive=(QUEUED_OWNER,),
         )
-        if failed:
-            logger.warning("jobs_interrupted", count=failed, reason="their process stopped heartbeating")
         if self.record_ttl is not None:
             await self.store.prune(finished_before=now - timedelta(seconds=self.record_ttl))
 
