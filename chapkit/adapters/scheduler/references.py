@@ -17,9 +17,9 @@ is refused at submission, naming the argument.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
-import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -125,31 +125,46 @@ def _hints(function: Callable[..., Any]) -> dict[str, Any]:
         return {}
 
 
+@functools.lru_cache(maxsize=256)
+def _codec(function: Callable[..., Any], bound: bool) -> tuple[inspect.Signature, dict[str, TypeAdapter[Any]]]:
+    """How calls of `function` travel: its signature (without `self` for a method) and an adapter per parameter.
+
+    Built once per function: submitting a job and running it are hot paths, and pydantic adapters of
+    request models cost far more to build than to use.
+    """
+    signature = inspect.signature(function)
+    if bound:
+        signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+    hints = _hints(function)
+    adapters = {
+        name: TypeAdapter(_serialized_as(parameter, hints.get(name, Any)))
+        for name, parameter in signature.parameters.items()
+    }
+    return signature, adapters
+
+
+def _serialized_as(parameter: inspect.Parameter, annotation: Any) -> Any:
+    """The type a parameter's value is serialized as (`*args` a tuple, `**kwargs` a dict of it)."""
+    if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+        return tuple[annotation, ...]
+    if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+        return dict[str, annotation]
+    return annotation
+
+
 def _encode(function: Callable[..., Any], target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    signature, adapters = _codec(function, function is not target)
     try:
-        bound = inspect.signature(target).bind(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
     except TypeError as exc:
         raise TypeError(f"{_describe(target)}() cannot take these arguments: {exc}") from exc
-    hints = _hints(function)
     encoded: dict[str, Any] = {}
     for name, value in bound.arguments.items():
-        adapter: TypeAdapter[Any] = TypeAdapter(_annotation(target, name, hints))
         try:
-            encoded[name] = adapter.dump_python(value, mode="json")
+            encoded[name] = adapters[name].dump_python(value, mode="json")
         except Exception as exc:
             raise _refuse(target, f"argument `{name}` ({type(value).__name__}) cannot be serialized: {exc}") from exc
     return encoded
-
-
-def _annotation(target: Any, name: str, hints: Mapping[str, Any]) -> Any:
-    """The type a parameter's value is serialized as (`*args` a list, `**kwargs` a dict of it)."""
-    parameter = inspect.signature(target).parameters[name]
-    annotation = hints.get(name, Any)
-    if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
-        return tuple[annotation, ...]  # type: ignore[valid-type]
-    if parameter.kind is inspect.Parameter.VAR_KEYWORD:
-        return dict[str, annotation]  # type: ignore[valid-type]
-    return annotation
 
 
 @asynccontextmanager
@@ -173,25 +188,28 @@ async def resolved(
 
 def _decode(target: Any, arguments: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     function = getattr(target, "__func__", target)
-    hints = _hints(function)
-    values = OrderedDict(
-        (name, TypeAdapter(_annotation(target, name, hints)).validate_python(value))
-        for name, value in arguments.items()
-    )
-    bound = inspect.BoundArguments(inspect.signature(target), values)
+    signature, adapters = _codec(function, function is not target)
+    values = OrderedDict((name, adapters[name].validate_python(value)) for name, value in arguments.items())
+    bound = inspect.BoundArguments(signature, values)
     return bound.args, bound.kwargs
+
+
+_ANY: TypeAdapter[Any] = TypeAdapter(Any)
+
+
+@functools.lru_cache(maxsize=256)
+def _result_adapter(function: Callable[..., Any]) -> TypeAdapter[Any]:
+    return TypeAdapter(_hints(function).get("return", Any))
 
 
 def encode_result(target: Callable[..., Any], result: Any) -> str | None:
     """A job's result as JSON (typed by the target's return annotation), or None when it cannot be serialized."""
-    annotation = _hints(getattr(target, "__func__", target)).get("return", Any)
-    try:
-        return json.dumps(TypeAdapter(annotation).dump_python(result, mode="json"))
-    except Exception:
+    for adapter in (_result_adapter(getattr(target, "__func__", target)), _ANY):
         try:
-            return json.dumps(TypeAdapter(Any).dump_python(result, mode="json"))
-        except Exception:
-            return None
+            return adapter.dump_json(result).decode()
+        except Exception:  # the annotation does not fit the result, or nothing fits: try as it is, then give up
+            continue
+    return None
 
 
 __all__ = [
