@@ -15,13 +15,15 @@ import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
+from pydantic import BaseModel
 from ulid import ULID
 
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
+from chapkit.application.manager import BaseManager
 from chapkit.application.ml_manager import MLManager
 from chapkit.application.task_manager import TaskManager
 from chapkit.application.task_registry import TaskRegistry
@@ -52,6 +54,23 @@ class JobFailedError(ChapkitException):
 def _not_found(entity_id: ULID) -> NotFoundError:
     # The message the HTTP CRUD routes give for an unknown id.
     return NotFoundError(f"Entity with id {entity_id} not found")
+
+
+_Out = TypeVar("_Out", bound=BaseModel)
+
+
+async def _save_new(manager: BaseManager[Any, Any, _Out, ULID], data: Any) -> _Out:
+    """Insert `data`, as `POST` does (D14): `ConflictError` when its id is already stored."""
+    if data.id is not None and await manager.exists_by_id(data.id):
+        raise ConflictError(f"Entity with id {data.id} already exists")
+    return await manager.save(data)
+
+
+async def _delete_stored(manager: BaseManager[Any, Any, Any, ULID], entity_id: ULID) -> None:
+    """Delete a stored entity, as `DELETE` does: `NotFoundError` for an unknown id."""
+    if not await manager.exists_by_id(entity_id):
+        raise _not_found(entity_id)
+    await manager.delete_by_id(entity_id)
 
 
 class JobService:
@@ -121,10 +140,7 @@ class ConfigService:
             {"id": id, "name": name, "data": data.model_dump() if isinstance(data, BaseConfig) else dict(data)}
         )
         async with self._storage.unit_of_work(write=True) as uow:
-            manager = self._manager(uow)
-            if id is not None and await manager.exists_by_id(id):
-                raise ConflictError(f"Entity with id {id} already exists")
-            return await manager.save(config_in)
+            return await _save_new(self._manager(uow), config_in)
 
     async def get(self, config_id: ULID) -> ConfigOut[Any]:
         """Return the config; `NotFoundError` for an unknown id."""
@@ -147,16 +163,15 @@ class ConfigService:
     async def delete(self, config_id: ULID) -> None:
         """Delete the config; `NotFoundError` for an unknown id."""
         async with self._storage.unit_of_work(write=True) as uow:
-            manager = self._manager(uow)
-            if not await manager.exists_by_id(config_id):
-                raise _not_found(config_id)
-            await manager.delete_by_id(config_id)
+            await _delete_stored(self._manager(uow), config_id)
 
     async def linked_artifacts(self, config_id: ULID) -> builtins.list[ArtifactOut]:
         """Return the root artifacts linked to the config."""
-        await self.get(config_id)
         async with self._storage.unit_of_work() as uow:
-            return await self._manager(uow).get_linked_artifacts(config_id)
+            manager = self._manager(uow)
+            if not await manager.exists_by_id(config_id):
+                raise _not_found(config_id)
+            return await manager.get_linked_artifacts(config_id)
 
 
 class ArtifactService:
@@ -172,10 +187,7 @@ class ArtifactService:
     async def create(self, data: Any, *, parent_id: ULID | None = None, id: ULID | None = None) -> ArtifactOut:
         """Store a new artifact under `parent_id` (a root without); `ConflictError` when `id` is taken."""
         async with self._storage.unit_of_work(write=True) as uow:
-            manager = self._manager(uow)
-            if id is not None and await manager.exists_by_id(id):
-                raise ConflictError(f"Entity with id {id} already exists")
-            return await manager.save(ArtifactIn(id=id, data=data, parent_id=parent_id))
+            return await _save_new(self._manager(uow), ArtifactIn(id=id, data=data, parent_id=parent_id))
 
     async def get(self, artifact_id: ULID) -> ArtifactOut:
         """Return the artifact; `NotFoundError` for an unknown id."""
@@ -201,10 +213,7 @@ class ArtifactService:
     async def delete(self, artifact_id: ULID) -> None:
         """Delete the artifact and its descendants; `NotFoundError` for an unknown id."""
         async with self._storage.unit_of_work(write=True) as uow:
-            manager = self._manager(uow)
-            if not await manager.exists_by_id(artifact_id):
-                raise _not_found(artifact_id)
-            await manager.delete_by_id(artifact_id)
+            await _delete_stored(self._manager(uow), artifact_id)
 
 
 class TaskService:
@@ -224,10 +233,7 @@ class TaskService:
     async def create(self, task: TaskIn) -> TaskOut:
         """Store a new task; `ConflictError` when its id is taken."""
         async with self._storage.unit_of_work(write=True) as uow:
-            manager = self._manager(uow)
-            if task.id is not None and await manager.exists_by_id(task.id):
-                raise ConflictError(f"Entity with id {task.id} already exists")
-            return await manager.save(task)
+            return await _save_new(self._manager(uow), task)
 
     async def get(self, task_id: ULID) -> TaskOut:
         """Return the task; `NotFoundError` for an unknown id."""
@@ -245,10 +251,7 @@ class TaskService:
     async def delete(self, task_id: ULID) -> None:
         """Delete the task; `NotFoundError` for an unknown id."""
         async with self._storage.unit_of_work(write=True) as uow:
-            manager = self._manager(uow)
-            if not await manager.exists_by_id(task_id):
-                raise _not_found(task_id)
-            await manager.delete_by_id(task_id)
+            await _delete_stored(self._manager(uow), task_id)
 
     async def execute(self, task_id: ULID) -> ULID:
         """Submit the task as a job and return the job id (the errors `$execute` maps to 404 and 400)."""
