@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chapkit.cli.client import AsJson, console, fail
+
+if TYPE_CHECKING:  # the service stack loads only when a command runs
+    from chapkit.bootstrap.migrations import SchemaRevision
 
 db = typer.Typer(help="The database schema (the bundled migrations).", no_args_is_help=True)
 
@@ -22,12 +25,12 @@ Database = Annotated[
 ]
 
 
-def _report(action: str, current: str | None, head: str | None, as_json: bool) -> None:
+def _report(action: str, revision: SchemaRevision, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps({"current": current, "head": head, "up_to_date": current == head}))
+        typer.echo(json.dumps({"current": revision.current, "head": revision.head, "up_to_date": revision.up_to_date}))
         return
-    state = "up to date" if current == head else f"behind (newest is {head})"
-    console.print(f"{action}: {current or 'no chapkit schema'} ({state})", highlight=False)
+    state = "up to date" if revision.up_to_date else f"behind (newest is {revision.head})"
+    console.print(f"{action}: {revision.current or 'no chapkit schema'} ({state})", highlight=False)
 
 
 @db.command("upgrade")
@@ -39,7 +42,7 @@ def upgrade(database: Database, as_json: AsJson = False) -> None:
         revision = asyncio.run(upgrade_schema(database))
     except Exception as exc:  # any driver or URL error becomes one line for people, not a traceback
         raise fail(f"cannot upgrade {database}: {exc}") from exc
-    _report("upgraded to", revision.current, revision.head, as_json)
+    _report("upgraded to", revision, as_json)
 
 
 @db.command("current")
@@ -51,7 +54,7 @@ def current(database: Database, as_json: AsJson = False) -> None:
         revision = asyncio.run(schema_revision(database))
     except Exception as exc:  # as above
         raise fail(f"cannot read {database}: {exc}") from exc
-    _report("current", revision.current, revision.head, as_json)
+    _report("current", revision, as_json)
 
 
 __all__ = ["db"]

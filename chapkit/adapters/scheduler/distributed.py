@@ -92,6 +92,8 @@ class ProcrastinateJobScheduler(JobScheduler):
 
     async def start(self) -> None:
         """Install the queue when missing, announce this process, fail dead processes' jobs, start housekeeping."""
+        if self._started:
+            return
         async with self._lock:
             if self._started:
                 return
