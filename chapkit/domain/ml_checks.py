@@ -30,21 +30,28 @@ LOCATION_COLUMN = "location"
 """The column holding each row's location (a geo feature id), when the data has one."""
 
 _PERIOD_PATTERNS = {
-    "month": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"),
-    "week": re.compile(r"^\d{4}-?W(0[1-9]|[1-4]\d|5[0-3])$"),
+    "monthly": re.compile(r"^\d{4}-?(0[1-9]|1[0-2])$"),
+    "weekly": re.compile(r"^\d{4}-?W(0[1-9]|[1-4]\d|5[0-3])$"),
 }
-_PERIOD_EXAMPLES = {"month": "2024-01", "week": "2024-W01"}
+_PERIOD_EXAMPLES = {"monthly": "2024-01", "weekly": "2024-W01"}
 _SHOWN = 5
 """How many offending values a diagnostic's message names."""
 
 
 class PeriodType(StrEnum):
-    """The length of the periods a model's data is given in."""
+    """The length of the periods a model's data is given in (chap-core's names; `week`/`month` are read as aliases)."""
 
-    week = "week"
+    weekly = "weekly"
     """ISO weeks (`2024-W01`)."""
-    month = "month"
+    monthly = "monthly"
     """Calendar months (`2024-01`)."""
+    any = "any"
+    """Any period length: periods are not checked."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> PeriodType | None:
+        aliases = {"week": cls.weekly, "month": cls.monthly}
+        return aliases.get(value.lower()) if isinstance(value, str) else None
 
 
 class ModelRequirements(BaseModel):
@@ -185,7 +192,7 @@ def _frame_findings(
             )
             continue
         found += _numeric_findings(frame, name, covariate, position)
-    if requirements.period_type is not None and TIME_PERIOD_COLUMN in index:
+    if requirements.period_type in (PeriodType.weekly, PeriodType.monthly) and TIME_PERIOD_COLUMN in index:
         found += _period_findings(frame, name, requirements.period_type, index[TIME_PERIOD_COLUMN])
     return found
 
@@ -223,7 +230,8 @@ def _period_findings(
     field = f"{name}.{TIME_PERIOD_COLUMN}"
     shown = ", ".join(repr(value) for value in wrong[:_SHOWN])
     example = _PERIOD_EXAMPLES[period_type.value]
-    message = f"`{field}` must hold {period_type.value}s such as {example!r}; got {shown}"
+    unit = "week" if period_type == PeriodType.weekly else "month"
+    message = f"`{field}` must hold {unit}s such as {example!r}; got {shown}"
     return [error("period-type", message, field)]
 
 
