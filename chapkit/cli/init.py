@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from chapkit.cli import project_files as files
+from chapkit.cli import project_models as models
 from chapkit.cli import project_templates as templates
 from chapkit.cli.client import console, fail
 
@@ -33,21 +34,21 @@ def project_files(name: str, template: Template) -> dict[str, str]:
     """Every file of a new project, by relative path."""
     package = package_name(name)
     if template is Template.fn_py:
-        imports, runner = templates.FN_IMPORTS, templates.FN_RUNNER
-        model = {f"{package}/model.py": templates.FN_MODEL}
+        imports, runner, summary = templates.FN_IMPORTS, templates.FN_RUNNER, templates.MEAN_SUMMARY
+        model = {f"{package}/model.py": models.FN_MODEL}
         model_line, needs = files.FN_MODEL_LINE, ""
     elif template is Template.shell_py:
-        imports, runner = templates.SHELL_PY_IMPORTS, templates.SHELL_PY_RUNNER
+        imports, runner, summary = templates.SHELL_PY_IMPORTS, templates.SHELL_PY_RUNNER, templates.MEAN_SUMMARY
         model = {
-            f"{package}/scripts/train.py": templates.SHELL_PY_TRAIN,
-            f"{package}/scripts/predict.py": templates.SHELL_PY_PREDICT,
+            f"{package}/scripts/train.py": models.SHELL_PY_TRAIN,
+            f"{package}/scripts/predict.py": models.SHELL_PY_PREDICT,
         }
         model_line, needs = files.SHELL_PY_MODEL_LINE, ""
     else:
-        imports, runner = templates.SHELL_R_IMPORTS, templates.SHELL_R_RUNNER
+        imports, runner, summary = templates.SHELL_R_IMPORTS, templates.SHELL_R_RUNNER, templates.LINEAR_R_SUMMARY
         model = {
-            f"{package}/scripts/train.R": templates.SHELL_R_TRAIN,
-            f"{package}/scripts/predict.R": templates.SHELL_R_PREDICT,
+            f"{package}/scripts/train.R": models.SHELL_R_TRAIN,
+            f"{package}/scripts/predict.R": models.SHELL_R_PREDICT,
         }
         model_line, needs = files.SHELL_R_MODEL_LINE, "Rscript"
     service = templates.SERVICE.replace("__RUNNER_IMPORTS__\n", imports).replace("__RUNNER__\n", runner)
@@ -66,7 +67,7 @@ def project_files(name: str, template: Template) -> dict[str, str]:
         "tests/__init__.py": "",
         "tests/test_service.py": templates.TEST.replace("__NEEDS__", needs),
     }
-    replacements = {"__NAME__": name, "__PKG__": package, "__TEMPLATE__": template.value}
+    replacements = {"__SUMMARY__": summary, "__NAME__": name, "__PKG__": package, "__TEMPLATE__": template.value}
     result = {}
     for path, text in raw.items():
         for placeholder, value in replacements.items():

@@ -1,11 +1,15 @@
 """The files `chapkit init` writes: one service module per template, plus the files every project shares.
 
-Placeholders: `__NAME__` (the project name), `__PKG__` (its Python package), `__TEMPLATE__`.
+Placeholders: `__NAME__` (the project name), `__PKG__` (its Python package), `__TEMPLATE__`, `__SUMMARY__`
+(what the template's model does). The model code itself is in `project_models`.
 """
 
 from __future__ import annotations
 
 TEMPLATES = ("fn-py", "shell-py", "shell-r")
+
+MEAN_SUMMARY = "Forecasts disease_cases per location from its recent mean and spread, with 100 samples"
+LINEAR_R_SUMMARY = "Forecasts disease_cases from rainfall and mean_temperature (linear model in R), with 100 samples"
 
 CONFIG = '''"""The config schema: what a config of this model holds (validated on POST /api/v1/configs)."""
 
@@ -38,11 +42,16 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///__PKG__.db"
 INFO = MLServiceInfo(
     display_name="__NAME__",
     version="0.1.0",
-    summary="Predicts disease_cases from rainfall and mean_temperature",
-    period_type="month",
+    summary="__SUMMARY__",
+    description=(
+        "Predictions carry disease_cases (the model's mean) and sample_0 ... sample_99: 100 draws from the "
+        "fitted model's error distribution, seeded from the config and the future rows."
+    ),
+    period_type="any",  # the model reads weekly and monthly data alike
     min_prediction_periods=1,
     max_prediction_periods=12,
     required_covariates=["rainfall", "mean_temperature"],
+    requires_geo=False,
 )
 
 HIERARCHY = ArtifactHierarchy(name="__PKG__", level_labels={0: "trained_model", 1: "prediction"})
@@ -71,32 +80,6 @@ def runner() -> FunctionalModelRunner:
     return FunctionalModelRunner(on_train=on_train, on_predict=on_predict)
 '''
 
-FN_MODEL = '''"""The model: train and predict as plain Python functions (they run on a worker thread)."""
-
-from __future__ import annotations
-
-from typing import Any
-
-import pandas as pd
-
-from __PKG__.config import ModelConfig
-
-
-def on_train(config: ModelConfig, data: pd.DataFrame, geo: Any = None) -> dict[str, float]:
-    """Learn the mean of disease_cases over the last `window` periods of each location."""
-    recent = data.sort_values("time_period").groupby("location").tail(config.window)
-    means = recent.groupby("location")["disease_cases"].mean()
-    return {str(location): float(value) for location, value in means.items()}
-
-
-def on_predict(
-    config: ModelConfig, model: dict[str, float], historic: pd.DataFrame, future: pd.DataFrame, geo: Any = None
-) -> pd.DataFrame:
-    """Predict each location's learned mean (the overall mean for a location never seen)."""
-    fallback = sum(model.values()) / len(model) if model else 0.0
-    return future.assign(disease_cases=[model.get(str(location), fallback) for location in future["location"]])
-'''
-
 SHELL_PY_IMPORTS = """import shlex
 import sys
 from pathlib import Path
@@ -114,47 +97,10 @@ def runner() -> ShellModelRunner:
     predict = shlex.quote(str(SCRIPTS / "predict.py"))
     return ShellModelRunner(
         train_command=f"{python} {train} {{config_file}} {{data_file}} {{model_file}}",
-        predict_command=f"{python} {predict} {{model_file}} {{future_file}} {{output_file}}",
+        predict_command=f"{python} {predict} {{config_file}} {{model_file}} {{future_file}} {{output_file}}",
         model_format="pickle",
         timeout=600,
     )
-'''
-
-SHELL_PY_TRAIN = '''"""Train: python train.py CONFIG_JSON DATA_CSV MODEL_FILE (mean cases per location)."""
-
-import csv
-import json
-import pickle
-import sys
-
-config_file, data_file, model_file = sys.argv[1:4]
-with open(config_file) as handle:
-    window = int(json.load(handle).get("window", 12))
-rows = {}
-with open(data_file, newline="") as handle:
-    for row in sorted(csv.DictReader(handle), key=lambda row: row["time_period"]):
-        rows.setdefault(row["location"], []).append(float(row["disease_cases"]))
-model = {location: sum(values[-window:]) / len(values[-window:]) for location, values in rows.items()}
-with open(model_file, "wb") as handle:
-    pickle.dump(model, handle)
-'''
-
-SHELL_PY_PREDICT = '''"""Predict: python predict.py MODEL_FILE FUTURE_CSV OUTPUT_CSV."""
-
-import csv
-import pickle
-import sys
-
-model_file, future_file, output_file = sys.argv[1:4]
-with open(model_file, "rb") as handle:
-    model = pickle.load(handle)
-fallback = sum(model.values()) / len(model) if model else 0.0
-with open(future_file, newline="") as source, open(output_file, "w", newline="") as target:
-    reader = csv.DictReader(source)
-    writer = csv.DictWriter(target, fieldnames=[*(reader.fieldnames or []), "disease_cases"])
-    writer.writeheader()
-    for row in reader:
-        writer.writerow({**row, "disease_cases": model.get(row["location"], fallback)})
 '''
 
 SHELL_R_IMPORTS = """import shlex
@@ -171,27 +117,12 @@ def runner() -> ShellModelRunner:
     train = shlex.quote(str(SCRIPTS / "train.R"))
     predict = shlex.quote(str(SCRIPTS / "predict.R"))
     return ShellModelRunner(
-        train_command=f"Rscript {train} {{data_file}} {{model_file}}",
-        predict_command=f"Rscript {predict} {{model_file}} {{future_file}} {{output_file}}",
+        train_command=f"Rscript {train} {{config_file}} {{data_file}} {{model_file}}",
+        predict_command=f"Rscript {predict} {{config_file}} {{model_file}} {{future_file}} {{output_file}}",
         model_format="rds",  # the model file is kept as bytes: saveRDS / readRDS
         timeout=600,
     )
 '''
-
-SHELL_R_TRAIN = """# Train: Rscript train.R DATA_CSV MODEL_RDS (a linear model of disease_cases on the covariates)
-args <- commandArgs(trailingOnly = TRUE)
-data <- read.csv(args[1])
-model <- lm(disease_cases ~ rainfall + mean_temperature, data = data)
-saveRDS(model, args[2])
-"""
-
-SHELL_R_PREDICT = """# Predict: Rscript predict.R MODEL_RDS FUTURE_CSV OUTPUT_CSV (future rows plus disease_cases)
-args <- commandArgs(trailingOnly = TRUE)
-model <- readRDS(args[1])
-future <- read.csv(args[2])
-future$disease_cases <- predict(model, newdata = future)
-write.csv(future, args[3], row.names = FALSE)
-"""
 
 TEST = '''"""The service trains and predicts end to end, over HTTP, with chapkit's pytest plugin (chapkit[testing])."""
 
@@ -224,7 +155,17 @@ def _data(months: range, with_target: bool) -> dict[str, Any]:
     return {"columns": [*columns, "disease_cases"] if with_target else columns, "data": rows}
 
 
-async def test_train_then_predict(chapkit_client: Any, tmp_path: Path) -> None:
+async def _predictions(client: Any, body: dict[str, Any]) -> dict[str, Any]:
+    predict = await client.post("/api/v1/ml/$predict", json=body)
+    assert predict.status_code == 202, predict.text
+    job = await wait_for_job(client, predict.json()["job_id"])
+    assert job["status"] == "completed", job
+    artifact = (await client.get(f"/api/v1/artifacts/{predict.json()['prediction_artifact_id']}")).json()
+    predictions: dict[str, Any] = artifact["data"]["predictions"]
+    return predictions
+
+
+async def test_train_then_predict_samples(chapkit_client: Any, tmp_path: Path) -> None:
     client = await chapkit_client(create_app(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"))
     assert (await client.get("/health")).json()["status"] == "healthy"
     config = (await client.post("/api/v1/configs", json={"name": "default", "data": {"window": 6}})).json()
@@ -238,11 +179,14 @@ async def test_train_then_predict(chapkit_client: Any, tmp_path: Path) -> None:
         "historic": _data(range(24), True),
         "future": _data(range(24, 27), False),
     }
-    predict = await client.post("/api/v1/ml/$predict", json=body)
-    assert predict.status_code == 202, predict.text
-    job = await wait_for_job(client, predict.json()["job_id"])
-    assert job["status"] == "completed", job
-    artifact = (await client.get(f"/api/v1/artifacts/{predict.json()['prediction_artifact_id']}")).json()
-    predictions = artifact["data"]["predictions"]
-    assert predictions["columns"][-1] == "disease_cases" and len(predictions["data"]) == 6
+    predictions = await _predictions(client, body)
+    samples = [f"sample_{index}" for index in range(100)]
+    assert predictions["columns"] == ["time_period", "location", "disease_cases", *samples]
+    assert [row[:2] for row in predictions["data"]] == [row[:2] for row in body["future"]["data"]]
+    for row in predictions["data"]:
+        draws = row[3:]
+        assert all(math.isfinite(value) and value >= 0 for value in draws)
+        assert len(set(draws)) > 1  # real draws, not copies of one number
+    # The draws are seeded from the config and the future rows: the same request gives the same samples.
+    assert (await _predictions(client, body))["data"] == predictions["data"]
 '''
