@@ -1,0 +1,240 @@
+"""chap-core's own client against real chapkit servers: the demo main job and every `chapkit init` template.
+
+CHAP's orchestrator (chap-core) talks to model services with `ExternalChapkitModelTemplate`: it reads the
+service info and the config schema, stores a config, trains, predicts and reads the predictions back as a
+`DataSet[Samples]`. These cases run that client, unchanged, against real server processes: chap-core
+needs Python 3.13, so a driver script (`chap_core_driver.py`) runs under `CHAPKIT_CHAP_CORE_PYTHON` (an
+interpreter with chap-core installed; scripts/check builds one and sets it) and reports what chap-core got
+back as JSON, which the cases here assert on. Without the variable the cases are skipped.
+
+Every service is started once and driven by one driver process (importing chap-core is slow); its
+scenarios are monthly and weekly data, with and without polygons, over several locations. A shell-py
+project whose scripts fail on request checks that chap-core's error carries the script's stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.support import chapkit
+from tests.support.server import free_port, running_server
+
+CHAP_CORE_PYTHON = os.environ.get("CHAPKIT_CHAP_CORE_PYTHON", "")
+DRIVER = Path(__file__).with_name("chap_core_driver.py")
+
+pytestmark = pytest.mark.skipif(
+    not CHAP_CORE_PYTHON, reason="CHAPKIT_CHAP_CORE_PYTHON is not set (scripts/check builds chap-core and sets it)"
+)
+
+N_SAMPLES = 100
+FAILURES = {
+    "train": "failing-model: the training data has no usable rainfall (train marker 2f9c)",
+    "predict": "failing-model: the future rows cannot be forecast (predict marker 7a1e)",
+}
+FAIL_GUARD = '''import json as _json, sys as _sys
+if _json.load(open(_sys.argv[1])).get("fail_in") == "{stage}":
+    print("some progress output", flush=True)
+    print({message!r}, file=_sys.stderr)
+    _sys.exit(1)
+'''
+
+
+def scenario(
+    name: str, period_type: str, geo: bool, options: dict[str, Any], *, expect: str = "success", repeat: bool = False
+) -> dict[str, Any]:
+    """One train and predict through chap-core, with a configured model as chap-core stores it."""
+    monthly = period_type == "monthly"
+    return {
+        "name": name,
+        "period_type": period_type,
+        "geo": geo,
+        "locations": 3 if monthly else 4,
+        "history": 24 if monthly else 40,
+        "horizon": 3 if monthly else 4,
+        "config": {"user_option_values": options, "additional_continuous_covariates": []},
+        "expect": expect,
+        "repeat": repeat,
+    }
+
+
+def template_scenarios() -> list[dict[str, Any]]:
+    """Monthly and weekly, with and without polygons: the templates declare period_type `any`."""
+    return [
+        scenario("monthly", "monthly", False, {"window": 8}, repeat=True),
+        scenario("monthly-geo", "monthly", True, {"window": 12}),
+        scenario("weekly", "weekly", False, {"window": 12}),
+        scenario("weekly-geo", "weekly", True, {"window": 20}),
+    ]
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service to start and the scenarios chap-core runs against it."""
+
+    name: str
+    scenarios: list[dict[str, Any]]
+    template: str | None = None  # a `chapkit init` template; None for the demo main job
+    needs: str | None = None  # a program the service runs (skipped without it)
+    failing: bool = False  # the template's scripts fail when the config asks them to
+    sample_count: int | None = N_SAMPLES  # None: any number above one
+    info: dict[str, Any] = field(default_factory=dict)  # what chap-core must read in /api/v1/info
+
+
+SERVICES = [
+    Service(
+        "demo",
+        [
+            scenario("monthly", "monthly", False, {"ridge": 0.1}, repeat=True),
+            scenario("monthly-geo", "monthly", True, {"ridge": 0.0}),
+        ],
+        sample_count=None,
+        info={"period_type": "monthly", "required_covariates": ["rainfall", "mean_temperature"]},
+    ),
+    Service("fn-py", template_scenarios(), template="fn-py", info={"period_type": "any"}),
+    Service("shell-py", template_scenarios(), template="shell-py", info={"period_type": "any"}),
+    Service("shell-r", template_scenarios(), template="shell-r", needs="Rscript", info={"period_type": "any"}),
+    Service(
+        "failing-shell-py",
+        [
+            scenario("train-fails", "monthly", False, {"fail_in": "train"}, expect="train-fails"),
+            scenario("predict-fails", "monthly", False, {"fail_in": "predict"}, expect="predict-fails"),
+        ],
+        template="shell-py",
+        failing=True,
+    ),
+]
+BY_NAME = {service.name: service for service in SERVICES}
+
+
+def _template_env(project: Path) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(project), "LOG_LEVEL": "warning"}
+    for name in ("DATABASE_URL", "CHAPKIT_DATABASE_URL"):
+        env.pop(name, None)
+    return env
+
+
+def _make_failing(project: Path) -> None:
+    """Put a guard at the top of both scripts: the config's `fail_in` names the stage that fails."""
+    for stage in ("train", "predict"):
+        script = project / "failing_model" / "scripts" / f"{stage}.py"
+        guard = FAIL_GUARD.format(stage=stage, message=FAILURES[stage])
+        script.write_text(guard + script.read_text())
+
+
+def _start(service: Service, directory: Path) -> AbstractContextManager[str]:
+    """Start the service's server process in `directory`; the context yields its base URL."""
+    port = free_port()
+    if service.template is None:
+        env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
+        env.pop("CHAPKIT_DATABASE_URL", None)
+        return running_server([sys.executable, "-m", "chapkit"], directory, env, port)
+    name = "failing-model" if service.failing else "flu-model"
+    project = directory / name
+    created = chapkit("init", name, "--template", service.template, "--directory", str(project))
+    assert created.exit_code == 0, created.output
+    if service.failing:
+        _make_failing(project)
+    package = name.replace("-", "_")
+    command = [sys.executable, "-m", "chapkit", "serve", f"{package}.service:create_app", "--factory"]
+    return running_server([*command, "--port", str(port)], project, _template_env(project), port)
+
+
+def _drive(service: Service, directory: Path) -> dict[str, Any]:
+    """Start the service, run the driver under chap-core's Python against it, return its summary."""
+    with _start(service, directory) as base:
+        plan = json.dumps({"url": base, "scenarios": service.scenarios})
+        finished = subprocess.run(
+            [CHAP_CORE_PYTHON, "-I", str(DRIVER)],
+            input=plan,
+            capture_output=True,
+            text=True,
+            cwd=directory,
+            timeout=600,  # a hang guard only: a run takes seconds
+            check=False,
+        )
+    assert finished.returncode == 0, f"the driver failed:\n{finished.stderr[-6000:]}"
+    summary: dict[str, Any] = json.loads(finished.stdout)
+    return summary
+
+
+@pytest.fixture(scope="module")
+def chap_core_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], dict[str, Any]]]:
+    """Each service's driver summary, made once per module the first time a case asks for it."""
+    summaries: dict[str, dict[str, Any] | BaseException] = {}
+
+    def summary(name: str) -> dict[str, Any]:
+        service = BY_NAME[name]
+        if service.needs and shutil.which(service.needs) is None:
+            pytest.skip(f"the {name} service needs {service.needs}")
+        if name not in summaries:
+            try:
+                summaries[name] = _drive(service, tmp_path_factory.mktemp(name))
+            except BaseException as error:  # every case of the service reports the same failure
+                summaries[name] = error
+        found = summaries[name]
+        if isinstance(found, BaseException):
+            raise found
+        return found
+
+    yield summary
+
+
+SUCCESS_CASES = [
+    pytest.param(service.name, item["name"], id=f"{service.name}-{item['name']}")
+    for service in SERVICES
+    for item in service.scenarios
+    if item["expect"] == "success"
+]
+
+
+@pytest.mark.parametrize(("service", "name"), SUCCESS_CASES)
+def test_chap_core_trains_and_predicts_samples(
+    chap_core_run: Callable[[str], dict[str, Any]], service: str, name: str
+) -> None:
+    """chap-core gets a DataSet[Samples] for every future location and period, with real draws."""
+    result = chap_core_run(service)["scenarios"][name]
+    assert result["error"] is None, f"{result['stage']}: {result['error_type']}: {result['error']}"
+    assert result["locations"] == result["expected_locations"]
+    assert result["periods"] == result["expected_periods"]
+    assert result["all_finite"]
+    expected = BY_NAME[service].sample_count
+    if expected is None:
+        assert min(result["sample_counts"]) > 1, result["sample_counts"]
+    else:
+        assert result["sample_counts"] == [expected]
+    assert result["rows_with_one_value"] == 0  # draws, not copies of one number
+    observed = result["observed_mean"]
+    assert observed / 4 <= result["sample_mean"] <= observed * 4, (result["sample_mean"], observed)
+    if "repeat_identical" in result:
+        assert result["repeat_identical"], "two identical requests gave different samples"
+
+
+@pytest.mark.parametrize("service", [service.name for service in SERVICES if service.info])
+def test_chap_core_reads_the_service_info(chap_core_run: Callable[[str], dict[str, Any]], service: str) -> None:
+    """chap-core's own MLServiceInfo accepts /api/v1/info, with the period type and covariates declared."""
+    info = chap_core_run(service)["info"]
+    assert "error" not in info, info["error"] if "error" in info else None
+    for key, value in BY_NAME[service].info.items():
+        assert info[key] == value, key
+
+
+@pytest.mark.parametrize("stage", ["train", "predict"])
+def test_a_failing_script_gives_chap_core_its_stderr(
+    chap_core_run: Callable[[str], dict[str, Any]], stage: str
+) -> None:
+    """A script that exits 1 fails chap-core's call with an error that carries the script's stderr."""
+    result = chap_core_run("failing-shell-py")["scenarios"][f"{stage}-fails"]
+    assert result["stage"] == stage, result
+    assert result["error_type"] == "chap_core.exceptions.ModelFailedException", result["error"]
+    assert FAILURES[stage] in result["error"]
