@@ -122,8 +122,9 @@ def run(url: str, scenario: dict[str, Any]) -> dict[str, Any]:
     try:
         dataset, first_future = build_dataset(scenario)
         train, _truth, future = train_test_split_with_weather(dataset, TimePeriod.parse(first_future))
-        result["expected_locations"] = sorted(future.keys())
-        result["expected_periods"] = {loc: [p.id for p in future[loc].time_period] for loc in future.keys()}
+        locations = sorted(future.keys())  # a DataSet is not iterable: ask for its keys
+        result["expected_locations"] = locations
+        result["expected_periods"] = {loc: [p.id for p in future[loc].time_period] for loc in locations}
         result["observed_mean"] = float(train.to_pandas()["disease_cases"].mean())
         result["stage"] = "get_model"
         template = ExternalChapkitModelTemplate(url)
@@ -141,7 +142,7 @@ def run(url: str, scenario: dict[str, Any]) -> dict[str, Any]:
             result["stage"] = "done"
         finally:
             template.close()
-    except Exception as error:  # noqa: BLE001 - every failure is reported to the pytest side, with its type
+    except Exception as error:  # every failure is reported to the pytest side, with its type
         result["error_type"] = f"{type(error).__module__}.{type(error).__qualname__}"
         result["error"] = str(error)
         result["traceback"] = traceback.format_exc()[-4000:]
@@ -159,7 +160,7 @@ def main() -> None:
         results = list(pool.map(lambda scenario: run(plan["url"], scenario), scenarios))
     try:
         info: dict[str, Any] = ExternalChapkitModelTemplate(plan["url"]).client.info().model_dump(mode="json")
-    except Exception as error:  # noqa: BLE001 - an info chap-core cannot read is part of the summary
+    except Exception as error:  # an info chap-core cannot read is part of the summary
         info = {"error": f"{type(error).__name__}: {error}"}
     summary = {
         "scenarios": {scenario["name"]: result for scenario, result in zip(scenarios, results, strict=True)},

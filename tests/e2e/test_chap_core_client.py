@@ -42,12 +42,12 @@ FAILURES = {
     "train": "failing-model: the training data has no usable rainfall (train marker 2f9c)",
     "predict": "failing-model: the future rows cannot be forecast (predict marker 7a1e)",
 }
-FAIL_GUARD = '''import json as _json, sys as _sys
+FAIL_GUARD = """import json as _json, sys as _sys
 if _json.load(open(_sys.argv[1])).get("fail_in") == "{stage}":
     print("some progress output", flush=True)
     print({message!r}, file=_sys.stderr)
     _sys.exit(1)
-'''
+"""
 
 
 def scenario(
@@ -224,7 +224,7 @@ def test_chap_core_trains_and_predicts_samples(
 def test_chap_core_reads_the_service_info(chap_core_run: Callable[[str], dict[str, Any]], service: str) -> None:
     """chap-core's own MLServiceInfo accepts /api/v1/info, with the period type and covariates declared."""
     info = chap_core_run(service)["info"]
-    assert "error" not in info, info["error"] if "error" in info else None
+    assert "error" not in info, info.get("error")
     for key, value in BY_NAME[service].info.items():
         assert info[key] == value, key
 
