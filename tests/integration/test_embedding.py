@@ -15,6 +15,7 @@ from ulid import ULID
 from chapkit import (
     ChapkitException,
     ChapkitService,
+    ModelRequirements,
     NotFoundError,
     PredictRequest,
     TaskIn,
