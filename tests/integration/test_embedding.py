@@ -202,9 +202,8 @@ def test_the_sync_facade_runs_the_same_use_cases(tmp_path: Path) -> None:
 
 
 async def test_forecast_speaks_the_newer_contract_and_predictions_reads_both_shapes() -> None:
-    async with ChapkitService.open(
-        "memory://", config_schema=SlopeConfig, hierarchy=HIERARCHY, runner=slope_runner()
-    ) as s:
+    options: dict[str, Any] = {"config_schema": SlopeConfig, "hierarchy": HIERARCHY, "runner": slope_runner()}
+    async with ChapkitService.open("memory://", requirements=ModelRequirements(target="y"), **options) as s:
         config = await s.configs.create("slope", {"scale": 2.0})
         model = await s.ml.train_and_wait(TrainRequest.model_validate({"config_id": config.id, "data": TRAIN_DATA}))
         future = pd.DataFrame({"time_period": ["2024-01", "2024-02"], "location": ["a", "a"], "x": [4.0, 5.0]})
