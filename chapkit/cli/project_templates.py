@@ -124,7 +124,7 @@ def runner() -> ShellModelRunner:
     )
 '''
 
-TEST = '''"""The service trains and predicts end to end, over HTTP, with chapkit's pytest plugin (chapkit[testing])."""
+TEST = '''"""The service trains and predicts end to end, over HTTP, as CHAP does, with chapkit's pytest plugin."""
 
 from __future__ import annotations
 
@@ -134,12 +134,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chapkit import prediction_frame
 from chapkit.testing import wait_for_job
 
 from __PKG__.service import create_app
 
 NEEDS = "__NEEDS__"
 pytestmark = pytest.mark.skipif(bool(NEEDS) and shutil.which(NEEDS) is None, reason=f"needs {NEEDS}")
+SAMPLES = [f"sample_{index}" for index in range(100)]
 
 
 def _data(months: range, with_target: bool) -> dict[str, Any]:
@@ -155,38 +157,44 @@ def _data(months: range, with_target: bool) -> dict[str, Any]:
     return {"columns": [*columns, "disease_cases"] if with_target else columns, "data": rows}
 
 
-async def _predictions(client: Any, body: dict[str, Any]) -> dict[str, Any]:
+async def _forecast(client: Any, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Predict and read the stored forecast back, one dict per row."""
     predict = await client.post("/api/v1/ml/$predict", json=body)
     assert predict.status_code == 202, predict.text
     job = await wait_for_job(client, predict.json()["job_id"])
     assert job["status"] == "completed", job
-    artifact = (await client.get(f"/api/v1/artifacts/{predict.json()['prediction_artifact_id']}")).json()
-    predictions: dict[str, Any] = artifact["data"]["predictions"]
-    return predictions
+    artifact = (await client.get(f"/api/v1/artifacts/{predict.json()['artifact_id']}")).json()
+    frame = prediction_frame(artifact["data"])
+    assert frame is not None, artifact
+    return [dict(zip(frame.columns, row)) for row in frame.data]
 
 
-async def test_train_then_predict_samples(chapkit_client: Any, tmp_path: Path) -> None:
+async def test_train_then_forecast_samples(chapkit_client: Any, tmp_path: Path) -> None:
     client = await chapkit_client(create_app(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"))
     assert (await client.get("/health")).json()["status"] == "healthy"
     config = (await client.post("/api/v1/configs", json={"name": "default", "data": {"window": 6}})).json()
-    train = await client.post("/api/v1/ml/$train", json={"config_id": config["id"], "data": _data(range(24), True)})
+    run_info = {"prediction_periods": 3}
+    body = {"config_id": config["id"], "data": _data(range(24), True), "run_info": run_info}
+    train = await client.post("/api/v1/ml/$train", json=body)
     assert train.status_code == 202, train.text
     job = await wait_for_job(client, train.json()["job_id"])
     assert job["status"] == "completed", job
 
     body = {
-        "model_artifact_id": train.json()["model_artifact_id"],
+        "artifact_id": train.json()["artifact_id"],
         "historic": _data(range(24), True),
         "future": _data(range(24, 27), False),
+        "run_info": run_info,
     }
-    predictions = await _predictions(client, body)
-    samples = [f"sample_{index}" for index in range(100)]
-    assert predictions["columns"] == ["time_period", "location", "disease_cases", *samples]
-    assert [row[:2] for row in predictions["data"]] == [row[:2] for row in body["future"]["data"]]
-    for row in predictions["data"]:
-        draws = row[3:]
+    forecast = await _forecast(client, body)
+    assert list(forecast[0]) == ["time_period", "location", "disease_cases", *SAMPLES]
+    assert [(row["time_period"], row["location"]) for row in forecast] == [
+        (row[0], row[1]) for row in body["future"]["data"]
+    ]
+    for row in forecast:
+        draws = [row[name] for name in SAMPLES]
         assert all(math.isfinite(value) and value >= 0 for value in draws)
-        assert len(set(draws)) > 1  # real draws, not copies of one number
+        assert len(set(draws)) > 1  # real draws from the model's error distribution, not copies of one number
     # The draws are seeded from the config and the future rows: the same request gives the same samples.
-    assert (await _predictions(client, body))["data"] == predictions["data"]
+    assert await _forecast(client, body) == forecast
 '''
