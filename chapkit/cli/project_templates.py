@@ -166,7 +166,7 @@ async def _forecast(client: Any, body: dict[str, Any]) -> list[dict[str, Any]]:
     artifact = (await client.get(f"/api/v1/artifacts/{predict.json()['artifact_id']}")).json()
     frame = prediction_frame(artifact["data"])
     assert frame is not None, artifact
-    return [dict(zip(frame.columns, row)) for row in frame.data]
+    return [dict(zip(frame.columns, row, strict=True)) for row in frame.data]
 
 
 async def test_train_then_forecast_samples(chapkit_client: Any, tmp_path: Path) -> None:
