@@ -51,9 +51,8 @@ class ConfigRouter(CrudRouter[ConfigIn[BaseConfig], ConfigOut[BaseConfig]]):
         `ModelConfiguration` is the config class's own schema without `$ref`, the one chap-core reads
         user options from (D24; see `chapkit.domain.config_schema`). Built once, with the router.
         """
-        data_cls = self.entity_out_type.model_fields["data"].annotation
-        if not (isinstance(data_cls, type) and issubclass(data_cls, BaseModel)):
-            data_cls = BaseConfig
+        annotation = self.entity_out_type.model_fields["data"].annotation
+        data_cls = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else BaseConfig
         schema = config_schema_document(self.entity_out_type, data_cls)
 
         async def get_schema() -> dict[str, Any]:
