@@ -86,16 +86,16 @@ RESERVED_CONFIG_KEYS: tuple[str, ...] = tuple(_RESERVED_FIELDS)
 
 
 class BaseConfig(BaseModel):
-    """Base class for configuration schemas with arbitrary extra fields allowed.
+    """Base class for configuration schemas with arbitrary extra fields allowed."""
 
-    Speaks both generations of the config contract (D24). The reference's configs are unchanged:
-    nothing is added to what was posted. For chap-core, the reserved keys `prediction_periods`
-    (a positive integer) and `additional_continuous_covariates` (a list of strings) are validated
-    when present, strictly, and never added when absent; the entries of a nested
-    `user_option_values` object are hoisted to top-level keys (a top-level key of the same name wins)
-    and the key itself is dropped (`null` is dropped too). A subclass that declares one of these names
-    as a field of its own keeps its own rules for it.
-    """
+    # (The docstring is the schema's `description` in `$schema`: kept as the reference has it.)
+    # Speaks both generations of the config contract (D24). The reference's configs are unchanged:
+    # nothing is added to what was posted. For chap-core, the reserved keys `prediction_periods` (a
+    # positive integer) and `additional_continuous_covariates` (a list of strings) are validated when
+    # present, strictly, and never added when absent; the entries of a nested `user_option_values`
+    # object are hoisted to top-level keys (a top-level key of the same name wins) and the key itself
+    # is dropped (`null` is dropped too). A subclass that declares one of these names as a field of
+    # its own keeps its own rules for it.
 
     model_config = ConfigDict(extra="allow")
 
