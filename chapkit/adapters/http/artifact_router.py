@@ -21,7 +21,7 @@ from chapkit.adapters.http.utilities import UlidPath, id_path, parse_ulid
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
 from chapkit.domain.artifact import ArtifactIn, ArtifactOut, ArtifactTreeNode
-from chapkit.domain.artifact_content import parse_table_format, without_content
+from chapkit.domain.artifact_content import TableFormat, parse_table_format, without_content
 from chapkit.domain.artifact_tree import dump_tree_json
 from chapkit.domain.config import BaseConfig, ConfigOut
 from chapkit.domain.errors import NotFoundError
@@ -41,7 +41,10 @@ FormatQuery = Annotated[
     Query(
         alias="format",
         description="Tables only (predictions, data frames): csv, json (records) or parquet (needs the "
-        "`parquet` extra). Default: by the content type, else csv",
+        "`parquet` extra). Default: by the content type, else csv. Anything else is a 400 problem",
+        # Documented as the enum it is but read as text, so a bad value is a 400 problem naming the
+        # formats rather than FastAPI's request-validation 422.
+        json_schema_extra={"enum": [item.value for item in TableFormat]},
     ),
 ]
 
@@ -188,15 +191,18 @@ class ArtifactRouter(CrudRouter[ArtifactIn, ArtifactOut]):
             summary="Build artifact tree",
             description="Build hierarchical tree structure rooted at the given artifact",
         )
-        self._add_download_operation(download)
-        self.register_entity_operation(
-            "metadata",
-            metadata,
-            response_model=dict[str, Any],
-            summary="Get artifact metadata",
-            description="The `metadata` object of the artifact's data (the newer contract's ML artifacts), `{}` when "
-            "it has none",
-        )
+        # Like the list and GET by id, and unlike the reference's `$tree`/`$expand`, the newer
+        # generation's reads are served only where reading is permitted.
+        if self._permissions.read:
+            self._add_download_operation(download)
+            self.register_entity_operation(
+                "metadata",
+                metadata,
+                response_model=dict[str, Any],
+                summary="Get artifact metadata",
+                description="The `metadata` object of the artifact's data (the newer contract's ML artifacts), "
+                "`{}` when it has none",
+            )
 
         if not self.enable_config_access:
             return

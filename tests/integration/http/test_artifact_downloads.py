@@ -15,7 +15,14 @@ import pytest
 from fastapi import APIRouter, Depends
 from ulid import ULID
 
-from chapkit import ArtifactIn, ArtifactManager, ServiceBuilder, get_artifact_manager
+from chapkit import (
+    ArtifactHierarchy,
+    ArtifactIn,
+    ArtifactManager,
+    ServiceBuilder,
+    ServiceInfo,
+    get_artifact_manager,
+)
 from tests.integration.http.conftest import serve
 from tests.integration.http.ml_support import create_config as create_ml_config
 from tests.integration.http.ml_support import ml_service, predict, trained_model, wait_for_job
@@ -210,3 +217,13 @@ async def test_what_a_train_and_a_predict_store_downloads(storage_url: str) -> N
         prediction_id = submitted.json()["prediction_artifact_id"]
         csv = attachment(await download(client, prediction_id), prediction_id, "csv")
         assert pd.read_csv(io.BytesIO(csv)).to_dict(orient="list") == {"x": [4.0, 5.0], "y": [8.0, 10.0]}
+
+
+async def test_without_read_permission_there_is_no_download_or_metadata() -> None:
+    builder = ServiceBuilder(info=ServiceInfo(display_name="Write only")).with_database("memory://")
+    builder.with_artifacts(hierarchy=ArtifactHierarchy(name="ml"), allow_read=False)
+    async with serve(builder.build()) as client:
+        artifact_id = await create_artifact(client, {"content": "secret"})
+        for operation in ("$download", "$metadata"):
+            response = await client.get(f"{ARTIFACTS}/{artifact_id}/{operation}")
+            assert response.status_code == 404 and b"secret" not in response.content
