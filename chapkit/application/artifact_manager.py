@@ -29,7 +29,7 @@ from chapkit.domain.artifact_tree import (
     level_under,
     relevel_descendants,
 )
-from chapkit.domain.config import BaseConfig, ConfigOut
+from chapkit.domain.config import STORED_CONFIG, BaseConfig, ConfigOut
 from chapkit.domain.errors import ConflictError
 from chapkit.domain.ports.artifact_store import ArtifactStore
 from chapkit.domain.ports.config_store import ConfigStore
@@ -149,7 +149,10 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
         if self.config_repo is None:
             return None
         config = await self.config_repo.find_by_root_artifact_id(artifact_id)
-        return None if config is None else ConfigOut[BaseConfig].model_validate(config, from_attributes=True)
+        if config is None:
+            return None
+        # Read as stored: the service's own schema (which may declare the reserved names) checked it.
+        return ConfigOut[BaseConfig].model_validate(config, from_attributes=True, context={STORED_CONFIG: True})
 
     def _describe_level(self, level: int) -> tuple[str | None, str | None]:
         """The hierarchy's name and the label of `level` (both None without a hierarchy)."""

@@ -83,6 +83,10 @@ _RESERVED_FIELDS: dict[str, TypeAdapter[Any]] = {
 }
 RESERVED_CONFIG_KEYS: tuple[str, ...] = tuple(_RESERVED_FIELDS)
 """Config keys the newer contract reserves: chap-core supplies them itself, they are no user options."""
+STORED_CONFIG = "chapkit_stored_config"
+"""Validation context key: the data is read back from storage, where the rules for input were applied
+when it was stored. Readers that validate it with another class than the service's (plain
+`BaseConfig` in artifact trees) then see it as stored."""
 
 
 class BaseConfig(BaseModel):
@@ -101,9 +105,9 @@ class BaseConfig(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def read_chap_core_keys(cls, data: Any) -> Any:
+    def read_chap_core_keys(cls, data: Any, info: ValidationInfo) -> Any:
         """Hoist `user_option_values` and check the reserved keys the class does not declare itself."""
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or (isinstance(info.context, dict) and info.context.get(STORED_CONFIG)):
             return data
         fields = cls.model_fields
         if USER_OPTION_VALUES not in fields and USER_OPTION_VALUES in data:
@@ -169,7 +173,7 @@ class ConfigOut(EntityOut, Generic[DataT]):
             return v
         if isinstance(v, dict) and info.context and "data_cls" in info.context:
             data_cls: type[BaseConfig] = info.context["data_cls"]
-            return data_cls.model_validate(v)
+            return data_cls.model_validate(v, context=info.context)
         return v
 
     @field_serializer("data", when_used="json")
@@ -196,6 +200,7 @@ __all__ = [
     "ADDITIONAL_CONTINUOUS_COVARIATES",
     "PREDICTION_PERIODS",
     "RESERVED_CONFIG_KEYS",
+    "STORED_CONFIG",
     "USER_OPTION_VALUES",
     "ArtifactLinkError",
     "BaseConfig",

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pydantic import Field
 
-from chapkit import BaseConfig, ServiceBuilder, ServiceInfo
+from chapkit import ArtifactHierarchy, BaseConfig, ServiceBuilder, ServiceInfo
 from tests.integration.http.conftest import serve
 from tests.integration.http.test_configs import CONFIGS, problem
 
@@ -129,3 +129,25 @@ async def test_schema_is_the_reference_document_plus_model_configuration(client:
         "covariates": ["rainfall"],
     }
     assert "$ref" not in str(document["$defs"]["ModelConfiguration"])
+
+
+async def test_a_class_with_its_own_reserved_fields_reads_back_everywhere(storage_url: str) -> None:
+    class OwnRules(BaseConfig):
+        additional_continuous_covariates: list[str] | None = None
+        prediction_periods: int = 0
+        user_option_values: dict[str, Any] = Field(default_factory=dict)
+
+    builder = ServiceBuilder(info=ServiceInfo(display_name="Own rules")).with_database(storage_url)
+    builder.with_config(OwnRules).with_artifacts(hierarchy=ArtifactHierarchy(name="ml"), enable_config_linking=True)
+    async with serve(builder.build()) as client:
+        created = await post_config(client, {"user_option_values": {"a": 1}})
+        stored = {"additional_continuous_covariates": None, "prediction_periods": 0, "user_option_values": {"a": 1}}
+        assert created["data"] == stored
+        root = (await client.post("/api/v1/artifacts", json={"data": {"kind": "model"}})).json()["id"]
+        linked = await client.post(f"{CONFIGS}/{created['id']}/$link-artifact", json={"artifact_id": root})
+        assert linked.status_code == 204, linked.text
+        for operation in ("$tree", "$expand", "$config"):
+            response = await client.get(f"/api/v1/artifacts/{root}/{operation}")
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert (body["data"] if operation == "$config" else body["config"]["data"]) == stored
