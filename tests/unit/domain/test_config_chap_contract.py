@@ -8,6 +8,7 @@ import pytest
 from pydantic import Field, ValidationError
 
 from chapkit import BaseConfig, ConfigIn
+from chapkit.domain.config import STORED_CONFIG
 
 
 class Options(BaseConfig):
@@ -90,3 +91,11 @@ def test_a_class_that_declares_a_reserved_name_keeps_its_own_rules() -> None:
 def test_stored_data_reads_back_unchanged() -> None:
     stored = dumped(Options, {"user_option_values": {"some_option": 5}, "additional_continuous_covariates": []})
     assert dumped(Options, stored) == stored
+
+
+def test_data_read_back_from_storage_is_taken_as_stored() -> None:
+    stored = {"prediction_periods": 0, "user_option_values": {"a": 1}}
+    read = BaseConfig.model_validate(stored, context={STORED_CONFIG: True})
+    assert read.model_dump() == stored
+    with pytest.raises(ValidationError):
+        BaseConfig.model_validate(stored)
