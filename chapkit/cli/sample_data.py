@@ -41,8 +41,11 @@ def periods_after(period: str, count: int) -> list[str]:
     raise ValueError(f"{period!r} is neither a month (2024-01) nor an ISO week (2024-W01)")
 
 
+_WEEKLY = frozenset({"weekly", "week"})  # the info's value, and its older alias
+
+
 def _first_period(period_type: str) -> str:
-    return "2021-W52" if period_type == "week" else "2021-12"
+    return "2021-W52" if period_type in _WEEKLY else "2021-12"
 
 
 def _frame(frame: pd.DataFrame) -> dict[str, Any]:
@@ -55,7 +58,7 @@ def generate(covariates: list[str], period_type: str, history: int = 24, horizon
     rows = []
     for offset, location in enumerate(LOCATIONS):
         for step, period in enumerate(periods_after(_first_period(period_type), history + horizon)):
-            angle = 2 * math.pi * step / (52 if period_type == "week" else 12)
+            angle = 2 * math.pi * step / (52 if period_type in _WEEKLY else 12)
             # A different phase and wobble per covariate, so no two columns are collinear.
             values = [
                 round(50 + 30 * math.sin(angle + position) + 10 * offset + 4 * ((step * 7 + position * 3) % 5), 1)

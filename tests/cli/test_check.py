@@ -66,8 +66,9 @@ def test_periods_follow_months_and_iso_weeks() -> None:
         periods_after("2024", 1)
 
 
-def test_generated_data_has_the_declared_covariates_and_periods() -> None:
-    data = generate(["rain", "heat", "humidity"], "week", history=10, horizon=2)
+@pytest.mark.parametrize("period_type", ["weekly", "week"])  # the info serves `weekly`; `week` is its alias
+def test_generated_data_has_the_declared_covariates_and_periods(period_type: str) -> None:
+    data = generate(["rain", "heat", "humidity"], period_type, history=10, horizon=2)
     assert data.train["columns"] == ["time_period", "location", "rain", "heat", "humidity", "disease_cases"]
     assert data.future["columns"] == ["time_period", "location", "rain", "heat", "humidity"]
     assert all(re.match(r"^\d{4}-W\d{2}$", row[0]) for row in data.train["data"] + data.future["data"])
