@@ -16,8 +16,8 @@ from chapkit.adapters.http.crud import JSON_MEDIA_TYPE, CrudPermissions, CrudRou
 from chapkit.adapters.http.pagination import PageQuery, SizeQuery
 from chapkit.adapters.http.utilities import UlidPath, parse_ulid
 from chapkit.application.task_manager import TaskManager
-from chapkit.domain.schemas import PaginatedResponse
 from chapkit.domain.errors import BadRequestError
+from chapkit.domain.schemas import PaginatedResponse
 from chapkit.domain.task import TaskExecuteResponse, TaskIn, TaskNotFoundError, TaskOut
 
 _EXECUTE_RESPONSE: TypeAdapter[TaskExecuteResponse] = TypeAdapter(TaskExecuteResponse)

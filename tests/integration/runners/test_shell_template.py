@@ -12,12 +12,12 @@ ALLOWED = frozenset({"v", "w"})
 
 TEMPLATES = [
     "printf '[%s]\\n' {v}",
-    'printf \'[%s]\\n\' "{v}"',
+    "printf '[%s]\\n' \"{v}\"",
     "printf '[%s]\\n' '{v}'",
     "printf '[%s]\\n' x{v}y \"a{v}b\" 'c{v}d'",
     "printf '[%s]\\n' \"$(printf '%s' {v})\"",
     "printf '[%s]\\n' \"$(printf '%s' \"{v}\")\"",
-    "printf '[%s]\\n' \"$(printf %s \"$(printf %s {v})\")\"",
+    'printf \'[%s]\\n\' "$(printf %s "$(printf %s {v})")"',
     "printf '[%s]\\n' \"$( (printf %s {v}) )\" {v}",
     "printf '[%s]\\n' {v} # a comment with {v}, and it's fine",
     "printf '[%s]\\n' \"{v}\"'{v}'{v}",
@@ -71,11 +71,11 @@ def test_an_empty_value_is_nothing_outside_quotes_and_empty_inside() -> None:
 
 
 def test_plain_paths_are_substituted_as_they_are() -> None:
-    parsed = CommandTemplate("run {v} --out={w} \"{v}\"", ALLOWED, "template")
+    parsed = CommandTemplate('run {v} --out={w} "{v}"', ALLOWED, "template")
     assert parsed.render({"v": "/tmp/a/data.csv", "w": "/tmp/a/model.pickle"}) == (
         'run /tmp/a/data.csv --out=/tmp/a/model.pickle "/tmp/a/data.csv"'
     )
-    assert parsed.placeholders == {"v", "w"} and parsed.text == "run {v} --out={w} \"{v}\""
+    assert parsed.placeholders == {"v", "w"} and parsed.text == 'run {v} --out={w} "{v}"'
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def test_plain_paths_are_substituted_as_they_are() -> None:
         ("run `cat x", "unclosed backquote"),
         ("run `cat {v}`", "inside backquotes"),
         ("run \\{v}", "cannot follow a backslash"),
-        ("run \"\\{v}\"", "cannot follow a backslash"),
+        ('run "\\{v}"', "cannot follow a backslash"),
         ("", "is empty"),
     ],
 )
@@ -101,7 +101,7 @@ def test_templates_that_cannot_be_quoted_safely_are_refused(template: str, messa
 
 
 def test_quotes_in_comments_and_escapes_do_not_count() -> None:
-    for template in ("run {v} # it's", "run \\' {v}", "run \"it's\" {v}", "run 'say \"x' {v}", "run #{v}'"):
+    for template in ("run {v} # it's", "run \\' {v}", 'run "it\'s" {v}', "run 'say \"x' {v}", "run #{v}'"):
         CommandTemplate(template, ALLOWED, "template")
     with pytest.raises(ValueError, match="unclosed single quote"):
         CommandTemplate("run a#b' {v}", ALLOWED, "template")  # '#' inside a word starts no comment
