@@ -8,7 +8,10 @@ script, so that the script's own error shows in the job's `error`:
 
 The stderr tail is the last `STDERR_TAIL_LINES` non-blank lines joined by ` | `, after R's trailing
 noise is dropped (`Execution halted`, and a deferred `In addition: Warning message(s):` block printed
-after the error), so an R `stop("boom")` shows `Error: boom`, not only `Execution halted`.
+after the error), so an R `stop("boom")` shows `Error: boom`, not only `Execution halted`. A script
+ended from outside (a timeout, a signal such as the OOM killer's SIGKILL) says nothing itself: its
+stderr gets a last line `chapkit: the script timed out after 2 s; its process group was killed`, as
+chapkit 2.4.1 put a timeout into stderr, so the reason shows wherever the stderr tail is quoted.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ STDERR_IN_ERROR_CHARS = 4000
 """At most this much of the stderr tail goes into a message (its end is kept)."""
 
 NO_STDERR = "<no stderr output>"
+
+OUTCOME_NOTE_PREFIX = "chapkit: "
+"""Starts the line chapkit adds to stderr when a timeout or a signal ended a script."""
 
 _R_DEFERRED_WARNING_HEADERS = ("In addition: Warning message:", "In addition: Warning messages:")
 _R_ERROR_PREFIXES = ("Error in ", "Error:")
@@ -60,12 +66,26 @@ def describe_outcome(result: ProcessResult) -> str:
     return f"failed with exit code {result.exit_code}"
 
 
+def stderr_with_outcome(result: ProcessResult) -> str:
+    """The end of stderr (at most `OUTPUT_TAIL_CHARS`), plus a line saying so if a timeout or signal ended the script.
+
+    A script killed from outside says nothing itself; as chapkit 2.4.1 puts a timeout into stderr, the
+    line makes the reason show wherever the stderr tail is quoted.
+    """
+    if not (result.timed_out or result.exit_code < 0):
+        return result.stderr[-OUTPUT_TAIL_CHARS:]
+    note = f"{OUTCOME_NOTE_PREFIX}the script {result.describe()}; its process group was killed\n"
+    stderr = result.stderr if not result.stderr or result.stderr.endswith("\n") else result.stderr + "\n"
+    return (stderr + note)[-OUTPUT_TAIL_CHARS:]
+
+
 class ScriptFailedError(ModelRunFailedError):
     """The train or predict script exited with a non-zero status, was killed or timed out.
 
     A `ModelRunFailedError` (so a `RuntimeError`, as the reference raised): `command` is the command
     line as run, `exit_code` the status (`-N` when signal `N` ended it, on a timeout too), `stdout` and
-    `stderr` the ends of the output (at most `OUTPUT_TAIL_CHARS` each), `workspace` the run's working
+    `stderr` the ends of the output (at most `OUTPUT_TAIL_CHARS` each; after a timeout or a signal,
+    stderr ends with a `chapkit: the script timed out after 2 s; ...` line), `workspace` the run's working
     directory as zip bytes (or `None` if it could not be read). `phase` is `train` or `predict`,
     `outcome` how it ended, and `result` the whole `ProcessResult`.
     """
@@ -78,7 +98,7 @@ class ScriptFailedError(ModelRunFailedError):
             command=command,
             exit_code=result.exit_code,
             stdout=result.stdout[-OUTPUT_TAIL_CHARS:],
-            stderr=result.stderr[-OUTPUT_TAIL_CHARS:],
+            stderr=stderr_with_outcome(result),
             workspace=workspace,
         )
         self.result = result
@@ -90,7 +110,7 @@ class ScriptFailedError(ModelRunFailedError):
         cls, phase: Phase, result: ProcessResult, *, command: str, workspace: bytes | None
     ) -> ScriptFailedError:
         """The error of a failed run, with chapkit 2.4.1's wording (see the module's description)."""
-        tail = format_stderr_tail(result.stderr[-OUTPUT_TAIL_CHARS:]) or NO_STDERR
+        tail = format_stderr_tail(stderr_with_outcome(result)) or NO_STDERR
         message = f"{phase} script {describe_outcome(result)}; command: {command}; stderr tail: {tail}"
         return cls(message, result, phase=phase, command=command, workspace=workspace)
 
@@ -123,6 +143,7 @@ class ScriptOutputMissingError(RuntimeError):
 
 
 __all__ = [
+    "OUTCOME_NOTE_PREFIX",
     "STDERR_IN_ERROR_CHARS",
     "STDERR_TAIL_LINES",
     "Phase",
@@ -131,4 +152,5 @@ __all__ = [
     "ScriptStartError",
     "describe_outcome",
     "format_stderr_tail",
+    "stderr_with_outcome",
 ]

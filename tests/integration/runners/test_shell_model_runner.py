@@ -468,7 +468,10 @@ async def test_a_timeout_kills_the_script_and_what_it_started(tmp_path: Path, wo
         runner = ShellModelRunner(command, command.replace("{model_file}", "{output_file}"), timeout=timeout)
         with pytest.raises(ScriptFailedError, match=f"^train script timed out after {timeout:g} s; command") as raised:
             await runner.on_train(ModelConfig(), DATA)
-        assert raised.value.result.timed_out
+        assert raised.value.result.timed_out and raised.value.exit_code == -15
+        note = f"chapkit: the script timed out after {timeout:g} s; its process group was killed"
+        assert raised.value.stderr == f"{note}\n" and raised.value.stderr_tail() == note
+        assert str(raised.value).endswith(f"stderr tail: {note}")
         assert entries(workroot) == []
         pids = read_pids(report)
         if pids is not None:
@@ -532,3 +535,18 @@ async def test_an_r_model_with_saverds_and_readrds(tmp_path: Path, workroot: Pat
     predictions = await runner.on_predict(BaseConfig(), model, data, pd.DataFrame({"x": [5.0, 6.0]}))
     assert predictions["sample_0"].round(6).tolist() == [11.0, 13.0]
     assert entries(workroot) == []
+
+
+async def test_a_script_killed_by_a_signal_says_so_after_its_own_stderr(workroot: Path) -> None:
+    with pytest.raises(ScriptFailedError) as raised:
+        await ShellModelRunner("echo 'allocating' >&2; exec kill -KILL $$", "true").on_train(ModelConfig(), DATA)
+    error = raised.value
+    assert error.exit_code == -9 and error.outcome == "was killed by signal SIGKILL"
+    assert (
+        error.stderr == "allocating\nchapkit: the script was killed by signal SIGKILL; its process group was killed\n"
+    )
+    assert str(error).startswith("train script was killed by signal SIGKILL; command: ")
+    assert (
+        error.stderr_tail()
+        == "allocating | chapkit: the script was killed by signal SIGKILL; its process group was killed"
+    )
