@@ -167,8 +167,14 @@ def test_a_pandas_and_scikit_learn_script_trains_and_predicts_within_seconds(ser
 def test_a_script_that_exits_with_an_error_fails_the_job_with_its_stderr(service: httpx.Client) -> None:
     config_id = create_config(service, alpha=-1.0)
     body = {"config_id": config_id, "data": {"columns": COLUMNS, "data": TRAIN_ROWS}}
-    _, record = submit_and_wait(service, "/api/v1/ml/$train", body)
+    submitted, record = submit_and_wait(service, "/api/v1/ml/$train", body)
     assert record["status"] == "failed", record
     assert "exit code 1" in record["error"]
     assert "alpha must not be negative, got -1.0" in record["error"]
     assert "train.py" in record["error"]  # the command is named
+    # The diagnostic workspace is stored at the id the submission promised.
+    workspace = service.get(f"/api/v1/artifacts/{submitted['model_artifact_id']}").json()["data"]
+    assert workspace["type"] == "ml_training_workspace" and workspace["content_type"] == "application/zip"
+    assert workspace["metadata"]["status"] == "failed" and workspace["metadata"]["exit_code"] == 1
+    assert workspace["metadata"]["stderr"] == "training\nalpha must not be negative, got -1.0\n"
+    assert workspace["content_size"] > 0
