@@ -51,7 +51,13 @@ def project_files(name: str, template: Template) -> dict[str, str]:
             f"{package}/scripts/predict.R": models.SHELL_R_PREDICT,
         }
         model_line, needs = files.SHELL_R_MODEL_LINE, "Rscript"
-    service = templates.SERVICE.replace("__RUNNER_IMPORTS__\n", imports).replace("__RUNNER__\n", runner)
+    stdlib, chapkit_names, local = imports
+    service = (
+        templates.SERVICE.replace("__STDLIB_IMPORTS__\n", stdlib + "\n")
+        .replace("__CHAPKIT_NAMES__", chapkit_names)
+        .replace("__LOCAL_IMPORTS__", local)
+        .replace("__RUNNER__\n", runner)
+    )
     dockerfile = files.DOCKERFILE.replace("__R_INSTALL__", files.R_INSTALL if template is Template.shell_r else "")
     raw = {
         "pyproject.toml": files.PYPROJECT,

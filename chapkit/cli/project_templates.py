@@ -30,13 +30,12 @@ Serve it with `chapkit serve __PKG__.service:create_app --factory` (DATABASE_URL
 from __future__ import annotations
 
 import os
-
-__RUNNER_IMPORTS__
+__STDLIB_IMPORTS__
+from chapkit import __CHAPKIT_NAMES__
 from fastapi import FastAPI
 
-from chapkit import ArtifactHierarchy, MLServiceBuilder, MLServiceInfo
 from __PKG__.config import ModelConfig
-
+__LOCAL_IMPORTS__
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///__PKG__.db"
 
 INFO = MLServiceInfo(
@@ -47,6 +46,9 @@ INFO = MLServiceInfo(
         "Predictions carry disease_cases (the model's mean) and sample_0 ... sample_99: 100 draws from the "
         "fitted model's error distribution, seeded from the config and the future rows."
     ),
+    # Who made the model, as CHAP's model catalogue shows it: add author, contact_email, organization,
+    # citation_info; "red" is an experimental prototype, raise it as the model is validated (up to "green").
+    author_assessed_status="red",
     period_type="any",  # the model reads weekly and monthly data alike
     min_prediction_periods=1,
     max_prediction_periods=12,
@@ -70,9 +72,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
     ).build()
 '''
 
-FN_IMPORTS = """from chapkit import FunctionalModelRunner
-from __PKG__.model import on_predict, on_train
-"""
+FN_IMPORTS = (
+    "",
+    "ArtifactHierarchy, FunctionalModelRunner, MLServiceBuilder, MLServiceInfo",
+    "from __PKG__.model import on_predict, on_train\n",
+)
+"""The fn-py service's imports: standard library, names from chapkit, the project's own modules."""
 
 FN_RUNNER = '''
 def runner() -> FunctionalModelRunner:
@@ -80,12 +85,12 @@ def runner() -> FunctionalModelRunner:
     return FunctionalModelRunner(on_train=on_train, on_predict=on_predict)
 '''
 
-SHELL_PY_IMPORTS = """import shlex
-import sys
-from pathlib import Path
-
-from chapkit import ShellModelRunner
-"""
+SHELL_PY_IMPORTS = (
+    "import shlex\nimport sys\nfrom pathlib import Path\n",
+    "ArtifactHierarchy, MLServiceBuilder, MLServiceInfo, ShellModelRunner",
+    "",
+)
+"""The shell-py service's imports: standard library, names from chapkit, the project's own modules."""
 
 SHELL_PY_RUNNER = '''SCRIPTS = Path(__file__).resolve().parent / "scripts"
 
@@ -103,11 +108,12 @@ def runner() -> ShellModelRunner:
     )
 '''
 
-SHELL_R_IMPORTS = """import shlex
-from pathlib import Path
-
-from chapkit import ShellModelRunner
-"""
+SHELL_R_IMPORTS = (
+    "import shlex\nfrom pathlib import Path\n",
+    "ArtifactHierarchy, MLServiceBuilder, MLServiceInfo, ShellModelRunner",
+    "",
+)
+"""The shell-r service's imports: standard library, names from chapkit, the project's own modules."""
 
 SHELL_R_RUNNER = '''SCRIPTS = Path(__file__).resolve().parent / "scripts"
 
