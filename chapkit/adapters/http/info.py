@@ -59,4 +59,11 @@ def install_info_endpoint(app: FastAPI, *, info: ServiceInfo, path: str = INFO_P
     )
 
 
-__all__ = ["INFO_PATH", "SERVICE_ID_PATTERN", "ServiceInfo", "install_info_endpoint", "service_id_from", "service_id_of"]
+__all__ = [
+    "INFO_PATH",
+    "SERVICE_ID_PATTERN",
+    "ServiceInfo",
+    "install_info_endpoint",
+    "service_id_from",
+    "service_id_of",
+]
