@@ -14,6 +14,10 @@ SERVICE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 """What a service id looks like (chap-core's slug): lowercase words of letters and digits joined by `-`."""
 
 
+# Letters Unicode does not decompose into a base letter and an accent (NFKD handles "å", "é", "ü", ...).
+_SPELLED_OUT = str.maketrans({"æ": "ae", "ø": "o", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "þ": "th"})
+
+
 class ServiceInfo(BaseModel):
     """Service metadata for FastAPI application."""
 
@@ -30,10 +34,12 @@ class ServiceInfo(BaseModel):
 def service_id_from(display_name: str) -> str:
     """A service id derived from a display name: `"Malaria model (v2)"` gives `malaria-model-v2`.
 
-    Accents are dropped, every run of other characters becomes one `-`; an id that would not start with a
-    letter is prefixed with `service-` (`"2024 model"` gives `service-2024-model`), an empty one is `service`.
+    Letters lose their accents (`ø` becomes `o`), every run of other characters becomes one `-`; an id
+    that would not start with a letter is prefixed with `service-` (`"2024 model"` gives
+    `service-2024-model`), an empty one is `service`.
     """
-    ascii_name = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode("ascii")
+    spelled = display_name.lower().translate(_SPELLED_OUT)
+    ascii_name = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode("ascii")
     words = re.findall(r"[a-z0-9]+", ascii_name.lower())
     slug = "-".join(words)
     if not slug:
