@@ -1,17 +1,19 @@
 """`MLManager`: train and predict as background jobs that store models and predictions as artifacts.
 
-Submission (`execute_train`, `execute_predict`) checks what can be checked at once, in a read unit of
-work: the config or the model artifact exists (404 problem otherwise), the config fits the service's
-schema, the artifact is a trained model, and the data keeps the service's `ModelRequirements` (422
-problem naming the field). Only then is the job scheduled; the id of the artifact it will store is
-made up front and returned with the job id, as the reference does.
+Submission (`execute_train`, `execute_predict`) only schedules the job: a well-formed request is
+accepted (202) with the job id and the id of the artifact the job will store, made up front, as both
+generations of the contract do (D14, D24). Everything about the request's data is checked inside the
+job, which fails with the reason: an unknown config or model ("... not found"), a config that does not
+fit the schema, data that breaks the service's requirements, a horizon outside its bounds.
+`validate` reports the same findings up front, without running anything.
 
 Each job opens its own units of work from the factory it was given (the container's, D21): a read unit
 for the config or the model, then, after the runner has finished (`on_init`/`on_cleanup` around it), one
 write unit that stores the result and commits once. A trained model is a root artifact linked to its
-config in that same commit; a prediction is a child of its model artifact. A job that fails stores
-nothing, and what was stored before is left as it was. The checks run again inside the job, since a
-config or model may be deleted between submission and run.
+config in that same commit; a prediction is a child of its model artifact, stored in the shape of the
+generation of the `$predict` that asked for it (`chapkit.domain.ml_artifacts`). A model script that
+fails (`ModelRunFailedError`) leaves its diagnostic workspace at the promised artifact id and fails the
+job with the command, its exit code and the end of its stderr. Any other failure stores nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import datetime
 import pickle
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -28,8 +31,9 @@ from ulid import ULID
 from chapkit.application.ml_runners import model_runner_hooks
 from chapkit.domain.artifact import Artifact, PandasDataFrame
 from chapkit.domain.artifact_tree import level_under
-from chapkit.domain.config import BaseConfig
-from chapkit.domain.errors import ConflictError, NotFoundError
+from chapkit.domain.config import BaseConfig, Config
+from chapkit.domain.errors import ConflictError
+from chapkit.domain.forecasts import as_chap_forecast, forecast_content
 from chapkit.domain.ml import (
     ModelRunnerProtocol,
     PredictionArtifactData,
@@ -39,6 +43,21 @@ from chapkit.domain.ml import (
     TrainRequest,
     TrainResponse,
     model_type_of,
+)
+from chapkit.domain.ml_artifacts import (
+    ML_PREDICTION_WORKSPACE,
+    ML_TRAINING_WORKSPACE,
+    PREDICTION,
+    TRAINED_MODEL,
+    ContractGeneration,
+    MLMetadata,
+    ModelRunFailedError,
+    artifact_kind,
+    chap_prediction_data,
+    config_id_of,
+    failed_workspace_data,
+    is_failed_run,
+    is_trained_model,
 )
 from chapkit.domain.ml_checks import (
     MLRequestError,
@@ -52,13 +71,11 @@ from chapkit.domain.ml_checks import (
     error,
     has_errors,
 )
+from chapkit.domain.ml_horizon import config_for_run, horizon_findings
 from chapkit.domain.ports import Datastore, JobScheduler, UnitOfWork
 
 UnitOfWorkFactory = Callable[..., UnitOfWork]
 """Opens a unit of work: called as `factory(write=True)` or `factory(write=False)`."""
-
-TRAINED_MODEL = "trained_model"
-PREDICTION = "prediction"
 
 
 class ModelOutputError(ValueError):
@@ -67,11 +84,6 @@ class ModelOutputError(ValueError):
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
-
-
-def is_trained_model(data: Any) -> bool:
-    """Whether artifact data is a trained model stored by `MLManager`."""
-    return isinstance(data, dict) and data.get("ml_type") == TRAINED_MODEL
 
 
 def pickled_size(model: Any) -> int:
@@ -83,6 +95,43 @@ def pickled_size(model: Any) -> int:
             f"the trained model ({type(model).__module__}.{type(model).__qualname__}) cannot be pickled, "
             f"so it cannot be stored: {exc}"
         ) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """When a model ran: the times every ML artifact records."""
+
+    config_id: str
+    started_at: datetime.datetime
+    completed_at: datetime.datetime
+
+    def metadata(self) -> MLMetadata:
+        return MLMetadata(
+            status="success",
+            config_id=self.config_id,
+            started_at=self.started_at.isoformat(),
+            completed_at=self.completed_at.isoformat(),
+            duration_seconds=round((self.completed_at - self.started_at).total_seconds(), 2),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _PredictInputs:
+    """What a predict job reads before it runs: the model artifact and its config."""
+
+    model_artifact: Artifact
+    config_id: ULID
+    config: BaseConfig
+
+
+def _failure_message(operation: str, failure: ModelRunFailedError, artifact_id: ULID) -> str:
+    """How a failed model script fails its job (chapkit 2.4.1's wording, plus the command), on one line."""
+    command = " ".join(failure.command.split())
+    code = failure.exit_code if failure.exit_code is not None else "none (killed)"
+    return (
+        f"{operation} script failed with exit code {code} (command: {command}); diagnostic artifact {artifact_id} "
+        f"holds the workspace, stdout and stderr; stderr tail: {failure.stderr_tail() or '(empty)'}"
+    )
 
 
 class MLManager:
@@ -115,26 +164,22 @@ class MLManager:
 
     async def execute_train(self, request: TrainRequest) -> TrainResponse:
         """Submit a training job to the scheduler and return job/artifact IDs."""
-        diagnostics = await self._train_diagnostics(request, missing_is_404=True)
-        if has_errors(diagnostics):
-            raise MLRequestError(diagnostics)
         model_artifact_id = ULID()
         job_id = await self.scheduler.add_job(self._train_task, request, model_artifact_id)
         return TrainResponse(
             job_id=str(job_id),
+            artifact_id=str(model_artifact_id),
             model_artifact_id=str(model_artifact_id),
             message=f"Training job submitted. Job ID: {job_id}",
         )
 
     async def execute_predict(self, request: PredictRequest) -> PredictResponse:
         """Submit a prediction job to the scheduler and return job/artifact IDs."""
-        diagnostics = await self._predict_diagnostics(request, missing_is_404=True)
-        if has_errors(diagnostics):
-            raise MLRequestError(diagnostics)
         prediction_artifact_id = ULID()
         job_id = await self.scheduler.add_job(self._predict_task, request, prediction_artifact_id)
         return PredictResponse(
             job_id=str(job_id),
+            artifact_id=str(prediction_artifact_id),
             prediction_artifact_id=str(prediction_artifact_id),
             message=f"Prediction job submitted. Job ID: {job_id}",
         )
@@ -142,71 +187,96 @@ class MLManager:
     async def validate(self, request: TrainValidation | PredictValidation) -> ValidationResponse:
         """Check a train or predict request without running it; every finding, errors and warnings."""
         if isinstance(request, TrainValidation):
-            return ValidationResponse.of(await self._train_diagnostics(request, missing_is_404=False))
-        return ValidationResponse.of(await self._predict_diagnostics(request, missing_is_404=False))
+            return ValidationResponse.of((await self._train_findings(request))[1])
+        return ValidationResponse.of((await self._predict_findings(request))[1])
 
-    async def _train_diagnostics(self, request: TrainRequest, *, missing_is_404: bool) -> list[ValidationDiagnostic]:
+    async def config_data(self, config_id: ULID) -> dict[str, Any] | None:
+        """A stored config's data (its JSON object); `None` for an unknown config."""
         async with self._unit_of_work(write=False) as uow:
-            found = await self._config_diagnostics(uow, request.config_id, missing_is_404=missing_is_404)
-        return found + diagnose_train(request, self.requirements)
+            stored = await uow.configs.find_by_id(config_id)
+        return None if stored is None else stored.data
 
-    async def _predict_diagnostics(
-        self, request: PredictRequest, *, missing_is_404: bool
-    ) -> list[ValidationDiagnostic]:
-        async with self._unit_of_work(write=False) as uow:
-            artifact = await uow.artifacts.find_by_id(request.model_artifact_id)
-        found: list[ValidationDiagnostic] = []
-        if artifact is None:
-            message = f"Model artifact {request.model_artifact_id} not found"
-            if missing_is_404:
-                raise NotFoundError(message)
-            found.append(error("model-not-found", message, "model_artifact_id"))
-        elif not is_trained_model(artifact.data):
-            kind = artifact.data.get("ml_type") if isinstance(artifact.data, dict) else None
-            what = f"a {kind} artifact" if isinstance(kind, str) else "not a trained model"
-            message = (
-                f"Artifact {request.model_artifact_id} is {what}: `model_artifact_id` must name the artifact "
-                "of a trained model (the `model_artifact_id` that `$train` returned)"
-            )
-            found.append(error("not-a-model", message, "model_artifact_id"))
-        return found + diagnose_predict(request, self.requirements)
+    # ---------------------------------------------------------------- checks (validate and jobs)
 
-    async def _config_diagnostics(
-        self, uow: UnitOfWork, config_id: ULID, *, missing_is_404: bool
-    ) -> list[ValidationDiagnostic]:
-        config = await uow.configs.find_by_id(config_id)
-        if config is None:
-            message = f"Config {config_id} not found"
-            if missing_is_404:
-                raise NotFoundError(message)
-            return [error("config-not-found", message, "config_id")]
+    def _parse_config(self, stored: Config) -> tuple[BaseConfig | None, list[ValidationDiagnostic]]:
         try:
-            self.config_schema.model_validate(config.data)
+            return self.config_schema.model_validate(stored.data), []
         except PydanticValidationError as exc:
             message = (
-                f"Config {config_id} does not fit this service's schema {self.config_schema.__name__} "
+                f"Config {stored.id} does not fit this service's schema {self.config_schema.__name__} "
                 f"(a config of another service?): {_first_problem(exc)}"
             )
-            return [error("config-mismatch", message, "config_id")]
-        return []
+            return None, [error("config_invalid", message, "config_id")]
+
+    async def _train_findings(self, request: TrainRequest) -> tuple[BaseConfig | None, list[ValidationDiagnostic]]:
+        async with self._unit_of_work(write=False) as uow:
+            stored = await uow.configs.find_by_id(request.config_id)
+        if stored is None:
+            found = [error("config_not_found", f"Config {request.config_id} not found", "config_id")]
+            return None, found + diagnose_train(request, self.requirements)
+        config, found = self._parse_config(stored)
+        found += diagnose_train(request, self.requirements)
+        if config is not None:
+            found += horizon_findings(config, request.run_info, None, self.requirements)
+        return config, found
+
+    async def _predict_findings(
+        self, request: PredictRequest
+    ) -> tuple[_PredictInputs | None, list[ValidationDiagnostic]]:
+        model_id = request.model_artifact_id
+        field = "artifact_id" if request.artifact_id is not None else "model_artifact_id"
+        inputs: _PredictInputs | None = None
+        found: list[ValidationDiagnostic] = []
+        async with self._unit_of_work(write=False) as uow:
+            artifact = await uow.artifacts.find_by_id(model_id)
+            stored_config: Config | None = None
+            config_id = config_id_of(artifact.data) if artifact is not None else None
+            if artifact is not None and is_trained_model(artifact.data) and config_id is not None:
+                stored_config = await uow.configs.find_by_id(ULID.from_str(config_id))
+        if artifact is None:
+            found.append(error("training_artifact_not_found", f"Training artifact {model_id} not found", field))
+        elif is_failed_run(artifact.data):
+            exit_code = artifact.data["metadata"].get("exit_code")
+            message = (
+                f"Cannot predict using failed training artifact {model_id}: "
+                f"its training script exited with code {exit_code}"
+            )
+            found.append(error("training_artifact_failed", message, field))
+        elif not is_trained_model(artifact.data) or config_id is None:
+            kind = artifact_kind(artifact.data)
+            what = f"a {kind} artifact" if kind is not None else "not a trained model"
+            message = (
+                f"Artifact {model_id} is {what}, not a training artifact: name the artifact id that `$train` returned"
+            )
+            found.append(error("invalid_training_artifact", message, field))
+        elif stored_config is None:
+            message = f"Config {config_id} not found (the config the model {model_id} was trained with)"
+            found.append(error("config_not_found", message, field))
+        else:
+            config, found = self._parse_config(stored_config)
+            if config is not None:
+                inputs = _PredictInputs(model_artifact=artifact, config_id=ULID.from_str(config_id), config=config)
+                found += horizon_findings(config, request.run_info, request.future, self.requirements)
+        return inputs, found + diagnose_predict(request, self.requirements)
 
     # ---------------------------------------------------------------- jobs
 
-    async def _load_config(self, uow: UnitOfWork, config_id: ULID) -> BaseConfig:
-        config = await uow.configs.find_by_id(config_id)
-        if config is None:
-            raise NotFoundError(f"Config {config_id} not found (deleted after the job was submitted?)")
-        return self.config_schema.model_validate(config.data)
-
     async def _train_task(self, request: TrainRequest, model_artifact_id: ULID) -> ULID:
         """Execute training task and store trained model in artifact."""
-        async with self._unit_of_work(write=False) as uow:
-            config = await self._load_config(uow, request.config_id)
+        config, found = await self._train_findings(request)
+        if config is None or has_errors(found):
+            raise MLRequestError(found)
+        run_config = config_for_run(config, request.run_info, None)
         data = request.data.to_dataframe()
 
         started_at = _now()
-        async with model_runner_hooks(self.runner):
-            model = await self.runner.on_train(config=config, data=data, geo=request.geo)
+        try:
+            async with model_runner_hooks(self.runner):
+                model = await self.runner.on_train(config=run_config, data=data, geo=request.geo)
+        except ModelRunFailedError as failure:
+            run = _Run(str(request.config_id), started_at, _now())
+            await self._store_training_failure(request.config_id, model_artifact_id, failure, run)
+            raise RuntimeError(_failure_message("train", failure, model_artifact_id)) from failure
         completed_at = _now()
         if model is None:
             raise ModelOutputError("the train function returned None; it must return the trained model")
@@ -226,7 +296,7 @@ class MLManager:
         stored = {**record.model_dump(exclude={"model"}), "model": model}
         async with self._unit_of_work(write=True) as uow:
             if await uow.configs.find_by_id(request.config_id) is None:
-                raise NotFoundError(f"Config {request.config_id} was deleted while the model trained; nothing stored")
+                raise ValueError(f"Config {request.config_id} not found: it was deleted while the model trained")
             await uow.artifacts.save(Artifact(id=model_artifact_id, data=stored, parent_id=None, level=0))
             await uow.configs.link_artifact(request.config_id, model_artifact_id)
             await uow.commit()
@@ -234,56 +304,94 @@ class MLManager:
 
     async def _predict_task(self, request: PredictRequest, prediction_artifact_id: ULID) -> ULID:
         """Execute prediction task and store predictions in artifact."""
-        async with self._unit_of_work(write=False) as uow:
-            model_artifact = await uow.artifacts.find_by_id(request.model_artifact_id)
-            if model_artifact is None:
-                raise NotFoundError(
-                    f"Model artifact {request.model_artifact_id} not found (deleted after the job was submitted?)"
-                )
-            if not is_trained_model(model_artifact.data):
-                raise ModelOutputError(f"Artifact {request.model_artifact_id} is not a trained model")
-            config_id = ULID.from_str(model_artifact.data["config_id"])
-            config = await self._load_config(uow, config_id)
-        trained_model = model_artifact.data["model"]
+        inputs, found = await self._predict_findings(request)
+        if inputs is None or has_errors(found):
+            raise MLRequestError(found)
+        model_artifact = inputs.model_artifact
+        run_config = config_for_run(inputs.config, request.run_info, request.future)
         historic = request.historic.to_dataframe()
         future = request.future.to_dataframe()
 
         started_at = _now()
-        async with model_runner_hooks(self.runner):
-            predictions = await self.runner.on_predict(
-                config=config, model=trained_model, historic=historic, future=future, geo=request.geo
-            )
-        completed_at = _now()
+        try:
+            async with model_runner_hooks(self.runner):
+                predictions = await self.runner.on_predict(
+                    config=run_config,
+                    model=model_artifact.data["model"],
+                    historic=historic,
+                    future=future,
+                    geo=request.geo,
+                )
+        except ModelRunFailedError as failure:
+            run = _Run(str(inputs.config_id), started_at, _now())
+            await self._store_prediction_failure(model_artifact, prediction_artifact_id, failure, run)
+            raise RuntimeError(_failure_message("predict", failure, prediction_artifact_id)) from failure
+        run = _Run(str(inputs.config_id), started_at, _now())
         if not isinstance(predictions, pd.DataFrame):
             raise ModelOutputError(
                 f"the predict function returned {type(predictions).__qualname__}; it must return a pandas DataFrame"
             )
-
-        record = PredictionArtifactData(
-            ml_type=PREDICTION,
-            config_id=str(config_id),
-            model_artifact_id=str(request.model_artifact_id),
-            started_at=started_at.isoformat(),
-            completed_at=completed_at.isoformat(),
-            duration_seconds=round((completed_at - started_at).total_seconds(), 2),
-            predictions=PandasDataFrame.from_dataframe(predictions),
-        )
+        data = self._prediction_data(request, predictions, run)
         async with self._unit_of_work(write=True) as uow:
             try:
                 await uow.artifacts.save(
                     Artifact(
                         id=prediction_artifact_id,
-                        data=record.model_dump(),
-                        parent_id=request.model_artifact_id,
+                        data=data,
+                        parent_id=model_artifact.id,
                         level=level_under(model_artifact.level),
                     )
                 )
                 await uow.commit()
             except ConflictError as exc:
-                raise NotFoundError(
-                    f"Model artifact {request.model_artifact_id} was deleted while predicting; nothing stored"
+                raise ValueError(
+                    f"Training artifact {model_artifact.id} not found: it was deleted while predicting"
                 ) from exc
         return prediction_artifact_id
+
+    def _prediction_data(self, request: PredictRequest, predictions: pd.DataFrame, run: _Run) -> dict[str, Any]:
+        """The prediction's artifact data, in the shape of the request's generation (D24)."""
+        if request.generation == ContractGeneration.chap:
+            forecast = as_chap_forecast(predictions, self.requirements.target)
+            return chap_prediction_data(forecast_content(forecast), run.metadata())
+        metadata = run.metadata()
+        record = PredictionArtifactData(
+            ml_type=PREDICTION,
+            config_id=run.config_id,
+            model_artifact_id=str(request.model_artifact_id),
+            started_at=metadata.started_at,
+            completed_at=metadata.completed_at,
+            duration_seconds=metadata.duration_seconds,
+            predictions=PandasDataFrame.from_dataframe(predictions),
+        )
+        return record.model_dump()
+
+    async def _store_training_failure(
+        self, config_id: ULID, artifact_id: ULID, failure: ModelRunFailedError, run: _Run
+    ) -> None:
+        """Keep a failed training's workspace at the promised id, linked to its config when it still exists."""
+        data = failed_workspace_data(ML_TRAINING_WORKSPACE, failure, run.metadata())
+        async with self._unit_of_work(write=True) as uow:
+            await uow.artifacts.save(Artifact(id=artifact_id, data=data, parent_id=None, level=0))
+            if await uow.configs.find_by_id(config_id) is not None:
+                await uow.configs.link_artifact(config_id, artifact_id)
+            await uow.commit()
+
+    async def _store_prediction_failure(
+        self, model_artifact: Artifact, artifact_id: ULID, failure: ModelRunFailedError, run: _Run
+    ) -> None:
+        """Keep a failed prediction's workspace at the promised id, under its model (unless that was deleted)."""
+        data = failed_workspace_data(ML_PREDICTION_WORKSPACE, failure, run.metadata())
+        async with self._unit_of_work(write=True) as uow:
+            try:
+                await uow.artifacts.save(
+                    Artifact(
+                        id=artifact_id, data=data, parent_id=model_artifact.id, level=level_under(model_artifact.level)
+                    )
+                )
+                await uow.commit()
+            except ConflictError:
+                return
 
 
 def _first_problem(exc: PydanticValidationError) -> str:

@@ -16,11 +16,21 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 import pandas as pd
 from geojson_pydantic import FeatureCollection
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from chapkit.domain.artifact import PandasDataFrame
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ids import ULIDText, ULIDValue
+from chapkit.domain.ml_artifacts import ContractGeneration
 
 # geojson-pydantic's `FeatureCollection` as the reference uses it, unparametrized at run time:
 # `FeatureCollection[Any]` would be another pydantic class that copies every collection it validates.
@@ -130,45 +140,134 @@ def _holds_a_boolean(value: Any) -> bool:
     return False
 
 
+class RunInfo(BaseModel):
+    """Per-request context chap-core attaches to train and predict requests (the newer contract, D24)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    prediction_periods: int | None = Field(
+        default=None,
+        validation_alias=AliasChoices("prediction_periods", "prediction_length"),
+        serialization_alias="prediction_periods",
+        description="Forecast horizon of this request (chap-core may spell it `prediction_length`)",
+    )
+    additional_continuous_covariates: list[str] = Field(
+        default_factory=list, description="Covariate columns chap-core added to this request beyond the required ones"
+    )
+    future_covariate_origin: str | None = Field(
+        default=None, description="Where chap-core took the future covariate values from, when it says"
+    )
+
+
 class TrainRequest(BaseModel):
     """Request schema for training a model."""
 
     config_id: ULIDValue = Field(description="ID of the config to use for training")
     data: PandasDataFrame = Field(description="Training data as pandas DataFrame")
     geo: GeoFeatureCollection | None = Field(default=None, description="Optional geospatial data")
+    run_info: RunInfo | None = Field(default=None, description="Optional per-request context (the newer contract)")
 
     _strict_geo = field_validator("geo", mode="before")(refuse_booleans_in_coordinates)
 
 
+def _fill_both_spellings(value: Any, name: str) -> Any:
+    """Give a response its id under both generations' names: `artifact_id` and `name` (D24)."""
+    if isinstance(value, dict):
+        given = value.get("artifact_id", value.get(name))
+        if given is not None:
+            return {**value, "artifact_id": given, name: given}
+    return value
+
+
 class TrainResponse(BaseModel):
-    """Response schema for train operation submission."""
+    """Response schema for train operation submission (both generations' names for the artifact id, D24)."""
 
     model_config = ConfigDict(protected_namespaces=())
 
     job_id: ULIDText = Field(description="ID of the training job in the scheduler")
-    model_artifact_id: ULIDText = Field(description="ID that will contain the trained model artifact")
+    artifact_id: ULIDText = Field(description="ID that will contain the trained model artifact (newer contract)")
+    model_artifact_id: ULIDText = Field(description="The same ID, under the reference's name")
     message: str = Field(description="Human-readable message")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _both_names(cls, value: Any) -> Any:
+        return _fill_both_spellings(value, "model_artifact_id")
+
+
+_MODEL_ID_NAMES = ("artifact_id", "model_artifact_id")
+
+
+def _exactly_one_model_id(schema: dict[str, Any]) -> None:
+    """Document that a predict request names its model by exactly one of the two spellings."""
+    properties = schema.get("properties", {})
+    if "model_artifact_id" in properties and "artifact_id" in properties:
+        description = properties["artifact_id"].get("description")
+        properties["artifact_id"] = {**properties["model_artifact_id"], "description": description}
+    schema["required"] = [name for name in schema.get("required", []) if name not in _MODEL_ID_NAMES]
+    schema["oneOf"] = [{"required": [name]} for name in _MODEL_ID_NAMES]
 
 
 class PredictRequest(BaseModel):
-    """Request schema for making predictions."""
+    """Request schema for making predictions.
 
-    model_config = ConfigDict(protected_namespaces=())
+    The trained model is named by `model_artifact_id` (the reference's name) or `artifact_id` (the newer
+    contract's), exactly one of them; either way `model_artifact_id` holds it after validation. A request
+    naming `artifact_id` or carrying `run_info` is of the newer generation (`generation`), and its
+    prediction is stored in that generation's shape (D24).
+    """
+
+    model_config = ConfigDict(protected_namespaces=(), json_schema_extra=_exactly_one_model_id)
 
     model_artifact_id: ULIDValue = Field(description="ID of the artifact containing the trained model")
+    artifact_id: ULIDValue | None = Field(
+        default=None, description="The trained model's artifact ID under the newer contract's name"
+    )
     historic: PandasDataFrame = Field(description="Historic data as pandas DataFrame")
     future: PandasDataFrame = Field(description="Future/prediction data as pandas DataFrame")
     geo: GeoFeatureCollection | None = Field(default=None, description="Optional geospatial data")
+    run_info: RunInfo | None = Field(default=None, description="Optional per-request context (the newer contract)")
 
     _strict_geo = field_validator("geo", mode="before")(refuse_booleans_in_coordinates)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_model_id(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or "artifact_id" not in value:
+            return value
+        if "model_artifact_id" in value:
+            raise ValueError("name the trained model by `artifact_id` or by `model_artifact_id`, not both")
+        if value["artifact_id"] is None:
+            raise ValueError("`artifact_id` must name the trained model's artifact")
+        return {**value, "model_artifact_id": value["artifact_id"]}
+
+    @model_serializer(mode="wrap")
+    def _one_model_id_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Dumped (to queue a job) and read back, the request names its model the way it was named.
+        dumped: dict[str, Any] = handler(self)
+        dumped.pop("model_artifact_id" if self.artifact_id is not None else "artifact_id", None)
+        return dumped
+
+    @property
+    def generation(self) -> ContractGeneration:
+        """The generation of the contract this request was made in (D24)."""
+        if self.artifact_id is not None or self.run_info is not None:
+            return ContractGeneration.chap
+        return ContractGeneration.reference
+
 
 class PredictResponse(BaseModel):
-    """Response schema for predict operation submission."""
+    """Response schema for predict operation submission (both generations' names for the artifact id, D24)."""
 
     job_id: ULIDText = Field(description="ID of the prediction job in the scheduler")
-    prediction_artifact_id: ULIDText = Field(description="ID that will contain the prediction artifact")
+    artifact_id: ULIDText = Field(description="ID that will contain the prediction artifact (newer contract)")
+    prediction_artifact_id: ULIDText = Field(description="The same ID, under the reference's name")
     message: str = Field(description="Human-readable message")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _both_names(cls, value: Any) -> Any:
+        return _fill_both_spellings(value, "prediction_artifact_id")
 
 
 class TrainedModelArtifactData(BaseModel):
@@ -244,6 +343,7 @@ __all__ = [
     "PredictRequest",
     "PredictResponse",
     "PredictionArtifactData",
+    "RunInfo",
     "TrainRequest",
     "TrainResponse",
     "TrainedModelArtifactData",

@@ -126,6 +126,37 @@ def _rebuild_run_failure(
     return error
 
 
+def chap_prediction_data(content: dict[str, Any], metadata: MLMetadata) -> dict[str, Any]:
+    """Prediction artifact data in the newer generation's shape (exactly the members chap-core allows)."""
+    return {
+        "type": ML_PREDICTION,
+        "metadata": metadata.model_dump(),
+        "content": content,
+        "content_type": DATAFRAME_CONTENT_TYPE,
+        "content_size": None,
+    }
+
+
+def failed_workspace_data(kind: str, failure: ModelRunFailedError, metadata: MLMetadata) -> dict[str, Any]:
+    """The diagnostic workspace a failed model script leaves: `kind` is a workspace type, `content` the zip."""
+    recorded = metadata.model_copy(
+        update={
+            "status": "failed",
+            "exit_code": failure.exit_code,
+            "stdout": failure.stdout[-OUTPUT_TAIL_CHARS:],
+            "stderr": failure.stderr[-OUTPUT_TAIL_CHARS:],
+        }
+    )
+    workspace = failure.workspace
+    return {
+        "type": kind,
+        "metadata": recorded.model_dump(),
+        "content": workspace,
+        "content_type": ZIP_CONTENT_TYPE if workspace is not None else None,
+        "content_size": len(workspace) if workspace is not None else None,
+    }
+
+
 def artifact_kind(data: Any) -> str | None:
     """The ML kind of stored artifact data: its `ml_type` (reference) or `type` (newer), else `None`."""
     if not isinstance(data, dict):
@@ -199,6 +230,8 @@ __all__ = [
     "MLMetadata",
     "ModelRunFailedError",
     "artifact_kind",
+    "chap_prediction_data",
+    "failed_workspace_data",
     "config_id_of",
     "is_failed_run",
     "is_prediction",

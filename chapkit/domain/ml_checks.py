@@ -3,8 +3,11 @@
 `ModelRequirements` is what a service declares (through `MLServiceInfo`): the period type of its data,
 how many periods it predicts, the covariates it needs and whether it needs geo data. `diagnose_train`
 and `diagnose_predict` compare a request with them (and with rules every request must keep: a frame to
-train on is not empty) and return `ValidationDiagnostic`s; an `error` diagnostic makes `$train` and
-`$predict` refuse the request with `MLRequestError` (422, naming the field), `$validate` returns them all.
+train on is not empty) and return `ValidationDiagnostic`s. `$validate` returns them all up front; `$train`
+and `$predict` accept a well-formed request (202) and its job fails with the errors' messages, as both
+generations of the contract do (rule: a request that breaks the schema is a 422, one whose data cannot
+be used is a failed job). The codes are the newer contract's where it has one (`config_not_found`,
+`data_empty`, `prediction_periods_out_of_bounds`, ...).
 
 Conventions the checks read from the data, when the columns are there: `time_period` holds periods
 (`2024-01` for months, `2024-W01` or `2024W01` for weeks), `location` holds the ids of the geo features.
@@ -16,7 +19,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -64,6 +67,8 @@ class ModelRequirements(BaseModel):
     max_prediction_periods: int | None = Field(default=None, ge=0)
     required_covariates: tuple[str, ...] = ()
     requires_geo: bool = False
+    target: str = "disease_cases"
+    """The column a model forecasts (a point forecast of it becomes `sample_0` in the newer contract)."""
 
     @model_validator(mode="after")
     def _bounds_in_order(self) -> ModelRequirements:
@@ -121,14 +126,18 @@ class ValidationResponse(BaseModel):
         )
 
 
-class MLRequestError(ChapkitException):
-    """A train or predict request the service cannot take (422): the problem names the field and lists the findings."""
+class MLRequestError(ChapkitException, ValueError):
+    """A train or predict request whose data the model cannot use: its job fails with this error.
+
+    The message joins the error diagnostics' messages; `diagnostics` lists every finding. Raised as a
+    problem (422, naming the field) only where a caller checks a request itself before submitting it.
+    """
 
     def __init__(self, diagnostics: Sequence[ValidationDiagnostic]) -> None:
         errors = [item for item in diagnostics if item.severity == Severity.error]
         first = errors[0] if errors else diagnostics[0]
         super().__init__(
-            first.message,
+            "; ".join(item.message for item in errors) or first.message,
             type_uri=ErrorType.VALIDATION_FAILED,
             title="Unprocessable Request",
             status=422,
@@ -167,8 +176,6 @@ def diagnose_predict(request: PredictRequest, requirements: ModelRequirements) -
     found: list[ValidationDiagnostic] = []
     found += _frame_findings(request.historic, "historic", requirements, empty_is_error=False)
     found += _frame_findings(request.future, "future", requirements, empty_is_error=True)
-    if request.future.data:
-        found += _period_count_findings(request.future, requirements)
     frames = [(request.historic, "historic"), (request.future, "future")]
     found += _geo_findings(request.geo, frames, requirements)
     return found
@@ -180,15 +187,15 @@ def _frame_findings(
     found: list[ValidationDiagnostic] = []
     if not frame.data:
         make = error if empty_is_error else warning
-        found.append(make("empty-data", f"`{name}` has no rows", name))
+        found.append(make(f"{name}_empty", f"`{name}` has no rows", name))
     elif not frame.columns:
-        found.append(error("empty-data", f"`{name}` has no columns", name))
+        found.append(error(f"{name}_empty", f"`{name}` has no columns", name))
     index = {column: position for position, column in enumerate(frame.columns)}
     for covariate in requirements.required_covariates:
         position = index.get(covariate)
         if position is None:
             found.append(
-                error("missing-column", f"`{name}` lacks the required column `{covariate}`", f"{name}.{covariate}")
+                error("missing_covariate", f"`{name}` lacks the required column `{covariate}`", f"{name}.{covariate}")
             )
             continue
         found += _numeric_findings(frame, name, covariate, position)
@@ -212,9 +219,9 @@ def _numeric_findings(frame: PandasDataFrame, name: str, column: str, position: 
     if wrong:
         shown = ", ".join(f"row {row} ({frame.data[row][position]!r})" for row in wrong[:_SHOWN])
         more = f" and {len(wrong) - _SHOWN} more" if len(wrong) > _SHOWN else ""
-        found.append(error("non-numeric", f"`{field}` must hold numbers: {shown}{more}", field))
+        found.append(error("non_numeric_covariate", f"`{field}` must hold numbers: {shown}{more}", field))
     if missing:
-        found.append(warning("missing-values", f"`{field}` has {missing} missing value(s)", field))
+        found.append(warning("missing_values", f"`{field}` has {missing} missing value(s)", field))
     return found
 
 
@@ -232,31 +239,7 @@ def _period_findings(
     example = _PERIOD_EXAMPLES[period_type.value]
     unit = "week" if period_type == PeriodType.weekly else "month"
     message = f"`{field}` must hold {unit}s such as {example!r}; got {shown}"
-    return [error("period-type", message, field)]
-
-
-def _periods(frame: PandasDataFrame) -> int:
-    """Distinct periods in `time_period` when the frame has that column, else its number of rows."""
-    if TIME_PERIOD_COLUMN not in frame.columns:
-        return len(frame.data)
-    position = frame.columns.index(TIME_PERIOD_COLUMN)
-    return len({_hashable(row[position]) for row in frame.data})
-
-
-def _hashable(value: Any) -> Any:
-    return value if isinstance(value, str | int | float | bool | type(None)) else repr(value)
-
-
-def _period_count_findings(future: PandasDataFrame, requirements: ModelRequirements) -> list[ValidationDiagnostic]:
-    periods = _periods(future)
-    low, high = requirements.min_prediction_periods, requirements.max_prediction_periods
-    if low is not None and periods < low:
-        message = f"`future` covers {periods} period(s); this model predicts at least {low}"
-        return [error("too-few-periods", message, "future")]
-    if high is not None and periods > high:
-        message = f"`future` covers {periods} period(s); this model predicts at most {high}"
-        return [error("too-many-periods", message, "future")]
-    return []
+    return [error("period_type_mismatch", message, field)]
 
 
 def _feature_ids(geo: GeoFeatureCollection) -> set[str]:
@@ -278,7 +261,7 @@ def _geo_findings(
 ) -> list[ValidationDiagnostic]:
     if geo is None:
         if requirements.requires_geo:
-            return [error("geo-required", "this model needs `geo` (a GeoJSON FeatureCollection)", "geo")]
+            return [error("geo_required", "this model needs `geo` (a GeoJSON FeatureCollection)", "geo")]
         return []
     known = _feature_ids(geo)
     found: list[ValidationDiagnostic] = []
@@ -292,7 +275,7 @@ def _geo_findings(
             shown = ", ".join(repr(value) for value in unknown[:_SHOWN])
             more = f" and {len(unknown) - _SHOWN} more" if len(unknown) > _SHOWN else ""
             message = f"`{field}` names locations that no feature of `geo` has as id: {shown}{more}"
-            found.append(error("unknown-location", message, field))
+            found.append(error("unknown_location", message, field))
     return found
 
 

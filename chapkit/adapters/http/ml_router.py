@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import Depends, Request, status
+from fastapi import Depends, Query, Request, status
 
 from chapkit.adapters.http.crud import ManagerFactory
 from chapkit.adapters.http.monitoring import get_service_metrics
@@ -13,9 +14,18 @@ from chapkit.adapters.http.problems import PROBLEM_MEDIA_TYPE, problem_responses
 from chapkit.adapters.http.router import Router
 from chapkit.adapters.observability.metrics import ML_PREDICT_JOBS_TOTAL, ML_TRAIN_JOBS_TOTAL
 from chapkit.application.ml_manager import MLManager
-from chapkit.domain.errors import BadRequestError, ChapkitException, ConflictError
+from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.errors import BadRequestError, ChapkitException, ConflictError, NotFoundError
+from chapkit.domain.forecasts import frame_schema
+from chapkit.domain.ids import ULIDValue
 from chapkit.domain.ml import PredictRequest, PredictResponse, TrainRequest, TrainResponse
-from chapkit.domain.ml_checks import ValidateRequest, ValidationResponse
+from chapkit.domain.ml_checks import PeriodType, ValidateRequest, ValidationResponse
+from chapkit.domain.ml_horizon import COVARIATES, PREDICTION_PERIODS
+from chapkit.domain.sample_data import location_names, sample_frames, sample_geo
+
+_MAX_LOCATIONS = 500
+_MAX_PERIODS = 1_000
+_MAX_FEATURES = 50
 
 _UNPROCESSABLE: dict[int | str, dict[str, Any]] = {
     422: {
@@ -54,6 +64,19 @@ async def _submitted(job: Awaitable[T]) -> T:
         raise ConflictError(str(exc)) from exc
 
 
+def _within(value: int, low: int | None, high: int | None) -> int:
+    if high is not None:
+        value = min(value, high)
+    if low is not None:
+        value = max(value, low)
+    return max(value, 1)
+
+
+def _described(frame: PandasDataFrame) -> dict[str, Any]:
+    """A frame as a request body member, with the self-describing `schema` the newer contract attaches."""
+    return {"columns": frame.columns, "data": frame.data, "schema": frame_schema(frame.to_dataframe())}
+
+
 class MLRouter(Router):
     """Router with $train and $predict collection operations."""
 
@@ -72,10 +95,13 @@ class MLRouter(Router):
             status_code=status.HTTP_202_ACCEPTED,
             summary="Train model",
             description=(
-                "Submit a training job to the scheduler. The answer names the job and the artifact the "
-                "trained model will be stored in; follow the job at `/api/v1/jobs/{job_id}`."
+                "Submit a training job to the scheduler. The answer names the job and the artifact the trained "
+                "model will be stored in (as `artifact_id` and `model_artifact_id`); follow the job at "
+                "`/api/v1/jobs/{job_id}`. A well-formed request is always accepted: an unknown config, data the "
+                "model cannot use or a horizon outside the service's bounds fail the job with the reason "
+                "(`$validate` reports them up front)."
             ),
-            responses={**problem_responses(400, 404, 409), **_UNPROCESSABLE},
+            responses={**problem_responses(400, 409), **_UNPROCESSABLE},
         )
         async def train(
             request: TrainRequest, http_request: Request, manager: MLManager = Depends(manager_factory)
@@ -91,10 +117,13 @@ class MLRouter(Router):
             status_code=status.HTTP_202_ACCEPTED,
             summary="Make predictions",
             description=(
-                "Submit a prediction job to the scheduler. The predictions are stored as a child artifact "
-                "of the model artifact; the answer names the job and that artifact."
+                "Submit a prediction job to the scheduler. Name the trained model by `artifact_id` or "
+                "`model_artifact_id` (one of them). The predictions are stored as a child artifact of the model "
+                "artifact, in the shape of the contract generation the request used: naming `artifact_id` or "
+                "sending `run_info` stores chap-core's shape (`location`, `time_period`, `sample_0..N`). The "
+                "answer names the job and that artifact (as `artifact_id` and `prediction_artifact_id`)."
             ),
-            responses={**problem_responses(400, 404, 409), **_UNPROCESSABLE},
+            responses={**problem_responses(400, 409), **_UNPROCESSABLE},
         )
         async def predict(
             request: PredictRequest, http_request: Request, manager: MLManager = Depends(manager_factory)
@@ -104,14 +133,85 @@ class MLRouter(Router):
             _count(http_request, ML_PREDICT_JOBS_TOTAL)
             return response
 
+        @self.router.get(
+            "/$generate-sample-data",
+            summary="Generate a sample train or predict payload",
+            description=(
+                "A ready-to-submit `$train` (`kind=train`: `{data, config_id?, geo?}`) or `$predict` "
+                "(`kind=predict`: `{historic, future, geo?}`) body of synthetic seasonal data with the columns "
+                "this service requires, plus the config's `additional_continuous_covariates` when `config_id` is "
+                "given (without any, `num_features` columns `feature_1..`). The future covers the horizon "
+                "(`prediction_periods`, else the config's, else 3) kept inside the service's bounds. A seed "
+                "(>= 0) makes the data reproducible."
+            ),
+            responses=problem_responses(400, 404),
+        )
+        async def generate_sample_data(
+            kind: Literal["train", "predict"] = "train",
+            config_id: ULIDValue | None = None,
+            num_locations: Annotated[int, Query(ge=1, le=_MAX_LOCATIONS)] = 5,
+            num_periods: Annotated[int, Query(ge=1, le=_MAX_PERIODS)] = 50,
+            num_features: Annotated[int, Query(ge=0, le=_MAX_FEATURES)] = 3,
+            prediction_periods: Annotated[int | None, Query(ge=1, le=_MAX_PERIODS)] = None,
+            period_type: Literal["monthly", "weekly", "month", "week"] | None = None,
+            geo_type: Literal["polygon", "point"] = "polygon",
+            include_geo: bool | None = None,
+            seed: int = -1,
+            manager: MLManager = Depends(manager_factory),
+        ) -> dict[str, Any]:
+            """Build a sample train or predict body for this service."""
+            needs = manager.requirements
+            covariates = list(needs.required_covariates)
+            horizon = prediction_periods
+            if config_id is not None:
+                data = await manager.config_data(config_id)
+                if data is None:
+                    raise NotFoundError(f"Config {config_id} not found")
+                extra = data.get(COVARIATES)
+                if isinstance(extra, list):
+                    covariates += [str(name) for name in extra if str(name) not in covariates]
+                configured = data.get(PREDICTION_PERIODS)
+                if horizon is None and isinstance(configured, int) and not isinstance(configured, bool):
+                    horizon = configured
+            if not covariates:
+                covariates = [f"feature_{index}" for index in range(1, num_features + 1)]
+            horizon = _within(horizon or 3, needs.min_prediction_periods, needs.max_prediction_periods)
+            declared = needs.period_type if needs.period_type != PeriodType.any else None
+            periods = PeriodType(period_type) if period_type else (declared or PeriodType.monthly)
+            rng = random.Random(seed if seed >= 0 else None)
+            locations = location_names(num_locations)
+            history, future = sample_frames(
+                covariates=covariates,
+                period_type=periods,
+                locations=locations,
+                history=num_periods,
+                horizon=horizon,
+                rng=rng,
+            )
+            body: dict[str, Any] = {}
+            if kind == "predict":
+                body["historic"] = _described(history)
+                body["future"] = _described(future)
+            else:
+                body["data"] = _described(history)
+                if config_id is not None:
+                    body["config_id"] = str(config_id)
+            if needs.requires_geo if include_geo is None else include_geo:
+                body["geo"] = sample_geo(locations, geo_type)
+            return body
+
         @self.router.post(
             "/$validate",
             response_model=ValidationResponse,
             summary="Validate a train or predict request",
             description=(
                 'Check a train (`"type": "train"`) or predict (`"type": "predict"`) request without running '
-                "it: the config or model artifact, the required columns, data types, row counts, periods and "
-                "geo ids. `valid` is false when any diagnostic is an error."
+                "it, in either generation's shape (`artifact_id` or `model_artifact_id`, optional `run_info`): the "
+                "config or training artifact, the required columns, data types, empty frames, period formats, "
+                "the horizon against the service's bounds and geo ids. `valid` is false when any diagnostic is "
+                "an error. Codes include the newer contract's `config_not_found`, `training_artifact_not_found`, "
+                "`invalid_training_artifact`, `training_artifact_failed`, `data_empty`, `historic_empty` (a "
+                "warning), `future_empty`, `prediction_periods_out_of_bounds` and `prediction_periods_mismatch`."
             ),
             responses={**problem_responses(400), **_UNPROCESSABLE},
         )

@@ -31,7 +31,8 @@ async def client(storage_url: str) -> AsyncIterator[httpx.AsyncClient]:
 async def test_train_then_predict_stores_a_linked_model_and_a_child_prediction(client: httpx.AsyncClient) -> None:
     config_id = await create_config(client, scale=2.0)
     submitted = await train(client, config_id)
-    assert set(submitted) == {"job_id", "model_artifact_id", "message"}
+    assert set(submitted) == {"job_id", "artifact_id", "model_artifact_id", "message"}
+    assert submitted["artifact_id"] == submitted["model_artifact_id"]
     record = await wait_for_job(client, submitted["job_id"])
     assert record["status"] == "completed", record
     model_id = submitted["model_artifact_id"]
@@ -50,7 +51,7 @@ async def test_train_then_predict_stores_a_linked_model_and_a_child_prediction(c
     response = await predict(client, model_id)
     assert response.status_code == 202, response.text
     submitted = response.json()
-    assert set(submitted) == {"job_id", "prediction_artifact_id", "message"}
+    assert set(submitted) == {"job_id", "artifact_id", "prediction_artifact_id", "message"}
     record = await wait_for_job(client, submitted["job_id"])
     assert record["status"] == "completed", record
     prediction_id = submitted["prediction_artifact_id"]

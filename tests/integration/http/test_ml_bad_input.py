@@ -64,32 +64,52 @@ async def failed_job(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
     return record
 
 
+async def failed_with(client: httpx.AsyncClient, response: httpx.Response) -> str:
+    """A well-formed request is accepted (202) and its job fails: the job's error (D14, rule 9 of issue 19)."""
+    assert response.status_code == 202, response.text
+    return str((await failed_job(client, response.json()["job_id"]))["error"])
+
+
 # ---------------------------------------------------------------- unknown or wrong ids
 
 
-async def test_unknown_config_is_404_and_nothing_is_scheduled(client: httpx.AsyncClient) -> None:
+async def test_unknown_config_is_202_then_a_failed_job_saying_not_found(client: httpx.AsyncClient) -> None:
     response = await client.post(f"{ML}/$train", json={"config_id": "01K0000000000000000000000Z", "data": TRAIN_DATA})
-    assert "not found" in problem(response, 404)["detail"]
-    assert (await client.get("/api/v1/jobs")).json() == []
+    assert "Config 01K0000000000000000000000Z not found" in await failed_with(client, response)
+    assert await artifact_ids(client) == []
 
 
-async def test_unknown_model_is_404(client: httpx.AsyncClient) -> None:
-    assert "not found" in problem(await predict(client, "01K0000000000000000000000Z"), 404)["detail"]
-    assert (await client.get("/api/v1/jobs")).json() == []
+async def test_unknown_model_is_202_then_a_failed_job_saying_not_found(client: httpx.AsyncClient) -> None:
+    error = await failed_with(client, await predict(client, "01K0000000000000000000000Z"))
+    assert "Training artifact 01K0000000000000000000000Z not found" in error
+    chap = {"artifact_id": "01K0000000000000000000000Z", "historic": FUTURE, "future": FUTURE}
+    assert "not found" in await failed_with(client, await client.post(f"{ML}/$predict", json=chap))
+    assert await artifact_ids(client) == []
 
 
-async def test_a_prediction_id_instead_of_a_model_id_is_422_naming_the_field(client: httpx.AsyncClient) -> None:
+async def test_a_prediction_id_instead_of_a_model_id_fails_the_job(client: httpx.AsyncClient) -> None:
     config_id = await create_config(client)
     model_id = await trained_model(client, config_id)
     submitted = (await predict(client, model_id)).json()
     await wait_for_job(client, submitted["job_id"])
     prediction_id = submitted["prediction_artifact_id"]
-    body = problem(await predict(client, prediction_id), 422)
-    assert body["field"] == "model_artifact_id" and body["code"] == "not-a-model"
-    assert "prediction artifact" in body["detail"]
+    error = await failed_with(client, await predict(client, prediction_id))
+    assert "a prediction artifact, not a training artifact" in error
     plain = (await client.post("/api/v1/artifacts", json={"data": {"weights": [1]}})).json()["id"]
-    assert problem(await predict(client, plain), 422)["field"] == "model_artifact_id"
+    assert "not a training artifact" in await failed_with(client, await predict(client, plain))
     assert len(await artifact_ids(client)) == 3
+    check = {"type": "predict", "model_artifact_id": plain, "historic": FUTURE, "future": FUTURE}
+    answer = (await client.post(f"{ML}/$validate", json=check)).json()
+    assert ("invalid_training_artifact", "model_artifact_id") in {
+        (item["code"], item["field"]) for item in answer["diagnostics"]
+    }
+
+
+async def test_both_spellings_of_the_model_id_are_422(client: httpx.AsyncClient) -> None:
+    body = {"artifact_id": "01K0000000000000000000000Z", "model_artifact_id": "01K0000000000000000000000Z"}
+    response = await client.post(f"{ML}/$predict", json={**body, "historic": FUTURE, "future": FUTURE})
+    assert response.status_code == 422 and "not both" in response.text
+    assert (await client.get("/api/v1/jobs")).json() == []
 
 
 async def test_malformed_ids_are_422(client: httpx.AsyncClient) -> None:
@@ -113,7 +133,7 @@ class OtherConfig(BaseConfig):
     layers: list[int]
 
 
-async def test_a_config_of_another_service_is_422(shared_url: str) -> None:
+async def test_a_config_of_another_service_fails_the_job(shared_url: str) -> None:
     other = ServiceBuilder(info=ServiceInfo(display_name="Other")).with_database(shared_url).with_config(OtherConfig)
     async with serve(other.build()) as other_client:
         response = await other_client.post("/api/v1/configs", json={"name": "x", "data": {"layers": [1, 2]}})
@@ -126,9 +146,9 @@ async def test_a_config_of_another_service_is_422(shared_url: str) -> None:
         database_url=shared_url,
     )
     async with serve(ml.build()) as client:
-        body = problem(await client.post(f"{ML}/$train", json={"config_id": foreign_id, "data": TRAIN_DATA}), 422)
-        assert body["field"] == "config_id" and "StrictConfig" in body["detail"]
-        assert (await client.get("/api/v1/jobs")).json() == []
+        response = await client.post(f"{ML}/$train", json={"config_id": foreign_id, "data": TRAIN_DATA})
+        assert "does not fit this service's schema StrictConfig" in await failed_with(client, response)
+        assert await artifact_ids(client) == []
 
 
 # ---------------------------------------------------------------- data shapes
@@ -143,13 +163,14 @@ async def test_rows_that_do_not_fit_the_columns_are_422(client: httpx.AsyncClien
     assert (await client.post(f"{ML}/$train", json=repeated)).status_code == 422
 
 
-async def test_empty_frames_are_422(client: httpx.AsyncClient) -> None:
+async def test_empty_frames_fail_the_job_and_an_empty_historic_stays_valid(client: httpx.AsyncClient) -> None:
     config_id = await create_config(client)
-    body = problem(await client.post(f"{ML}/$train", json={"config_id": config_id, "data": frame(["x", "y"], [])}), 422)
-    assert body["field"] == "data" and body["code"] == "empty-data"
+    response = await client.post(f"{ML}/$train", json={"config_id": config_id, "data": frame(["x", "y"], [])})
+    assert "`data` has no rows" in await failed_with(client, response)
     model_id = await trained_model(client, config_id)
-    body = problem(await predict(client, model_id, future=frame(["x"], [])), 422)
-    assert body["field"] == "future"
+    assert "`future` has no rows" in await failed_with(client, await predict(client, model_id, future=frame(["x"], [])))
+    empty_history = await predict(client, model_id, historic=frame(["x", "y"], []))
+    assert (await wait_for_job(client, empty_history.json()["job_id"]))["status"] == "completed"
 
 
 async def test_missing_columns_and_non_numbers_fail_the_job_readably_and_store_nothing(
@@ -214,23 +235,20 @@ GEO = {
 }
 
 
-async def test_requests_that_break_the_declared_requirements_are_422_naming_the_field(storage_url: str) -> None:
+async def test_requests_that_break_the_declared_requirements_fail_their_jobs(storage_url: str) -> None:
     async with serve(ml_service(storage_url, info=REQUIRING).build()) as client:
         config_id = await create_config(client)
 
-        async def refused(data: dict[str, Any], geo: Any = GEO) -> dict[str, Any]:
+        async def refused(data: dict[str, Any], geo: Any = GEO) -> str:
             response = await client.post(f"{ML}/$train", json={"config_id": config_id, "data": data, "geo": geo})
-            return problem(response, 422)
+            return await failed_with(client, response)
 
         good = frame(["time_period", "location", "x", "y"], [["2024-W01", "oslo", 1.0, 2.0]])
-        assert (await refused(frame(["y"], [[1.0]])))["field"] == "data.x"
-        assert (await refused(good, geo=None))["field"] == "geo"
-        not_numbers = await refused(frame(["x", "y"], [["wet", 1.0]]))
-        assert not_numbers["field"] == "data.x" and "'wet'" in not_numbers["detail"]
-        months = await refused(frame(["time_period", "x", "y"], [["2024-01", 1.0, 2.0]]))
-        assert months["field"] == "data.time_period" and months["code"] == "period-type"
-        elsewhere = await refused(frame(["location", "x", "y"], [["bergen", 1.0, 2.0]]))
-        assert elsewhere["field"] == "data.location" and "'bergen'" in elsewhere["detail"]
+        assert "`data` lacks the required column `x`" in await refused(frame(["y"], [[1.0]]))
+        assert "needs `geo`" in await refused(good, geo=None)
+        assert "'wet'" in await refused(frame(["x", "y"], [["wet", 1.0]]))
+        assert "must hold weeks" in await refused(frame(["time_period", "x", "y"], [["2024-01", 1.0, 2.0]]))
+        assert "'bergen'" in await refused(frame(["location", "x", "y"], [["bergen", 1.0, 2.0]]))
 
         submitted = await client.post(f"{ML}/$train", json={"config_id": config_id, "data": good, "geo": GEO})
         assert submitted.status_code == 202, submitted.text
@@ -238,18 +256,19 @@ async def test_requests_that_break_the_declared_requirements_are_422_naming_the_
         model_id = submitted.json()["model_artifact_id"]
         periods = [["2024-W02", 1.0], ["2024-W03", 2.0], ["2024-W04", 3.0]]
         too_many = await predict(client, model_id, future=frame(["time_period", "x"], periods), geo=GEO)
-        assert problem(too_many, 422)["code"] == "too-many-periods"
+        assert "exceeds the maximum this model predicts (2)" in await failed_with(client, too_many)
 
         check = {"type": "train", "config_id": config_id, "data": frame(["y"], [[None]])}
         answer = (await client.post(f"{ML}/$validate", json=check)).json()
         assert answer["valid"] is False
         assert {(d["severity"], d["code"], d["field"]) for d in answer["diagnostics"]} == {
-            ("error", "missing-column", "data.x"),
-            ("error", "geo-required", "geo"),
+            ("error", "missing_covariate", "data.x"),
+            ("error", "geo_required", "geo"),
         }
         unknown = {"type": "predict", "model_artifact_id": "01K0000000000000000000000Z", "historic": FUTURE}
         answer = (await client.post(f"{ML}/$validate", json={**unknown, "future": FUTURE, "geo": GEO})).json()
-        assert ("model-not-found", "model_artifact_id") in {(d["code"], d["field"]) for d in answer["diagnostics"]}
+        found = {(d["code"], d["field"]) for d in answer["diagnostics"]}
+        assert ("training_artifact_not_found", "model_artifact_id") in found
         assert len(await artifact_ids(client)) == 1
 
 

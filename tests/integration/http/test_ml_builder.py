@@ -73,10 +73,11 @@ async def test_submissions_are_counted_with_monitoring_on() -> None:
         config = (await client.post("/api/v1/configs", json={"name": "c", "data": {}})).json()["id"]
         assert (await client.post(f"{ML}/$train", json={"config_id": config, "data": TRAIN_DATA})).status_code == 202
         unknown = {"config_id": "01K0000000000000000000000Z", "data": TRAIN_DATA}
-        assert (await client.post(f"{ML}/$train", json=unknown)).status_code == 404
+        assert (await client.post(f"{ML}/$train", json=unknown)).status_code == 202
+        assert (await client.post(f"{ML}/$train", json={"data": TRAIN_DATA})).status_code == 422
         metrics = (await client.get("/metrics")).text
         counted = [line for line in metrics.splitlines() if line.startswith("ml_train_jobs_total{")]
-        assert len(counted) == 1 and counted[0].endswith(" 1.0")
+        assert len(counted) == 1 and counted[0].endswith(" 2.0")
 
 
 async def test_the_ml_manager_works_from_plain_python() -> None:

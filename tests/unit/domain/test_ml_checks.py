@@ -9,8 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from chapkit.domain.artifact import PandasDataFrame
-from chapkit.domain.ml import PredictRequest, TrainRequest
-from chapkit.domain.ml_checks import ModelRequirements, ValidationResponse, diagnose_predict, diagnose_train
+from chapkit.domain.config import BaseConfig
+from chapkit.domain.ml import RunInfo, TrainRequest
+from chapkit.domain.ml_checks import ModelRequirements, ValidationResponse, diagnose_train
+from chapkit.domain.ml_horizon import HorizonSource, config_for_run, future_periods, horizon_findings, resolve_horizon
 
 CONFIG = "01K0000000000000000000000Z"
 
@@ -31,11 +33,11 @@ def test_required_covariates_present_and_numeric() -> None:
     needs = ModelRequirements(required_covariates=("rain", "temp"))
     found = diagnose_train(train_request(["rain"], [[1.0], ["wet"], [None], [True]]), needs)
     assert codes(found) == {
-        ("missing-column", "data.temp"),
-        ("non-numeric", "data.rain"),
-        ("missing-values", "data.rain"),
+        ("missing_covariate", "data.temp"),
+        ("non_numeric_covariate", "data.rain"),
+        ("missing_values", "data.rain"),
     }
-    non_numeric = next(item for item in found if item.code == "non-numeric")
+    non_numeric = next(item for item in found if item.code == "non_numeric_covariate")
     assert "row 1 ('wet')" in non_numeric.message and "row 3 (True)" in non_numeric.message
     assert not ValidationResponse.of(found).valid
     only_warnings = diagnose_train(train_request(["rain", "temp"], [[None, 1.0]]), needs)
@@ -50,18 +52,34 @@ def test_periods_of_the_declared_type(period_type: str, good: str, bad: str) -> 
     needs = ModelRequirements(period_type=period_type)  # type: ignore[arg-type]
     assert diagnose_train(train_request(["time_period"], [[good]]), needs) == []
     assert codes(diagnose_train(train_request(["time_period"], [[bad]]), needs)) == {
-        ("period-type", "data.time_period")
+        ("period_type_mismatch", "data.time_period")
     }
 
 
-def test_prediction_periods_count_distinct_time_periods() -> None:
-    needs = ModelRequirements(min_prediction_periods=2, max_prediction_periods=2)
-    future = {"columns": ["time_period", "location"], "data": [["2024-01", "a"], ["2024-01", "b"], ["2024-02", "a"]]}
-    request = PredictRequest.model_validate({"model_artifact_id": CONFIG, "historic": future, "future": future})
-    assert diagnose_predict(request, needs) == []
-    one = {"columns": ["x"], "data": [[1]]}
-    request = PredictRequest.model_validate({"model_artifact_id": CONFIG, "historic": one, "future": one})
-    assert codes(diagnose_predict(request, needs)) == {("too-few-periods", "future")}
+def test_the_horizon_comes_from_run_info_then_the_future_then_the_config() -> None:
+    class Horizon(BaseConfig):
+        prediction_periods: int = 5
+
+    needs = ModelRequirements(min_prediction_periods=2, max_prediction_periods=3)
+    future = PandasDataFrame(
+        columns=["time_period", "location"], data=[["2024-01", "a"], ["2024-01", "b"], ["2024-02", "a"]]
+    )
+    assert future_periods(future) == 2
+    assert resolve_horizon(Horizon(), RunInfo(prediction_length=3), future) == (3, HorizonSource.run_info)
+    assert resolve_horizon(Horizon(), None, future) == (2, HorizonSource.future)
+    assert resolve_horizon(Horizon(), None, None) == (5, HorizonSource.config)
+    assert resolve_horizon(BaseConfig(), None, None) is None
+    assert horizon_findings(Horizon(), None, future, needs) == []
+    assert codes(horizon_findings(Horizon(), None, None, needs)) == {
+        ("prediction_periods_out_of_bounds", "config.prediction_periods")
+    }
+    mismatch = horizon_findings(Horizon(), RunInfo(prediction_periods=3), future, needs)
+    assert codes(mismatch) == {("prediction_periods_mismatch", "run_info.prediction_periods")}
+    assert ValidationResponse.of(mismatch).valid
+    run = config_for_run(Horizon(), RunInfo(prediction_periods=3, additional_continuous_covariates=["rain"]), None)
+    assert isinstance(run, Horizon) and run.prediction_periods == 3
+    assert run.model_extra == {"additional_continuous_covariates": ["rain"]}
+    assert config_for_run(Horizon(), None, None).model_dump() == {"prediction_periods": 5}
 
 
 def test_locations_must_name_geo_features() -> None:
@@ -74,9 +92,9 @@ def test_locations_must_name_geo_features() -> None:
     }
     assert diagnose_train(train_request(["location"], [["a"], ["b"]], geo), ModelRequirements()) == []
     found = diagnose_train(train_request(["location"], [["a"], ["c"]], geo), ModelRequirements())
-    assert codes(found) == {("unknown-location", "data.location")}
+    assert codes(found) == {("unknown_location", "data.location")}
     assert codes(diagnose_train(train_request(["x"], [[1]]), ModelRequirements(requires_geo=True))) == {
-        ("geo-required", "geo")
+        ("geo_required", "geo")
     }
 
 

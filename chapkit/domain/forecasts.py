@@ -1,0 +1,96 @@
+"""Forecasts as the newer contract stores them: `location`, `time_period` and samples `sample_0..sample_{N-1}`.
+
+chap-core builds its forecast samples from the `sample_*` columns and refuses non-finite values. A model
+may return only a point forecast of the service's target column: in the newer contract that forecast
+becomes the single sample `sample_0` (the target column is kept beside it). Whatever else a forecast
+lacks fails its job with a message saying what to return.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.ml_checks import LOCATION_COLUMN, TIME_PERIOD_COLUMN
+
+SAMPLE_PREFIX = "sample_"
+_SAMPLE = re.compile(r"^sample_(\d+)$")
+
+
+class ForecastError(ValueError):
+    """Predictions that cannot be handed to chap-core (no location or period, no samples, non-finite samples)."""
+
+
+def sample_columns(columns: list[str]) -> list[str]:
+    """The `sample_<n>` columns among `columns`, in sample order."""
+    found = [(int(match.group(1)), name) for name in columns if (match := _SAMPLE.match(name))]
+    return [name for _, name in sorted(found)]
+
+
+def as_chap_forecast(predictions: pd.DataFrame, target: str) -> pd.DataFrame:
+    """`predictions` as the newer contract needs them; `ForecastError` says what is missing.
+
+    Needs `location` and `time_period`, and samples `sample_0..sample_{N-1}` (numbered from 0 without
+    gaps) holding finite numbers; a frame with no samples but a `target` column gets it as `sample_0`.
+    """
+    missing = [name for name in (LOCATION_COLUMN, TIME_PERIOD_COLUMN) if name not in predictions.columns]
+    if missing:
+        names = " and ".join(f"`{name}`" for name in missing)
+        raise ForecastError(
+            f"the predictions lack {names}: a forecast for CHAP needs `location`, `time_period` and samples "
+            f"`sample_0`..`sample_N` (got columns {list(map(str, predictions.columns))})"
+        )
+    samples = sample_columns([str(name) for name in predictions.columns])
+    if not samples:
+        if target not in predictions.columns:
+            raise ForecastError(
+                f"the predictions have no `sample_0`..`sample_N` columns and no `{target}` column to use as the "
+                "single sample: return samples of the forecast distribution (or at least a point forecast of "
+                f"`{target}`)"
+            )
+        predictions = predictions.assign(**{f"{SAMPLE_PREFIX}0": predictions[target]})
+        samples = [f"{SAMPLE_PREFIX}0"]
+    expected = [f"{SAMPLE_PREFIX}{index}" for index in range(len(samples))]
+    if samples != expected:
+        raise ForecastError(f"sample columns must be numbered from sample_0 without gaps; got {', '.join(samples)}")
+    for name in samples:
+        values = pd.to_numeric(predictions[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bad = int((~np.isfinite(values)).sum())
+        if bad:
+            raise ForecastError(
+                f"`{name}` holds {bad} value(s) that are missing, not numbers or infinite; every sample must be "
+                "a finite number"
+            )
+    return predictions
+
+
+_JSON_TYPES = {"b": "boolean", "i": "integer", "u": "integer", "f": "number"}
+
+
+def frame_schema(frame: pd.DataFrame) -> dict[str, Any]:
+    """A self-describing schema of a frame's columns, as the newer contract attaches to stored predictions."""
+    fields = []
+    for name in frame.columns:
+        kind = _JSON_TYPES.get(frame[name].dtype.kind)
+        if kind is None:
+            kind = "string" if frame[name].map(lambda value: isinstance(value, str) or _missing(value)).all() else "any"
+        fields.append({"name": str(name), "type": kind})
+    return {"fields": fields}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def forecast_content(predictions: pd.DataFrame) -> dict[str, Any]:
+    """A forecast as stored content: `{"columns", "data", "schema"}`."""
+    frame = PandasDataFrame.from_dataframe(predictions)
+    return {"columns": frame.columns, "data": frame.data, "schema": frame_schema(predictions)}
+
+
+__all__ = ["SAMPLE_PREFIX", "ForecastError", "as_chap_forecast", "forecast_content", "frame_schema", "sample_columns"]

@@ -1,0 +1,139 @@
+"""The forecast horizon of a train or predict request, resolved as the newer contract does (D24).
+
+The horizon comes from the request's `run_info.prediction_periods`; else, at predict, from the future
+frame (the most distinct periods any one location has); else from the config's `prediction_periods`,
+when the config has one. It is checked against the bounds the service declares. The model gets a copy
+of its config carrying the resolved horizon and the request's additional covariates; the stored config
+is never changed.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.config import BaseConfig
+from chapkit.domain.ml import RunInfo
+from chapkit.domain.ml_checks import (
+    LOCATION_COLUMN,
+    TIME_PERIOD_COLUMN,
+    ModelRequirements,
+    ValidationDiagnostic,
+    error,
+    warning,
+)
+
+PREDICTION_PERIODS = "prediction_periods"
+"""The config field (reserved by the newer contract) holding the forecast horizon."""
+COVARIATES = "additional_continuous_covariates"
+"""The config field (reserved by the newer contract) naming covariates beyond the required ones."""
+
+
+class HorizonSource(StrEnum):
+    """Where a resolved horizon came from, in order of precedence."""
+
+    run_info = "run_info"
+    future = "future"
+    config = "config"
+
+
+_FIELDS = {
+    HorizonSource.run_info: "run_info.prediction_periods",
+    HorizonSource.future: "future",
+    HorizonSource.config: "config.prediction_periods",
+}
+
+
+def future_periods(future: PandasDataFrame) -> int | None:
+    """The horizon a future frame implies: the most distinct `time_period`s of one location; `None` without periods."""
+    if TIME_PERIOD_COLUMN not in future.columns or not future.data:
+        return None
+    period = future.columns.index(TIME_PERIOD_COLUMN)
+    location = future.columns.index(LOCATION_COLUMN) if LOCATION_COLUMN in future.columns else None
+    periods: dict[Any, set[Any]] = {}
+    for row in future.data:
+        key = _hashable(row[location]) if location is not None else None
+        periods.setdefault(key, set()).add(_hashable(row[period]))
+    return max(len(seen) for seen in periods.values())
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool | type(None)) else repr(value)
+
+
+def resolve_horizon(
+    config: BaseConfig, run_info: RunInfo | None, future: PandasDataFrame | None
+) -> tuple[int, HorizonSource] | None:
+    """The request's horizon and where it came from; `None` when neither the request nor the config gives one."""
+    if run_info is not None and run_info.prediction_periods is not None:
+        return run_info.prediction_periods, HorizonSource.run_info
+    if future is not None:
+        derived = future_periods(future)
+        if derived is not None:
+            return derived, HorizonSource.future
+    configured = getattr(config, PREDICTION_PERIODS, None)
+    if isinstance(configured, int) and not isinstance(configured, bool):
+        return configured, HorizonSource.config
+    return None
+
+
+def horizon_findings(
+    config: BaseConfig,
+    run_info: RunInfo | None,
+    future: PandasDataFrame | None,
+    requirements: ModelRequirements,
+) -> list[ValidationDiagnostic]:
+    """The resolved horizon outside the declared bounds (error), or disagreeing with the future frame (warning)."""
+    resolved = resolve_horizon(config, run_info, future)
+    if resolved is None:
+        return []
+    periods, source = resolved
+    field = _FIELDS[source]
+    low, high = requirements.min_prediction_periods, requirements.max_prediction_periods
+    found: list[ValidationDiagnostic] = []
+    if low is not None and periods < low:
+        message = f"prediction_periods ({periods}, from {source}) is below the minimum this model predicts ({low})"
+        found.append(error("prediction_periods_out_of_bounds", message, field))
+    elif high is not None and periods > high:
+        message = f"prediction_periods ({periods}, from {source}) exceeds the maximum this model predicts ({high})"
+        found.append(error("prediction_periods_out_of_bounds", message, field))
+    if source == HorizonSource.run_info and future is not None:
+        derived = future_periods(future)
+        if derived is not None and derived != periods:
+            message = f"run_info.prediction_periods is {periods} but `future` covers {derived} period(s)"
+            found.append(warning("prediction_periods_mismatch", message, "run_info.prediction_periods"))
+    return found
+
+
+def config_for_run(config: BaseConfig, run_info: RunInfo | None, future: PandasDataFrame | None) -> BaseConfig:
+    """A copy of `config` carrying this request's horizon and additional covariates (the stored config is unchanged).
+
+    A field is set only when the request gives it and the config class declares it or accepts extra
+    fields, so a config class that forbids unknown fields never receives one.
+    """
+    updates: dict[str, Any] = {}
+    resolved = resolve_horizon(config, run_info, future)
+    if resolved is not None and _accepts(config, PREDICTION_PERIODS):
+        updates[PREDICTION_PERIODS] = resolved[0]
+    if run_info is not None and run_info.additional_continuous_covariates and _accepts(config, COVARIATES):
+        updates[COVARIATES] = list(run_info.additional_continuous_covariates)
+    if not updates:
+        return config
+    values = {**config.model_dump(), **updates}
+    return type(config).model_validate(values)
+
+
+def _accepts(config: BaseConfig, name: str) -> bool:
+    return name in type(config).model_fields or type(config).model_config.get("extra") == "allow"
+
+
+__all__ = [
+    "COVARIATES",
+    "PREDICTION_PERIODS",
+    "HorizonSource",
+    "config_for_run",
+    "future_periods",
+    "horizon_findings",
+    "resolve_horizon",
+]
