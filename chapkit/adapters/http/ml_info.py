@@ -104,6 +104,12 @@ def _refused_by_chap_core(name: str, value: object) -> str | None:
     return None
 
 
+def _id_schema(schema: dict[str, Any]) -> None:
+    # The default ("" until derived from display_name) is never served: the schema shows the pattern instead.
+    schema.pop("default", None)
+    schema["pattern"] = SERVICE_ID_PATTERN.pattern
+
+
 def _same(first: object, second: object) -> bool:
     # An HttpUrl and the string it was parsed from are the same value given two ways.
     return first == second or (isinstance(first, str | HttpUrl) and str(first) == str(second))
@@ -116,7 +122,11 @@ class MLServiceInfo(ServiceInfo):
     not given. `period_type` unset means `any`; `week`/`month` are read as `weekly`/`monthly`.
     """
 
-    id: str = Field(default="", description="Service id: lowercase letters and digits joined by '-'")
+    id: str = Field(
+        default="",
+        description="Service id: lowercase letters and digits joined by '-' (default: from display_name)",
+        json_schema_extra=_id_schema,
+    )
     author: str | None = None
     author_note: str | None = None
     author_assessed_status: AssessedStatus | None = None
@@ -235,19 +245,14 @@ class MLServiceInfo(ServiceInfo):
         return self.model_copy(update=updates) if updates else self
 
     def requirements(self) -> ModelRequirements:
-        """What this service requires of train and predict requests.
-
-        Only the prediction bounds the service declares are enforced: the defaults (0 and 100) are what
-        chap-core is told, which keeps its horizons within them, while a service written for the reference
-        (which had no bounds) keeps predicting frames of any length.
-        """
-        declared = self.model_fields_set
+        """What this service requires of train and predict requests: the bounds it serves are the ones enforced."""
         return ModelRequirements(
             period_type=self.period_type,
-            min_prediction_periods=self.min_prediction_periods if "min_prediction_periods" in declared else None,
-            max_prediction_periods=self.max_prediction_periods if "max_prediction_periods" in declared else None,
+            min_prediction_periods=self.min_prediction_periods,
+            max_prediction_periods=self.max_prediction_periods,
             required_covariates=tuple(self.required_covariates),
             requires_geo=self.requires_geo,
+            target=self.target,
         )
 
 

@@ -29,8 +29,6 @@ from chapkit.adapters.http.registration_lock import RegistrationLock
 from chapkit.adapters.http.self_probe import served_port
 from chapkit.adapters.observability import get_logger
 
-logger = get_logger(__name__)
-
 SERVICE_KEY_HEADER = "X-Service-Key"
 """The header that carries the registration key."""
 DEFAULT_PING_INTERVAL = 10.0
@@ -98,6 +96,7 @@ class Registrar:
         self._client = httpx.AsyncClient(timeout=settings.timeout, transport=transport)
         self._headers = {SERVICE_KEY_HEADER: settings.service_key} if settings.service_key else {}
         self._lock: RegistrationLock | None = None
+        self._log = get_logger(__name__)  # bound on first use, so each registrar logs as configured then
         self.service_url: str | None = None
         """The URL the service registers with, once it is known."""
         self.ping_url: str | None = None
@@ -119,7 +118,7 @@ class Registrar:
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a bug here must never take the service down with it
-            logger.error("registration.stopped", error=f"{type(error).__name__}: {error}", exc_info=error)
+            self._log.error("registration.stopped", error=f"{type(error).__name__}: {error}", exc_info=error)
 
     async def close(self) -> None:
         """Deregister (when this process registered and `deregister` is on), release the lock, close the client."""
@@ -146,7 +145,7 @@ class Registrar:
                 return self.settings.port or port
             if time.monotonic() - started > self.settings.readiness_timeout:
                 fallback = self.settings.port or next(iter(self.settings.candidate_ports), 8000)
-                logger.warning(
+                self._log.warning(
                     "registration.not_served",
                     message="the service answered on none of its ports; registering without that proof",
                     port=fallback,
@@ -160,7 +159,7 @@ class Registrar:
         self._lock = RegistrationLock(key, directory=self.settings.lock_directory)
         if self._lock.try_acquire():
             return
-        logger.info(
+        self._log.info(
             "registration.standby",
             message="another process of this service registers it",
             service_id=self.settings.service_id,
@@ -168,7 +167,7 @@ class Registrar:
         )
         while not self._lock.try_acquire():
             await self._sleep(self.settings.max_retry_delay)
-        logger.info("registration.takeover", service_id=self.settings.service_id)
+        self._log.info("registration.takeover", service_id=self.settings.service_id)
 
     async def _register(self) -> None:
         body = {"id": self.settings.service_id, "url": self.service_url, "info": dict(self.settings.info)}
@@ -184,7 +183,7 @@ class Registrar:
                 reason = f"{type(error).__name__}: {error}"
             delay = self._backoff(failures)
             failures += 1
-            logger.warning(
+            self._log.warning(
                 "registration.failed",
                 orchestrator=self.settings.register_url,
                 attempt=failures,
@@ -211,7 +210,7 @@ class Registrar:
         else:
             self.ping_interval = DEFAULT_PING_INTERVAL
         self.registered = True
-        logger.info(
+        self._log.info(
             "registration.registered",
             service_id=self.settings.service_id,
             service_url=self.service_url,
@@ -231,11 +230,11 @@ class Registrar:
                 response = await self._client.put(self.ping_url, headers=self._headers)
             except httpx.HTTPError as error:
                 failures += 1
-                logger.warning("registration.ping_failed", reason=f"{type(error).__name__}: {error}")
+                self._log.warning("registration.ping_failed", reason=f"{type(error).__name__}: {error}")
                 continue
             if response.status_code == 404:
                 self.registered = False
-                logger.warning(
+                self._log.warning(
                     "registration.lapsed",
                     message="the orchestrator no longer knows this service; registering again",
                     service_id=self.settings.service_id,
@@ -246,7 +245,7 @@ class Registrar:
                 continue
             failures += 1
             reason = f"HTTP {response.status_code}: {response.text[:_REASON_LENGTH]}"
-            logger.warning("registration.ping_failed", reason=reason)
+            self._log.warning("registration.ping_failed", reason=reason)
 
     async def _deregister(self) -> None:
         url = self.settings.deregister_url
@@ -254,13 +253,13 @@ class Registrar:
         try:
             response = await self._client.delete(url, headers=self._headers, timeout=timeout)
         except httpx.HTTPError as error:
-            logger.warning("registration.deregister_failed", url=url, reason=f"{type(error).__name__}: {error}")
+            self._log.warning("registration.deregister_failed", url=url, reason=f"{type(error).__name__}: {error}")
             return
         if response.is_success or response.status_code == 404:
-            logger.info("registration.deregistered", service_id=self.settings.service_id)
+            self._log.info("registration.deregistered", service_id=self.settings.service_id)
         else:
             reason = f"HTTP {response.status_code}: {response.text[:_REASON_LENGTH]}"
-            logger.warning("registration.deregister_failed", url=url, reason=reason)
+            self._log.warning("registration.deregister_failed", url=url, reason=reason)
 
     def _backoff(self, failures: int) -> float:
         """The wait after `failures + 1` failures in a row: doubling from `retry_delay`, capped."""

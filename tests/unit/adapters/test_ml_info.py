@@ -164,13 +164,16 @@ def test_unset_means_the_default_and_nothing_is_served_as_null() -> None:
     assert (dumped["min_prediction_periods"], dumped["max_prediction_periods"]) == (0, 100)
 
 
-def test_requirements_enforce_the_declared_bounds_only() -> None:
-    assert MLServiceInfo(display_name="x").requirements() == ModelRequirements(period_type=PeriodType.any)
+def test_requirements_are_what_the_info_serves() -> None:
+    assert MLServiceInfo(display_name="x").requirements() == ModelRequirements(
+        period_type=PeriodType.any, min_prediction_periods=0, max_prediction_periods=100
+    )
     declared = MLServiceInfo(
-        display_name="x", period_type="monthly", max_prediction_periods=6, required_covariates=["rain"]
+        display_name="x", period_type="monthly", max_prediction_periods=6, required_covariates=["rain"], target="cases"
     ).requirements()
     assert declared.period_type is PeriodType.monthly and declared.required_covariates == ("rain",)
-    assert (declared.min_prediction_periods, declared.max_prediction_periods) == (None, 6)
+    assert (declared.min_prediction_periods, declared.max_prediction_periods) == (0, 6)
+    assert declared.target == "cases"
     with pytest.raises(ValidationError, match="exceeds"):
         MLServiceInfo(display_name="x", min_prediction_periods=200)
 
