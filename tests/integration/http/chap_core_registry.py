@@ -9,9 +9,12 @@ given Redis URL (a database of its own) and TTL (chap-core's is 30 s; tests need
 import sys
 from collections.abc import Iterator
 
-# Imported for their side effect: they declare chap-core's tables.
+# Imported for their side effects: the tables are declared, and the template sync a registration runs is
+# loaded before the first registration (chap-core's app loads it at start-up; loading it on the first
+# request would take longer than a test's TTL).
 import chap_core.database.model_templates_and_config_tables
-import chap_core.database.tables  # noqa: F401
+import chap_core.database.tables
+import chap_core.rest_api.v1.routers.crud  # noqa: F401
 import uvicorn
 from chap_core.rest_api.services.orchestrator import Orchestrator
 from chap_core.rest_api.v1.routers.dependencies import get_session
