@@ -64,7 +64,7 @@ class RegistrationSettings:
     candidate_ports: tuple[int, ...] = ()
     """Ports to probe on loopback where this process's sockets cannot be read (e.g. `PORT`)."""
     readiness_timeout: float = 30.0
-    """Seconds to wait for the app to answer on a port of its own before registering without that proof."""
+    """Seconds without the app answering on a port of its own before a warning says so (it keeps waiting)."""
     lock_directory: Path | None = field(default=None)
     """Where the one-registrar-per-host lock file lives (default: the temporary directory)."""
 
@@ -137,20 +137,21 @@ class Registrar:
         return await served_port(self._token, candidates=self.settings.candidate_ports)
 
     async def _wait_until_served(self) -> int:
+        # Never registers an app nobody serves (an app run in process by tests, say): it waits, and says so.
         started = time.monotonic()
         delay = 0.05
+        warned = False
         while True:
             port = await self._find_port()
             if port is not None:
                 return self.settings.port or port
-            if time.monotonic() - started > self.settings.readiness_timeout:
-                fallback = self.settings.port or next(iter(self.settings.candidate_ports), 8000)
+            if not warned and time.monotonic() - started > self.settings.readiness_timeout:
+                warned = True
                 self._log.warning(
                     "registration.not_served",
-                    message="the service answered on none of its ports; registering without that proof",
-                    port=fallback,
+                    message="the service answers on none of this process's ports yet; it registers once it does",
+                    probed_ports=list(self.settings.candidate_ports),
                 )
-                return fallback
             await self._sleep(delay)
             delay = min(delay * 2, 1.0)
 

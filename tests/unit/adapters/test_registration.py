@@ -315,3 +315,15 @@ def test_the_lock_is_held_by_one_object_at_a_time_and_freed_on_release(tmp_path:
 )
 def test_the_deregister_url_is_the_register_collection_and_the_id(tmp_path: Path, url: str, expected: str) -> None:
     assert settings(tmp_path, register_url=url).deregister_url == expected
+
+
+async def test_a_service_nobody_serves_is_never_registered_and_the_wait_is_logged_once(tmp_path: Path) -> None:
+    orchestrator, clock = Orchestrator(), Clock()
+    subject = registrar(orchestrator, clock, settings(tmp_path, readiness_timeout=0.0), port=None)
+    with capture_logs() as logs:
+        task = asyncio.create_task(subject.run())
+        await until(lambda: len(clock.waits) >= 20)
+        await stop(task, subject)
+    assert orchestrator.registrations == [] and orchestrator.deletes == []
+    assert [entry["event"] for entry in logs] == ["registration.not_served"]
+    assert max(clock.waits) == 1.0
