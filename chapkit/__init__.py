@@ -74,6 +74,7 @@ from chapkit.domain.errors import (
     UnauthorizedError,
     ValidationError,
 )
+from chapkit.domain.forecasts import ForecastError
 from chapkit.domain.job_states import InvalidJobTransitionError
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.json_safe import JsonSafe
@@ -83,10 +84,12 @@ from chapkit.domain.ml import (
     PredictionArtifactData,
     PredictRequest,
     PredictResponse,
+    RunInfo,
     TrainedModelArtifactData,
     TrainRequest,
     TrainResponse,
 )
+from chapkit.domain.ml_artifacts import ModelRunFailedError, prediction_frame
 from chapkit.domain.ml_checks import (
     MLRequestError,
     ModelRequirements,
@@ -216,6 +219,10 @@ __all__ = [
     "PredictionArtifactData",
     "TrainRequest",
     "TrainResponse",
+    "RunInfo",
+    "ForecastError",
+    "ModelRunFailedError",
+    "prediction_frame",
     "TrainedModelArtifactData",
     "ValidationDiagnostic",
     "ValidationResponse",

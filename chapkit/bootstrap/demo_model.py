@@ -3,11 +3,15 @@
 It is what a modeller writes for chapkit: a config schema and two plain functions, wrapped in a
 `FunctionalModelRunner`. Training fits `cases ~ intercept + rainfall + mean_temperature` (the feature
 columns are the config's); prediction applies the fit to the future rows and never predicts fewer than
-zero cases.
+zero cases. Besides that point forecast it draws `samples` forecasts per row from the fit's error
+distribution (normal, with the in-sample RMSE), as CHAP needs: `sample_0..sample_{N-1}`. The draws are
+seeded from the model and the future frame, so the same request gives the same samples.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated, Any
 
 import numpy as np
@@ -35,6 +39,9 @@ class DiseaseModelConfig(BaseConfig):
     )
     ridge: Annotated[float, BeforeValidator(_not_a_bool)] = Field(
         default=0.0, ge=0, le=1e6, description="L2 penalty on the coefficients (0: plain OLS)"
+    )
+    samples: Annotated[int, BeforeValidator(_not_a_bool)] = Field(
+        default=100, ge=1, le=1000, description="Forecast samples drawn per predicted row"
     )
 
 
@@ -77,7 +84,18 @@ def predict_disease_cases(
     predicted = _design(future, features) @ weights
     out = future.copy()
     out[TARGET] = np.clip(predicted, 0.0, None)
-    return out
+    rng = np.random.default_rng(_seed(model, future))
+    noise = rng.normal(0.0, max(float(model["rmse"]), 1e-9), size=(len(out), config.samples))
+    draws = np.clip(predicted[:, None] + noise, 0.0, None)
+    samples = pd.DataFrame(draws, columns=[f"sample_{index}" for index in range(config.samples)], index=out.index)
+    return pd.concat([out, samples], axis=1)
+
+
+def _seed(model: dict[str, Any], future: pd.DataFrame) -> int:
+    """A seed from the model and the future frame: the same request draws the same samples."""
+    digest = hashlib.sha256(json.dumps(model, sort_keys=True, default=str).encode())
+    digest.update(future.to_json(orient="split", index=False).encode())
+    return int.from_bytes(digest.digest()[:8], "big")
 
 
 def disease_model_runner() -> FunctionalModelRunner[DiseaseModelConfig]:

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
 from typing import Any, TypeVar
 
+import pandas as pd
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from pydantic import BaseModel
 from ulid import ULID
@@ -28,11 +29,20 @@ from chapkit.application.ml_manager import MLManager
 from chapkit.application.task_manager import TaskManager
 from chapkit.application.task_registry import TaskRegistry
 from chapkit.bootstrap.containers import MEMORY_URL, Storage, open_storage
-from chapkit.domain.artifact import ArtifactHierarchy, ArtifactIn, ArtifactOut, ArtifactTreeNode
+from chapkit.domain.artifact import ArtifactHierarchy, ArtifactIn, ArtifactOut, ArtifactTreeNode, PandasDataFrame
 from chapkit.domain.config import BaseConfig, ConfigIn, ConfigOut
 from chapkit.domain.errors import ChapkitException, ConflictError, ErrorType, NotFoundError
 from chapkit.domain.jobs import JobRecord
-from chapkit.domain.ml import ModelRunnerProtocol, PredictRequest, PredictResponse, TrainRequest, TrainResponse
+from chapkit.domain.ml import (
+    GeoFeatureCollection,
+    ModelRunnerProtocol,
+    PredictRequest,
+    PredictResponse,
+    RunInfo,
+    TrainRequest,
+    TrainResponse,
+)
+from chapkit.domain.ml_artifacts import prediction_frame
 from chapkit.domain.ml_checks import ModelRequirements
 from chapkit.domain.ports import JobScheduler, UnitOfWork
 from chapkit.domain.task import TaskIn, TaskOut
@@ -287,6 +297,43 @@ class MLService:
         """Predict, wait for the job and return the prediction artifact."""
         response = await self.predict(request)
         return await self._jobs.result(ULID.from_str(response.job_id), timeout)
+
+    async def forecast(
+        self,
+        model_id: ULID | str,
+        historic: pd.DataFrame,
+        future: pd.DataFrame,
+        *,
+        geo: GeoFeatureCollection | None = None,
+        run_info: RunInfo | None = None,
+        timeout: float | None = None,
+    ) -> pd.DataFrame:
+        """Predict as CHAP does (the newer contract, D24), wait, and return the forecast with its samples.
+
+        The prediction is stored in chap-core's shape (`location`, `time_period`, `sample_0..N`); a
+        forecast that chap-core could not read fails the job, and this raises its error.
+        """
+        request = PredictRequest.model_validate(
+            {
+                "artifact_id": model_id,
+                "historic": PandasDataFrame.from_dataframe(historic),
+                "future": PandasDataFrame.from_dataframe(future),
+                "geo": geo,
+                "run_info": run_info or RunInfo(),
+            }
+        )
+        return self.predictions(await self.predict_and_wait(request, timeout))
+
+    @staticmethod
+    def predictions(artifact: ArtifactOut) -> pd.DataFrame:
+        """The predictions a prediction artifact holds, in either generation's stored shape (D24).
+
+        Raises `ValueError` for an artifact that holds no predictions.
+        """
+        frame = prediction_frame(artifact.data)
+        if frame is None:
+            raise ValueError(f"artifact {artifact.id} holds no predictions")
+        return frame.to_dataframe()
 
 
 class ChapkitService:

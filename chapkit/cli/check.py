@@ -14,6 +14,8 @@ from rich.table import Table
 
 from chapkit.cli.client import ApiKey, AsJson, ServiceClient, ServiceError, console, errors, fail
 from chapkit.cli.sample_data import CheckData, bundled, from_csv, generate
+from chapkit.domain.forecasts import sample_columns
+from chapkit.domain.ml_artifacts import prediction_frame
 
 TERMINAL = {"completed", "failed", "canceled"}
 
@@ -116,21 +118,24 @@ def run_check(client: ServiceClient, data: CheckData, config: dict[str, Any], ti
         return report
 
     started = time.monotonic()
-    body = {"model_artifact_id": train["model_artifact_id"], "historic": data.historic, "future": data.future}
+    # Predict as CHAP does (the newer contract, D24): the forecast must carry locations, periods and samples.
+    body = {"artifact_id": train["artifact_id"], "historic": data.historic, "future": data.future, "run_info": {}}
     try:
         predict = client.post("/api/v1/ml/$predict", body)
         record = wait(client, predict["job_id"], "predict", timeout)
         if not report.add("$predict", record.get("status") == "completed", _job_detail(record), started):
             return report
         started = time.monotonic()
-        artifact = client.get(f"/api/v1/artifacts/{predict['prediction_artifact_id']}")
+        artifact = client.get(f"/api/v1/artifacts/{predict['artifact_id']}")
     except ServiceError as exc:
         report.add("$predict", False, str(exc), started)
         return report
-    predictions = (artifact.get("data") or {}).get("predictions") or {}
-    rows = len(predictions.get("data") or [])
+    predictions = prediction_frame(artifact.get("data"))
+    rows = len(predictions.data) if predictions is not None else 0
+    samples = len(sample_columns(predictions.columns)) if predictions is not None else 0
     expected = len(data.future["data"])
-    report.add("predictions", rows == expected, f"{rows} rows (expected {expected})", started)
+    detail = f"{rows} rows (expected {expected}), {samples} sample(s) each"
+    report.add("predictions", rows == expected and samples > 0, detail, started)
     return report
 
 

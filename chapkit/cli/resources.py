@@ -26,6 +26,7 @@ from chapkit.cli.client import (
     print_record,
     print_table,
 )
+from chapkit.domain.ml_artifacts import prediction_frame
 
 configs = typer.Typer(help="Configs of a running service.", no_args_is_help=True)
 artifacts = typer.Typer(help="Artifacts (trained models, predictions) of a running service.", no_args_is_help=True)
@@ -111,7 +112,10 @@ def artifact_frame(data: Any) -> pd.DataFrame | None:
     """The data frame an artifact carries (predictions, or a frame as data), if any."""
     if not isinstance(data, dict):
         return None
-    for candidate in (data.get("predictions"), data):
+    predictions = prediction_frame(data)
+    if predictions is not None:
+        return predictions.to_dataframe()
+    for candidate in (data.get("content"), data):
         if isinstance(candidate, dict) and isinstance(candidate.get("columns"), list) and "data" in candidate:
             return pd.DataFrame(candidate["data"], columns=candidate["columns"])
     return None

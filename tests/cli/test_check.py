@@ -43,7 +43,9 @@ def test_check_with_a_csv(base: str, tmp_path: Path) -> None:
     result = chapkit("check", base, "--data", str(csv), "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["data"] == "from data.csv" and report["steps"][-1]["detail"] == "2 rows (expected 2)"
+    assert (
+        report["data"] == "from data.csv" and report["steps"][-1]["detail"] == "2 rows (expected 2), 100 sample(s) each"
+    )
 
 
 def test_check_fails_with_a_non_zero_exit(base: str) -> None:

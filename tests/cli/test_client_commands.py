@@ -67,7 +67,7 @@ def test_artifacts_list_show_and_download(service: tuple[str, dict[str, str]], t
     result = chapkit("artifacts", "download", ids["prediction"], "--url", base, "-o", str(csv))
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(csv)
-    assert list(frame.columns)[-1] == "disease_cases" and len(frame) == 6
+    assert "disease_cases" in frame.columns and list(frame.columns)[-1] == "sample_99" and len(frame) == 6
 
     parquet = tmp_path / "predictions.parquet"
     args = ["artifacts", "download", ids["prediction"], "--format", "parquet", "-o", str(parquet), "--url", base]

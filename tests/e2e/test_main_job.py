@@ -36,7 +36,7 @@ def test_main_job_serves_a_service_on_an_sqlite_file(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/api/v1/jobs").json() == []
         config = httpx.post(f"{base}/api/v1/configs", json={"name": "monthly", "data": {"ridge": 0.5}})
         assert config.status_code == 201
-        assert config.json()["data"] == {"features": ["rainfall", "mean_temperature"], "ridge": 0.5}
+        assert config.json()["data"] == {"features": ["rainfall", "mean_temperature"], "ridge": 0.5, "samples": 100}
         paths = httpx.get(f"{base}/openapi.json").json()["paths"]
         assert {"/api/v1/ml/$train", "/api/v1/ml/$predict", "/api/v1/ml/$validate"} <= set(paths)
         assert (tmp_path / "chapkit.db").is_file()

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+import pandas as pd
 import pytest
 from ulid import ULID
 
 from chapkit import (
     ChapkitException,
     ChapkitService,
+    ModelRequirements,
     NotFoundError,
     PredictRequest,
     TaskIn,
@@ -197,3 +199,26 @@ def test_the_sync_facade_runs_the_same_use_cases(tmp_path: Path) -> None:
         assert [c.name for c in reopened.configs.list()] == ["slope"]
         with pytest.raises(RuntimeError, match="no model runner"):
             reopened.ml  # noqa: B018
+
+
+async def test_forecast_speaks_the_newer_contract_and_predictions_reads_both_shapes() -> None:
+    options: dict[str, Any] = {"config_schema": SlopeConfig, "hierarchy": HIERARCHY, "runner": slope_runner()}
+    async with ChapkitService.open("memory://", requirements=ModelRequirements(target="y"), **options) as s:
+        config = await s.configs.create("slope", {"scale": 2.0})
+        model = await s.ml.train_and_wait(TrainRequest.model_validate({"config_id": config.id, "data": TRAIN_DATA}))
+        future = pd.DataFrame({"time_period": ["2024-01", "2024-02"], "location": ["a", "a"], "x": [4.0, 5.0]})
+        historic = pd.DataFrame({"x": [1.0], "y": [2.0]})
+        with pytest.raises(ValueError, match="the predictions lack `location`"):
+            await s.ml.forecast(model.id, historic, future.drop(columns=["location"]), timeout=30)
+        forecast = await s.ml.forecast(model.id, historic, future, timeout=30)
+        assert list(forecast.columns) == ["time_period", "location", "x", "y", "sample_0"]
+        assert forecast["sample_0"].tolist() == [16.0, 20.0]
+        stored = await s.artifacts.list()
+        chap = next(artifact for artifact in stored if artifact.data.get("type") == "ml_prediction")
+        assert s.ml.predictions(chap)["sample_0"].tolist() == [16.0, 20.0]
+        request = PredictRequest.model_validate({"model_artifact_id": model.id, "historic": FUTURE, "future": FUTURE})
+        reference = await s.ml.predict_and_wait(request, timeout=30)
+        assert reference.data["ml_type"] == "prediction"
+        assert s.ml.predictions(reference)["y"].tolist() == [16.0, 20.0]
+        with pytest.raises(ValueError, match="holds no predictions"):
+            s.ml.predictions(model)
