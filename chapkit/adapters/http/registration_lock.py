@@ -40,7 +40,9 @@ class RegistrationLock:
         if self._fd is not None:
             return True
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            # Read-only and never through a symlink: a file planted in a shared temporary directory can
+            # neither redirect nor be damaged by the lock.
+            fd = os.open(self.path, os.O_RDONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         except OSError:
             # A file we may not open (another user's) must not stop the service registering: run unlocked.
             self._fd = -1
@@ -53,8 +55,6 @@ class RegistrationLock:
         except OSError:
             os.close(fd)
             return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())  # for whoever wonders which process registers
         self._fd = fd
         return True
 
@@ -64,7 +64,6 @@ class RegistrationLock:
         if fd is None or fd < 0:
             return
         if sys.platform == "win32":
-            os.lseek(fd, 0, os.SEEK_SET)  # the locked byte is the first one
             msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
         os.close(fd)
 
