@@ -334,7 +334,7 @@ class BaseServiceBuilder:
         self._validate_configuration()
         self._validate_module_configuration()
         # The environment is read once, here: GIT_REVISION and the registration variables.
-        info = served_info(self.info, os.environ)
+        info = served_info(self._service_info(), os.environ)
         registration = resolve_registration(self._registration_options, info, os.environ)
 
         state = ServiceState(runtime=ServiceRuntime(self._title))
@@ -420,6 +420,10 @@ class BaseServiceBuilder:
 
     def _register_module_routers(self, app: FastAPI) -> None:
         """Extension point for registering module-specific routers (override in subclasses)."""
+
+    def _service_info(self) -> ServiceInfo:
+        """Extension point: the info the service serves (before build provenance is filled in)."""
+        return self.info
 
     # ---------------------------------------------------------------- helpers
 

@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from chapkit import MLServiceInfo, ModelMetadata
+from chapkit import MLServiceBuilder, MLServiceInfo, ModelMetadata, ServiceInfo
 from chapkit.adapters.http.info_values import is_http_url, is_routable_email
 from chapkit.bootstrap.main_service import INFO as DEMO_INFO
 from tests.integration.http.conftest import log_events, serve
-from tests.integration.http.ml_support import ml_service
+from tests.integration.http.ml_support import HIERARCHY, SlopeConfig, ml_service, slope_runner
 from tests.integration.http.registration_support import eventually, served
 from tests.support.server import free_port
 
@@ -112,10 +112,20 @@ async def test_chap_core_accepts_every_info_chapkit_serves(
         ),
     ]
     bodies = [await served_info_of(info) for info in infos]
+    # A model service written for the reference, with a plain ServiceInfo, is usable by chap-core too.
+    legacy = MLServiceBuilder(
+        info=ServiceInfo(display_name="Legacy model", summary="Written for the reference"),
+        config_schema=SlopeConfig,
+        hierarchy=HIERARCHY,
+        runner=slope_runner(),
+    )
+    async with serve(legacy.build()) as client:
+        bodies.append((await client.get("/api/v1/info")).json())
     answers = run_chap_core(chap_core_python, VALIDATE_INFOS, bodies)
-    assert [answer["valid"] for answer in answers] == [True] * len(infos), answers
+    assert [answer["valid"] for answer in answers] == [True] * len(bodies), answers
 
-    minimal, demo, full, local = (answer["info"] for answer in answers)
+    minimal, demo, full, local, legacy_info = (answer["info"] for answer in answers)
+    assert legacy_info["id"] == "legacy-model" and legacy_info["period_type"] == "any"
     assert minimal["id"] == "minimal" and minimal["period_type"] == "any"
     assert (minimal["min_prediction_periods"], minimal["max_prediction_periods"]) == (0, 100)
     assert minimal["git_revision"] == "0123456789abcdef0123456789abcdef01234567"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from chapkit import MLServiceInfo, ServiceBuilder, ServiceInfo
-from tests.integration.http.conftest import log_events
-from tests.integration.http.ml_support import ml_service
+from chapkit import MLServiceBuilder, MLServiceInfo, ServiceBuilder, ServiceInfo
+from tests.integration.http.conftest import log_events, serve
+from tests.integration.http.ml_support import HIERARCHY, SlopeConfig, ml_service, slope_runner
 from tests.integration.http.registration_support import eventually, orchestrator, served
 
 FAST = {"retry_delay": 0.05, "max_retry_delay": 0.2}
@@ -122,3 +122,31 @@ def test_malformed_registration_settings_are_refused_when_the_service_is_built(
     for bad in ({"port": 0}, {"retry_delay": 0}, {"retry_delay": 5, "max_retry_delay": 1}, {"timeout": -1}):
         with pytest.raises(ValueError):
             builder.with_registration(**bad)  # type: ignore[arg-type]
+
+
+async def test_a_model_service_built_with_a_plain_service_info_serves_chap_cores_fields_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GIT_REVISION", "abcdef1")
+    legacy = MLServiceBuilder(
+        info=ServiceInfo(display_name="Legacy model", version="0.3.0", summary="Written for the reference"),
+        config_schema=SlopeConfig,
+        hierarchy=HIERARCHY,
+        runner=slope_runner(),
+        include_logging=False,
+    )
+    async with serve(legacy.build()) as client:
+        body = (await client.get("/api/v1/info")).json()
+    assert body["display_name"] == "Legacy model" and body["summary"] == "Written for the reference"
+    assert body["id"] == "legacy-model" and body["period_type"] == "any" and body["git_revision"] == "abcdef1"
+    assert (body["min_prediction_periods"], body["max_prediction_periods"]) == (0, 100)
+
+    class OwnInfo(ServiceInfo):
+        team: str
+
+    plain = ServiceBuilder(info=OwnInfo(display_name="Own", team="a")).build()
+    async with serve(plain) as client:
+        assert (await client.get("/api/v1/info")).json()["team"] == "a"
+    without_ml = ServiceBuilder(info=ServiceInfo(display_name="No model")).build()
+    async with serve(without_ml) as client:
+        assert "id" not in (await client.get("/api/v1/info")).json()
