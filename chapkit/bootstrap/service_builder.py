@@ -274,16 +274,14 @@ class BaseServiceBuilder:
         max_retry_delay: float = 60.0,
         auto_deregister: bool = True,
     ) -> Self:
-        """Register with a CHAP orchestrator once the service is served; ping it, deregister on shutdown.
+        """Register with a CHAP orchestrator once served; ping it; deregister on shutdown.
 
-        `orchestrator_url` is the register URL (e.g. `http://chap:8000/v2/services/$register`), else
-        `SERVICEKIT_ORCHESTRATOR_URL`; with neither, nothing is registered. The service advertises
-        `http://<host>:<port>`: `host` else `SERVICEKIT_HOST` else the host name, `port` else
-        `SERVICEKIT_PORT` else the port it is served on. `service_key` (else `SERVICEKIT_REGISTRATION_KEY`)
-        is sent as `X-Service-Key`. A failed registration is retried after `retry_delay` seconds, doubled
-        after each further failure up to `max_retry_delay`; the service never waits for it. Without this
-        call a service still registers when `SERVICEKIT_ORCHESTRATOR_URL` is set (with these defaults).
-        chap-core sends no API key: a service built `with_auth` can be registered but not called by it.
+        Unset arguments come from `SERVICEKIT_ORCHESTRATOR_URL` (the register URL; without one nothing
+        registers), `SERVICEKIT_HOST` (else the host name), `SERVICEKIT_PORT` (else the port served) and
+        `SERVICEKIT_REGISTRATION_KEY` (sent as `X-Service-Key`). Failures are retried after `retry_delay`
+        seconds, doubling up to `max_retry_delay`; the service never waits for the orchestrator. The
+        environment alone also turns registration on. chap-core sends no API key: it cannot call a
+        service built `with_auth`.
         """
         self._registration_options = RegistrationOptions(
             orchestrator_url=orchestrator_url,
