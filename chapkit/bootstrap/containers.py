@@ -2,10 +2,10 @@
 
 `MemoryStorage` and `SqlStorage` expose the same providers: `datastore` (the adapter's `Datastore`, made
 once), `database` (the same datastore as a resource: `init()` on start, `dispose()` on shutdown),
-`job_store`, `owner_lock` (D16; none in memory) and `scheduler`. A `ServiceContainer` receives one of them as `storage` and is the one way
-to reach the data (D21): `unit_of_work(write=...)` opens units of work on the datastore, and the
-manager factories build managers from a unit. `create_container(url)` chooses the storage by URL:
-`memory://` -> memory (D11), any other SQLAlchemy URL -> SQL.
+`job_store`, `owner_lock` (D16; none in memory) and `scheduler`. A `ServiceContainer` receives one of
+them as `storage` and is the one way to reach the data (D21): `unit_of_work(write=...)` opens units of
+work on the datastore, and the manager factories build managers from a unit. `create_container(url)`
+chooses the storage by URL: `memory://` -> memory (D11), any other SQLAlchemy URL -> SQL.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ml import ModelRunnerProtocol
 from chapkit.domain.ml_checks import ModelRequirements
-from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, UnitOfWork
+from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, OwnerLock, UnitOfWork
 
 MEMORY_URL = "memory://"
 
@@ -68,7 +68,7 @@ class MemoryStorage(containers.DeclarativeContainer):
     owned = providers.Object(True)
     database = providers.Resource(opened, datastore, owned=owned)
     job_store = providers.Singleton(_memory_job_store, datastore)
-    owner_lock = providers.Object(None)  # one process: no neighbour to tell that it died
+    owner_lock: providers.Object[OwnerLock | None] = providers.Object(None)  # one process: no neighbour to watch
     scheduler = providers.Resource(
         running_scheduler, store=job_store, datastore=database, settings=config.jobs, lock=owner_lock
     )

@@ -67,6 +67,7 @@ class PostgresOwnerLock(OwnerLock):
         """Lock on `database` (its URL opens the lock connections; its pool writes the registrations)."""
         self.database = database
         self._engine: AsyncEngine | None = None
+        self._owners: set[str] = set()
         self._held: dict[str, AsyncConnection] = {}
 
     def _lock_engine(self) -> AsyncEngine:
@@ -95,7 +96,7 @@ class PostgresOwnerLock(OwnerLock):
 
     async def acquire(self, owner: str) -> None:
         """Take the advisory lock on a dedicated connection, then register the owner."""
-        if owner in self._held:
+        if owner in self._owners:
             raise RuntimeError(f"The owner lock of {owner!r} is held already")
         self._held[owner] = await self._take(owner)
         try:
@@ -103,24 +104,30 @@ class PostgresOwnerLock(OwnerLock):
         except BaseException:
             await self._close(self._held.pop(owner))
             raise
+        self._owners.add(owner)
 
     async def keep(self, owner: str) -> None:
         """Check the lock's connection; after it dropped, take the lock again and register anew."""
-        connection = self._held.get(owner)
-        if connection is None:
+        if owner not in self._owners:
             return
-        try:
-            await connection.scalar(text("SELECT 1"))
-            return
-        except DBAPIError:
-            logger.warning("owner_lock_lost", owner=owner, reason="its connection dropped; taking it again")
-        del self._held[owner]
-        await self._close(connection)
+        connection = self._held.pop(owner, None)
+        if connection is not None:
+            try:
+                await connection.scalar(text("SELECT 1"))
+            except Exception:
+                logger.warning("owner_lock_lost", owner=owner, reason="its connection dropped; taking it again")
+                await self._close(connection)
+            else:
+                self._held[owner] = connection
+                return
         self._held[owner] = await self._take(owner)
         await self._register(owner)  # a neighbour starting meanwhile may have taken this owner for dead
 
     async def release(self, owner: str) -> None:
         """Unregister the owner, then free the lock and close its connection."""
+        if owner not in self._owners:
+            return
+        self._owners.discard(owner)
         connection = self._held.pop(owner, None)
         try:
             await self.forget([owner])
@@ -170,6 +177,7 @@ class FileOwnerLock(OwnerLock):
     def __init__(self, directory: Path) -> None:
         """Keep lock files in `directory` (created on the first `acquire`)."""
         self.directory = directory
+        self._owners: set[str] = set()
         self._held: dict[str, int] = {}
 
     @classmethod
@@ -183,9 +191,10 @@ class FileOwnerLock(OwnerLock):
 
     async def acquire(self, owner: str) -> None:
         """Create, lock and publish the owner's lock file."""
-        if owner in self._held:
+        if owner in self._owners:
             raise RuntimeError(f"The owner lock of {owner!r} is held already")
         self._held[owner] = await asyncio.to_thread(self._take, owner)
+        self._owners.add(owner)
 
     def _take(self, owner: str) -> int:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -206,12 +215,15 @@ class FileOwnerLock(OwnerLock):
 
     async def keep(self, owner: str) -> None:
         """Publish the lock file again if it was removed from under the owner (its lock is still held)."""
-        descriptor = self._held.get(owner)
-        if descriptor is None or await asyncio.to_thread(self._published, owner, descriptor):
+        if owner not in self._owners:
             return
-        logger.warning("owner_lock_lost", owner=owner, reason="its lock file was removed; creating it again")
-        del self._held[owner]
-        os.close(descriptor)
+        descriptor = self._held.pop(owner, None)
+        if descriptor is not None:
+            if await asyncio.to_thread(self._published, owner, descriptor):
+                self._held[owner] = descriptor
+                return
+            logger.warning("owner_lock_lost", owner=owner, reason="its lock file was removed; creating it again")
+            os.close(descriptor)
         self._held[owner] = await asyncio.to_thread(self._take, owner)
 
     def _published(self, owner: str, descriptor: int) -> bool:
@@ -222,6 +234,7 @@ class FileOwnerLock(OwnerLock):
 
     async def release(self, owner: str) -> None:
         """Remove the lock file, then free the lock."""
+        self._owners.discard(owner)
         descriptor = self._held.pop(owner, None)
         if descriptor is None:
             return
@@ -253,7 +266,7 @@ class FileOwnerLock(OwnerLock):
     async def forget(self, owners: Collection[str]) -> None:
         """Remove the dead owners' lock files."""
         for owner in owners:
-            if owner not in self._held:
+            if owner not in self._owners:
                 await asyncio.to_thread(self.path_of(owner).unlink, missing_ok=True)
 
 
