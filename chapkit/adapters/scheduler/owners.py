@@ -7,7 +7,7 @@ import contextlib
 import os
 import secrets
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from time import monotonic
 
@@ -53,14 +53,16 @@ class OwnerWatch:
         lock: OwnerLock | None = None,
         error: str = INTERRUPTED_ERROR,
         alive: Sequence[str] = (),
+        clock: Callable[[], float] = monotonic,
     ) -> None:
-        """Watch as `owner`; the pseudo-owners in `alive` are announced alive with it."""
+        """Watch as `owner`; the pseudo-owners in `alive` are announced alive with it; `clock` counts seconds."""
         self.store = store
         self.owner = owner
         self.stale_after = stale_after
         self.lock = lock
         self.error = error
         self.alive = tuple(alive)
+        self.clock = clock
         self._heard_since: float | None = None
 
     async def start(self, now: datetime) -> None:
@@ -69,7 +71,7 @@ class OwnerWatch:
             await self.lock.acquire(self.owner)
         try:
             await self._announce(now)
-            self._heard_since = monotonic()
+            self._heard_since = self.clock()
             if self.lock is not None:
                 dead = await self.lock.dead_owners()
                 if dead:
@@ -92,8 +94,8 @@ class OwnerWatch:
             self._heard_since = None
             raise
         if self._heard_since is None:
-            self._heard_since = monotonic()
-        elif monotonic() - self._heard_since >= self.stale_after:
+            self._heard_since = self.clock()
+        elif self.clock() - self._heard_since >= self.stale_after:
             await self._fail_silent(now)
 
     async def stop(self) -> None:
