@@ -15,6 +15,13 @@ from chapkit.domain.artifact import (
     ArtifactSnapshot,
     ArtifactTreeNode,
 )
+from chapkit.domain.artifact_content import (
+    ArtifactDownload,
+    TableFormat,
+    artifact_download,
+    artifact_metadata,
+    without_content,
+)
 from chapkit.domain.artifact_tree import (
     ArtifactTreeError,
     assemble_tree,
@@ -22,7 +29,7 @@ from chapkit.domain.artifact_tree import (
     level_under,
     relevel_descendants,
 )
-from chapkit.domain.config import BaseConfig, ConfigOut
+from chapkit.domain.config import STORED_CONFIG, BaseConfig, ConfigOut
 from chapkit.domain.errors import ConflictError
 from chapkit.domain.ports.artifact_store import ArtifactStore
 from chapkit.domain.ports.config_store import ConfigStore
@@ -46,27 +53,45 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
 
     # ---------------------------------------------------------------- public API
 
-    async def find_subtree(self, start_id: ULID) -> list[ArtifactTreeNode]:
-        """Find all artifacts in the subtree rooted at the given ID (one read, ordered by id)."""
-        return [self._to_tree_node(artifact) for artifact in await self.repo.find_subtree_snapshot(start_id)]
+    async def find_subtree(self, start_id: ULID, *, content: bool = True) -> list[ArtifactTreeNode]:
+        """Find all artifacts in the subtree rooted at the given ID (one read, ordered by id).
 
-    async def expand_artifact(self, artifact_id: ULID) -> ArtifactTreeNode | None:
+        With `content=False` each node's data leaves its content out (`without_content`).
+        """
+        subtree = await self.repo.find_subtree_snapshot(start_id)
+        return [self._to_tree_node(artifact, content=content) for artifact in subtree]
+
+    async def expand_artifact(self, artifact_id: ULID, *, content: bool = True) -> ArtifactTreeNode | None:
         """Expand a single artifact with hierarchy metadata but without children (`children` is None)."""
         artifact = await self.repo.find_by_id(artifact_id)
         if artifact is None:
             return None
-        node = self._to_tree_node(artifact)
+        node = self._to_tree_node(artifact, content=content)
         node.config = await self._config_of_root(artifact_id)
         return node
 
-    async def build_tree(self, start_id: ULID) -> ArtifactTreeNode | None:
+    async def build_tree(self, start_id: ULID, *, content: bool = True) -> ArtifactTreeNode | None:
         """Build the tree rooted at the given artifact; leaves have `children = []`."""
         subtree = await self.repo.find_subtree_snapshot(start_id)
-        nodes = [self._to_tree_node(artifact, children=[]) for artifact in subtree]
+        nodes = [self._to_tree_node(artifact, children=[], content=content) for artifact in subtree]
         root = assemble_tree(start_id, nodes)
         if root is not None:
             root.config = await self._config_of_root(start_id)
         return root
+
+    async def download(self, artifact_id: ULID, table_format: TableFormat | None = None) -> ArtifactDownload | None:
+        """The file `$download` sends for an artifact (`None` for an unknown id).
+
+        Raises the problems of `artifact_download` (no content, a format for what is no table, a
+        format this service cannot write).
+        """
+        artifact = await self.repo.find_by_id(artifact_id)
+        return None if artifact is None else artifact_download(artifact.data, table_format)
+
+    async def metadata(self, artifact_id: ULID) -> dict[str, Any] | None:
+        """The `metadata` object of an artifact's data, `{}` when it has none (`None` for an unknown id)."""
+        artifact = await self.repo.find_by_id(artifact_id)
+        return None if artifact is None else artifact_metadata(artifact.data)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -124,7 +149,10 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
         if self.config_repo is None:
             return None
         config = await self.config_repo.find_by_root_artifact_id(artifact_id)
-        return None if config is None else ConfigOut[BaseConfig].model_validate(config, from_attributes=True)
+        if config is None:
+            return None
+        # Read as stored: the service's own schema (which may declare the reserved names) checked it.
+        return ConfigOut[BaseConfig].model_validate(config, from_attributes=True, context={STORED_CONFIG: True})
 
     def _describe_level(self, level: int) -> tuple[str | None, str | None]:
         """The hierarchy's name and the label of `level` (both None without a hierarchy)."""
@@ -136,7 +164,7 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
         return (None if hierarchy is None else str(hierarchy)), (None if label is None else str(label))
 
     def _to_tree_node(
-        self, entity: ArtifactSnapshot, children: list[ArtifactTreeNode] | None = None
+        self, entity: ArtifactSnapshot, children: list[ArtifactTreeNode] | None = None, *, content: bool = True
     ) -> ArtifactTreeNode:
         """Convert a stored artifact to a tree node with hierarchy metadata.
 
@@ -153,7 +181,7 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
                 "id": entity.id,
                 "created_at": entity.created_at,
                 "updated_at": entity.updated_at,
-                "data": entity.data,
+                "data": entity.data if content else without_content(entity.data),
                 "parent_id": entity.parent_id,
                 "level": level,
                 "level_label": level_label,

@@ -9,7 +9,7 @@ from ulid import ULID
 
 from chapkit.application.manager import BaseManager
 from chapkit.domain.artifact import ArtifactOut
-from chapkit.domain.config import Config, ConfigIn, ConfigOut, DataT
+from chapkit.domain.config import STORED_CONFIG, Config, ConfigIn, ConfigOut, DataT
 from chapkit.domain.errors import BadRequestError, ValidationError
 from chapkit.domain.ports.artifact_store import ArtifactStore
 from chapkit.domain.ports.config_store import ConfigStore
@@ -80,7 +80,7 @@ class ConfigManager(BaseManager[Config, ConfigIn[DataT], ConfigOut[DataT], ULID]
         try:
             raw = data.model_dump(mode="json") if hasattr(data, "model_dump") else data
             stored: dict[str, Any] = self.data_cls.model_validate(raw).model_dump(mode="json")
-            self.data_cls.model_validate(stored)
+            self.data_cls.model_validate(stored, context={STORED_CONFIG: True})
         except PydanticValidationError as error:
             problems = "; ".join(
                 f"{'.'.join(str(part) for part in item['loc']) or 'data'}: {item['msg']}" for item in error.errors()
@@ -90,7 +90,8 @@ class ConfigManager(BaseManager[Config, ConfigIn[DataT], ConfigOut[DataT], ULID]
 
     def _to_output_schema(self, entity: Config) -> ConfigOut[DataT]:
         """Convert a stored config to the output schema, `data` as an instance of the service's schema."""
-        return self.out_schema_cls.model_validate(entity, from_attributes=True, context={"data_cls": self.data_cls})
+        context = {"data_cls": self.data_cls, STORED_CONFIG: True}
+        return self.out_schema_cls.model_validate(entity, from_attributes=True, context=context)
 
 
 __all__ = ["ConfigManager"]

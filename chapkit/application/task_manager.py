@@ -33,7 +33,6 @@ from chapkit.domain.task import (
     TaskIn,
     TaskNotFoundError,
     TaskOut,
-    shell_arguments,
     task_snapshot,
 )
 
@@ -95,8 +94,8 @@ class TaskManager(BaseManager[Task, TaskIn, TaskOut, ULID]):
         """Execute a task by submitting it to the scheduler and return the job ID.
 
         Raises `TaskExecutionUnavailableError` (400) without a scheduler, artifacts or database,
-        `TaskNotFoundError` (404) for an unknown task and `TaskDisabledError` (400) for a disabled one;
-        all three are `ValueError`s, as in the reference.
+        `TaskNotFoundError` for an unknown task (`$execute` answers it with 400, as the reference, D14)
+        and `TaskDisabledError` (400) for a disabled one; all three are `ValueError`s, as in the reference.
         """
         if self.scheduler is None:
             raise TaskExecutionUnavailableError(NO_SCHEDULER)
@@ -122,14 +121,19 @@ class TaskManager(BaseManager[Task, TaskIn, TaskOut, ULID]):
         return await self._store_result({"task": task_snapshot(task), **outcome})
 
     async def _run_command(self, task: Task) -> dict[str, Any]:
-        """Run the command as an argument list, without a shell (D23); a cancellation kills its process group."""
+        """Run the command through `/bin/sh -c` (D23); a timeout or a cancellation kills its process group.
+
+        Only the task's own command text reaches the shell; its `parameters` are for Python tasks. A
+        non-zero exit, a program the shell cannot find (127) and a shell syntax error (2) are results,
+        recorded with their stderr; `error` is set only for a timeout or a shell that cannot start.
+        """
         runner = self.command_runner
         if runner is None:
             raise RuntimeError(NO_COMMAND_RUNNER)
         outcome: dict[str, Any] = {"stdout": "", "stderr": "", "exit_code": None, "timed_out": False, "error": None}
         try:
-            result = await runner.run(shell_arguments(task.command), timeout=task.timeout)
-        except (OSError, ValueError) as error:  # the program cannot start, or the command does not split
+            result = await runner.run(task.command, timeout=task.timeout)
+        except (OSError, ValueError) as error:  # the shell cannot start, or the stored command is blank
             outcome["error"] = {"type": type(error).__name__, "message": str(error), "traceback": None}
             return outcome
         outcome.update(

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic
+from typing import Annotated, Any, Generic
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_serializer, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import TypeVar
 from ulid import ULID
 
@@ -58,10 +68,64 @@ class ConfigArtifact:
     artifact_id: ULID
 
 
+PREDICTION_PERIODS = "prediction_periods"
+"""Reserved config key (newer contract): how many periods a forecast covers, a positive integer."""
+ADDITIONAL_CONTINUOUS_COVARIATES = "additional_continuous_covariates"
+"""Reserved config key (newer contract): extra covariate columns the model reads, a list of names."""
+USER_OPTION_VALUES = "user_option_values"
+"""Key of chap-core's nested option values, hoisted to top-level keys by `BaseConfig`."""
+
+_RESERVED_FIELDS: dict[str, TypeAdapter[Any]] = {
+    # Strict: a value is stored as posted or refused, never converted (chap-core compares what it
+    # sent with what comes back and stops at any difference).
+    PREDICTION_PERIODS: TypeAdapter(Annotated[int, Field(strict=True, ge=1)]),
+    ADDITIONAL_CONTINUOUS_COVARIATES: TypeAdapter(Annotated[list[str], Field(strict=True)]),
+}
+RESERVED_CONFIG_KEYS: tuple[str, ...] = tuple(_RESERVED_FIELDS)
+"""Config keys the newer contract reserves: chap-core supplies them itself, they are no user options."""
+STORED_CONFIG = "chapkit_stored_config"
+"""Validation context key: the data is read back from storage, where the rules for input were applied
+when it was stored. Readers that validate it with another class than the service's (plain
+`BaseConfig` in artifact trees) then see it as stored."""
+
+
 class BaseConfig(BaseModel):
     """Base class for configuration schemas with arbitrary extra fields allowed."""
 
+    # (The docstring is the schema's `description` in `$schema`: kept as the reference has it.)
+    # Speaks both generations of the config contract (D24). The reference's configs are unchanged:
+    # nothing is added to what was posted. For chap-core, the reserved keys `prediction_periods` (a
+    # positive integer) and `additional_continuous_covariates` (a list of strings) are validated when
+    # present, strictly, and never added when absent; the entries of a nested `user_option_values`
+    # object are hoisted to top-level keys (a top-level key of the same name wins) and the key itself
+    # is dropped (`null` is dropped too). A subclass that declares one of these names as a field of
+    # its own keeps its own rules for it.
+
     model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="before")
+    @classmethod
+    def read_chap_core_keys(cls, data: Any, info: ValidationInfo) -> Any:
+        """Hoist `user_option_values` and check the reserved keys the class does not declare itself."""
+        if not isinstance(data, dict) or (isinstance(info.context, dict) and info.context.get(STORED_CONFIG)):
+            return data
+        fields = cls.model_fields
+        if USER_OPTION_VALUES not in fields and USER_OPTION_VALUES in data:
+            nested = data[USER_OPTION_VALUES]
+            if isinstance(nested, dict):
+                hoisted = {key: value for key, value in data.items() if key != USER_OPTION_VALUES}
+                data = {**hoisted, **{key: value for key, value in nested.items() if key not in hoisted}}
+            elif nested is None:
+                data = {key: value for key, value in data.items() if key != USER_OPTION_VALUES}
+        for key, adapter in _RESERVED_FIELDS.items():
+            if key in data and key not in fields:
+                try:
+                    adapter.validate_python(data[key])
+                except PydanticValidationError as error:
+                    problem = error.errors()[0]
+                    where = "".join(f"[{part}]" for part in problem["loc"])
+                    raise ValueError(f"{key}{where}: {problem['msg']}") from None
+        return data
 
 
 DataT = TypeVar("DataT", bound=BaseConfig, default=BaseConfig)
@@ -109,7 +173,7 @@ class ConfigOut(EntityOut, Generic[DataT]):
             return v
         if isinstance(v, dict) and info.context and "data_cls" in info.context:
             data_cls: type[BaseConfig] = info.context["data_cls"]
-            return data_cls.model_validate(v)
+            return data_cls.model_validate(v, context=info.context)
         return v
 
     @field_serializer("data", when_used="json")
@@ -133,6 +197,11 @@ class UnlinkArtifactRequest(BaseModel):
 
 
 __all__ = [
+    "ADDITIONAL_CONTINUOUS_COVARIATES",
+    "PREDICTION_PERIODS",
+    "RESERVED_CONFIG_KEYS",
+    "STORED_CONFIG",
+    "USER_OPTION_VALUES",
     "ArtifactLinkError",
     "BaseConfig",
     "Config",

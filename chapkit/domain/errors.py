@@ -17,6 +17,7 @@ class ErrorType:
     FORBIDDEN = "urn:chapkit:error:forbidden"
     BAD_REQUEST = "urn:chapkit:error:bad-request"
     SERVICE_UNAVAILABLE = "urn:chapkit:error:service-unavailable"
+    NOT_ACCEPTABLE = "urn:chapkit:error:not-acceptable"
 
 
 class ChapkitException(Exception):
@@ -101,6 +102,12 @@ class ForbiddenError(_FixedProblem):
     problem_type, problem_title, problem_status = ErrorType.FORBIDDEN, "Forbidden", 403
 
 
+class NotAcceptableError(_FixedProblem):
+    """406: the resource exists but not in the representation asked for (e.g. a format this service lacks)."""
+
+    problem_type, problem_title, problem_status = ErrorType.NOT_ACCEPTABLE, "Not Acceptable", 406
+
+
 class ServiceUnavailableError(_FixedProblem):
     """503: the storage is too busy to take the request now (a bounded wait ran out); retrying may work."""
 
@@ -114,6 +121,7 @@ __all__ = [
     "ErrorType",
     "ForbiddenError",
     "InvalidULIDError",
+    "NotAcceptableError",
     "NotFoundError",
     "ServiceUnavailableError",
     "UnauthorizedError",

@@ -143,7 +143,8 @@ def _holds_a_boolean(value: Any) -> bool:
 class RunInfo(BaseModel):
     """Per-request context chap-core attaches to train and predict requests (the newer contract, D24)."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    # Strict: `true` or `"3"` is not a horizon (the schema says integer, so a lax read would accept what it forbids).
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", strict=True)
 
     prediction_periods: int | None = Field(
         default=None,

@@ -13,7 +13,8 @@ from enum import StrEnum
 from typing import Any
 
 from chapkit.domain.artifact import PandasDataFrame
-from chapkit.domain.config import BaseConfig
+from chapkit.domain.config import ADDITIONAL_CONTINUOUS_COVARIATES as COVARIATES
+from chapkit.domain.config import PREDICTION_PERIODS, BaseConfig
 from chapkit.domain.ml import RunInfo
 from chapkit.domain.ml_checks import (
     LOCATION_COLUMN,
@@ -23,11 +24,6 @@ from chapkit.domain.ml_checks import (
     error,
     warning,
 )
-
-PREDICTION_PERIODS = "prediction_periods"
-"""The config field (reserved by the newer contract) holding the forecast horizon."""
-COVARIATES = "additional_continuous_covariates"
-"""The config field (reserved by the newer contract) naming covariates beyond the required ones."""
 
 
 class HorizonSource(StrEnum):
@@ -129,8 +125,6 @@ def _accepts(config: BaseConfig, name: str) -> bool:
 
 
 __all__ = [
-    "COVARIATES",
-    "PREDICTION_PERIODS",
     "HorizonSource",
     "config_for_run",
     "future_periods",

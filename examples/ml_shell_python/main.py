@@ -1,8 +1,8 @@
 """Train and predict with scripts: `ShellModelRunner` runs `train.py` and `predict.py` (beside this file).
 
 chapkit writes `config.json`, `data.csv` (or `historic.csv` and `future.csv`) into a fresh working
-directory, runs the command (no shell: the template is split into arguments and the placeholders are
-filled with file paths) and reads back the model file or the predictions CSV. `model_format="json"`
+directory, runs the command through `/bin/sh -c` (the placeholders are filled with the files' paths,
+shell-quoted) and reads back the model file or the predictions CSV. `model_format="json"`
 keeps the model file as bytes: the scripts own its format. Run from the repository root:
 
     chapkit serve examples.ml_shell_python.main:app

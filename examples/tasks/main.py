@@ -3,7 +3,8 @@
 Two Python functions are registered on this service's own `TaskRegistry`: `scale` takes its arguments
 from the task's `parameters`; `count_artifacts` receives an `ArtifactManager` by type (a `JobScheduler`,
 `Datastore`, `UnitOfWork`, and on SQL an `AsyncSession` and `Database`, can be injected the same way).
-Shell tasks are commands run without a shell. Run from the repository root:
+Shell tasks are commands run through `/bin/sh -c` (pipes and redirects work), each in a process group
+of its own that is killed on cancel, timeout or shutdown. Run from the repository root:
 
     chapkit serve examples.tasks.main:app
 

@@ -27,12 +27,14 @@ TIME_LIMIT_SECONDS = 240
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 # Rules the schema cannot express (a parent or linked artifact must exist, be a root, be linked to
-# this config) are answered 400; for these operations that is a valid answer to schema-valid input.
+# this config; a download `format` is for tables only) are answered 400; for these operations that
+# is a valid answer to schema-valid input.
 REFERENTIAL_OPERATIONS = (
     "POST /api/v1/artifacts",
     "PUT /api/v1/artifacts/{entity_id}",
     "POST /api/v1/configs/{entity_id}/$link-artifact",
     "POST /api/v1/configs/{entity_id}/$unlink-artifact",
+    "GET /api/v1/artifacts/{entity_id}/$download",
 )
 ACCEPTED_STATUSES = '["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]'
 # `$train` and `$predict` refuse schema-valid input that breaks what the service requires of it (an empty

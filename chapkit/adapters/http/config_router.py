@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Depends, Response, status
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from chapkit.adapters.http.crud import CrudPermissions, CrudRouter, ManagerFactory
 from chapkit.adapters.http.utilities import UlidPath, parse_ulid
 from chapkit.application.config_manager import ConfigManager
 from chapkit.domain.artifact import ArtifactOut
 from chapkit.domain.config import BaseConfig, ConfigIn, ConfigOut, LinkArtifactRequest, UnlinkArtifactRequest
+from chapkit.domain.config_schema import config_schema_document
 from chapkit.domain.errors import NotFoundError
 
 _ARTIFACT_LIST: TypeAdapter[list[ArtifactOut]] = TypeAdapter(list[ArtifactOut])
@@ -42,6 +43,23 @@ class ConfigRouter(CrudRouter[ConfigIn[BaseConfig], ConfigOut[BaseConfig]]):
             manager_factory=manager_factory,
             permissions=permissions,
             **kwargs,
+        )
+
+    def _register_schema_route(self) -> None:
+        """`$schema`: the reference's document (the schema of `ConfigOut`) plus `$defs.ModelConfiguration`.
+
+        `ModelConfiguration` is the config class's own schema without `$ref`, the one chap-core reads
+        user options from (D24; see `chapkit.domain.config_schema`). Built once, with the router.
+        """
+        annotation = self.entity_out_type.model_fields["data"].annotation
+        data_cls = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else BaseConfig
+        schema = config_schema_document(self.entity_out_type, data_cls)
+
+        async def get_schema() -> dict[str, Any]:
+            return schema
+
+        self.register_collection_operation(
+            name="schema", handler=get_schema, http_method="GET", response_model=dict[str, Any], summary="JSON schema"
         )
 
     def _register_routes(self) -> None:

@@ -15,12 +15,13 @@ from chapkit.adapters.http.router import Router
 from chapkit.adapters.observability.metrics import ML_PREDICT_JOBS_TOTAL, ML_TRAIN_JOBS_TOTAL
 from chapkit.application.ml_manager import MLManager
 from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.config import ADDITIONAL_CONTINUOUS_COVARIATES as COVARIATES
+from chapkit.domain.config import PREDICTION_PERIODS
 from chapkit.domain.errors import BadRequestError, ChapkitException, ConflictError, NotFoundError
 from chapkit.domain.forecasts import frame_schema
 from chapkit.domain.ids import ULIDValue
 from chapkit.domain.ml import PredictRequest, PredictResponse, TrainRequest, TrainResponse
 from chapkit.domain.ml_checks import PeriodType, ValidateRequest, ValidationResponse
-from chapkit.domain.ml_horizon import COVARIATES, PREDICTION_PERIODS
 from chapkit.domain.sample_data import location_names, sample_frames, sample_geo
 
 _MAX_LOCATIONS = 500

@@ -1,4 +1,8 @@
-"""`TaskRouter`: task CRUD, `GET ?enabled=` filtering and `POST /{id}/$execute` (202 with the job id)."""
+"""`TaskRouter`: task CRUD, `GET ?enabled=` filtering and `POST /{id}/$execute` (202 with the job id).
+
+`$execute` of a task that does not exist answers 400 (a `bad-request` problem), as the reference does
+(D14): the reference turned every `ValueError` of execution into a 400, and clients rely on it.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,9 @@ from chapkit.adapters.http.crud import JSON_MEDIA_TYPE, CrudPermissions, CrudRou
 from chapkit.adapters.http.pagination import PageQuery, SizeQuery
 from chapkit.adapters.http.utilities import UlidPath, parse_ulid
 from chapkit.application.task_manager import TaskManager
+from chapkit.domain.errors import BadRequestError
 from chapkit.domain.schemas import PaginatedResponse
-from chapkit.domain.task import TaskExecuteResponse, TaskIn, TaskOut
+from chapkit.domain.task import TaskExecuteResponse, TaskIn, TaskNotFoundError, TaskOut
 
 _EXECUTE_RESPONSE: TypeAdapter[TaskExecuteResponse] = TypeAdapter(TaskExecuteResponse)
 
@@ -76,7 +81,10 @@ class TaskRouter(CrudRouter[TaskIn, TaskOut]):
         async def execute_task(entity_id: UlidPath, manager: TaskManager = Depends(manager_factory)) -> Response:
             """Execute a task asynchronously via the job scheduler."""
             task_id = parse_ulid(entity_id)
-            job_id = await manager.execute_task(task_id)
+            try:
+                job_id = await manager.execute_task(task_id)
+            except TaskNotFoundError as error:
+                raise BadRequestError(str(error), task_id=str(task_id)) from None
             accepted = TaskExecuteResponse(
                 job_id=str(job_id), message=f"Task submitted for execution. Job ID: {job_id}"
             )

@@ -1,19 +1,26 @@
 """Run one command in a process group of its own, with bounded output, a timeout and cancellation (D23).
 
-`run_process(args, ...)` starts `args` directly (an argument list, never a shell) with
-`start_new_session=True`, so the command and everything it starts share one process group that can be
-signalled as a whole. It captures stdout and stderr, keeping the last `output_limit` bytes of each and
-counting what it dropped, and returns a `ProcessResult`. It never raises for a non-zero exit: callers
-decide what a failure means.
+`run_shell(command, ...)` runs shell text through `/bin/sh -c`, as the reference did: pipes,
+redirects and `&&` work. `run_process(args, ...)` runs an argument list as it is (no shell interprets
+the arguments). Both start a new session (`start_new_session=True`), so the command and everything it
+starts share one process group that can be signalled as a whole. They capture stdout and stderr,
+keeping the last `output_limit` bytes of each and counting what was dropped, and return a
+`ProcessResult`. They never raise for a non-zero exit: callers decide what a failure means. A program
+that does not exist is a result too (exit code 127 and the shell's message on stderr, as in a shell).
 
 What is left of the group is killed in every case: after the command exits (an orphaned grandchild must
 not outlive the run), on timeout (SIGTERM to the group, SIGKILL after `kill_grace` seconds; reported as
 `timed_out`), and when the awaiting task is cancelled (the same sequence, then `CancelledError` is
 re-raised). Cleanup runs to its end even if the task is cancelled again meanwhile. POSIX only.
 
-On Linux the command also dies with the process that started it: if that process is killed outright
-(SIGKILL, the OOM killer), where no cleanup can run, the kernel sends the command SIGKILL, so a
-worker killed mid-job leaves no model script running on (D22).
+The whole group also dies with the process that started it, even when that process is killed outright
+(SIGKILL, the OOM killer) and no cleanup of its own can run, so a worker killed mid-job leaves no model
+script running on (D22). Two mechanisms make sure of it. On Linux the command's first process gets
+SIGKILL from the kernel when its parent dies (the parent-death signal). And every run starts with a
+small guard in its group: a shell blocked reading a pipe whose only writer is the starting process;
+when that process ends, however it ends, the read returns end-of-file and the guard kills its whole
+group (`kill -s KILL 0`), which covers the processes a shell command started, as the death signal is
+not inherited. A process that leaves the group (`setsid`) escapes both, as it escapes the group kill.
 """
 
 from __future__ import annotations
@@ -37,7 +44,20 @@ DEFAULT_OUTPUT_LIMIT = 64 * 1024
 DEFAULT_KILL_GRACE = 5.0
 """Seconds between SIGTERM and SIGKILL when a process group is stopped."""
 
-_READ_CHUNK = 64 * 1024
+SHELL = "/bin/sh"
+"""The shell commands run through (`/bin/sh -c`, as the reference's `create_subprocess_shell`)."""
+
+# Started first in every run (argv: the command). Its stdin is the guard pipe: it moves the pipe to fd 3
+# and gives itself /dev/null, starts the guard as a grandchild in the same process group (double fork:
+# the command never sees an unknown child; exec: the guard's command line does not repeat the
+# command's), then replaces itself with the command. The guard reads fd 3 until end-of-file, which
+# comes when the starting process closes the pipe or dies, and then kills its whole process group.
+_GUARD_SCRIPT = (
+    "exec 3<&0 </dev/null; "
+    f'( exec {SHELL} -c "read -r _; kill -s KILL 0" chapkit-guard <&3 >/dev/null 2>&1 & ); '
+    'exec 3<&-; exec "$@"'
+)
+_GUARD_NAME = "chapkit-run"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +65,7 @@ class ProcessResult:
     """What a finished (or killed) command left: exit code, output tails, duration, whether it timed out."""
 
     args: tuple[str, ...]
+    """The command as run: the argument list, or `("/bin/sh", "-c", text)` for `run_shell`."""
     exit_code: int
     """The command's exit status; `-N` when it was ended by signal `N` (as `asyncio` reports it)."""
     stdout: str
@@ -132,6 +153,27 @@ class _Capture(asyncio.SubprocessProtocol):
             self.closed.set_result(None)
 
 
+async def run_shell(
+    command: str,
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    output_limit: int = DEFAULT_OUTPUT_LIMIT,
+    kill_grace: float = DEFAULT_KILL_GRACE,
+) -> ProcessResult:
+    """Run shell text through `/bin/sh -c` in its own process group and return how it ended.
+
+    Everything else is as `run_process`: `args` of the result is `("/bin/sh", "-c", command)`. Raises
+    `ValueError` for a command that is not a string or is blank.
+    """
+    if not isinstance(command, str) or not command.strip():
+        raise ValueError("command must be a non-blank string of shell text")
+    return await run_process(
+        [SHELL, "-c", command], cwd=cwd, env=env, timeout=timeout, output_limit=output_limit, kill_grace=kill_grace
+    )
+
+
 async def run_process(
     args: Sequence[str],
     *,
@@ -141,12 +183,13 @@ async def run_process(
     output_limit: int = DEFAULT_OUTPUT_LIMIT,
     kill_grace: float = DEFAULT_KILL_GRACE,
 ) -> ProcessResult:
-    """Run `args` (program first) in its own process group and return how it ended.
+    """Run `args` (program first, each argument passed as it is) in its own process group.
 
     `cwd` is the working directory; `env` replaces the environment when given (inherited otherwise);
-    stdin is empty. `timeout` (seconds, `None` for none) kills the group and sets `timed_out`. Raises
-    `ValueError` for an empty or non-string argument list and `OSError` when the program cannot be
-    started; re-raises `CancelledError` after killing the group.
+    stdin is empty. `timeout` (seconds, `None` for none) kills the group and sets `timed_out`. A program
+    that cannot be found or run ends with exit code 127 or 126 and a message on stderr. Raises
+    `ValueError` for an empty or non-string argument list and `OSError` when not even the shell that
+    starts the run can be started; re-raises `CancelledError` after killing the group.
     """
     argv = tuple(args)
     if not argv or not all(isinstance(arg, str) for arg in argv):
@@ -157,7 +200,7 @@ async def run_process(
         raise ValueError("output_limit and kill_grace must not be negative")
 
     started = time.monotonic()
-    transport, capture = await _spawn(argv, cwd, env, output_limit, kill_grace)
+    transport, capture, guard = await _spawn(argv, cwd, env, output_limit, kill_grace)
     try:
         timed_out = False
         try:
@@ -171,6 +214,7 @@ async def run_process(
         raise
     finally:
         transport.close()
+        os.close(guard)
     exit_code = transport.get_returncode()
     assert exit_code is not None
     stdout, stderr = capture.output[1], capture.output[2]
@@ -196,27 +240,44 @@ async def _spawn(
     env: Mapping[str, str] | None,
     output_limit: int,
     grace: float,
-) -> _Started:
-    """Start the process; a cancellation that arrives while it starts kills it once it exists."""
+) -> tuple[asyncio.SubprocessTransport, _Capture, int]:
+    """Start the run; return its transport, its capture and the write end of its guard pipe.
+
+    Only this process holds the write end (it is not inherited across exec); closing it, or dying,
+    makes the guard kill the group. A cancellation that arrives while the run starts kills it once it
+    exists.
+    """
     loop = asyncio.get_running_loop()
-    spawning: asyncio.Future[_Started] = asyncio.ensure_future(
-        loop.subprocess_exec(
-            lambda: _Capture(output_limit),
-            *argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            start_new_session=True,
-            preexec_fn=_dying_with_parent(),
-        )
-    )
+    guard_read, guard_write = os.pipe()
     try:
-        return await asyncio.shield(spawning)
-    except asyncio.CancelledError:
-        await complete_before_cancel(_kill_started(spawning, grace))
+        spawning: asyncio.Future[_Started] = asyncio.ensure_future(
+            loop.subprocess_exec(
+                lambda: _Capture(output_limit),
+                SHELL,
+                "-c",
+                _GUARD_SCRIPT,
+                _GUARD_NAME,
+                *argv,
+                stdin=guard_read,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=cwd,
+                env=dict(env) if env is not None else None,
+                start_new_session=True,
+                preexec_fn=_dying_with_parent(),
+            )
+        )
+        try:
+            transport, capture = await asyncio.shield(spawning)
+        except asyncio.CancelledError:
+            await complete_before_cancel(_kill_started(spawning, grace))
+            raise
+    except BaseException:
+        os.close(guard_write)
         raise
+    finally:
+        os.close(guard_read)
+    return transport, capture, guard_write
 
 
 _PR_SET_PDEATHSIG = 1
@@ -284,4 +345,4 @@ def _signal_group(pgid: int, signum: signal.Signals) -> None:
         os.killpg(pgid, signum)
 
 
-__all__ = ["DEFAULT_KILL_GRACE", "DEFAULT_OUTPUT_LIMIT", "ProcessResult", "run_process"]
+__all__ = ["DEFAULT_KILL_GRACE", "DEFAULT_OUTPUT_LIMIT", "SHELL", "ProcessResult", "run_process", "run_shell"]

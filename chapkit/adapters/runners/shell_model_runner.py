@@ -7,12 +7,12 @@ reference's placeholders: `{config_file}`, `{data_file}`, `{model_file}`, `{geo_
 `{config_file}`, `{model_file}`, `{historic_file}`, `{future_file}`, `{output_file}`, `{geo_file}` for
 prediction (predictions are read from `{output_file}`, a CSV). `{{` and `}}` are literal braces.
 
-No shell is involved (D23): a template is split once with `shlex.split` (so quoting works as in a shell)
-and placeholders are substituted inside each argument afterwards; only paths of files chapkit wrote are
-substituted, and request data only ever reaches the script through those files. As a shell would drop
-an unquoted empty expansion, an argument that is empty only because `{geo_file}` was substituted with
-nothing (no geo data) is left out. Relative paths in a command resolve against the working directory,
-so give scripts as absolute paths.
+Commands run through `/bin/sh -c`, as in the reference (D23): pipes, redirects (`2>&1`, `>&2 echo`),
+`&&` and `cd` work. The values chapkit substitutes are the absolute paths of the files it wrote, each
+shell-quoted for where its placeholder stands (`CommandTemplate`), and request data only ever reaches
+the script through those files. An absent `{geo_file}` becomes nothing, as in the reference.
+Placeholders are checked when the runner is made. Relative paths in a command resolve against the
+working directory, so give scripts as absolute paths.
 
 The model file: with `model_format="pickle"` (the default) the file is a pickle, as in the reference:
 training returns the unpickled object and prediction pickles the model for the script. With any other
@@ -20,11 +20,14 @@ format (`"rds"`, `"joblib"`, ...) chapkit does not interpret the file: training 
 prediction writes the model's bytes back unchanged, so an R script can `saveRDS` and `readRDS`.
 Unpickling runs code from the pickle: the scripts are the service author's own, trusted as the service.
 
-A non-zero exit raises `ScriptFailedError` (a `RuntimeError`, as the reference) carrying the end of
-the script's stderr; a missing model or predictions file raises `ScriptOutputMissingError` naming the
-file; a program that cannot be started raises `ScriptStartError`. The working directory is removed in
-every case. `timeout` (seconds) kills the script's whole process group and fails the run, as does
-cancelling the task that awaits it.
+A script that exits non-zero, is killed or times out raises `ScriptFailedError`: a
+`ModelRunFailedError` (a `RuntimeError`, as the reference) with the command as run, its exit code, the
+ends of stdout and stderr and the working directory as a zip (bounded, `zip_workspace`), taken before
+the directory is removed; its message names the command, the exit code and the last lines of stderr.
+A missing model or predictions file raises `ScriptOutputMissingError` naming the file; a shell that
+cannot be started raises `ScriptStartError` (a program the shell cannot find is exit code 127). The
+working directory is removed in every case. `timeout` (seconds) kills the script's whole process group
+and fails the run, as does cancelling the task that awaits it.
 """
 
 from __future__ import annotations
@@ -33,11 +36,9 @@ import asyncio
 import json
 import pickle
 import re
-import shlex
 import shutil
-import string
 import tempfile
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,7 +46,15 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from chapkit.adapters.observability import get_logger
-from chapkit.adapters.runners.process import ProcessResult, run_process
+from chapkit.adapters.runners.process import ProcessResult, run_shell
+from chapkit.adapters.runners.script_errors import (
+    Phase,
+    ScriptFailedError,
+    ScriptOutputMissingError,
+    ScriptStartError,
+)
+from chapkit.adapters.runners.shell_template import CommandTemplate
+from chapkit.adapters.runners.workspace import zip_workspace
 from chapkit.application.shielding import complete_before_cancel
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ml import BaseModelRunner, GeoFeatureCollection
@@ -60,81 +69,12 @@ PREDICT_PLACEHOLDERS = frozenset(
 
 PICKLE_FORMAT = "pickle"
 
-STDERR_IN_ERROR_CHARS = 4000
-"""How much of the end of a failed script's stderr goes into the error message."""
-
 _FORMAT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 _LOG_OUTPUT_CHARS = 2000
 
 _T = TypeVar("_T")
 
 _logger = get_logger(__name__)
-
-
-class ScriptFailedError(RuntimeError):
-    """The train or predict script exited with a non-zero status, was killed or timed out."""
-
-    def __init__(self, message: str, result: ProcessResult) -> None:
-        super().__init__(message)
-        self.result = result
-
-    def __reduce__(self) -> tuple[type[ScriptFailedError], tuple[str, ProcessResult]]:
-        # Job stores may pickle a job's exception; keep the result through the round trip.
-        return type(self), (str(self), self.result)
-
-
-class ScriptStartError(RuntimeError):
-    """The command's program could not be started (not found, not executable)."""
-
-
-class ScriptOutputMissingError(RuntimeError):
-    """The script succeeded but did not write the file chapkit reads back (model or predictions)."""
-
-
-_Template = tuple[tuple[tuple[str, str | None], ...], ...]
-"""A parsed command: per argument, its (literal text, placeholder or None) parts."""
-
-
-def _parse_command(command: str, allowed: frozenset[str], what: str) -> _Template:
-    """Split `command` like a shell and check every placeholder; `ValueError` names what is wrong."""
-    if not isinstance(command, str):
-        raise TypeError(f"{what} must be a string, got {type(command).__name__}")
-    try:
-        words = shlex.split(command)
-    except ValueError as error:
-        raise ValueError(f"{what} cannot be split into arguments: {error}") from None
-    if not words:
-        raise ValueError(f"{what} is empty")
-    parsed: list[tuple[tuple[str, str | None], ...]] = []
-    for word in words:
-        parts: list[tuple[str, str | None]] = []
-        try:
-            fields = list(string.Formatter().parse(word))
-        except ValueError as error:
-            raise ValueError(f"{what} has a malformed placeholder in {word!r}: {error}") from None
-        for literal, name, spec, conversion in fields:
-            if name is None:
-                parts.append((literal, None))
-                continue
-            if name not in allowed:
-                names = ", ".join(f"{{{n}}}" for n in sorted(allowed))
-                raise ValueError(f"{what} uses an unknown placeholder {{{name}}} in {word!r}; known: {names}")
-            if spec or conversion:
-                raise ValueError(f"{what}: placeholders take no conversion or format spec ({word!r})")
-            parts.append((literal, name))
-        parsed.append(tuple(parts))
-    return tuple(parsed)
-
-
-def _render(template: _Template, values: Mapping[str, str]) -> list[str]:
-    """The argument list: placeholders substituted inside each argument, never re-split."""
-    argv: list[str] = []
-    for parts in template:
-        argument = "".join(literal + (values[name] if name is not None else "") for literal, name in parts)
-        substituted = any(name is not None for _, name in parts)
-        if argument or not substituted:
-            argv.append(argument)
-    return argv
 
 
 @asynccontextmanager
@@ -173,12 +113,12 @@ class ShellModelRunner(BaseModelRunner):
     ) -> None:
         """Initialize shell runner with command templates for train/predict operations.
 
-        Raises `ValueError` for a template that is empty, cannot be split or names an unknown
-        placeholder, for a `model_format` that is not a plain file extension, and for a non-positive
+        Raises `ValueError` for a template that is empty, names an unknown placeholder or leaves a
+        quote open, for a `model_format` that is not a plain file extension, and for a non-positive
         `timeout` (seconds per script run; `None` for no limit).
         """
-        self._train_template = _parse_command(train_command, TRAIN_PLACEHOLDERS, "train_command")
-        self._predict_template = _parse_command(predict_command, PREDICT_PLACEHOLDERS, "predict_command")
+        self._train_template = CommandTemplate(train_command, TRAIN_PLACEHOLDERS, "train_command")
+        self._predict_template = CommandTemplate(predict_command, PREDICT_PLACEHOLDERS, "predict_command")
         if not isinstance(model_format, str) or not _FORMAT_PATTERN.match(model_format):
             raise ValueError(f"model_format must be a file extension such as 'pickle' or 'rds', got {model_format!r}")
         if timeout is not None and not timeout > 0:
@@ -207,7 +147,7 @@ class ShellModelRunner(BaseModelRunner):
                 }
 
             values = await _in_thread(prepare)
-            await self._run("train", _render(self._train_template, values), workdir)
+            await self._run("train", self._train_template.render(values), workdir)
             if not model_file.is_file():
                 raise ScriptOutputMissingError(
                     f"Training script exited with code 0 but did not create the model file "
@@ -238,7 +178,7 @@ class ShellModelRunner(BaseModelRunner):
                 }
 
             values = await _in_thread(prepare)
-            await self._run("predict", _render(self._predict_template, values), workdir)
+            await self._run("predict", self._predict_template.render(values), workdir)
             if not output_file.is_file():
                 raise ScriptOutputMissingError(
                     f"Prediction script exited with code 0 but did not create the predictions file "
@@ -246,16 +186,13 @@ class ShellModelRunner(BaseModelRunner):
                 )
             return await _in_thread(pd.read_csv, output_file)
 
-    async def _run(self, operation: str, argv: list[str], workdir: Path) -> ProcessResult:
-        """Run one script; raise `ScriptFailedError` unless it exited with status 0 in time."""
-        title = "Training" if operation == "train" else "Prediction"
-        _logger.info(f"ml.shell.{operation}.started", args=argv, timeout=self.timeout)
+    async def _run(self, phase: Phase, command: str, workdir: Path) -> ProcessResult:
+        """Run one script; raise `ScriptFailedError` (with the zipped workspace) unless it exited 0 in time."""
+        _logger.info(f"ml.shell.{phase}.started", command=command, timeout=self.timeout)
         try:
-            result = await run_process(argv, cwd=workdir, timeout=self.timeout)
+            result = await run_shell(command, cwd=workdir, timeout=self.timeout)
         except OSError as error:
-            raise ScriptStartError(
-                f"{title} script could not be started ({argv[0]!r}): {error.strerror or error}"
-            ) from error
+            raise ScriptStartError(f"{phase} script could not be started: {error.strerror or error}") from error
         outcome = {
             "exit_code": result.exit_code,
             "duration_seconds": round(result.duration_seconds, 3),
@@ -265,11 +202,10 @@ class ShellModelRunner(BaseModelRunner):
             "stderr_dropped_bytes": result.stderr_dropped_bytes,
         }
         if not result.succeeded:
-            _logger.error(f"ml.shell.{operation}.failed", outcome=result.describe(), **outcome)
-            stderr = _tail(result.stderr.strip(), STDERR_IN_ERROR_CHARS)
-            message = f"{title} script {result.describe()}"
-            raise ScriptFailedError(f"{message}: {stderr}" if stderr else message, result)
-        _logger.info(f"ml.shell.{operation}.completed", **outcome)
+            _logger.error(f"ml.shell.{phase}.failed", outcome=result.describe(), **outcome)
+            workspace = await _in_thread(_zip_or_none, workdir)
+            raise ScriptFailedError.from_result(phase, result, command=command, workspace=workspace)
+        _logger.info(f"ml.shell.{phase}.completed", **outcome)
         return result
 
     def _read_model(self, model_file: Path) -> Any:
@@ -292,6 +228,15 @@ class ShellModelRunner(BaseModelRunner):
                 f"them), got {type(model).__name__}"
             )
         return str(model_file)
+
+
+def _zip_or_none(workdir: Path) -> bytes | None:
+    """The working directory as zip bytes for a failure's diagnostics; `None` (logged) if it cannot be read."""
+    try:
+        return zip_workspace(workdir)
+    except OSError as error:
+        _logger.warning("ml.shell.workspace_not_zipped", error=f"{type(error).__name__}: {error}")
+        return None
 
 
 def _write_config(workdir: Path, config: BaseConfig) -> str:

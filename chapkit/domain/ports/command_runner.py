@@ -1,9 +1,8 @@
-"""The command runner port: run one argument list as a process and report how it ended (D23)."""
+"""The command runner port: run a shell task's command as a process and report how it ended (D23)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -23,18 +22,21 @@ class CommandResult:
 
 
 class CommandRunner(ABC):
-    """Runs commands as processes (adapter: `ProcessCommandRunner`, on `run_process`).
+    """Runs shell commands as processes (adapter: `ProcessCommandRunner`, on `run_shell`).
 
-    Commands are argument lists, never shell text (D23). Each run is a process group of its own that is
-    killed whole when the run ends, times out or is cancelled.
+    A command is shell text run through `/bin/sh -c`, as the reference ran it (D23). Each run is a
+    process group of its own that is killed whole when the run ends, times out or is cancelled, and
+    when the process that started it dies.
     """
 
     @abstractmethod
-    async def run(self, args: Sequence[str], *, timeout: float | None = None) -> CommandResult:
-        """Run `args` (program first) and return how it ended; a non-zero exit is a result, not an error.
+    async def run(self, command: str, *, timeout: float | None = None) -> CommandResult:
+        """Run `command` through the shell and return how it ended; a non-zero exit is a result, not an error.
 
-        `timeout` (seconds) ends the process group and sets `timed_out`. Raises `OSError` when the
-        program cannot be started. A cancellation of the caller kills the process group and is re-raised.
+        A program that does not exist is a result too (exit code 127, the shell's message on stderr).
+        `timeout` (seconds) ends the process group and sets `timed_out`. Raises `ValueError` for blank
+        text and `OSError` when the shell cannot be started. A cancellation of the caller kills the
+        process group and is re-raised.
         """
 
 

@@ -106,7 +106,13 @@ async def test_misbehaving_scripts(
         config_id = await create_config(client)
         record = await wait_for_job(client, (await train(client, config_id))["job_id"])
         assert record["status"] == status, record
-        if expected is not None:
+        if mode == "hang":  # a script that failed leaves its diagnostic workspace
+            assert expected is not None and expected in record["error"].lower()
+            [workspace_id] = await artifact_ids(client)
+            data = (await client.get(f"/api/v1/artifacts/{workspace_id}")).json()["data"]
+            assert data["type"] == "ml_training_workspace" and data["metadata"]["exit_code"] == -15
+            assert data["metadata"]["stderr"].endswith("its process group was killed\n")
+        elif expected is not None:
             assert expected in record["error"].lower()
             assert await artifact_ids(client) == []
         else:

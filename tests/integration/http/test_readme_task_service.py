@@ -47,6 +47,10 @@ async def test_the_readme_task_service_answers_as_documented(tmp_path: Path) -> 
         assert (await run(python.json()["id"]))["result"] == [2.0, 4.0]
         counting = await client.post("/api/v1/tasks", json={"command": "count_tasks", "task_type": "python"})
         assert (await run(counting.json()["id"]))["result"] == 3
-        piped = await client.post("/api/v1/tasks", json={"command": "sh -c 'echo a b | wc -w'"})
+        piped = await client.post("/api/v1/tasks", json={"command": "echo a b | wc -w; >&2 echo note"})
         assert (await run(piped.json()["id"]))["stdout"].strip() == "2"
+        redirected = await run(piped.json()["id"])
+        assert redirected["stderr"] == "note\n"
+        unknown = await client.post(f"/api/v1/tasks/{ULID()}/$execute")
+        assert unknown.status_code == 400
         assert (await client.get("/api/v1/tasks", params={"enabled": "false"})).json() == []

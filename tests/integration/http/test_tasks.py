@@ -30,13 +30,16 @@ from chapkit import (
 )
 from chapkit.domain.ports import UnitOfWork
 from tests.integration.http.conftest import emptied_postgres_url, info, serve
-from tests.integration.runners.conftest import has_ended, new_marker, pid_reports, write_family_script
+from tests.integration.runners.conftest import has_ended, new_marker, pid_reports, processes_with, write_family_script
 
 TASKS = "/api/v1/tasks"
 JOBS = "/api/v1/jobs"
 ARTIFACTS = "/api/v1/artifacts"
 PY = sys.executable
 HIERARCHY = ArtifactHierarchy(name="task_runs", level_labels={0: "run"})
+# A single command replaces the shell; after `;` or in a pipeline the script is the shell's child, and
+# the whole group must die, not only the shell.
+SHELL_FORMS = {"single": "{}", "sequence": "{} ; echo after", "pipeline": "{} | cat"}
 
 
 def python_command(code: str, *args: str) -> str:
@@ -152,8 +155,8 @@ async def test_crud_and_enabled_filter(storage_url: str) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"command": "echo 'unbalanced"},
         {"command": "   "},
+        {"command": "\n\t"},
         {"command": "", "task_type": "python"},
         {"command": "x", "task_type": "perl"},
         {"command": "echo", "timeout": 0},
@@ -164,19 +167,24 @@ async def test_invalid_tasks_are_refused(body: dict[str, Any]) -> None:
         assert (await client.post(TASKS, json=body)).status_code == 422
 
 
-async def test_shell_task_success_and_no_shell_interpretation(storage_url: str, tmp_path: Path) -> None:
+async def test_shell_task_runs_through_sh_with_pipes_and_redirects(storage_url: str) -> None:
     app = task_app(storage_url)
-    target = tmp_path / "targets"
-    target.mkdir()
     async with serve(app) as client:
-        hostile = f"$(touch {target}/a) ; touch {target}/b `touch {target}/c` | cat"
-        task_id = await create(client, command=f"echo {hostile}")
+        command = "printf 'a\\nb\\n' | wc -l; >&2 echo x && echo done"
+        task_id = await create(client, command=command, parameters={"ignored": "$(echo injected)"})
         _, data = await run(app, client, task_id)
         assert data["exit_code"] == 0 and data["error"] is None and data["timed_out"] is False
-        assert data["stdout"] == " ".join(shlex.split(hostile)) + "\n"
-        assert data["stderr"] == ""
-        assert data["task"]["id"] == task_id and data["task"]["command"] == f"echo {hostile}"
-        assert list(target.iterdir()) == []  # nothing ran through a shell
+        assert data["stdout"].split() == ["2", "done"]
+        assert data["stderr"] == "x\n"
+        assert data["task"]["id"] == task_id and data["task"]["command"] == command
+
+
+async def test_a_shell_syntax_error_is_recorded_as_the_shell_reports_it() -> None:
+    app = task_app("memory://")
+    async with serve(app) as client:
+        _, data = await run(app, client, await create(client, command="echo 'unbalanced"))
+        assert data["exit_code"] == 2 and data["error"] is None
+        assert "sh" in data["stderr"] and data["stdout"] == ""
 
 
 async def test_shell_task_non_zero_exit(storage_url: str) -> None:
@@ -191,28 +199,36 @@ async def test_shell_task_whose_program_does_not_exist(tmp_path: Path) -> None:
     app = task_app("memory://")
     async with serve(app) as client:
         _, data = await run(app, client, await create(client, command=f"{tmp_path}/no-such-program --flag"))
-        assert data["exit_code"] is None
-        assert data["error"]["type"] == "FileNotFoundError"
+        assert data["exit_code"] == 127 and data["error"] is None  # as a shell reports it
+        assert f"{tmp_path}/no-such-program: not found" in data["stderr"]
 
 
-async def test_shell_task_timeout_kills_the_process_group(storage_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("form", ["single", "sequence"])
+async def test_shell_task_timeout_kills_the_process_group(storage_url: str, tmp_path: Path, form: str) -> None:
     app = task_app(storage_url)
     marker = new_marker()
     async with serve(app) as client:
-        command = python_command("import sys, time; print('started', flush=True); time.sleep(600)", marker)
+        sleeper = python_command("import sys, time; print('started', flush=True); time.sleep(600)", marker)
+        command = SHELL_FORMS[form].format(sleeper)
         _, data = await run(app, client, await create(client, command=command, timeout=1.0))
         assert data["timed_out"] is True
         assert data["exit_code"] == -15
         assert data["error"] == {"type": "TimeoutError", "message": "Command timed out after 1 s", "traceback": None}
         assert data["task"]["timeout"] == 1.0
+        assert "after" not in data["stdout"]  # the shell died with its group, it did not go on
+        assert all(has_ended(pid, marker) for pid in processes_with(marker))
 
 
+@pytest.mark.parametrize("form", SHELL_FORMS)
 @pytest.mark.parametrize("how", ["delete", "cancel"])
-async def test_ending_a_running_shell_job_kills_its_process_group(storage_url: str, tmp_path: Path, how: str) -> None:
+async def test_ending_a_running_shell_job_kills_its_process_group(
+    storage_url: str, tmp_path: Path, how: str, form: str
+) -> None:
     app = task_app(storage_url)
     script, marker = write_family_script(tmp_path), new_marker()
     async with serve(app) as client, pid_reports() as reports:
-        task_id = await create(client, command=shlex.join([PY, str(script), "wait", marker, reports.address]))
+        command = SHELL_FORMS[form].format(shlex.join([PY, str(script), "wait", marker, reports.address]))
+        task_id = await create(client, command=command)
         job_id = await execute(client, task_id)
         child, grandchild = await reports.next()
         if how == "delete":
@@ -285,7 +301,12 @@ async def test_execute_errors(storage_url: str) -> None:
         assert response.json()["detail"] == f"Cannot execute disabled task {disabled}"
         unknown = str(ULID())
         response = await client.post(f"{TASKS}/{unknown}/$execute")
-        assert response.status_code == 404 and response.json()["detail"] == f"Task {unknown} not found"
+        # 400 as in the reference (D14), a problem naming the task.
+        assert response.status_code == 400
+        assert response.headers["content-type"].startswith("application/problem+json")
+        problem = response.json()
+        assert problem["type"] == "urn:chapkit:error:bad-request" and problem["status"] == 400
+        assert problem["detail"] == f"Task {unknown} not found" and problem["task_id"] == unknown
         assert (await client.post(f"{TASKS}/not-a-ulid/$execute")).status_code == 400
 
 
@@ -377,12 +398,14 @@ async def test_get_task_manager_in_a_custom_router() -> None:
         assert (await client.get("/custom/enabled-commands")).json() == ["echo on"]
 
 
-async def test_stopping_the_service_kills_a_running_command(tmp_path: Path) -> None:
+@pytest.mark.parametrize("form", SHELL_FORMS)
+async def test_stopping_the_service_kills_a_running_command(tmp_path: Path, form: str) -> None:
     app = task_app("memory://")
     script, marker = write_family_script(tmp_path), new_marker()
     async with pid_reports() as reports:
         async with serve(app) as client:
-            task_id = await create(client, command=shlex.join([PY, str(script), "wait", marker, reports.address]))
+            command = SHELL_FORMS[form].format(shlex.join([PY, str(script), "wait", marker, reports.address]))
+            task_id = await create(client, command=command)
             await execute(client, task_id)
             child, grandchild = await reports.next()
         assert has_ended(child, marker)

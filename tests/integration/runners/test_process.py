@@ -1,4 +1,4 @@
-"""run_process: output, exit status, bounded capture, and the process group killed on timeout and cancel."""
+"""run_process and run_shell: output, exit status, bounded capture, the process group killed on timeout and cancel."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from chapkit.adapters.runners.process import DEFAULT_OUTPUT_LIMIT, run_process
+from chapkit.adapters.runners.process import DEFAULT_OUTPUT_LIMIT, run_process, run_shell
 from tests.integration.runners.conftest import (
     entries,
     has_ended,
@@ -85,9 +85,33 @@ async def test_a_custom_limit_and_a_cut_through_a_character() -> None:
     assert result.stdout == "\ufffdaé"
 
 
-async def test_a_missing_program_raises_oserror(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
-        await run_process([str(tmp_path / "no-such-program")])
+async def test_a_missing_program_is_exit_code_127_as_in_a_shell(tmp_path: Path) -> None:
+    result = await run_process([str(tmp_path / "no-such-program"), "--flag"])
+    assert result.exit_code == 127 and not result.succeeded
+    assert "no-such-program" in result.stderr and "not found" in result.stderr
+
+
+async def test_shell_text_runs_through_sh_with_pipes_redirects_and_expansions(tmp_path: Path) -> None:
+    command = "printf 'a\\nb\\n' | wc -l; >&2 echo x; echo \"$CHAPKIT_PROBE\" > out.txt && cat out.txt; exit 4"
+    result = await run_shell(command, cwd=tmp_path, env={**os.environ, "CHAPKIT_PROBE": "probe value"})
+    assert result.args == ("/bin/sh", "-c", command)
+    assert result.exit_code == 4
+    assert result.stdout.split() == ["2", "probe", "value"]
+    assert result.stderr == "x\n"
+    assert (tmp_path / "out.txt").read_text() == "probe value\n"
+
+
+async def test_a_shell_syntax_error_and_an_unknown_command_are_results() -> None:
+    broken = await run_shell("echo 'unbalanced")
+    assert broken.exit_code == 2 and "sh" in broken.stderr
+    missing = await run_shell("no-such-program-chapkit --flag")
+    assert missing.exit_code == 127 and "no-such-program-chapkit: not found" in missing.stderr
+
+
+@pytest.mark.parametrize("command", ["", "   \n", None])
+async def test_run_shell_refuses_blank_text(command: str | None) -> None:
+    with pytest.raises(ValueError, match="non-blank"):
+        await run_shell(command)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -175,24 +199,50 @@ async def test_a_cancellation_at_any_early_point_leaves_no_process(tmp_path: Pat
     assert all(has_ended(pid, marker) for pid in processes_with(marker))
 
 
+SLEEPER = "import time; time.sleep(600)"
+
+
+def is_sleeper(pid: int, marker: str) -> bool:
+    """Whether `pid` runs `python -c SLEEPER marker` (not a shell whose text mentions it)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+    except OSError:
+        return False
+    return argv[1:] == [b"-c", SLEEPER.encode(), marker.encode()]
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the death signal is Linux's")
-def test_the_command_dies_with_a_process_killed_outright(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "runner",
+    [
+        "run_process([sys.executable, '-c', SLEEPER, marker])",
+        # Two commands: the shell cannot replace itself with the sleeper, which is its child and gets
+        # no death signal of its own; the guard must kill it.
+        "run_shell(shlex.join([sys.executable, '-c', SLEEPER, marker]) + ' ; echo after')",
+        "run_shell(shlex.join([sys.executable, '-c', SLEEPER, marker]) + ' | cat')",
+    ],
+    ids=["argument-list", "shell-sequence", "shell-pipeline"],
+)
+def test_the_whole_group_dies_with_a_process_killed_outright(runner: str) -> None:
     marker = new_marker()
     parent_code = (
-        "import asyncio, os, sys\n"
-        "from chapkit.adapters.runners.process import run_process\n"
-        "asyncio.run(run_process([sys.executable, '-c', 'import time; time.sleep(600)', os.environ['MARKER']]))\n"
+        "import asyncio, os, shlex, sys\n"
+        "from chapkit.adapters.runners.process import run_process, run_shell\n"
+        f"SLEEPER = {SLEEPER!r}\n"
+        "marker = os.environ['MARKER']\n"
+        f"asyncio.run({runner})\n"
     )
     parent = subprocess.Popen([PY, "-c", parent_code], env={**os.environ, "MARKER": marker})
     try:
         deadline = time.monotonic() + 60
-        while not (children := processes_with(marker)):
+        # Wait for the sleeper itself (a shell running it also has the marker in its command line).
+        while not (sleepers := [pid for pid in processes_with(marker) if is_sleeper(pid, marker)]):
             assert parent.poll() is None and time.monotonic() < deadline, "the command did not start"
             time.sleep(0.05)
-        [child] = children
         parent.kill()  # SIGKILL: no cleanup of its own can run
         parent.wait()
-        assert has_ended(child, marker), "the command outlived the process that ran it"
+        assert all(has_ended(pid, marker) for pid in sleepers), "the command outlived the process that ran it"
+        assert all(has_ended(pid, marker) for pid in processes_with(marker))
     finally:
         if parent.poll() is None:
             parent.kill()

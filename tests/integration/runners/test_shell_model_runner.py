@@ -1,14 +1,16 @@
-"""ShellModelRunner: train and predict through scripts on files, failures, limits, cleanup and no shell (D23)."""
+"""ShellModelRunner: scripts on files through /bin/sh -c (D23), quoting, failures and their workspace, limits."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import pickle
 import shlex
 import shutil
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +18,14 @@ import pandas as pd
 import pytest
 from geojson_pydantic import FeatureCollection
 
+from chapkit.adapters.runners.script_errors import STDERR_IN_ERROR_CHARS
 from chapkit.adapters.runners.shell_model_runner import (
     ScriptFailedError,
     ScriptOutputMissingError,
-    ScriptStartError,
     ShellModelRunner,
 )
 from chapkit.domain.config import BaseConfig
+from chapkit.domain.ml_artifacts import OUTPUT_TAIL_CHARS, ModelRunFailedError
 from tests.integration.runners.conftest import (
     entries,
     has_ended,
@@ -188,14 +191,22 @@ async def test_a_model_format_other_than_pickle_round_trips_the_file_bytes(scrip
     assert entries(workroot) == []
 
 
-async def test_a_failing_script_raises_with_its_stderr(script: str, workroot: Path) -> None:
+async def test_a_failing_script_raises_a_model_run_failure_with_its_stderr(script: str, workroot: Path) -> None:
     runner = model_runner(script)
     with pytest.raises(ScriptFailedError) as raised:
         await runner.on_train(ModelConfig(behaviour="fail"), DATA)
-    assert isinstance(raised.value, RuntimeError)
-    assert str(raised.value) == "Training script exited with code 3: boom: column 'y' is missing"
-    assert raised.value.result.exit_code == 3
-    with pytest.raises(ScriptFailedError, match=r"^Prediction script exited with code 3: boom"):
+    error = raised.value
+    assert isinstance(error, ModelRunFailedError) and isinstance(error, RuntimeError)
+    assert error.phase == "train" and error.exit_code == 3 and error.result.exit_code == 3
+    # The command as run: the absent {geo_file} left nothing but its space.
+    assert error.command.startswith(f"{PY} {script} train ") and error.command.endswith("/model.pickle ")
+    assert error.stderr == "boom: column 'y' is missing\n" and error.stdout == ""
+    assert str(error) == (
+        f"train script failed with exit code 3; command: {error.command}; stderr tail: boom: column 'y' is missing"
+    )
+    with pytest.raises(
+        ScriptFailedError, match=r"^predict script failed with exit code 3; command: .*; stderr tail: boom"
+    ):
         await runner.on_predict(ModelConfig(behaviour="fail"), {"slope": 1.0}, DATA, FUTURE)
     assert entries(workroot) == []
 
@@ -204,8 +215,89 @@ async def test_the_error_survives_pickling_with_its_result(script: str, workroot
     with pytest.raises(ScriptFailedError) as raised:
         await model_runner(script).on_train(ModelConfig(behaviour="fail"), DATA)
     copy = pickle.loads(pickle.dumps(raised.value))
-    assert str(copy) == str(raised.value)
-    assert copy.result == raised.value.result
+    assert type(copy) is ScriptFailedError and str(copy) == str(raised.value)
+    assert copy.result == raised.value.result and copy.phase == "train"
+    assert (copy.command, copy.exit_code, copy.stdout, copy.stderr, copy.workspace) == (
+        raised.value.command,
+        3,
+        "",
+        raised.value.stderr,
+        raised.value.workspace,
+    )
+
+
+def zip_names(workspace: bytes | None) -> list[str]:
+    assert workspace is not None
+    with zipfile.ZipFile(io.BytesIO(workspace)) as archive:
+        return sorted(archive.namelist())
+
+
+def zip_text(workspace: bytes | None, name: str) -> str:
+    assert workspace is not None
+    with zipfile.ZipFile(io.BytesIO(workspace)) as archive:
+        return archive.read(name).decode()
+
+
+async def test_a_script_exiting_non_zero_leaves_its_workspace_zipped_in_the_error(workroot: Path) -> None:
+    # What a script writes before failing is in the zip with the inputs chapkit wrote.
+    train = "echo partial > notes.txt; echo reading {data_file}; echo boom >&2; exit 3"
+    runner = ShellModelRunner(train, "cat {future_file}; >&2 echo 'no model here'; exit 4")
+    with pytest.raises(ScriptFailedError) as raised:
+        await runner.on_train(ModelConfig(scale=2.5), DATA, GEO)
+    error = raised.value
+    assert "boom" in str(error) and "exit code 3" in str(error)
+    assert error.exit_code == 3 and error.stderr == "boom\n" and error.stdout.startswith("reading /")
+    assert zip_names(error.workspace) == ["config.json", "data.csv", "geo.json", "notes.txt"]
+    assert json.loads(zip_text(error.workspace, "config.json"))["scale"] == 2.5
+    assert pd.read_csv(io.StringIO(zip_text(error.workspace, "data.csv"))).equals(DATA)
+    assert zip_text(error.workspace, "notes.txt") == "partial\n"
+    assert entries(workroot) == []  # zipped first, then removed
+
+    with pytest.raises(ScriptFailedError) as raised:
+        await runner.on_predict(ModelConfig(), {"slope": 1.0}, DATA, FUTURE)
+    error = raised.value
+    assert error.phase == "predict" and error.exit_code == 4
+    assert str(error).endswith("stderr tail: no model here")
+    assert error.stdout == FUTURE.to_csv(index=False)
+    assert zip_names(error.workspace) == ["config.json", "future.csv", "historic.csv", "model.pickle"]
+    assert entries(workroot) == []
+
+
+async def test_the_message_quotes_the_last_ten_stderr_lines(workroot: Path) -> None:
+    train = "for i in $(seq 1 30); do echo line $i >&2; done; printf '\\n\\n' >&2; exit 1"
+    with pytest.raises(ScriptFailedError) as raised:
+        await ShellModelRunner(train, "true").on_train(ModelConfig(), DATA)
+    tail = " | ".join(f"line {i}" for i in range(21, 31))
+    assert str(raised.value).endswith(f"; stderr tail: {tail}")
+    assert raised.value.stderr_tail() == tail and raised.value.stderr_tail(2) == "line 29 | line 30"
+
+
+async def test_a_silent_failure_says_so(workroot: Path) -> None:
+    with pytest.raises(ScriptFailedError, match=r"^train script failed with exit code 1; command: false; "):
+        await ShellModelRunner("false", "true").on_train(ModelConfig(), DATA)
+    with pytest.raises(ScriptFailedError, match=r"stderr tail: <no stderr output>$"):
+        await ShellModelRunner("false", "true").on_train(ModelConfig(), DATA)
+
+
+R_FAILING = """\
+x <- 1
+warning("a deferred warning")
+stop("boom")
+"""
+
+
+async def test_an_r_stop_shows_its_message_not_only_execution_halted(tmp_path: Path, workroot: Path) -> None:
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript is not on PATH (the CI script installs R)")
+    script = tmp_path / "fail.R"
+    script.write_text(R_FAILING)
+    runner = ShellModelRunner(f"Rscript {shlex.quote(str(script))} {{data_file}}", "true", model_format="rds")
+    with pytest.raises(ScriptFailedError) as raised:
+        await runner.on_train(BaseConfig(), DATA)
+    message = str(raised.value)
+    assert "boom" in message and "exit code 1" in message
+    assert "Execution halted" in raised.value.stderr and not message.endswith("Execution halted")
+    assert "data.csv" in zip_names(raised.value.workspace)
 
 
 async def test_a_model_that_cannot_be_pickled_fails_before_the_script_runs(
@@ -220,11 +312,13 @@ async def test_a_model_that_cannot_be_pickled_fails_before_the_script_runs(
 async def test_the_error_carries_only_the_tail_of_a_huge_stderr(script: str, workroot: Path) -> None:
     with pytest.raises(ScriptFailedError) as raised:
         await model_runner(script).on_train(ModelConfig(behaviour="noisy-fail"), DATA)
-    message = str(raised.value)
-    assert message.startswith("Training script exited with code 1: ...")
-    assert message.endswith("\nFINAL LINE")
-    assert len(message) < 4200
-    assert raised.value.result.stderr_truncated
+    error = raised.value
+    message = str(error)
+    assert message.startswith("train script failed with exit code 1; command: ")
+    assert "; stderr tail: ...nnnn" in message and message.endswith("nnnn | FINAL LINE")
+    assert len(message) < len(error.command) + STDERR_IN_ERROR_CHARS + 200
+    assert error.result.stderr_truncated
+    assert len(error.stderr) == OUTPUT_TAIL_CHARS and error.stderr.endswith("\nFINAL LINE")
     assert entries(workroot) == []
 
 
@@ -248,10 +342,12 @@ async def test_a_missing_predictions_file_is_named(script: str, workroot: Path) 
     assert entries(workroot) == []
 
 
-async def test_a_program_that_cannot_start(tmp_path: Path, workroot: Path) -> None:
+async def test_a_program_the_shell_cannot_find(tmp_path: Path, workroot: Path) -> None:
     missing = shlex.quote(str(tmp_path / "no-such-program"))
     runner = ShellModelRunner(f"{missing} {{model_file}}", f"{missing} {{output_file}}")
-    with pytest.raises(ScriptStartError, match="Training script could not be started"):
+    with pytest.raises(
+        ScriptFailedError, match=r"^train script failed with exit code 127; .*no-such-program: not found"
+    ):
         await runner.on_train(ModelConfig(), DATA)
     assert entries(workroot) == []
 
@@ -272,25 +368,53 @@ async def test_data_and_config_values_stay_inert(script: str, tmp_path: Path, wo
     assert entries(workroot) == []
 
 
-async def test_the_template_is_split_once_and_never_reaches_a_shell(tmp_path: Path, workroot: Path) -> None:
-    pwned = tmp_path / "pwned"
-    dump_args = shlex.quote("import pickle, sys; pickle.dump(sys.argv[2:], open(sys.argv[1], 'wb'))")
+DUMP_ARGS = shlex.quote("import pickle, sys; pickle.dump(sys.argv[2:], open(sys.argv[1], 'wb'))")
+
+
+async def test_templates_run_through_the_shell_with_pipes_redirects_and_literal_braces(
+    tmp_path: Path, workroot: Path
+) -> None:
+    log = tmp_path / "log.txt"
     template = (
-        f"{PY} -c {dump_args} {{model_file}} ; touch {pwned} \"$(touch {pwned})\" 'a b' {{{{literal}}}} x{{geo_file}}"
+        f">&2 echo starting && echo {{{{literal}}}} | tr a-z A-Z > {shlex.quote(str(log))}; "
+        f"{PY} -c {DUMP_ARGS} {{model_file}} \"$(basename {{data_file}})\" 'a b' x{{geo_file}} 2>&1"
     )
     runner = ShellModelRunner(template, f"{PY} -c pass {{output_file}}")
-    model = await runner.on_train(ModelConfig(), DATA)
-    assert model == [";", "touch", str(pwned), f"$(touch {pwned})", "a b", "{literal}", "x"]
-    assert not pwned.exists()
+    assert await runner.on_train(ModelConfig(), DATA) == ["data.csv", "a b", "x"]
+    assert log.read_text() == "{LITERAL}\n"
     assert entries(workroot) == []
 
 
-async def test_an_empty_geo_argument_is_left_out_but_a_literal_empty_one_stays(workroot: Path) -> None:
-    dump_args = shlex.quote("import pickle, sys; pickle.dump(sys.argv[2:], open(sys.argv[1], 'wb'))")
-    runner = ShellModelRunner(f"{PY} -c {dump_args} {{model_file}} {{geo_file}} ''", f"{PY} -c pass")
+@pytest.fixture
+def awkward_workroot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A root for working directories whose path needs quoting everywhere it stands."""
+    root = tmp_path / 'work dir $HOME `id` it\'s "quoted" #not-a-comment'
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    return root
+
+
+async def test_substituted_paths_are_quoted_for_where_they_stand(awkward_workroot: Path) -> None:
+    template = (
+        f"{PY} -c {DUMP_ARGS} {{model_file}} {{data_file}} \"{{config_file}}\" '{{data_file}}' "
+        f'"$(cat {{config_file}} > /dev/null && echo {{data_file}})" {{geo_file}} # a comment with {{data_file}}'
+    )
+    runner = ShellModelRunner(template, "true")
+    arguments = await runner.on_train(ModelConfig(), DATA, GEO)
+    workdir = Path(arguments[0]).parent
+    assert workdir.parent == awkward_workroot
+    data, config = str(workdir / "data.csv"), str(workdir / "config.json")
+    assert arguments == [data, config, data, data, str(workdir / "geo.json")]
+    assert entries(awkward_workroot) == []
+
+
+async def test_an_absent_geo_file_is_no_argument_but_a_literal_empty_one_stays(workroot: Path) -> None:
+    runner = ShellModelRunner(f"{PY} -c {DUMP_ARGS} {{model_file}} {{geo_file}} ''", f"{PY} -c pass")
     assert await runner.on_train(ModelConfig(), DATA) == [""]
     with_geo = await runner.on_train(ModelConfig(), DATA, GEO)
     assert [Path(with_geo[0]).name, with_geo[1]] == ["geo.json", ""]
+    quoted = ShellModelRunner(f'{PY} -c {DUMP_ARGS} {{model_file}} "{{geo_file}}"', f"{PY} -c pass")
+    assert await quoted.on_train(ModelConfig(), DATA) == [""]  # as `"{geo_file}"` is in the reference
 
 
 @pytest.mark.parametrize(
@@ -302,8 +426,15 @@ async def test_an_empty_geo_argument_is_left_out_but_a_literal_empty_one_stays(w
         ("run {model_file:>10}", "run", "pickle", "no conversion or format spec"),
         ("run {}", "run", "pickle", "unknown placeholder"),
         ("run {model_file", "run", "pickle", "malformed placeholder"),
+        ("run }", "run", "pickle", "malformed placeholder"),
+        ("run {model_file.x}", "run", "pickle", "unknown placeholder"),
         ("", "run", "pickle", "train_command is empty"),
-        ("run 'unclosed", "run", "pickle", "cannot be split"),
+        ("  \n", "run", "pickle", "train_command is empty"),
+        ("run 'unclosed {model_file}", "run", "pickle", r"unclosed single quote"),
+        ("run", 'run "{output_file}', "pickle", r"predict_command has an unclosed double quote"),
+        ("run $(cat {model_file}", "run", "pickle", r"unclosed command substitution"),
+        ("run \\{model_file}", "run", "pickle", "cannot follow a backslash"),
+        ("run `cat {model_file}`", "run", "pickle", "inside backquotes"),
         ("run", "run", "../model", "model_format"),
         ("run", "run", "", "model_format"),
         ("run", "run", "a/b", "model_format"),
@@ -335,9 +466,12 @@ async def test_a_timeout_kills_the_script_and_what_it_started(tmp_path: Path, wo
         report = tmp_path / f"pids-{timeout}"
         command = f"{PY} {shlex.quote(str(family))} wait {marker} {shlex.quote(str(report))} {{model_file}}"
         runner = ShellModelRunner(command, command.replace("{model_file}", "{output_file}"), timeout=timeout)
-        with pytest.raises(ScriptFailedError, match=f"^Training script timed out after {timeout:g} s") as raised:
+        with pytest.raises(ScriptFailedError, match=f"^train script timed out after {timeout:g} s; command") as raised:
             await runner.on_train(ModelConfig(), DATA)
-        assert raised.value.result.timed_out
+        assert raised.value.result.timed_out and raised.value.exit_code == -15
+        note = f"chapkit: the script timed out after {timeout:g} s; its process group was killed"
+        assert raised.value.stderr == f"{note}\n" and raised.value.stderr_tail() == note
+        assert str(raised.value).endswith(f"stderr tail: {note}")
         assert entries(workroot) == []
         pids = read_pids(report)
         if pids is not None:
@@ -401,3 +535,18 @@ async def test_an_r_model_with_saverds_and_readrds(tmp_path: Path, workroot: Pat
     predictions = await runner.on_predict(BaseConfig(), model, data, pd.DataFrame({"x": [5.0, 6.0]}))
     assert predictions["sample_0"].round(6).tolist() == [11.0, 13.0]
     assert entries(workroot) == []
+
+
+async def test_a_script_killed_by_a_signal_says_so_after_its_own_stderr(workroot: Path) -> None:
+    with pytest.raises(ScriptFailedError) as raised:
+        await ShellModelRunner("echo 'allocating' >&2; exec kill -KILL $$", "true").on_train(ModelConfig(), DATA)
+    error = raised.value
+    assert error.exit_code == -9 and error.outcome == "was killed by signal SIGKILL"
+    assert (
+        error.stderr == "allocating\nchapkit: the script was killed by signal SIGKILL; its process group was killed\n"
+    )
+    assert str(error).startswith("train script was killed by signal SIGKILL; command: ")
+    assert (
+        error.stderr_tail()
+        == "allocating | chapkit: the script was killed by signal SIGKILL; its process group was killed"
+    )

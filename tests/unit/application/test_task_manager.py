@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,14 +15,14 @@ from chapkit.domain.task import TaskDisabledError, TaskExecutionUnavailableError
 
 
 class RecordingRunner(CommandRunner):
-    """A trivially small fake: answers every command with a fixed result and remembers the arguments."""
+    """A trivially small fake: answers every command with a fixed result and remembers the commands."""
 
     def __init__(self, result: CommandResult) -> None:
         self.result = result
-        self.calls: list[tuple[list[str], float | None]] = []
+        self.calls: list[tuple[str, float | None]] = []
 
-    async def run(self, args: Sequence[str], *, timeout: float | None = None) -> CommandResult:
-        self.calls.append((list(args), timeout))
+    async def run(self, command: str, *, timeout: float | None = None) -> CommandResult:
+        self.calls.append((command, timeout))
         return self.result
 
 
@@ -63,11 +63,13 @@ async def run_to_artifact(
     return artifact.data
 
 
-async def test_shell_commands_are_split_into_argument_lists(storage: Storage) -> None:
+async def test_a_shell_command_reaches_the_runner_as_its_own_text_only(storage: Storage) -> None:
     runner = RecordingRunner(CommandResult(exit_code=2, stdout="o", stderr="e", description="exited with code 2"))
-    task_id = await save(storage, TaskIn(command="prog 'a b' $HOME ;", timeout=3))
+    # Parameters are for Python tasks: nothing of them reaches the command line.
+    task = TaskIn(command="prog 'a b' $HOME ;", timeout=3, parameters={"x": "$(touch pwned)"})
+    task_id = await save(storage, task)
     data = await run_to_artifact(storage, task_id, TaskRegistry(), runner)
-    assert runner.calls == [(["prog", "a b", "$HOME", ";"], 3.0)]
+    assert runner.calls == [("prog 'a b' $HOME ;", 3.0)]
     assert data["exit_code"] == 2 and data["stdout"] == "o" and data["stderr"] == "e" and data["error"] is None
     assert data["task"]["command"] == "prog 'a b' $HOME ;"
 
