@@ -162,6 +162,12 @@ def running(tmp_path: Path, tag: str) -> dict[str, int]:
     return ids
 
 
+def workspaces(tmp_path: Path) -> list[str]:
+    """The shell runner's working directories in the services' temporary directory."""
+    root = tmp_path / "tmp" / f"chapkit-workspaces-{os.getuid()}"
+    return sorted(name for name in os.listdir(root) if not name.startswith(".")) if root.exists() else []
+
+
 def group_members(pgid: int) -> list[int]:
     """The live (not zombie) processes of process group `pgid`."""
     members = []
@@ -226,15 +232,18 @@ def test_a_restart_fails_the_killed_services_jobs_at_once_and_keeps_what_it_ackn
         running(tmp_path, "held-task")
         before = first.state()
         assert {before[0][item["job_id"]]["status"] for item in held} == {"running"}
-        # TODO(shell): assert first.get(f"/api/v1/artifacts/{broken["artifact_id"]}").status_code == 200
+        assert first.get(f"/api/v1/artifacts/{broken['artifact_id']}").status_code == 200  # its workspace
 
         first.kill()
         for pgid in groups:  # each script and the child it started die with the service
             until(lambda pgid=pgid: not group_members(pgid), f"process group {pgid} to end", seconds=30)
+        left = workspaces(tmp_path)
+        assert [name.split("_")[2] for name in left] == sorted(["train", "predict"])
 
         second = Service(tmp_path / "second", env)
         cleanup.callback(second.end)
         second.healthy()
+        assert workspaces(tmp_path) == []  # start-up removed the dead process's working directories
         assert_interrupted(second, held)
         after = second.state()
         assert_kept(before, after)
@@ -249,15 +258,16 @@ def test_a_restart_fails_the_killed_services_jobs_at_once_and_keeps_what_it_ackn
 def test_a_live_neighbour_fails_the_killed_processs_jobs_and_a_later_restart_spares_its_own(
     database_url: str, tmp_path: Path
 ) -> None:
-    """Python model: two processes on one database; one is killed mid-train, mid-predict and mid-task.
+    """Two processes on one database; one, with the Python model, is killed mid-train, mid-predict and mid-task.
 
     Nobody restarts: the neighbour's housekeeping fails the dead process's jobs within `stale_after` plus a
-    heartbeat. A restart after that fails nothing of the live neighbour's, whose job runs on.
+    heartbeat. A restart after that fails nothing of the live neighbour's (a shell model), whose job runs on
+    in its working directory.
     """
     stale_after = 2.0
     env = environment(database_url, tmp_path, runner="python", stale_after=stale_after)
     with ExitStack() as cleanup:
-        neighbour = Service(tmp_path / "neighbour", env)
+        neighbour = Service(tmp_path / "neighbour", {**env, "CRASH_RUNNER": "shell"})
         cleanup.callback(neighbour.end)
         victim = Service(tmp_path / "victim", env)
         cleanup.callback(victim.end)
@@ -284,14 +294,18 @@ def test_a_live_neighbour_fails_the_killed_processs_jobs_and_a_later_restart_spa
         )
         assert_interrupted(neighbour, held)
 
+        in_use = workspaces(tmp_path)
+        assert len(in_use) == 1  # the neighbour's shell run
         restarted = Service(tmp_path / "restarted", env)
         cleanup.callback(restarted.end)
         restarted.healthy()
         assert restarted.job(alive["job_id"])["status"] == "running"
+        assert workspaces(tmp_path) == in_use
         assert_interrupted(restarted, held)
         assert_kept(before, restarted.state())
 
         neighbour.stop()  # a clean stop cancels the job it ran, and says so
         assert restarted.job(alive["job_id"])["status"] == "canceled"
+        assert workspaces(tmp_path) == []
         assert restarted.get(f"/api/v1/artifacts/{alive['artifact_id']}").status_code == 404
         restarted.stop()
