@@ -187,8 +187,9 @@ class BaseServiceBuilder:
 
         `backend` chooses where jobs run: `"asyncio"` in this process (the default), `"procrastinate"`
         on a PostgreSQL queue served by `chapkit worker` processes (D22); None reads `CHAPKIT_JOBS_BACKEND`
-        (and `queue`, `CHAPKIT_JOBS_QUEUE`) when the service starts. `heartbeat_interval` and `stale_after`
-        (seconds) say how often processes heartbeat and after how long a silent one's jobs are failed;
+        (and `queue`, `CHAPKIT_JOBS_QUEUE`) when the service starts. `heartbeat_interval` (default 2) and
+        `stale_after` (default 30) say in seconds how often processes heartbeat and after how long a silent
+        one's jobs are failed (None reads `CHAPKIT_JOBS_HEARTBEAT_INTERVAL` and `CHAPKIT_JOBS_STALE_AFTER`);
         `record_ttl` (seconds) prunes finished records that long after they finished (None: kept).
         With procrastinate, `max_concurrency` is each worker's default concurrency.
         """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 
 from chapkit.adapters.http.health import HealthCheck, HealthState
 from chapkit.adapters.observability import configure_logging, get_logger
+from chapkit.adapters.runners.workdirs import remove_abandoned_workspaces
 from chapkit.adapters.scheduler.distributed import ProcrastinateJobScheduler
 from chapkit.bootstrap.containers import ServiceContainer, create_container, is_memory_url, stop
 from chapkit.bootstrap.dependencies import ServiceRuntime, service_started
@@ -104,6 +106,8 @@ def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
             # Resources start on first use: the scheduler only when jobs are on. Stopping the container
             # shuts down what started, the scheduler (last records written) before the datastore.
             await container.storage.database()
+            # Model runs of a process killed outright left their working directories: theirs only go.
+            await asyncio.to_thread(remove_abandoned_workspaces)
             scheduler: RunningScheduler | None = None
             if plan.jobs is not None:
                 scheduler = await container.storage.scheduler()
