@@ -33,7 +33,7 @@ from chapkit.adapters.http import (
     database_error_handler,
     validation_error_handler,
 )
-from chapkit.adapters.http.ml_info import AssessedStatus, MLServiceInfo
+from chapkit.adapters.http.ml_info import AssessedStatus, MLServiceInfo, ModelMetadata
 from chapkit.adapters.http.ml_router import MLRouter
 from chapkit.adapters.observability import (
     add_request_context,
@@ -124,3 +124,6 @@ __all__ += [
     "ShellModelRunner",
     "get_ml_manager",
 ]
+
+# CHAP interoperability (issue 19): authorship as chap-core reads it, nested in the info.
+__all__ += ["ModelMetadata"]

@@ -2,10 +2,10 @@
 
 `MemoryStorage` and `SqlStorage` expose the same providers: `datastore` (the adapter's `Datastore`, made
 once), `database` (the same datastore as a resource: `init()` on start, `dispose()` on shutdown),
-`job_store` and `scheduler`. A `ServiceContainer` receives one of them as `storage` and is the one way
-to reach the data (D21): `unit_of_work(write=...)` opens units of work on the datastore, and the
-manager factories build managers from a unit. `create_container(url)` chooses the storage by URL:
-`memory://` -> memory (D11), any other SQLAlchemy URL -> SQL.
+`job_store`, `owner_lock` (D16; none in memory) and `scheduler`. A `ServiceContainer` receives one of
+them as `storage` and is the one way to reach the data (D21): `unit_of_work(write=...)` opens units of
+work on the datastore, and the manager factories build managers from a unit. `create_container(url)`
+chooses the storage by URL: `memory://` -> memory (D11), any other SQLAlchemy URL -> SQL.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dependency_injector import containers, providers
 
 from chapkit.adapters.memory import InMemoryDatastore
 from chapkit.adapters.runners.shell_task import ProcessCommandRunner
-from chapkit.adapters.sql import Database, SqlJobRecordStore, create_database
+from chapkit.adapters.sql import Database, SqlJobRecordStore, create_database, owner_lock_for
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import BaseManager
@@ -31,7 +31,7 @@ from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ml import ModelRunnerProtocol
 from chapkit.domain.ml_checks import ModelRequirements
-from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, UnitOfWork
+from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, OwnerLock, UnitOfWork
 
 MEMORY_URL = "memory://"
 
@@ -68,7 +68,10 @@ class MemoryStorage(containers.DeclarativeContainer):
     owned = providers.Object(True)
     database = providers.Resource(opened, datastore, owned=owned)
     job_store = providers.Singleton(_memory_job_store, datastore)
-    scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database, settings=config.jobs)
+    owner_lock: providers.Object[OwnerLock | None] = providers.Object(None)  # one process: no neighbour to watch
+    scheduler = providers.Resource(
+        running_scheduler, store=job_store, datastore=database, settings=config.jobs, lock=owner_lock
+    )
     task_injectables = providers.Singleton(memory_task_injectables)
 
 
@@ -80,7 +83,10 @@ class SqlStorage(containers.DeclarativeContainer):
     owned = providers.Object(True)
     database = providers.Resource(opened, datastore, owned=owned)
     job_store = providers.Singleton(_sql_job_store, database=datastore)
-    scheduler = providers.Resource(running_scheduler, store=job_store, datastore=database, settings=config.jobs)
+    owner_lock = providers.Singleton(owner_lock_for, datastore)
+    scheduler = providers.Resource(
+        running_scheduler, store=job_store, datastore=database, settings=config.jobs, lock=owner_lock
+    )
     task_injectables = providers.Factory(sql_task_injectables, datastore)
 
 

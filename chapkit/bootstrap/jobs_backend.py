@@ -1,7 +1,9 @@
 """Which scheduler runs a service's jobs: in process (asyncio, the default) or on a distributed queue (D22).
 
 `with_jobs(backend=...)` chooses; without it the `CHAPKIT_JOBS_BACKEND` environment variable does, so a
-deployment scales out by configuration alone. `procrastinate` needs the `distributed` extra and a
+deployment scales out by configuration alone. Likewise `CHAPKIT_JOBS_HEARTBEAT_INTERVAL` and
+`CHAPKIT_JOBS_STALE_AFTER` (seconds) set how often processes heartbeat and after how long a silent one
+counts as dead, where `with_jobs` leaves them open. `procrastinate` needs the `distributed` extra and a
 PostgreSQL database, which also holds the queue.
 """
 
@@ -18,12 +20,14 @@ from chapkit.adapters.scheduler import AIOJobScheduler
 from chapkit.adapters.scheduler.distributed import ProcrastinateJobScheduler
 from chapkit.adapters.sql import Database
 from chapkit.adapters.sql.job_queue import DISTRIBUTED_NEEDS_POSTGRES, SqlJobQueue
-from chapkit.domain.ports import Datastore, JobRecordStore
+from chapkit.domain.ports import Datastore, JobRecordStore, OwnerLock
 
 JobsBackend = Literal["asyncio", "procrastinate"]
 JOBS_BACKENDS: tuple[str, ...] = get_args(JobsBackend)
 JOBS_BACKEND_ENV = "CHAPKIT_JOBS_BACKEND"
 JOBS_QUEUE_ENV = "CHAPKIT_JOBS_QUEUE"
+HEARTBEAT_INTERVAL_ENV = "CHAPKIT_JOBS_HEARTBEAT_INTERVAL"
+STALE_AFTER_ENV = "CHAPKIT_JOBS_STALE_AFTER"
 DEFAULT_QUEUE = "chapkit"
 
 
@@ -54,8 +58,8 @@ class JobsSettings:
         return cls(
             backend=cast("JobsBackend", chosen),
             queue=queue or os.environ.get(JOBS_QUEUE_ENV) or DEFAULT_QUEUE,
-            heartbeat_interval=heartbeat_interval,
-            stale_after=stale_after,
+            heartbeat_interval=heartbeat_interval or _seconds_from_env(HEARTBEAT_INTERVAL_ENV),
+            stale_after=stale_after or _seconds_from_env(STALE_AFTER_ENV),
             record_ttl=record_ttl,
         )
 
@@ -69,6 +73,20 @@ class JobsSettings:
         return {name: value for name, value in chosen.items() if value is not None}
 
 
+def _seconds_from_env(name: str) -> float | None:
+    """A positive number of seconds from the environment variable `name` (None when unset or empty)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise ValueError(f"{name} must be a positive number of seconds, got {raw!r}")
+    return seconds
+
+
 def libpq_url(url: str) -> str:
     """The libpq URL (for procrastinate's psycopg connector) of a SQLAlchemy PostgreSQL URL."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -77,10 +95,12 @@ def libpq_url(url: str) -> str:
 RunningScheduler = AIOJobScheduler | ProcrastinateJobScheduler
 
 
-def build_scheduler(settings: JobsSettings, store: JobRecordStore, datastore: Datastore) -> RunningScheduler:
-    """The scheduler `settings` ask for, on this store (and, distributed, this database's queue)."""
+def build_scheduler(
+    settings: JobsSettings, store: JobRecordStore, datastore: Datastore, lock: OwnerLock | None = None
+) -> RunningScheduler:
+    """The scheduler `settings` ask for, on this store (and, distributed, this database's queue), holding `lock`."""
     if settings.backend == "asyncio":
-        return AIOJobScheduler(store=store, **settings.timings())
+        return AIOJobScheduler(store=store, owner_lock=lock, **settings.timings())
     if not isinstance(datastore, Database):
         raise ValueError(DISTRIBUTED_NEEDS_POSTGRES)
     return ProcrastinateJobScheduler(
@@ -88,18 +108,19 @@ def build_scheduler(settings: JobsSettings, store: JobRecordStore, datastore: Da
         queue=SqlJobQueue(datastore, settings.queue),
         conninfo=libpq_url(datastore.url),
         queue_name=settings.queue,
+        owner_lock=lock,
         **settings.timings(),
     )
 
 
 async def running_scheduler(
-    store: JobRecordStore, datastore: Datastore, settings: JobsSettings | None = None
+    store: JobRecordStore, datastore: Datastore, settings: JobsSettings | None = None, lock: OwnerLock | None = None
 ) -> AsyncIterator[RunningScheduler]:
     """Resource lifecycle of the job scheduler: `start()`, then `shutdown()` (jobs canceled, records written).
 
     `datastore` is started before the scheduler (the container sees the dependency) and stopped after it.
     """
-    scheduler = build_scheduler(settings or JobsSettings(), store, datastore)
+    scheduler = build_scheduler(settings or JobsSettings(), store, datastore, lock)
     await scheduler.start()
     try:
         yield scheduler
@@ -109,11 +130,13 @@ async def running_scheduler(
 
 __all__ = [
     "DEFAULT_QUEUE",
+    "HEARTBEAT_INTERVAL_ENV",
     "JOBS_BACKENDS",
     "JOBS_BACKEND_ENV",
     "JOBS_QUEUE_ENV",
     "JobsBackend",
     "JobsSettings",
+    "STALE_AFTER_ENV",
     "RunningScheduler",
     "build_scheduler",
     "libpq_url",

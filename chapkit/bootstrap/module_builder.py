@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from chapkit.adapters.http.artifact_router import ArtifactRouter
 from chapkit.adapters.http.config_router import ConfigRouter
 from chapkit.adapters.http.crud import CrudPermissions
+from chapkit.adapters.http.info import ServiceInfo
+from chapkit.adapters.http.ml_info import MLServiceInfo
 from chapkit.adapters.http.task_router import TaskRouter
 from chapkit.application.task_manager import TaskManager
 from chapkit.application.task_registry import TaskRegistry
@@ -224,9 +226,21 @@ class ServiceBuilder(BaseServiceBuilder):
             runtime.artifact_includes_config = linking
 
         if self._ml_options and self._config_options:
-            register_ml_router(app, self._ml_options, config_schema=self._config_options.schema, info=self.info)
+            info = self._service_info()
+            register_ml_router(app, self._ml_options, config_schema=self._config_options.schema, info=info)
         if self._task_options:
             self._register_task_router(app, runtime, self._task_options)
+
+    def _service_info(self) -> ServiceInfo:
+        """A model service built with the reference's plain `ServiceInfo` serves it as an `MLServiceInfo`.
+
+        chap-core reads only an ML service's info (D24): the same fields, plus chap-core's with their
+        defaults (an id derived from the name, `period_type` `any`, bounds 0 and 100), which the model's
+        requests are then checked against. A subclass of `ServiceInfo` (with fields of its own) is kept.
+        """
+        if self._ml_options is not None and type(self.info) is ServiceInfo:
+            return MLServiceInfo.model_validate(self.info.model_dump())
+        return self.info
 
     def _register_task_router(self, app: FastAPI, runtime: ServiceRuntime, options: TaskOptions) -> None:
         """Register the task router and, if asked, the start-up check that disables orphaned Python tasks."""

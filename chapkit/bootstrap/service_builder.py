@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Self
 
@@ -27,6 +28,13 @@ from chapkit.adapters.http.request_body import DEFAULT_MAX_BODY_SIZE, RequestBod
 from chapkit.adapters.http.system import SystemRouter
 from chapkit.bootstrap.dependencies import ServiceAppState, ServiceContextMiddleware, ServiceRuntime
 from chapkit.bootstrap.jobs_backend import JobsBackend, JobsSettings
+from chapkit.bootstrap.registration import (
+    Registration,
+    info_warnings,
+    install_readiness,
+    resolve_registration,
+    served_info,
+)
 from chapkit.bootstrap.service_lifespan import (
     LifespanFactory,
     LifespanPlan,
@@ -41,6 +49,7 @@ from chapkit.bootstrap.service_options import (
     JobOptions,
     LifecycleHook,
     MonitoringOptions,
+    RegistrationOptions,
     SystemOptions,
 )
 from chapkit.domain.ports import Datastore
@@ -83,6 +92,7 @@ class BaseServiceBuilder:
         self._job_options: JobOptions | None = None
         self._auth_options: AuthOptions | None = None
         self._monitoring_options: MonitoringOptions | None = None
+        self._registration_options: RegistrationOptions | None = None
         self._app_configs: list[App] = []
         self._custom_routers: list[APIRouter] = []
         self._dependency_overrides: dict[DependencyOverride, DependencyOverride] = {}
@@ -177,8 +187,9 @@ class BaseServiceBuilder:
 
         `backend` chooses where jobs run: `"asyncio"` in this process (the default), `"procrastinate"`
         on a PostgreSQL queue served by `chapkit worker` processes (D22); None reads `CHAPKIT_JOBS_BACKEND`
-        (and `queue`, `CHAPKIT_JOBS_QUEUE`) when the service starts. `heartbeat_interval` and `stale_after`
-        (seconds) say how often processes heartbeat and after how long a silent one's jobs are failed;
+        (and `queue`, `CHAPKIT_JOBS_QUEUE`) when the service starts. `heartbeat_interval` (default 2) and
+        `stale_after` (default 30) say in seconds how often processes heartbeat and after how long a silent
+        one's jobs are failed (None reads `CHAPKIT_JOBS_HEARTBEAT_INTERVAL` and `CHAPKIT_JOBS_STALE_AFTER`);
         `record_ttl` (seconds) prunes finished records that long after they finished (None: kept).
         With procrastinate, `max_concurrency` is each worker's default concurrency.
         """
@@ -252,6 +263,39 @@ class BaseServiceBuilder:
         )
         return self
 
+    def with_registration(
+        self,
+        *,
+        orchestrator_url: str | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        service_key: str | None = None,
+        timeout: float = 10.0,
+        retry_delay: float = 1.0,
+        max_retry_delay: float = 60.0,
+        auto_deregister: bool = True,
+    ) -> Self:
+        """Register with a CHAP orchestrator once served; ping it; deregister on shutdown.
+
+        Unset arguments come from `SERVICEKIT_ORCHESTRATOR_URL` (the register URL; without one nothing
+        registers), `SERVICEKIT_HOST` (else the host name), `SERVICEKIT_PORT` (else the port served) and
+        `SERVICEKIT_REGISTRATION_KEY` (sent as `X-Service-Key`). Failures are retried after `retry_delay`
+        seconds, doubling up to `max_retry_delay`; the service never waits for the orchestrator. The
+        environment alone also turns registration on. chap-core sends no API key: it cannot call a
+        service built `with_auth`.
+        """
+        self._registration_options = RegistrationOptions(
+            orchestrator_url=orchestrator_url,
+            host=host,
+            port=port,
+            service_key=service_key,
+            timeout=timeout,
+            retry_delay=retry_delay,
+            max_retry_delay=max_retry_delay,
+            deregister=auto_deregister,
+        )
+        return self
+
     def with_app(self, path: str | Path | tuple[str, str], prefix: str | None = None) -> Self:
         """Register static app from filesystem path or package resource tuple."""
         self._app_configs.append(AppLoader.load(path, prefix=prefix))
@@ -288,13 +332,16 @@ class BaseServiceBuilder:
         """Build and configure the FastAPI application."""
         self._validate_configuration()
         self._validate_module_configuration()
+        # The environment is read once, here: GIT_REVISION and the registration variables.
+        info = served_info(self._service_info(), os.environ)
+        registration = resolve_registration(self._registration_options, info, os.environ)
 
         state = ServiceState(runtime=ServiceRuntime(self._title))
         app = FastAPI(
             title=self._title,
             description=self._app_description,
             version=self._version,
-            lifespan=self._build_lifespan(state),
+            lifespan=self._build_lifespan(state, registration=registration, warnings=info_warnings(info)),
             docs_url=None,
             redoc_url=None,
         )
@@ -350,7 +397,9 @@ class BaseServiceBuilder:
         self._register_module_routers(app)
         for router in self._custom_routers:
             app.include_router(router)
-        install_info_endpoint(app, info=self.info)
+        install_info_endpoint(app, info=info)
+        if registration is not None:
+            install_readiness(app, registration)
 
         # Apps last: they catch what no route matched, so API routes always win.
         mount_apps(app, self._app_configs)
@@ -370,6 +419,10 @@ class BaseServiceBuilder:
 
     def _register_module_routers(self, app: FastAPI) -> None:
         """Extension point for registering module-specific routers (override in subclasses)."""
+
+    def _service_info(self) -> ServiceInfo:
+        """Extension point: the info the service serves (before build provenance is filled in)."""
+        return self.info
 
     # ---------------------------------------------------------------- helpers
 
@@ -395,7 +448,9 @@ class BaseServiceBuilder:
         """Create database connectivity health check."""
         return database_health_check(runtime)
 
-    def _build_lifespan(self, state: ServiceState) -> LifespanFactory:
+    def _build_lifespan(
+        self, state: ServiceState, *, registration: Registration | None = None, warnings: list[str] | None = None
+    ) -> LifespanFactory:
         """Build the lifespan: start this app's container and scheduler, run hooks, stop in reverse."""
         plan = LifespanPlan(
             state=state,
@@ -411,6 +466,8 @@ class BaseServiceBuilder:
             jobs=self._job_options,
             include_logging=self._include_logging,
             auth=(self._auth_options.source, len(self._auth_options.api_keys)) if self._auth_options else None,
+            registration=registration,
+            info_warnings=list(warnings or []),
         )
         return build_lifespan(plan)
 

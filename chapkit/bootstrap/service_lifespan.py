@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -11,10 +12,12 @@ from fastapi import FastAPI
 
 from chapkit.adapters.http.health import HealthCheck, HealthState
 from chapkit.adapters.observability import configure_logging, get_logger
+from chapkit.adapters.runners.workdirs import remove_abandoned_workspaces
 from chapkit.adapters.scheduler.distributed import ProcrastinateJobScheduler
 from chapkit.bootstrap.containers import ServiceContainer, create_container, is_memory_url, stop
 from chapkit.bootstrap.dependencies import ServiceRuntime, service_started
 from chapkit.bootstrap.jobs_backend import JobsSettings, RunningScheduler
+from chapkit.bootstrap.registration import Registration, registered
 from chapkit.bootstrap.service_options import JobOptions, LifecycleHook
 from chapkit.domain.ports import Datastore
 
@@ -44,6 +47,8 @@ class LifespanPlan:
     jobs: JobOptions | None
     include_logging: bool
     auth: tuple[str, int] | None
+    registration: Registration | None = None
+    info_warnings: list[str] = field(default_factory=list)
 
 
 def database_health_check(runtime: ServiceRuntime) -> HealthCheck:
@@ -101,6 +106,8 @@ def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
             # Resources start on first use: the scheduler only when jobs are on. Stopping the container
             # shuts down what started, the scheduler (last records written) before the datastore.
             await container.storage.database()
+            # Model runs of a process killed outright left their working directories: theirs only go.
+            await asyncio.to_thread(remove_abandoned_workspaces)
             scheduler: RunningScheduler | None = None
             if plan.jobs is not None:
                 scheduler = await container.storage.scheduler()
@@ -117,11 +124,15 @@ def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
             runtime.scheduler = scheduler
             if plan.auth is not None:
                 log_auth_source(*plan.auth)
+            for warning in plan.info_warnings:
+                logger.warning("info.chap_core", message=warning)
             with service_started(runtime):
                 for hook in plan.state.startup_hooks:
                     await hook(app)
                 try:
-                    yield
+                    # Registered after the start-up hooks (the service is complete), deregistered first.
+                    async with registered(plan.registration, auth_on=plan.auth is not None):
+                        yield
                 finally:
                     for hook in plan.state.shutdown_hooks:
                         await hook(app)

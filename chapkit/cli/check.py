@@ -56,9 +56,11 @@ def choose_data(client: ServiceClient, data: Path | None) -> tuple[CheckData, di
     if data is not None:
         return from_csv(data), info
     covariates = info.get("required_covariates") if isinstance(info, dict) else None
-    if covariates:
-        period_type = str(info.get("period_type") or "month") if isinstance(info, dict) else "month"
-        horizon = max(1, min(3, int(info.get("max_prediction_periods") or 3))) if isinstance(info, dict) else 3
+    if isinstance(info, dict) and covariates:
+        # The info says `weekly`/`monthly`/`any` (older services `week`/`month`); `any` is checked with months.
+        period_type = "week" if info.get("period_type") in ("week", "weekly") else "month"
+        lowest = max(1, int(info.get("min_prediction_periods") or 1))
+        horizon = max(lowest, min(3, int(info.get("max_prediction_periods") or 3)))
         return generate(list(covariates), period_type, horizon=horizon), info
     return bundled(), info
 

@@ -29,6 +29,18 @@ DatabaseUrl = Annotated[
         help="Database URL, e.g. sqlite+aiosqlite:///service.db (default: the app's own).",
     ),
 ]
+Register = Annotated[
+    str | None,
+    typer.Option(
+        "--register",
+        metavar="URL",
+        help=(
+            "Register with a CHAP orchestrator at this register URL, e.g. http://chap:8000/v2/services/$register "
+            "(sets SERVICEKIT_ORCHESTRATOR_URL; SERVICEKIT_HOST, SERVICEKIT_PORT and SERVICEKIT_REGISTRATION_KEY "
+            "are read too)."
+        ),
+    ),
+]
 
 
 def use_database(database: str | None) -> None:
@@ -39,6 +51,12 @@ def use_database(database: str | None) -> None:
     if database is not None:
         os.environ["CHAPKIT_DATABASE_URL"] = database
         os.environ["DATABASE_URL"] = database
+
+
+def use_registration(register_url: str | None) -> None:
+    """Give `--register` to the app through the environment, before its module is imported (every worker reads it)."""
+    if register_url is not None:
+        os.environ["SERVICEKIT_ORCHESTRATOR_URL"] = register_url
 
 
 def import_target(target: str) -> None:
@@ -94,9 +112,11 @@ def serve(
     reload: Reload = False,
     log_level: LogLevel = None,
     database: DatabaseUrl = None,
+    register: Register = None,
 ) -> None:
     """Serve a chapkit app, or the demo model service when no app is given."""
     use_database(database)
+    use_registration(register)
     if target is None:
         target, factory = MAIN_JOB, True
     else:
@@ -119,9 +139,19 @@ def demo(
     reload: Reload = False,
     log_level: LogLevel = None,
     database: DatabaseUrl = None,
+    register: Register = None,
 ) -> None:
     """Serve the demo model service on an SQLite file in the working directory (or --database)."""
-    serve(None, host=host, port=port, workers=workers, reload=reload, log_level=log_level, database=database)
+    serve(
+        None,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_level=log_level,
+        database=database,
+        register=register,
+    )
 
 
-__all__ = ["MAIN_JOB", "demo", "import_target", "serve"]
+__all__ = ["MAIN_JOB", "demo", "import_target", "serve", "use_registration"]

@@ -88,3 +88,24 @@ def test_a_csv_without_rows_to_predict_predicts_the_next_periods(tmp_path: Path)
 def test_a_service_without_info_is_checked_with_the_bundled_samples() -> None:
     data, info = choose_data(ServiceClient(f"http://127.0.0.1:{free_port()}"), None)
     assert info is None and data == bundled()
+
+
+class InfoOnly(ServiceClient):
+    """A client whose service only answers its info."""
+
+    def __init__(self, info: dict[str, object]) -> None:
+        self.info = info
+
+    def get(self, path: str, **params: object) -> object:
+        assert path == "/api/v1/info"
+        return self.info
+
+
+@pytest.mark.parametrize("period_type", ["weekly", "week"])
+def test_generated_data_follows_chap_cores_period_names_and_the_declared_bounds(period_type: str) -> None:
+    info = {"required_covariates": ["rain"], "period_type": period_type, "min_prediction_periods": 4}
+    data, _ = choose_data(InfoOnly({**info, "max_prediction_periods": 8}), None)
+    assert all(re.match(r"^\d{4}-W\d{2}$", row[0]) for row in data.future["data"])
+    assert len({row[0] for row in data.future["data"]}) == 4
+    monthly, _ = choose_data(InfoOnly({"required_covariates": ["rain"], "period_type": "any"}), None)
+    assert re.match(r"^\d{4}-\d{2}$", monthly.future["data"][0][0])

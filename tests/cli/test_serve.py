@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.test_main_job import free_port, running_server
+from tests.integration.http.registration_support import eventually, orchestrator, served
 
 CHAPKIT = [sys.executable, "-m", "chapkit"]
 
@@ -125,3 +126,30 @@ def test_the_console_script_is_installed() -> None:
     script = Path(sys.executable).with_name("chapkit")
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "serve" in result.stdout
+
+
+REGISTERED_SERVICE = """
+from chapkit.api import MLServiceInfo, ServiceBuilder
+
+app = ServiceBuilder(info=MLServiceInfo(display_name="Two workers")).with_health().build()
+"""
+
+
+def test_serve_register_registers_once_however_many_workers_and_deregisters_on_stop(tmp_path: Path) -> None:
+    (tmp_path / "two_workers.py").write_text(REGISTERED_SERVICE)
+    chap, registry = orchestrator(ttl=1)
+    with served(chap) as chap_port:
+        register_url = f"http://127.0.0.1:{chap_port}/v2/services/$register"
+        port = free_port()
+        command = [*CHAPKIT, "serve", "two_workers:app", "--port", str(port), "--workers", "2"]
+        env = _env(port, LOG_LEVEL="info", SERVICEKIT_HOST="127.0.0.1", TMPDIR=str(tmp_path))
+        with running_server([*command, "--register", register_url], tmp_path, env, port):
+            log = tmp_path / "service.log"
+            # Both workers are up; one registered and pings, the other stands by (it found the lock taken).
+            eventually(lambda: "registration.standby" in log.read_text() and len(registry.pings) >= 3)
+            assert log.read_text().count("info.chap_core") == 2  # each worker's start-up warned (no GIT_REVISION)
+            assert [body["url"] for body in registry.registrations] == [f"http://127.0.0.1:{port}"]
+            assert registry.registrations[0]["info"]["id"] == "two-workers"
+            assert list(tmp_path.glob("chapkit-registration-*.lock"))
+        assert registry.deletes == ["two-workers"] and registry.live == {}
+        assert len(registry.registrations) == 1

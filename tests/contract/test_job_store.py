@@ -190,6 +190,34 @@ async def test_a_released_owner_counts_as_stale(store: JobRecordStore) -> None:
     assert stored is not None and (stored.status, stored.error) == (JobStatus.failed, "gone")
 
 
+async def test_fail_owners_fails_the_named_owners_unfinished_records_whatever_their_heartbeat(
+    store: JobRecordStore,
+) -> None:
+    later = NOW + timedelta(seconds=5)
+    for owner in ("dead", "also-dead", "alive"):
+        await store.heartbeat(owner, NOW)
+    dead_pending, dead_running, dead_done = _record(0), _record(1, JobStatus.running), _record(2, JobStatus.completed)
+    other_dead_running, alive_running = _record(3, JobStatus.running), _record(4, JobStatus.running)
+    await store.save([dead_pending, dead_running, dead_done], "dead")
+    await store.save([other_dead_running], "also-dead")
+    await store.save([alive_running], "alive")
+
+    assert await store.fail_owners([], at=later) == 0
+    assert await store.fail_owners(["dead", "also-dead", "unknown"], at=later, error="gone") == 3
+
+    for record in (dead_pending, dead_running, other_dead_running):
+        stored = await store.get(record.id)
+        assert stored is not None
+        assert (stored.status, stored.error, stored.finished_at) == (JobStatus.failed, "gone", later)
+        assert stored.started_at == record.started_at
+    assert await store.get(dead_done.id) == dead_done
+    assert await store.get(alive_running.id) == alive_running
+    # Their heartbeats are forgotten with them; the live owner's is kept.
+    assert await store.fail_stale(stale_before=NOW - timedelta(seconds=1), at=later) == 0
+    await store.save([_record(5, JobStatus.running)], "dead")
+    assert await store.fail_stale(stale_before=NOW - timedelta(seconds=1), at=later) == 1
+
+
 async def test_prune_deletes_finished_records_older_than_the_cutoff(store: JobRecordStore) -> None:
     old_done, old_failed, new_done = (
         _record(0, JobStatus.completed),

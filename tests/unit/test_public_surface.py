@@ -128,6 +128,7 @@ SERVICE_NAMES = [
     "MLServiceBuilder",
     "ServiceInfo",
     "MLServiceInfo",
+    "ModelMetadata",
     "AssessedStatus",
     "Router",
     "CrudRouter",

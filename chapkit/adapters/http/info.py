@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict
 
 INFO_PATH = "/api/v1/info"
+
+SERVICE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+"""What a service id looks like (chap-core's slug): lowercase words of letters and digits joined by `-`."""
+
+
+# Letters Unicode does not decompose into a base letter and an accent (NFKD handles "å", "é", "ü", ...).
+_SPELLED_OUT = str.maketrans({"æ": "ae", "ø": "o", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "þ": "th"})
 
 
 class ServiceInfo(BaseModel):
@@ -21,6 +31,28 @@ class ServiceInfo(BaseModel):
     license_info: dict[str, str] | None = None
 
 
+def service_id_from(display_name: str) -> str:
+    """A service id derived from a display name: `"Malaria model (v2)"` gives `malaria-model-v2`.
+
+    Letters lose their accents (`ø` becomes `o`), every run of other characters becomes one `-`; an id
+    that would not start with a letter is prefixed with `service-` (`"2024 model"` gives
+    `service-2024-model`), an empty one is `service`.
+    """
+    spelled = display_name.lower().translate(_SPELLED_OUT)
+    ascii_name = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", ascii_name.lower())
+    slug = "-".join(words)
+    if not slug:
+        return "service"
+    return slug if slug[0].isalpha() else f"service-{slug}"
+
+
+def service_id_of(info: ServiceInfo) -> str:
+    """The id a service registers under: its own `id` when its info has one, else derived from its name."""
+    own = getattr(info, "id", None)
+    return own if isinstance(own, str) and own else service_id_from(info.display_name)
+
+
 def install_info_endpoint(app: FastAPI, *, info: ServiceInfo, path: str = INFO_PATH) -> None:
     """Serve `info` (in its own type, e.g. `MLServiceInfo`) at `GET /api/v1/info`."""
     info_type = type(info)
@@ -33,4 +65,11 @@ def install_info_endpoint(app: FastAPI, *, info: ServiceInfo, path: str = INFO_P
     )
 
 
-__all__ = ["INFO_PATH", "ServiceInfo", "install_info_endpoint"]
+__all__ = [
+    "INFO_PATH",
+    "SERVICE_ID_PATTERN",
+    "ServiceInfo",
+    "install_info_endpoint",
+    "service_id_from",
+    "service_id_of",
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -137,6 +137,18 @@ class InMemoryJobRecordStore(JobRecordStore):
                 failed += 1
         for owner in [owner for owner in self._heartbeats if owner not in live]:
             del self._heartbeats[owner]
+        return failed
+
+    async def fail_owners(self, owners: Collection[str], *, at: datetime, error: str = INTERRUPTED_ERROR) -> int:
+        """Mark failed the unfinished records of `owners` and forget their heartbeats."""
+        dead = set(owners)
+        failed = 0
+        for row in self._rows.values():
+            if row.owner in dead and row.record.status in UNFINISHED_STATUSES:
+                row.record = transition(row.record, JobStatus.failed, at=at, error=error)
+                failed += 1
+        for owner in dead:
+            self._heartbeats.pop(owner, None)
         return failed
 
     async def prune(self, *, finished_before: datetime) -> int:

@@ -1,11 +1,12 @@
 """`ShellModelRunner`: train and predict by running external scripts (Python, R, anything) on files.
 
-Each run gets a temporary working directory (the command's cwd) holding `config.json`, the data as CSV
-(`data.csv` for training; `historic.csv` and `future.csv` for prediction), `geo.json` when geo data is
-given and the model file `model.<model_format>`. The command templates name those files with the
-reference's placeholders: `{config_file}`, `{data_file}`, `{model_file}`, `{geo_file}` for training;
-`{config_file}`, `{model_file}`, `{historic_file}`, `{future_file}`, `{output_file}`, `{geo_file}` for
-prediction (predictions are read from `{output_file}`, a CSV). `{{` and `}}` are literal braces.
+Each run gets a working directory of its own (the command's cwd; see `workdirs`) holding
+`config.json`, the data as CSV (`data.csv` for training; `historic.csv` and `future.csv` for
+prediction), `geo.json` when geo data is given and the model file `model.<model_format>`. The command
+templates name those files with the reference's placeholders: `{config_file}`, `{data_file}`,
+`{model_file}`, `{geo_file}` for training; `{config_file}`, `{model_file}`, `{historic_file}`,
+`{future_file}`, `{output_file}`, `{geo_file}` for prediction (predictions are read from
+`{output_file}`, a CSV). `{{` and `}}` are literal braces.
 
 Commands run through `/bin/sh -c`, as in the reference (D23): pipes, redirects (`2>&1`, `>&2 echo`),
 `&&` and `cd` work. The values chapkit substitutes are the absolute paths of the files it wrote, each
@@ -26,7 +27,8 @@ ends of stdout and stderr and the working directory as a zip (bounded, `zip_work
 the directory is removed; its message names the command, the exit code and the last lines of stderr.
 A missing model or predictions file raises `ScriptOutputMissingError` naming the file; a shell that
 cannot be started raises `ScriptStartError` (a program the shell cannot find is exit code 127). The
-working directory is removed in every case. `timeout` (seconds) kills the script's whole process group
+working directory is removed in every case; one left by a killed service is removed when a service
+starts again (`remove_abandoned_workspaces`). `timeout` (seconds) kills the script's whole process group
 and fails the run, as does cancelling the task that awaits it.
 """
 
@@ -36,10 +38,7 @@ import asyncio
 import json
 import pickle
 import re
-import shutil
-import tempfile
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,6 +53,7 @@ from chapkit.adapters.runners.script_errors import (
     ScriptStartError,
 )
 from chapkit.adapters.runners.shell_template import CommandTemplate
+from chapkit.adapters.runners.workdirs import working_directory
 from chapkit.adapters.runners.workspace import zip_workspace
 from chapkit.application.shielding import complete_before_cancel
 from chapkit.domain.config import BaseConfig
@@ -75,25 +75,6 @@ _LOG_OUTPUT_CHARS = 2000
 _T = TypeVar("_T")
 
 _logger = get_logger(__name__)
-
-
-@asynccontextmanager
-async def _working_directory(prefix: str) -> AsyncIterator[Path]:
-    """A fresh private directory (mode 0700), removed afterwards whatever happened, cancellation included."""
-    path = Path(await _in_thread(tempfile.mkdtemp, "", prefix))
-    try:
-        yield path
-    finally:
-        await _in_thread(_remove_tree, path)
-
-
-def _remove_tree(path: Path) -> None:
-    try:
-        shutil.rmtree(path)
-    except FileNotFoundError:
-        pass
-    except OSError as error:
-        _logger.warning("ml.shell.workdir_not_removed", error=f"{type(error).__name__}: {error}")
 
 
 def _tail(text: str, limit: int) -> str:
@@ -135,7 +116,7 @@ class ShellModelRunner(BaseModelRunner):
         geo: GeoFeatureCollection | None = None,
     ) -> Any:
         """Train a model by executing external training script."""
-        async with _working_directory("chapkit_ml_train_") as workdir:
+        async with working_directory("chapkit_ml_train_") as workdir:
             model_file = workdir / f"model.{self.model_format}"
 
             def prepare() -> dict[str, str]:
@@ -164,7 +145,7 @@ class ShellModelRunner(BaseModelRunner):
         geo: GeoFeatureCollection | None = None,
     ) -> pd.DataFrame:
         """Make predictions by executing external prediction script."""
-        async with _working_directory("chapkit_ml_predict_") as workdir:
+        async with working_directory("chapkit_ml_predict_") as workdir:
             output_file = workdir / "predictions.csv"
 
             def prepare() -> dict[str, str]:

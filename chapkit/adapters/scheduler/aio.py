@@ -12,12 +12,13 @@ from ulid import ULID
 
 from chapkit.adapters.observability import get_logger
 from chapkit.adapters.scheduler.execution import JobFailure, describe_failure, execute_target, finish_or_cancel
-from chapkit.adapters.scheduler.owners import beat, claim_ownership, new_owner_id, wait_for_others
+from chapkit.adapters.scheduler.owners import OwnerWatch, honour_cancels, new_owner_id, wait_for_others
 from chapkit.adapters.scheduler.records import WriteBehindRecords, sleep_unless, utc_now
 from chapkit.adapters.scheduler.retention import ResultCache, apply_retention
 from chapkit.domain.job_states import is_terminal
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.ports.job_store import JobRecordStore
+from chapkit.domain.ports.owner_lock import OwnerLock
 from chapkit.domain.ports.scheduler import JobScheduler, JobTarget, check_page
 
 logger = get_logger(__name__)
@@ -40,6 +41,9 @@ class AIOJobScheduler(JobScheduler):
     name: str = Field(default="chap")
     max_concurrency: int | None = Field(default=None)
     store: JobRecordStore | None = Field(default=None, exclude=True, description="Where records are kept durably")
+    owner_lock: OwnerLock | None = Field(
+        default=None, exclude=True, description="Held for this owner's lifetime, so a restart sees its death at once"
+    )
     result_max_count: int | None = Field(default=1000, ge=0, description="Results kept in memory (None: all)")
     result_ttl: float | None = Field(default=None, gt=0, description="Seconds a result is kept after finishing")
     record_ttl: float | None = Field(default=None, gt=0, description="Seconds a finished record is kept")
@@ -57,6 +61,7 @@ class AIOJobScheduler(JobScheduler):
     _stopping: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
     _background: list[asyncio.Task[None]] = PrivateAttr(default_factory=list)
     _started: bool = PrivateAttr(default=False)
+    _watch: OwnerWatch | None = PrivateAttr(default=None)
 
     def __init__(self, **data: Any) -> None:
         """Initialize scheduler with optional concurrency limit."""
@@ -92,7 +97,9 @@ class AIOJobScheduler(JobScheduler):
             self._stopping = asyncio.Event()
             self._book.wakeup = asyncio.Event()
             if self.store is not None:
-                await claim_ownership(self.store, self._owner, now=utc_now(), stale_after=self.stale_after)
+                watch = OwnerWatch(self.store, self._owner, stale_after=self.stale_after, lock=self.owner_lock)
+                await watch.start(utc_now())
+                self._watch = watch
                 writer = self._book.write_behind(self._stopping, retry_after=self.heartbeat_interval)
                 self._background.append(asyncio.create_task(writer, name=f"{self.name}-job-writer"))
             self._background.append(asyncio.create_task(self._housekeeping(), name=f"{self.name}-job-housekeeping"))
@@ -112,12 +119,16 @@ class AIOJobScheduler(JobScheduler):
             background, self._background = self._background, []
             if background:
                 await asyncio.wait(background)
-            if self.store is not None:
+            watch, self._watch = self._watch, None
+            if watch is not None:
                 try:
                     await self.flush()
-                    await self.store.release(self._owner)
                 except Exception:
                     logger.exception("job_records_not_written_at_shutdown", count=self._book.pending_writes)
+                try:
+                    await watch.stop()
+                except Exception:
+                    logger.exception("job_owner_not_released")
             self._started = False
 
     async def flush(self) -> None:
@@ -272,7 +283,7 @@ class AIOJobScheduler(JobScheduler):
     # -- background work ---------------------------------------------------------------------------
 
     async def _housekeeping(self) -> None:
-        """Every `heartbeat_interval`: heartbeat, honour cancels from other processes, apply retention."""
+        """Every `heartbeat_interval`: heartbeat, fail dead owners' jobs, honour cancels, apply retention."""
         while not await sleep_unless(self._stopping, self.heartbeat_interval):
             try:
                 await self._housekeep()
@@ -281,8 +292,9 @@ class AIOJobScheduler(JobScheduler):
 
     async def _housekeep(self) -> None:
         now = utc_now()
-        if self.store is not None:
-            await beat(self.store, self._owner, now=now, tasks=self._tasks)
+        if self.store is not None and self._watch is not None:
+            await self._watch.beat(now)
+            await honour_cancels(self.store, self._owner, self._tasks)
         await apply_retention(self._book, self._results, record_ttl=self.record_ttl, now=now)
 
     # -- reading -----------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ Every process of a deployment (API replicas and workers) builds the same schedul
 - **Canceling** from any process flags the record; a queued job is claimed by the canceler and recorded
   `canceled` (its queue entry is then skipped); a running job is canceled by its worker at its next poll
   (every `poll_interval`), which kills a shell runner's process group with it (D23).
-- **Dead workers** stop heartbeating; any process's housekeeping marks their unfinished records `failed`
-  after `stale_after` seconds and finishes their queue entries. Jobs are never retried, so no job runs
+- **Dead workers** free their owner lock at once and stop heartbeating: a process starting later fails
+  their unfinished records at once, and any process's housekeeping does after `stale_after` seconds
+  (D16); the queue housekeeping finishes their queue entries. Jobs are never retried, so no job runs
   twice to completion; a job's artifacts are written in its last transaction, so a killed job leaves none.
 """
 
@@ -31,13 +32,14 @@ from ulid import ULID
 
 from chapkit.adapters.observability import get_logger
 from chapkit.adapters.scheduler.execution import describe_failure, execute_target, finish_or_cancel
-from chapkit.adapters.scheduler.owners import claim_ownership, honour_cancels, new_owner_id, wait_for_others
+from chapkit.adapters.scheduler.owners import OwnerWatch, honour_cancels, new_owner_id, wait_for_others
 from chapkit.adapters.scheduler.records import sleep_unless, utc_now
 from chapkit.adapters.scheduler.references import InstanceProvider, JobCall, encode_result, reference_of, resolved
 from chapkit.domain.job_states import is_terminal, transition
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.ports.job_queue import JobQueue
 from chapkit.domain.ports.job_store import QUEUED_OWNER, JobRecordStore
+from chapkit.domain.ports.owner_lock import OwnerLock
 from chapkit.domain.ports.scheduler import JobScheduler, JobTarget, check_page
 
 logger = get_logger(__name__)
@@ -59,6 +61,9 @@ class ProcrastinateJobScheduler(JobScheduler):
     name: str = Field(default="chap")
     store: JobRecordStore = Field(exclude=True)
     queue: JobQueue = Field(exclude=True)
+    owner_lock: OwnerLock | None = Field(
+        default=None, exclude=True, description="Held for this process's lifetime, so a restart sees its death at once"
+    )
     conninfo: str = Field(exclude=True, description="libpq URL of the database, for workers")
     queue_name: str = Field(default="chapkit", description="procrastinate queue the jobs go to")
     record_ttl: float | None = Field(default=None, gt=0, description="Seconds a finished record is kept")
@@ -78,6 +83,7 @@ class ProcrastinateJobScheduler(JobScheduler):
     _background: list[asyncio.Task[None]] = PrivateAttr(default_factory=list)
     _started: bool = PrivateAttr(default=False)
     _lock: asyncio.Lock = PrivateAttr(default_factory=asyncio.Lock)
+    _watch: OwnerWatch | None = PrivateAttr(default=None)
 
     @property
     def owner(self) -> str:
@@ -99,6 +105,17 @@ class ProcrastinateJobScheduler(JobScheduler):
                 return
             await self.queue.install()
             self._stopping = asyncio.Event()
+            # Queued jobs wait for a worker, not for a process: their pseudo-owner is alive while any process is.
+            watch = OwnerWatch(
+                self.store,
+                self._owner,
+                stale_after=self.stale_after,
+                lock=self.owner_lock,
+                error=WORKER_STOPPED_ERROR,
+                alive=(QUEUED_OWNER,),
+            )
+            await watch.start(utc_now())
+            self._watch = watch
             await self._housekeep()
             self._background = [asyncio.create_task(self._housekeeping(), name=f"{self.name}-job-housekeeping")]
             self._started = True
@@ -111,9 +128,10 @@ class ProcrastinateJobScheduler(JobScheduler):
             background, self._background = self._background, []
             if background:
                 await asyncio.wait(background)
-            if self._started:
+            watch, self._watch = self._watch, None
+            if watch is not None:
                 try:
-                    await self.store.release(self._owner)
+                    await watch.stop()
                 except Exception:
                     logger.exception("job_owner_not_released")
             self._started = False
@@ -313,15 +331,8 @@ class ProcrastinateJobScheduler(JobScheduler):
 
     async def _housekeep(self) -> None:
         now = utc_now()
-        # Queued jobs wait for a worker, not for a process: their pseudo-owner is alive while any process is.
-        await claim_ownership(
-            self.store,
-            self._owner,
-            now=now,
-            stale_after=self.stale_after,
-            error=WORKER_STOPPED_ERROR,
-            alive=(QUEUED_OWNER,),
-        )
+        if self._watch is not None:
+            await self._watch.beat(now)
         if self.record_ttl is not None:
             await self.store.prune(finished_before=now - timedelta(seconds=self.record_ttl))
 

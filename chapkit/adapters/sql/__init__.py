@@ -5,6 +5,7 @@ from chapkit.adapters.sql.config_repository import ConfigRepository
 from chapkit.adapters.sql.database import Database, SqliteDatabase, SqliteDatabaseBuilder, create_database
 from chapkit.adapters.sql.job_store import SqlJobRecordStore
 from chapkit.adapters.sql.models import Base, Entity
+from chapkit.adapters.sql.owner_lock import FileOwnerLock, PostgresOwnerLock, owner_lock_for
 from chapkit.adapters.sql.repository import BaseRepository
 from chapkit.adapters.sql.task_repository import TaskRepository
 from chapkit.adapters.sql.types import ULIDType
@@ -17,6 +18,8 @@ __all__ = [
     "ConfigRepository",
     "Database",
     "Entity",
+    "FileOwnerLock",
+    "PostgresOwnerLock",
     "SqlJobRecordStore",
     "SqlUnitOfWork",
     "SqliteDatabase",
@@ -24,4 +27,5 @@ __all__ = [
     "TaskRepository",
     "ULIDType",
     "create_database",
+    "owner_lock_for",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
@@ -270,6 +270,23 @@ class SqlJobRecordStore(JobRecordStore):
             )
             await connection.execute(delete(job_owners).where(job_owners.c.heartbeat_at < stale_before))
         return int(result.rowcount or 0)
+
+    async def fail_owners(self, owners: Collection[str], *, at: datetime, error: str = INTERRUPTED_ERROR) -> int:
+        """Mark failed the unfinished records of `owners` and forget their heartbeats, in one transaction."""
+        dead = sorted(set(owners))
+        if not dead:
+            return 0
+        failed = 0
+        async with self._writing() as connection:
+            for chunk in _chunks(dead):
+                result = await connection.execute(
+                    update(job_records)
+                    .where(job_records.c.status.in_(_unfinished()), job_records.c.owner.in_(chunk))
+                    .values(status=JobStatus.failed.value, finished_at=at, error=error, error_traceback=None)
+                )
+                failed += int(result.rowcount or 0)
+                await connection.execute(delete(job_owners).where(job_owners.c.owner.in_(chunk)))
+        return failed
 
     async def prune(self, *, finished_before: datetime) -> int:
         """Delete finished records older than `finished_before`."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, String, Table, Text, false
+from sqlalchemy import BigInteger, Boolean, Column, Index, String, Table, Text, false
 
 from chapkit.adapters.sql.models import Base
 from chapkit.adapters.sql.types import ULIDType, UTCDateTime
@@ -40,4 +40,15 @@ job_owners = Table(
 )
 """One row per live scheduler process: its last heartbeat."""
 
-__all__ = ["OWNER_LENGTH", "job_owners", "job_records"]
+job_owner_locks = Table(
+    "job_owner_locks",
+    Base.metadata,
+    Column("owner", String(OWNER_LENGTH), primary_key=True),
+    Column("lock_key", BigInteger, nullable=False),
+    Column("locked_at", UTCDateTime, nullable=False),
+    info={"owner": "chapkit"},
+)
+"""One row per owner holding a PostgreSQL advisory lock (`lock_key`) for its lifetime: a row whose lock is
+free belongs to a process that died (D16). SQLite files keep lock files beside the database instead."""
+
+__all__ = ["OWNER_LENGTH", "job_owner_locks", "job_owners", "job_records"]

@@ -6,6 +6,7 @@ from chapkit.domain.ports.config_store import ConfigStore
 from chapkit.domain.ports.datastore import Datastore
 from chapkit.domain.ports.job_queue import JobQueue
 from chapkit.domain.ports.job_store import INTERRUPTED_ERROR, QUEUED_OWNER, JobRecordStore
+from chapkit.domain.ports.owner_lock import OwnerLock
 from chapkit.domain.ports.repository import Repository
 from chapkit.domain.ports.scheduler import JobScheduler, JobTarget
 from chapkit.domain.ports.task_store import TaskStore
@@ -24,6 +25,7 @@ __all__ = [
     "JobRecordStore",
     "JobScheduler",
     "JobTarget",
+    "OwnerLock",
     "Repository",
     "TaskStore",
     "UnitOfWork",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from ulid import ULID
@@ -11,7 +11,7 @@ from ulid import ULID
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.ports.unit_of_work import JobRecordReader
 
-INTERRUPTED_ERROR = "Interrupted by restart: the process running this job stopped before it finished"
+INTERRUPTED_ERROR = "Interrupted: the process running this job stopped before it finished"
 """The `error` of a pending or running record whose owner died (D16)."""
 
 QUEUED_OWNER = "queue"
@@ -105,6 +105,14 @@ class JobRecordStore(JobRecordReader):
 
         Owners with no heartbeat at all count as stale. The records get `status=failed`, `finished_at=at`
         and `error`; records of owners with a recent heartbeat are untouched. Stale owners are forgotten.
+        Returns the number of records marked failed.
+        """
+
+    @abstractmethod
+    async def fail_owners(self, owners: Collection[str], *, at: datetime, error: str = INTERRUPTED_ERROR) -> int:
+        """Mark failed the pending and running records of `owners`, known to be dead (their lock is free).
+
+        The records get `status=failed`, `finished_at=at` and `error`; the owners' heartbeats are forgotten.
         Returns the number of records marked failed.
         """
 

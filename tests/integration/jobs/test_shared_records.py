@@ -20,7 +20,8 @@ import pytest
 from ulid import ULID
 
 from chapkit import AIOJobScheduler, InMemoryJobRecordStore, JobRecordStore, JobStatus
-from chapkit.adapters.sql import SqlJobRecordStore, create_database
+from chapkit.adapters.sql import SqlJobRecordStore, create_database, owner_lock_for
+from chapkit.domain.ports import INTERRUPTED_ERROR
 from tests.conftest import truncate
 
 FAST = {"heartbeat_interval": 0.02, "poll_interval": 0.01, "stale_after": 0.5}
@@ -44,7 +45,7 @@ async def open_scheduler(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
         await database.dispose()
 
     @asynccontextmanager
-    async def opened(**options: Any) -> AsyncIterator[AIOJobScheduler]:
+    async def opened(*, locked: bool = True, **options: Any) -> AsyncIterator[AIOJobScheduler]:
         if not url:
             scheduler = AIOJobScheduler(store=shared, **{**FAST, **options})
             await scheduler.start()
@@ -53,7 +54,8 @@ async def open_scheduler(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
             return
         database = create_database(url)
         await database.init()
-        scheduler = AIOJobScheduler(store=SqlJobRecordStore(database), **{**FAST, **options})
+        lock = owner_lock_for(database) if locked else None
+        scheduler = AIOJobScheduler(store=SqlJobRecordStore(database), owner_lock=lock, **{**FAST, **options})
         await scheduler.start()
         try:
             yield scheduler
@@ -173,33 +175,19 @@ async def test_dead_owners_records_fail_at_start_while_a_live_neighbours_are_unt
             for job_id in (dead_running, dead_pending):
                 record = await newcomer.get_record(job_id)
                 assert record.status == JobStatus.failed
-                assert record.error is not None and "interrupted by restart" in record.error.lower()
+                assert record.error == INTERRUPTED_ERROR
             assert await newcomer.get_status(alive_job) == JobStatus.running
 
 
-@pytest.mark.parametrize("open_scheduler", ["sqlite_file"], indirect=True)
-async def test_a_killed_process_leaves_records_that_the_next_start_marks_failed(
-    open_scheduler: OpenScheduler, tmp_path: Path
-) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}"
+@asynccontextmanager
+async def _killed_child(url: str) -> AsyncIterator[tuple[subprocess.Popen[str], ULID]]:
+    """A process on `url` running one endless job (its id is yielded once running and written); killed at the end."""
     child = subprocess.Popen(  # noqa: ASYNC220 - a plain child process we kill -9; its pipe is read in a thread
         [sys.executable, "-c", _CHILD, url], stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT
     )
     try:
         assert child.stdout is not None
-        job_id = ULID.from_str((await asyncio.to_thread(child.stdout.readline)).strip())
-        async with open_scheduler() as neighbour:
-            alive_job = await _started(neighbour, asyncio.Event())
-            assert await neighbour.get_status(job_id) == JobStatus.running
-            os.kill(child.pid, signal.SIGKILL)
-            await asyncio.to_thread(child.wait, 10)
-            await asyncio.sleep(FAST["stale_after"] + 0.1)
-
-            async with open_scheduler() as restarted:
-                record = await restarted.get_record(job_id)
-                assert record.status == JobStatus.failed
-                assert record.error is not None and "interrupted by restart" in record.error.lower()
-                assert await restarted.get_status(alive_job) == JobStatus.running
+        yield child, ULID.from_str((await asyncio.to_thread(child.stdout.readline)).strip())
     finally:
         if child.poll() is None:
             child.kill()
@@ -208,16 +196,78 @@ async def test_a_killed_process_leaves_records_that_the_next_start_marks_failed(
             child.stdout.close()
 
 
+async def _kill(child: subprocess.Popen[str]) -> None:
+    os.kill(child.pid, signal.SIGKILL)
+    await asyncio.to_thread(child.wait, 30)
+
+
+async def _lock_freed(url: str) -> None:
+    """Wait until the killed child's owner lock is free (PostgreSQL ends a dead client's session a moment later)."""
+    database = create_database(url)
+    lock = owner_lock_for(database)
+    assert lock is not None
+    try:
+        deadline = asyncio.get_running_loop().time() + 30
+        while not await lock.dead_owners():
+            assert asyncio.get_running_loop().time() < deadline, "the killed process's lock was never freed"
+            await asyncio.sleep(0.02)
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.parametrize("open_scheduler", ["sqlite_file", "postgres"], indirect=True)
+async def test_a_restart_fails_a_killed_processs_jobs_at_once_by_its_free_lock(
+    open_scheduler: OpenScheduler, child_url: str
+) -> None:
+    async with _killed_child(child_url) as (child, job_id), open_scheduler() as neighbour:
+        alive_job = await _started(neighbour, asyncio.Event())
+        assert await neighbour.get_status(job_id) == JobStatus.running
+        await _kill(child)
+        await _lock_freed(child_url)
+
+        # The dead owner's heartbeat is fresh and stale_after long: only its free lock tells it died.
+        async with open_scheduler(stale_after=3600) as restarted:
+            record = await restarted.get_record(job_id)
+            assert (record.status, record.error) == (JobStatus.failed, INTERRUPTED_ERROR)
+            assert await restarted.get_status(alive_job) == JobStatus.running
+            assert await restarted.store.owner_of(alive_job) == neighbour.owner  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("open_scheduler", ["sqlite_file", "postgres"], indirect=True)
+async def test_a_running_neighbour_fails_a_killed_processs_jobs_within_stale_after(
+    open_scheduler: OpenScheduler, child_url: str
+) -> None:
+    async with open_scheduler() as neighbour, _killed_child(child_url) as (child, job_id):
+        alive_job = await _started(neighbour, asyncio.Event())
+        await _kill(child)
+
+        await neighbour.wait(job_id, timeout=30)  # no process starts: the neighbour's housekeeping must see it
+
+        record = await neighbour.get_record(job_id)
+        assert (record.status, record.error) == (JobStatus.failed, INTERRUPTED_ERROR)
+        assert await neighbour.get_status(alive_job) == JobStatus.running
+
+
+@pytest.fixture
+def child_url(open_scheduler: OpenScheduler, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The database URL the parametrized `open_scheduler` shares (the killed child opens it too)."""
+    if request.node.callspec.params["open_scheduler"] == "sqlite_file":
+        return f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
 _CHILD = textwrap.dedent(
     """
     import asyncio, sys
     from chapkit import AIOJobScheduler
-    from chapkit.adapters.sql import SqlJobRecordStore, create_database
+    from chapkit.adapters.sql import SqlJobRecordStore, create_database, owner_lock_for
 
     async def main() -> None:
         database = create_database(sys.argv[1])
         await database.init()
-        scheduler = AIOJobScheduler(store=SqlJobRecordStore(database), heartbeat_interval=0.02)
+        scheduler = AIOJobScheduler(
+            store=SqlJobRecordStore(database), owner_lock=owner_lock_for(database), heartbeat_interval=0.02
+        )
         started = asyncio.Event()
 
         async def forever() -> None:

@@ -24,6 +24,7 @@ from chapkit.adapters.runners.shell_model_runner import (
     ScriptOutputMissingError,
     ShellModelRunner,
 )
+from chapkit.adapters.runners.workdirs import workspace_root
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ml_artifacts import OUTPUT_TAIL_CHARS, ModelRunFailedError
 from tests.integration.runners.conftest import (
@@ -115,7 +116,7 @@ def workroot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "work"
     root.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(root))
-    return root
+    return workspace_root()
 
 
 @pytest.fixture
@@ -391,7 +392,7 @@ def awkward_workroot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / 'work dir $HOME `id` it\'s "quoted" #not-a-comment'
     root.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(root))
-    return root
+    return workspace_root()
 
 
 async def test_substituted_paths_are_quoted_for_where_they_stand(awkward_workroot: Path) -> None:

@@ -12,6 +12,7 @@ from ulid import ULID
 
 from chapkit import AIOJobScheduler, InMemoryJobRecordStore, JobRecord, JobStatus
 from chapkit.adapters.scheduler import ResultCache, describe_failure
+from chapkit.domain.ports import INTERRUPTED_ERROR
 
 
 async def _echo(value: object) -> object:
@@ -197,7 +198,7 @@ async def test_start_fails_dead_owners_records_only() -> None:
 
     interrupted = await newcomer.get_record(dead_job)
     assert interrupted.status == JobStatus.failed
-    assert interrupted.error is not None and "interrupted by restart" in interrupted.error.lower()
+    assert interrupted.error == INTERRUPTED_ERROR
     assert await newcomer.get_status(alive_job) == JobStatus.running
     gate.set()
     await alive.wait(alive_job)
