@@ -30,6 +30,11 @@ def package_name(name: str) -> str:
     return name.lower().replace("-", "_")
 
 
+def service_id(name: str) -> str:
+    """The service id (CHAP's key) of a project name ("My_Flu-Model" -> "my-flu-model")."""
+    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))
+
+
 def project_files(name: str, template: Template) -> dict[str, str]:
     """Every file of a new project, by relative path."""
     package = package_name(name)
@@ -73,7 +78,13 @@ def project_files(name: str, template: Template) -> dict[str, str]:
         "tests/__init__.py": "",
         "tests/test_service.py": templates.TEST.replace("__NEEDS__", needs),
     }
-    replacements = {"__SUMMARY__": summary, "__NAME__": name, "__PKG__": package, "__TEMPLATE__": template.value}
+    replacements = {
+        "__SUMMARY__": summary,
+        "__SLUG__": service_id(name),
+        "__NAME__": name,
+        "__PKG__": package,
+        "__TEMPLATE__": template.value,
+    }
     result = {}
     for path, text in raw.items():
         for placeholder, value in replacements.items():
@@ -104,4 +115,4 @@ def init(
     console.print(f"  chapkit serve {package_name(name)}.service:create_app --factory", highlight=False)
 
 
-__all__ = ["Template", "init", "package_name", "project_files"]
+__all__ = ["Template", "init", "package_name", "project_files", "service_id"]

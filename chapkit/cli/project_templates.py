@@ -1,6 +1,7 @@
 """The files `chapkit init` writes: one service module per template, plus the files every project shares.
 
-Placeholders: `__NAME__` (the project name), `__PKG__` (its Python package), `__TEMPLATE__`, `__SUMMARY__`
+Placeholders: `__NAME__` (the project name), `__PKG__` (its Python package), `__SLUG__` (its service id),
+`__TEMPLATE__`, `__SUMMARY__`
 (what the template's model does). The model code itself is in `project_models`.
 """
 
@@ -39,6 +40,7 @@ __LOCAL_IMPORTS__
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///__PKG__.db"
 
 INFO = MLServiceInfo(
+    id="__SLUG__",  # the key CHAP registers the model under: lowercase letters and digits joined by "-"
     display_name="__NAME__",
     version="0.1.0",
     summary="__SUMMARY__",

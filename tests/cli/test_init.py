@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chapkit.cli.init import Template, project_files
+from chapkit.cli.init import Template, project_files, service_id
 from tests.cli.support import chapkit
 from tests.e2e.test_main_job import free_port, running_server
 
@@ -77,6 +77,13 @@ def test_the_dockerfile_and_compose_file_are_well_formed(template: Template) -> 
     assert "/data/flu_model.db" in compose
     assert not any("__" in path.replace("__init__", "") for path in files)
     assert not any(placeholder in text for text in files.values() for placeholder in ("__PKG__", "__NAME__"))
+
+
+def test_the_service_id_is_a_slug_of_the_project_name() -> None:
+    assert service_id("flu-model") == "flu-model"
+    assert service_id("My_Flu--Model2") == "my-flu-model2"
+    service = project_files("My_Flu--Model2", Template.shell_r)["my_flu__model2/service.py"]
+    assert 'id="my-flu-model2"' in service and 'display_name="My_Flu--Model2"' in service
 
 
 def test_the_dockerfile_check_catches_mistakes() -> None:

@@ -91,6 +91,13 @@ class Service:
     info: dict[str, Any] = field(default_factory=dict)  # what chap-core must read in /api/v1/info
 
 
+TEMPLATE_INFO = {
+    "id": "flu-model",
+    "period_type": "any",
+    "required_covariates": ["rainfall", "mean_temperature"],
+    "min_prediction_periods": 1,
+    "max_prediction_periods": 12,
+}
 SERVICES = [
     Service(
         "demo",
@@ -99,11 +106,11 @@ SERVICES = [
             scenario("monthly-geo", "monthly", True, {"ridge": 0.0}),
         ],
         sample_count=None,
-        info={"period_type": "monthly", "required_covariates": ["rainfall", "mean_temperature"]},
+        info={"id": "chapkit", "period_type": "monthly", "required_covariates": ["rainfall", "mean_temperature"]},
     ),
-    Service("fn-py", template_scenarios(), template="fn-py", info={"period_type": "any"}),
-    Service("shell-py", template_scenarios(), template="shell-py", info={"period_type": "any"}),
-    Service("shell-r", template_scenarios(), template="shell-r", needs="Rscript", info={"period_type": "any"}),
+    Service("fn-py", template_scenarios(), template="fn-py", info=TEMPLATE_INFO),
+    Service("shell-py", template_scenarios(), template="shell-py", info=TEMPLATE_INFO),
+    Service("shell-r", template_scenarios(), template="shell-r", needs="Rscript", info=TEMPLATE_INFO),
     Service(
         "failing-shell-py",
         [
