@@ -44,7 +44,7 @@ INFO = MLServiceInfo(
     ),
     author="chapkit",
     author_assessed_status=AssessedStatus.red,
-    period_type="month",
+    period_type="monthly",
     min_prediction_periods=1,
     max_prediction_periods=24,
     required_covariates=["rainfall", "mean_temperature"],

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
-from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from chapkit.domain.sample_data import periods_after
+
 TARGET = "disease_cases"
 LOCATIONS = ("district_a", "district_b")
-_WEEK = re.compile(r"^(\d{4})-?W(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -27,18 +25,6 @@ class CheckData:
     train: dict[str, Any]
     historic: dict[str, Any]
     future: dict[str, Any]
-
-
-def periods_after(period: str, count: int) -> list[str]:
-    """The `count` periods after `period` ("2024-12" -> "2025-01", ...; "2024-W52" -> "2025-W01", ...)."""
-    if match := _WEEK.match(period):
-        start = date.fromisocalendar(int(match[1]), int(match[2]), 1)
-        days = [start + timedelta(weeks=step) for step in range(1, count + 1)]
-        return [f"{day.isocalendar().year}-W{day.isocalendar().week:02d}" for day in days]
-    if match := _MONTH.match(period):
-        index = int(match[1]) * 12 + int(match[2]) - 1
-        return [f"{(index + step) // 12}-{(index + step) % 12 + 1:02d}" for step in range(1, count + 1)]
-    raise ValueError(f"{period!r} is neither a month (2024-01) nor an ISO week (2024-W01)")
 
 
 _WEEKLY = frozenset({"weekly", "week"})  # the info's value, and its older alias
