@@ -65,13 +65,15 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
 
 
 async def request_validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's request-validation 422 (`{"detail": [...]}`), safe for inputs that are no JSON numbers.
+    """FastAPI's request-validation 422 (`{"detail": [...]}`), safe for large inputs and non-finite numbers.
 
-    FastAPI's own handler echoes each error's input; Python's JSON parser reads `NaN`, `Infinity` and
-    `1e400` as floats that its response cannot encode, which made such a body a 500.
+    FastAPI's own handler echoes each error's input whole: a 20 MB body came back as a 20 MB answer,
+    built from several copies of it. Here each echoed input is cut to `ECHOED_INPUT_LIMIT` characters
+    before anything is encoded. Python's JSON parser reads `NaN`, `Infinity` and `1e400` as floats
+    that a response cannot encode, which made such a body a 500; they are echoed by name.
     """
     assert isinstance(exc, RequestValidationError)
-    content = {"detail": [_with_bounded_input(error) for error in jsonable_encoder(exc.errors())]}
+    content = {"detail": jsonable_encoder([_with_bounded_input(dict(error)) for error in exc.errors()])}
     try:
         return JSONResponse(status_code=422, content=content)
     except ValueError:  # "Out of range float values are not JSON compliant"
@@ -81,19 +83,60 @@ async def request_validation_error_handler(request: Request, exc: Exception) -> 
 ECHOED_INPUT_LIMIT = 1024
 """Characters of a refused input that a 422 echoes back; a large body is not sent back whole."""
 
+_ECHO_DEPTH = 32
+"""Deepest nesting copied into an echo: deeper input is cut there (it could not be encoded anyway)."""
+
 
 def _with_bounded_input(error: dict[str, Any]) -> dict[str, Any]:
-    """Cut an error's echoed `input` to `ECHOED_INPUT_LIMIT` characters of its JSON text."""
-    if not isinstance(error.get("input"), dict | list | str):
+    """Cut an error's echoed `input` to `ECHOED_INPUT_LIMIT` characters of its JSON text, never encoding it whole."""
+    value = error.get("input")
+    if not isinstance(value, dict | list | tuple | str | bytes):
         return error
+    budget = [ECHOED_INPUT_LIMIT]
+    copied = _bounded_copy(value, budget, 0)
     try:
-        text = json.dumps(error["input"], allow_nan=True)
-    except (RecursionError, TypeError, ValueError):
+        text = json.dumps(copied, allow_nan=True, default=str)
+    except (TypeError, ValueError):
         error["input"] = "<input not echoed>"
         return error
-    if len(text) > ECHOED_INPUT_LIMIT:
-        error["input"] = text[:ECHOED_INPUT_LIMIT] + f"... ({len(text)} characters, truncated)"
+    if budget[0] >= 0 and len(text) <= ECHOED_INPUT_LIMIT:
+        error["input"] = copied
+    else:
+        error["input"] = text[:ECHOED_INPUT_LIMIT] + f"... (over {ECHOED_INPUT_LIMIT} characters, truncated)"
     return error
+
+
+def _bounded_copy(value: Any, budget: list[int], depth: int) -> Any:
+    """A copy of `value` with about `budget[0]` characters of content at most; the budget goes negative if cut."""
+    if isinstance(value, bytes):
+        value = value[: budget[0] + 1].decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        budget[0] -= len(value) + 2
+        return value if budget[0] >= 0 else value[: max(0, budget[0] + len(value) + 2)]
+    if not isinstance(value, dict | list | tuple):
+        budget[0] -= len(repr(value)) + 2  # a number, a boolean, null: about its JSON text and a separator
+        return value
+    if depth >= _ECHO_DEPTH:
+        budget[0] = -1
+        return "..."
+    budget[0] -= 2
+    if isinstance(value, dict):
+        copied: dict[str, Any] = {}
+        for key, item in value.items():
+            if budget[0] < 0:
+                break
+            copied[_bounded_copy(str(key), budget, depth + 1)] = _bounded_copy(item, budget, depth + 1)
+        else:
+            return copied
+        budget[0] = -1
+        return copied
+    items: list[Any] = []
+    for item in value:
+        if budget[0] < 0:
+            budget[0] = -1
+            break
+        items.append(_bounded_copy(item, budget, depth + 1))
+    return items
 
 
 _NON_FINITE_NAMES = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
