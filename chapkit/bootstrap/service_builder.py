@@ -31,6 +31,7 @@ from chapkit.adapters.http.request_body import (
     max_body_size_from_env,
 )
 from chapkit.adapters.http.system import SystemRouter
+from chapkit.bootstrap.allocator import tune_allocator
 from chapkit.bootstrap.dependencies import ServiceAppState, ServiceContextMiddleware, ServiceRuntime
 from chapkit.bootstrap.jobs_backend import JobsBackend, JobsSettings
 from chapkit.bootstrap.registration import (
@@ -342,7 +343,9 @@ class BaseServiceBuilder:
         """Build and configure the FastAPI application."""
         self._validate_configuration()
         self._validate_module_configuration()
-        # The environment is read once, here: GIT_REVISION, the registration variables, the body limit.
+        # The environment is read once, here: GIT_REVISION, the registration variables, the body limit,
+        # the allocator tuning (process-wide: a service parses large bodies on several threads).
+        tune_allocator(os.environ)
         info = served_info(self._service_info(), os.environ)
         registration = resolve_registration(self._registration_options, info, os.environ)
         max_body_size = self._resolved_max_body_size()
