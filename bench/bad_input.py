@@ -149,6 +149,8 @@ class Run:
     statuses: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     peaks: list[tuple[str, int]] = field(default_factory=list)
+    stored_before: dict[str, Any] = field(default_factory=dict)
+    stored_after: dict[str, Any] = field(default_factory=dict)
     log: Callable[[str], None] = print
 
     def record(self, case: str, status: int, *, expect: set[int] | None = None, body: bytes = b"") -> None:
@@ -404,6 +406,7 @@ async def bad_input_run(
         await bad_text(run, client, ids)
         await traversal(run, host, int(port))
         after = await stored_state(client, ids)
+        run.stored_before, run.stored_after = before, after
         if after != before:
             run.failures.append(f"stored data changed:\nbefore {before}\nafter  {after}")
     return run
