@@ -245,16 +245,24 @@ class PandasDataFrame(BaseModel):
 
         def __getattr__(self, name):
             if name == "data" and self.__pydantic_private__ and self._column_lists is not None:
-                rows = [list(row) for row in zip(*self._column_lists, strict=True)]
-                self.__dict__["data"] = rows
+                rows = self._rows_from_columns()
+                self.__dict__["data"] = rows  # read once, kept: `data` is the same list on every read
                 return rows
             return super().__getattr__(name)
 
         @model_serializer(mode="wrap")
         def _rows_out(self, handler):
-            if "data" not in self.__dict__:
-                self.data  # noqa: B018 (builds the rows of a frame held as columns)
-            return handler(self)
+            if "data" in self.__dict__ or self._column_lists is None:
+                return handler(self)
+            self.__dict__["data"] = self._rows_from_columns()  # for this dump only
+            try:
+                return handler(self)
+            finally:
+                del self.__dict__["data"]
+
+    def _rows_from_columns(self) -> list[list[Any]]:
+        assert self._column_lists is not None
+        return [list(row) for row in zip(*self._column_lists, strict=True)]
 
 
 def _row_width_problem(index: int, length: int, width: int) -> str:

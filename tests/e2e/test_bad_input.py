@@ -1,8 +1,9 @@
 """Bad input to a real server (uvicorn, an SQLite file): no answer is a 5xx and nothing stored changes.
 
 The cases are the bad-input run's (`bench/bad_input.py`, which also prints the server's peak memory)
-with bodies of 2 MB instead of 20 (config data is bounded to 1 MB): large config, artifact, non-JSON body and training frame,
-10,000-deep JSON, malformed ids on every id route, NUL and lone surrogates, path traversal.
+with bodies of 2 MB instead of 20 (config data is bounded to 1 MB): large config, artifact, non-JSON
+body and training frame, 10,000-deep JSON, malformed ids on every id route, NUL and lone surrogates,
+path traversal.
 """
 
 from __future__ import annotations

@@ -75,7 +75,9 @@ def test_a_frame_held_as_columns_dumps_and_reads_its_rows() -> None:
     request = TrainRequest.model_validate(loads_with_frames(json.dumps({"config_id": CONFIG_ID, "data": FRAME})))
     assert request.model_dump(mode="json")["data"] == FRAME
     assert TrainRequest.model_validate_json(request.model_dump_json()).data == request.data
+    assert held_as_columns(request.data)  # a dump builds the rows for itself only
     assert request.data.data == FRAME["data"]
+    assert request.data.data is request.data.data
 
 
 @pytest.mark.parametrize(
