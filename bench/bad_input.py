@@ -353,16 +353,16 @@ async def bad_text(run: Run, client: httpx.AsyncClient, ids: dict[str, str]) -> 
     for name, escaped in (("NUL", "a%00b"), ("lone surrogate", "a%ED%A0%80b"), ("invalid UTF-8", "%FF")):
         for path in ("/api/v1/ml/$generate-sample-data?config_id=", "/api/v1/configs/", "/api/v1/jobs?status_filter="):
             await send(run, client, f"{name} in {path}", "GET", path + escaped, expect={400, 404, 422})
-    for raw in (b'{"name": "a\x00b", "data": {}}', b'{"name": "a\xed\xa0\x80b", "data": {}}', b'{"name": "\xff"}'):
+    raw_frame = b'{"columns": ["location", "y"], "data": [["a\xed\xa0\x80", 1.0], ["b\x00", 2.0]]}'
+    raw_bodies = [
+        ("/api/v1/configs", b'{"name": "a\x00b", "data": {}}'),
+        ("/api/v1/configs", b'{"name": "a\xed\xa0\x80b", "data": {}}'),
+        ("/api/v1/configs", b'{"name": "\xff"}'),
+        ("/api/v1/ml/$train", b'{"config_id": "' + ids["config"].encode() + b'", "data": ' + raw_frame + b"}"),
+    ]
+    for path, raw in raw_bodies:
         await send(
-            run,
-            client,
-            f"raw bytes {raw[:20]!r}",
-            "POST",
-            "/api/v1/configs",
-            content=raw,
-            headers=JSON,
-            expect={400, 422},
+            run, client, f"raw bytes {path} {raw[-40:]!r}", "POST", path, content=raw, headers=JSON, expect={400, 422}
         )
     run.peak("NUL and surrogates")
 

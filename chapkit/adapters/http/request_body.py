@@ -36,7 +36,8 @@ MAX_BODY_SIZE_ENV = "CHAPKIT_MAX_BODY_BYTES"
 LONE_SURROGATE_DETAIL = "The request contains text that is not valid Unicode (a lone UTF-16 surrogate)"
 NUL_DETAIL = "The request contains a NUL character (\\u0000), which cannot be stored"
 
-_SUSPICIOUS_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
+_SUSPICIOUS_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)|\xed[\xa0-\xbf]")
+"""A NUL or surrogate escape, or a surrogate written as bytes (which `json.loads` decodes, as "surrogatepass")."""
 _CARRY = 5
 """Bytes kept from the chunks before so an escape split across chunks (however small) is still seen."""
 

@@ -290,3 +290,17 @@ async def test_refused_bodies_are_freed_once_answered_without_waiting_for_the_ga
                 tracemalloc.stop()
                 gc.enable()
             assert retained < len(body), (path, retained)  # the body is 1-2 MB; its parsed values several times that
+
+
+async def test_surrogates_written_as_bytes_are_a_400_problem_too() -> None:
+    # Not valid UTF-8, but `json.loads` decodes them ("surrogatepass"): a model would get them in its frame.
+    frame = b'{"columns": ["location", "y"], "data": [["a\xed\xa0\x80", 1.0]]}'
+    async with serve(ml_service("memory://").build()) as client:
+        for path, body in (
+            ("/api/v1/configs", b'{"name": "a\xed\xb0\x80b", "data": {}}'),
+            (f"{ML}/$train", b'{"config_id": "01K0000000000000000000000Z", "data": ' + frame + b"}"),
+        ):
+            response = await client.post(path, content=body, headers=JSON)
+            assert response.status_code == 400 and "surrogate" in response.json()["detail"], response.text
+        assert (await client.get("/api/v1/jobs")).json() == []
+        assert (await client.get("/api/v1/configs")).json() == []
