@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
@@ -17,11 +17,9 @@ from chapkit.adapters.sql.migrations.runner import create_tables, upgrade_to_hea
 from chapkit.adapters.sql.pool import FairAsyncQueuePool
 from chapkit.adapters.sql.sqlite_driver import one_hop_dbapi
 from chapkit.adapters.sql.tables import map_entities
+from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork
 from chapkit.adapters.sql.write_queue import TURN_KEY, WRITE_INTENT_KEY, QueuedWriteSession, WriteTurn
 from chapkit.domain.ports.datastore import Datastore
-
-if TYPE_CHECKING:
-    from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WAL_ATTEMPTS = 50
@@ -87,8 +85,6 @@ class Database(Datastore):
 
     def unit_of_work(self, *, write: bool = False) -> SqlUnitOfWork:
         """Return a new unit of work on a session of this database (D21)."""
-        from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork  # it imports the repositories
-
         return SqlUnitOfWork(self, write=write)
 
     @asynccontextmanager
