@@ -35,6 +35,7 @@ from chapkit.adapters.scheduler.execution import describe_failure, execute_targe
 from chapkit.adapters.scheduler.owners import OwnerWatch, honour_cancels, new_owner_id, wait_for_others
 from chapkit.adapters.scheduler.records import sleep_unless, utc_now
 from chapkit.adapters.scheduler.references import InstanceProvider, JobCall, encode_result, reference_of, resolved
+from chapkit.domain.errors import JobNotFoundError
 from chapkit.domain.job_states import is_terminal, transition
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.ports.job_queue import JobQueue
@@ -352,7 +353,7 @@ class ProcrastinateJobScheduler(JobScheduler):
     async def _find(self, job_id: ULID) -> JobRecord:
         stored = await self.store.get(job_id)
         if stored is None:
-            raise KeyError("Job not found")
+            raise JobNotFoundError(job_id)
         return stored
 
 

@@ -19,7 +19,7 @@ JobTarget = Callable[..., Any] | Awaitable[Any]
 class JobScheduler(BaseModel, ABC):
     """Abstract job scheduler interface for async task management.
 
-    Unknown job ids raise `KeyError("Job not found")` from every method that takes one.
+    Unknown job ids raise `JobNotFoundError` (a `NotFoundError` and a `KeyError`) from every method that takes one.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
