@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -91,9 +91,13 @@ class ProcrastinateJobScheduler(JobScheduler):
         """Return the owner id under which this process runs jobs."""
         return self._owner
 
-    def provide(self, instances: dict[type, InstanceProvider]) -> None:
+    def provide(self, instances: Mapping[type, InstanceProvider]) -> None:
         """Let jobs name bound methods of these classes; a worker gets the objects from their providers."""
         self._instances.update(instances)
+
+    async def set_max_concurrency(self, n: int | None) -> None:
+        """Jobs each worker runs at once unless `run_worker` is told otherwise (None: the default, 4)."""
+        self.worker_concurrency = n or type(self).model_fields["worker_concurrency"].default
 
     # -- lifecycle ---------------------------------------------------------------------------------
 

@@ -22,14 +22,13 @@ import importlib
 import inspect
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from pydantic import TypeAdapter
 
-InstanceProvider = Callable[[], AbstractAsyncContextManager[object]]
-"""Gives, for the time of one job, an object whose bound methods jobs may name (an `MLManager`...)."""
+from chapkit.domain.ports.scheduler import InstanceProvider
 
 DISTRIBUTED_ALTERNATIVE = (
     "a distributed scheduler runs jobs in worker processes, which import them by name: submit a function "

@@ -20,8 +20,9 @@ from chapkit.adapters.scheduler.references import DISTRIBUTED_ALTERNATIVE, JobNo
 from chapkit.adapters.sql.job_queue import DISTRIBUTED_NEEDS_POSTGRES
 from chapkit.bootstrap import open_storage
 from chapkit.bootstrap.jobs_backend import JobsSettings
-from chapkit.bootstrap.worker import NOT_DISTRIBUTED, run_worker
+from chapkit.bootstrap.worker import run_worker
 from chapkit.domain.ports.job_store import QUEUED_OWNER
+from chapkit.domain.ports.scheduler import NO_QUEUE
 from chapkit.testing import serve_app
 from examples.tasks.main import registry
 from tests.support.distributed import running_distributed
@@ -204,7 +205,7 @@ async def test_a_worker_of_an_in_process_service_explains_what_is_missing(monkey
     app = ServiceBuilder(info=ServiceInfo(display_name="x")).with_jobs().build()
     with pytest.raises(ValueError) as refused:
         await run_worker(app, install_signal_handlers=False)
-    assert str(refused.value) == NOT_DISTRIBUTED
+    assert str(refused.value) == NO_QUEUE
 
 
 _STARTED = asyncio.Event()
