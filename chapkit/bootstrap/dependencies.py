@@ -218,7 +218,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     The database is resolved as `get_database()` resolves it (an override of `get_database` in
     `app.dependency_overrides` is honoured) but without declaring `Depends(get_database)`: FastAPI runs
-    sync dependencies in a worker thread, a hop that cost about 0.2 ms of CPU on every request. Requests
+    sync dependencies in a worker thread, a hop that costs CPU on every request. Requests
     other than GET/HEAD/OPTIONS open the session with the intent to write. Only SQL databases have such
     sessions: on memory:// this raises (D11); chapkit's own routers use units of work instead.
     """

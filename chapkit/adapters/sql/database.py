@@ -133,8 +133,8 @@ class SqliteDatabase(Database):
                 **self._driver_options(),
             }
         # Each aiosqlite connection is a thread. A fixed pool: overflow connections would be threads opened
-        # and closed per checkout under load, and more threads only add GIL contention (bench/http_load.py:
-        # 5 fixed vs 5+10 overflow is -0.2 ms CPU per GET and a p99 of 30 ms instead of 100 ms).
+        # and closed per checkout under load, and more threads only add GIL contention (compare both with
+        # bench/http_load.py).
         # A local file's connection cannot go stale, and SQLAlchemy's Connection already rolls back what
         # it leaves open: pre-ping and reset-on-return would each add a worker-thread round trip per checkout.
         return {
