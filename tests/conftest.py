@@ -21,6 +21,28 @@ from chapkit.bootstrap import Storage, open_storage
 POSTGRES_URL_ENV = "CHAPKIT_TEST_POSTGRES_URL"
 BACKENDS = ["memory", "sqlite_memory", "sqlite_file", "postgres"]
 
+TESTS_ROOT = Path(__file__).parent
+TIERS = {
+    "unit": "unit",
+    "contract": "contract",
+    "integration": "integration",
+    "cli": "integration",
+    "testing_kit": "integration",
+    "e2e": "e2e",
+    "examples": "e2e",
+}
+"""The tier of each directory under tests/: every test gets its directory's marker (`-m unit`, `-m 'not e2e'`)."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its tier; a test in a directory without a tier is a usage error."""
+    for item in items:
+        relative = item.path.relative_to(TESTS_ROOT)
+        tier = TIERS.get(relative.parts[0]) if len(relative.parts) > 1 else None
+        if tier is None:
+            raise pytest.UsageError(f"{relative}: put it in a directory with a tier ({', '.join(sorted(TIERS))})")
+        item.add_marker(tier)
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:

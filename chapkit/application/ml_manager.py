@@ -34,6 +34,7 @@ from chapkit.domain.artifact_tree import level_under
 from chapkit.domain.config import BaseConfig, Config
 from chapkit.domain.errors import ConflictError
 from chapkit.domain.forecasts import as_chap_forecast, forecast_content
+from chapkit.domain.jobs import job_name
 from chapkit.domain.ml import (
     ModelRunnerProtocol,
     PredictionArtifactData,
@@ -261,6 +262,7 @@ class MLManager:
 
     # ---------------------------------------------------------------- jobs
 
+    @job_name("chapkit.ml.train")
     async def _train_task(self, request: TrainRequest, model_artifact_id: ULID) -> ULID:
         """Execute training task and store trained model in artifact."""
         config, found = await self._train_findings(request)
@@ -302,6 +304,7 @@ class MLManager:
             await uow.commit()
         return model_artifact_id
 
+    @job_name("chapkit.ml.predict")
     async def _predict_task(self, request: PredictRequest, prediction_artifact_id: ULID) -> ULID:
         """Execute prediction task and store predictions in artifact."""
         inputs, found = await self._predict_findings(request)

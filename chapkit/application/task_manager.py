@@ -25,6 +25,7 @@ from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.manager import BaseManager
 from chapkit.application.task_registry import TaskFunction, TaskRegistry
 from chapkit.domain.artifact import ArtifactIn
+from chapkit.domain.jobs import job_name
 from chapkit.domain.ports import CommandRunner, Datastore, JobScheduler, TaskStore, UnitOfWork
 from chapkit.domain.task import (
     Task,
@@ -114,6 +115,7 @@ class TaskManager(BaseManager[Task, TaskIn, TaskOut, ULID]):
             raise TaskExecutionUnavailableError(NO_COMMAND_RUNNER)
         return await self.scheduler.add_job(self._execute_command, task_id)
 
+    @job_name("chapkit.tasks.shell")
     async def _execute_command(self, task_id: ULID) -> ULID:
         """Run a shell task's command and return the id of the artifact holding its outcome."""
         task = await self._load(task_id)
@@ -148,6 +150,7 @@ class TaskManager(BaseManager[Task, TaskIn, TaskOut, ULID]):
             outcome["error"] = {"type": "TimeoutError", "message": f"Command {result.description}", "traceback": None}
         return outcome
 
+    @job_name("chapkit.tasks.python")
     async def _execute_python(self, task_id: ULID) -> ULID:
         """Call a Python task's function and return the id of the artifact holding its result or error."""
         task = await self._load(task_id)

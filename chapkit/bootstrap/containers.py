@@ -25,7 +25,7 @@ from chapkit.application.manager import BaseManager
 from chapkit.application.ml_manager import MLManager
 from chapkit.application.task_manager import TaskManager
 from chapkit.application.task_registry import TaskRegistry
-from chapkit.bootstrap.jobs_backend import JobsSettings, running_scheduler
+from chapkit.bootstrap.jobs_backend import JobsSettings, memory_scheduler, running_scheduler, sql_scheduler
 from chapkit.bootstrap.task_wiring import memory_task_injectables, sql_task_injectables, task_manager_of
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
@@ -46,14 +46,8 @@ async def opened(database: Datastore, owned: bool = True) -> AsyncIterator[Datas
             await database.dispose()
 
 
-def _sql_database(url: str, options: dict[str, Any] | None) -> Datastore:
+def _sql_database(url: str, options: dict[str, Any] | None) -> Database:
     return create_database(url, **(options or {}))
-
-
-def _sql_job_store(database: Datastore) -> JobRecordStore:
-    if not isinstance(database, Database):
-        raise TypeError(f"The SQL job store needs a SQL Database, got {type(database).__name__}")
-    return SqlJobRecordStore(database)
 
 
 def _memory_job_store(datastore: InMemoryDatastore) -> JobRecordStore:
@@ -70,7 +64,7 @@ class MemoryStorage(containers.DeclarativeContainer):
     job_store = providers.Singleton(_memory_job_store, datastore)
     owner_lock: providers.Object[OwnerLock | None] = providers.Object(None)  # one process: no neighbour to watch
     scheduler = providers.Resource(
-        running_scheduler, store=job_store, datastore=database, settings=config.jobs, lock=owner_lock
+        running_scheduler, memory_scheduler, store=job_store, datastore=database, settings=config.jobs, lock=owner_lock
     )
     task_injectables = providers.Singleton(memory_task_injectables)
 
@@ -82,10 +76,10 @@ class SqlStorage(containers.DeclarativeContainer):
     datastore = providers.Singleton(_sql_database, url=config.url, options=config.options)
     owned = providers.Object(True)
     database = providers.Resource(opened, datastore, owned=owned)
-    job_store = providers.Singleton(_sql_job_store, database=datastore)
+    job_store = providers.Singleton(SqlJobRecordStore, datastore)
     owner_lock = providers.Singleton(owner_lock_for, datastore)
     scheduler = providers.Resource(
-        running_scheduler, store=job_store, datastore=database, settings=config.jobs, lock=owner_lock
+        running_scheduler, sql_scheduler, store=job_store, datastore=database, settings=config.jobs, lock=owner_lock
     )
     task_injectables = providers.Factory(sql_task_injectables, datastore)
 

@@ -21,9 +21,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chapkit.adapters.http.app import AppManager
 from chapkit.adapters.scheduler.references import InstanceProvider
-from chapkit.adapters.sql import Database
 from chapkit.application.task_registry import TaskRegistry
-from chapkit.bootstrap.containers import ServiceContainer, create_container, datastore_of, use_datastore
+from chapkit.bootstrap.containers import ServiceContainer, create_container, datastore_of, is_memory_url, use_datastore
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ports import Datastore, JobScheduler, UnitOfWork
@@ -219,7 +218,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     The database is resolved as `get_database()` resolves it (an override of `get_database` in
     `app.dependency_overrides` is honoured) but without declaring `Depends(get_database)`: FastAPI runs
-    sync dependencies in a worker thread, a hop that cost about 0.2 ms of CPU on every request. Requests
+    sync dependencies in a worker thread, a hop that costs CPU on every request. Requests
     other than GET/HEAD/OPTIONS open the session with the intent to write. Only SQL databases have such
     sessions: on memory:// this raises (D11); chapkit's own routers use units of work instead.
     """
@@ -229,7 +228,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     else:
         resolved = override()
         db = await resolved if inspect.isawaitable(resolved) else resolved
-    if not isinstance(db, Database):
+    if is_memory_url(db.url):
         raise RuntimeError("get_session yields an SQL session, and memory:// has none (D11); use an SQL database URL")
     async with db.session(write=writes(request)) as session:
         yield session

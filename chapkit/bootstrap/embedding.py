@@ -92,11 +92,8 @@ class JobService:
         self._hierarchy = hierarchy
 
     async def get(self, job_id: ULID) -> JobRecord:
-        """Return the job's record; `NotFoundError` for an unknown job."""
-        try:
-            return await self._scheduler.get_record(job_id)
-        except KeyError:
-            raise NotFoundError(f"Job {job_id} not found") from None
+        """Return the job's record; `JobNotFoundError` (a `NotFoundError`) for an unknown job."""
+        return await self._scheduler.get_record(job_id)
 
     async def list(self) -> builtins.list[JobRecord]:
         """Return every job record."""
@@ -125,11 +122,8 @@ class JobService:
         return await self._scheduler.cancel(job_id)
 
     async def delete(self, job_id: ULID) -> None:
-        """Cancel (if running) and delete the job's record; `NotFoundError` for an unknown job."""
-        try:
-            await self._scheduler.delete(job_id)
-        except KeyError:
-            raise NotFoundError(f"Job {job_id} not found") from None
+        """Cancel (if running) and delete the job's record; `JobNotFoundError` for an unknown job."""
+        await self._scheduler.delete(job_id)
 
 
 class ConfigService:

@@ -10,7 +10,7 @@ PostgreSQL database, which also holds the queue.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
@@ -20,7 +20,7 @@ from chapkit.adapters.scheduler import AIOJobScheduler
 from chapkit.adapters.scheduler.distributed import ProcrastinateJobScheduler
 from chapkit.adapters.sql import Database
 from chapkit.adapters.sql.job_queue import DISTRIBUTED_NEEDS_POSTGRES, SqlJobQueue
-from chapkit.domain.ports import Datastore, JobRecordStore, OwnerLock
+from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, OwnerLock
 
 JobsBackend = Literal["asyncio", "procrastinate"]
 JOBS_BACKENDS: tuple[str, ...] = get_args(JobsBackend)
@@ -92,17 +92,26 @@ def libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-RunningScheduler = AIOJobScheduler | ProcrastinateJobScheduler
+SchedulerFactory = Callable[[JobsSettings, JobRecordStore, Datastore, OwnerLock | None], JobScheduler]
+"""How a storage container makes its scheduler: from the settings, its record store, datastore and lock."""
 
 
-def build_scheduler(
+def memory_scheduler(
     settings: JobsSettings, store: JobRecordStore, datastore: Datastore, lock: OwnerLock | None = None
-) -> RunningScheduler:
-    """The scheduler `settings` ask for, on this store (and, distributed, this database's queue), holding `lock`."""
+) -> JobScheduler:
+    """The in-process scheduler on memory storage; the distributed backend needs PostgreSQL (`ValueError`)."""
+    del datastore  # in memory, the record store is the datastore's own
+    if settings.backend != "asyncio":
+        raise ValueError(DISTRIBUTED_NEEDS_POSTGRES)
+    return AIOJobScheduler(store=store, owner_lock=lock, **settings.timings())
+
+
+def sql_scheduler(
+    settings: JobsSettings, store: JobRecordStore, datastore: Database, lock: OwnerLock | None = None
+) -> JobScheduler:
+    """The scheduler `settings` ask for on SQL storage (distributed: on this database's queue), holding `lock`."""
     if settings.backend == "asyncio":
         return AIOJobScheduler(store=store, owner_lock=lock, **settings.timings())
-    if not isinstance(datastore, Database):
-        raise ValueError(DISTRIBUTED_NEEDS_POSTGRES)
     return ProcrastinateJobScheduler(
         store=store,
         queue=SqlJobQueue(datastore, settings.queue),
@@ -114,13 +123,17 @@ def build_scheduler(
 
 
 async def running_scheduler(
-    store: JobRecordStore, datastore: Datastore, settings: JobsSettings | None = None, lock: OwnerLock | None = None
-) -> AsyncIterator[RunningScheduler]:
-    """Resource lifecycle of the job scheduler: `start()`, then `shutdown()` (jobs canceled, records written).
+    build: SchedulerFactory,
+    store: JobRecordStore,
+    datastore: Datastore,
+    settings: JobsSettings | None = None,
+    lock: OwnerLock | None = None,
+) -> AsyncIterator[JobScheduler]:
+    """Resource lifecycle of the scheduler `build` makes: `start()`, then `shutdown()` (jobs canceled, records written).
 
     `datastore` is started before the scheduler (the container sees the dependency) and stopped after it.
     """
-    scheduler = build_scheduler(settings or JobsSettings(), store, datastore, lock)
+    scheduler = build(settings or JobsSettings(), store, datastore, lock)
     await scheduler.start()
     try:
         yield scheduler
@@ -137,8 +150,9 @@ __all__ = [
     "JobsBackend",
     "JobsSettings",
     "STALE_AFTER_ENV",
-    "RunningScheduler",
-    "build_scheduler",
+    "SchedulerFactory",
     "libpq_url",
+    "memory_scheduler",
     "running_scheduler",
+    "sql_scheduler",
 ]

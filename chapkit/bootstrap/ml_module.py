@@ -19,7 +19,6 @@ from weakref import WeakKeyDictionary
 from fastapi import FastAPI
 
 from chapkit.adapters.http.info import ServiceInfo
-from chapkit.adapters.http.ml_info import MLServiceInfo
 from chapkit.adapters.http.ml_router import MLRouter
 from chapkit.adapters.scheduler.references import InstanceProvider
 from chapkit.application.ml_manager import MLManager
@@ -70,7 +69,7 @@ def check_ml_configuration(*, has_config: bool, has_artifacts: bool, has_jobs: b
 
 def requirements_of(info: ServiceInfo) -> ModelRequirements:
     """What the service's info declares of train and predict requests (nothing for a plain `ServiceInfo`)."""
-    return info.requirements() if isinstance(info, MLServiceInfo) else ModelRequirements()
+    return info.requirements()
 
 
 def ml_manager_dependency(

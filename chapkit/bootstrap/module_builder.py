@@ -202,9 +202,9 @@ class ServiceBuilder(BaseServiceBuilder):
                     enable_artifact_operations=linking,
                 )
             )
-            # Custom routers that depend on `get_config_manager` get this service's schema (FACTS). Not
-            # through `app.dependency_overrides`: with any override set, FastAPI analyses every
-            # dependency of every request again (`get_dependant`, ~15% of a simple GET's CPU).
+            # Custom routers that depend on `get_config_manager` get this service's schema, as the
+            # reference's do. Not through `app.dependency_overrides`: with any override set, FastAPI
+            # analyses every dependency of every request again (`get_dependant`; see bench/http_load.py).
             runtime.config_schema = options.schema
 
         if self._artifact_options:

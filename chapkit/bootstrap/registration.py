@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 
 from chapkit.adapters.http.info import ServiceInfo, service_id_of
-from chapkit.adapters.http.ml_info import MLServiceInfo
 from chapkit.adapters.http.registration import Registrar, RegistrationSettings
 from chapkit.adapters.http.self_probe import ReadinessMiddleware
 from chapkit.adapters.observability import get_logger
@@ -57,8 +56,6 @@ class Registration:
 
 def served_info(info: ServiceInfo, environ: Mapping[str, str]) -> ServiceInfo:
     """The info a service serves: an `MLServiceInfo` gets its build provenance filled in where unset."""
-    if not isinstance(info, MLServiceInfo):
-        return info
     return info.with_build_provenance(
         git_revision=environ.get(GIT_REVISION_ENV) or None, chapkit_version=_installed_chapkit_version()
     )
@@ -66,7 +63,7 @@ def served_info(info: ServiceInfo, environ: Mapping[str, str]) -> ServiceInfo:
 
 def info_warnings(info: ServiceInfo) -> list[str]:
     """What chap-core will miss in `info` (nothing for a plain `ServiceInfo`: chap-core drives ML services)."""
-    return info.chap_core_warnings() if isinstance(info, MLServiceInfo) else []
+    return info.chap_core_warnings()
 
 
 def resolve_registration(

@@ -13,13 +13,12 @@ from fastapi import FastAPI
 from chapkit.adapters.http.health import HealthCheck, HealthState
 from chapkit.adapters.observability import configure_logging, get_logger
 from chapkit.adapters.runners.workdirs import remove_abandoned_workspaces
-from chapkit.adapters.scheduler.distributed import ProcrastinateJobScheduler
 from chapkit.bootstrap.containers import ServiceContainer, create_container, is_memory_url, stop
 from chapkit.bootstrap.dependencies import ServiceRuntime, service_started
-from chapkit.bootstrap.jobs_backend import JobsSettings, RunningScheduler
+from chapkit.bootstrap.jobs_backend import JobsSettings
 from chapkit.bootstrap.registration import Registration, registered
 from chapkit.bootstrap.service_options import JobOptions, LifecycleHook
-from chapkit.domain.ports import Datastore
+from chapkit.domain.ports import Datastore, JobScheduler
 
 logger = get_logger(__name__)
 
@@ -108,15 +107,12 @@ def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
             await container.storage.database()
             # Model runs of a process killed outright left their working directories: theirs only go.
             await asyncio.to_thread(remove_abandoned_workspaces)
-            scheduler: RunningScheduler | None = None
+            scheduler: JobScheduler | None = None
             if plan.jobs is not None:
                 scheduler = await container.storage.scheduler()
                 assert scheduler is not None
-                if isinstance(scheduler, ProcrastinateJobScheduler):
-                    scheduler.provide(runtime.job_instances)
-                    if plan.max_concurrency is not None:
-                        scheduler.worker_concurrency = plan.max_concurrency
-                elif plan.max_concurrency is not None:
+                scheduler.provide(runtime.job_instances)
+                if plan.max_concurrency is not None:
                     await scheduler.set_max_concurrency(plan.max_concurrency)
             # The runtime is the one place the service's storage is reached from (`app.state.database`
             # and `get_database()` read it): its container builds units of work and managers.

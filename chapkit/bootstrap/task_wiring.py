@@ -9,11 +9,10 @@ but unavailable (a required parameter of either type is a clear error there, D11
 from __future__ import annotations
 
 from functools import partial
-from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chapkit.adapters.sql import Database, SqlUnitOfWork
+from chapkit.adapters.sql import Database
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.task_manager import Injectables, InjectablesFactory, TaskManager
 from chapkit.application.task_registry import TaskRegistry
@@ -22,8 +21,8 @@ from chapkit.domain.ports import CommandRunner, Datastore, JobScheduler, UnitOfW
 
 
 def _sql_injectables(datastore: Datastore, uow: UnitOfWork) -> Injectables:
-    # The SQL storage container makes only SQL units of work, so its units have an AsyncSession.
-    return {AsyncSession: cast("SqlUnitOfWork", uow).session, Database: datastore}
+    # The SQL storage container makes only SQL units of work: their own session is an AsyncSession.
+    return {AsyncSession: uow.session, Database: datastore}
 
 
 def _memory_injectables(uow: UnitOfWork) -> Injectables:

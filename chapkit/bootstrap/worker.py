@@ -6,14 +6,8 @@ from collections.abc import Iterable
 
 from fastapi import FastAPI
 
-from chapkit.adapters.scheduler.distributed import ProcrastinateJobScheduler
 from chapkit.bootstrap.dependencies import ServiceRuntime
-from chapkit.bootstrap.jobs_backend import JOBS_BACKEND_ENV
-
-NOT_DISTRIBUTED = (
-    "This service runs its jobs in process, so it has no queue for a worker to serve: build it with "
-    f"with_jobs(backend='procrastinate') or set {JOBS_BACKEND_ENV}=procrastinate (and a PostgreSQL database)"
-)
+from chapkit.domain.ports.scheduler import NO_QUEUE
 
 
 async def run_worker(
@@ -36,8 +30,8 @@ async def run_worker(
         raise ValueError("Not a chapkit service: build the app with ServiceBuilder (or a builder of chapkit)")
     async with app.router.lifespan_context(app):
         scheduler = runtime.scheduler
-        if not isinstance(scheduler, ProcrastinateJobScheduler):
-            raise ValueError(NOT_DISTRIBUTED)
+        if scheduler is None:
+            raise ValueError(NO_QUEUE)
         await scheduler.run_worker(
             concurrency=concurrency,
             queues=queues,
@@ -46,4 +40,4 @@ async def run_worker(
         )
 
 
-__all__ = ["NOT_DISTRIBUTED", "run_worker"]
+__all__ = ["run_worker"]

@@ -251,7 +251,7 @@ def _pickled(model: Any) -> ArtifactDownload:
 
 def _json_download(value: Any) -> ArtifactDownload:
     # Rendered as every JSON response renders artifact data: NaN and infinities as null, values JSON
-    # cannot carry described (FACTS "JSON-safe artifact data").
+    # cannot carry described (`json_safe`).
     return ArtifactDownload(to_json(to_json_safe(value), inf_nan_mode="null"), JSON_MEDIA_TYPE, "json")
 
 

@@ -66,6 +66,18 @@ class NotFoundError(_FixedProblem):
     problem_type, problem_title, problem_status = ErrorType.NOT_FOUND, "Resource Not Found", 404
 
 
+class JobNotFoundError(NotFoundError, KeyError):
+    """No job with this id (404); also a `KeyError`, what the reference's schedulers raise for unknown ids."""
+
+    def __init__(self, job_id: object) -> None:
+        super().__init__(f"Job {job_id} not found")
+        self.job_id = job_id
+
+    def __str__(self) -> str:
+        # KeyError would quote the message (its str is the repr of the missing key).
+        return self.detail
+
+
 class ValidationError(_FixedProblem):
     """Validation failed exception (400)."""
 
@@ -121,6 +133,7 @@ __all__ = [
     "ErrorType",
     "ForbiddenError",
     "InvalidULIDError",
+    "JobNotFoundError",
     "NotAcceptableError",
     "NotFoundError",
     "ServiceUnavailableError",

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from chapkit.domain.ids import ULIDOut
+
+_JOB_NAME = "__chapkit_job_name__"
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def job_name(name: str) -> Callable[[_Function], _Function]:
+    """Name a manager's method as a job: a distributed queue carries this name, never the method's own.
+
+    A worker finds the method by the name on the classes its service provides, so renaming or moving
+    the method does not strand jobs already queued. Names are dotted and stable (`chapkit.ml.train`).
+    """
+
+    def named(function: _Function) -> _Function:
+        setattr(function, _JOB_NAME, name)
+        return function
+
+    return named
+
+
+def job_name_of(function: object) -> str | None:
+    """The name `job_name` gave a function (or a bound method's function), or None."""
+    name = getattr(getattr(function, "__func__", function), _JOB_NAME, None)
+    return name if isinstance(name, str) else None
 
 
 class JobStatus(StrEnum):
@@ -42,4 +67,4 @@ class JobRecord(BaseModel):
     )
 
 
-__all__ = ["JobRecord", "JobStatus"]
+__all__ = ["JobRecord", "JobStatus", "job_name", "job_name_of"]

@@ -11,7 +11,7 @@ _REPR_LIMIT = 200
 
 
 def describe_unserializable(value: object, error: Exception) -> dict[str, str]:
-    """Metadata returned in place of a value that cannot be JSON-encoded (FACTS.md)."""
+    """Metadata returned in place of a value that cannot be JSON-encoded (its type, a bounded repr, the error)."""
     try:
         text = repr(value)
     except Exception as exc:  # a broken __repr__ must not break the response

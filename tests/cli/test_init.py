@@ -48,6 +48,7 @@ def _env(project: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("template", [template.value for template in Template])
+@pytest.mark.slow
 def test_the_generated_project_passes_its_own_test(tmp_path: Path, template: str) -> None:
     project = _init(tmp_path, template)
     for path in ("pyproject.toml", "README.md", "Dockerfile", "compose.yaml", "flu_model/service.py"):

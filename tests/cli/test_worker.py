@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from chapkit.bootstrap.worker import NOT_DISTRIBUTED
+from chapkit.domain.ports.scheduler import NO_QUEUE
 from tests.cli.test_serve import CHAPKIT
 
 IN_PROCESS_SERVICE = """
@@ -34,7 +34,7 @@ def test_a_worker_of_a_service_that_runs_jobs_in_process_says_how_to_distribute_
     (tmp_path / "local_service.py").write_text(IN_PROCESS_SERVICE)
     result = _worker(tmp_path, "local_service:app")
     assert result.returncode == 2
-    assert NOT_DISTRIBUTED in " ".join(result.stderr.split())
+    assert NO_QUEUE in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr
 
 

@@ -20,6 +20,7 @@ from ulid import ULID
 
 from chapkit import AIOJobScheduler, BadRequestError, JobScheduler, JobStatus
 from chapkit.bootstrap import open_storage
+from chapkit.domain.errors import JobNotFoundError, NotFoundError
 from tests.conftest import BACKENDS, backend_url, truncate
 from tests.support.distributed import running_distributed
 
@@ -224,7 +225,7 @@ async def test_delete_cancels_a_running_job_then_forgets_it(scheduler: JobSchedu
     await asyncio.wait_for(started.wait(), 10)
     await scheduler.delete(job_id)
     assert cancelled.is_set()
-    with pytest.raises(KeyError, match="Job not found"):
+    with pytest.raises(KeyError, match=f"Job {job_id} not found"):
         await scheduler.get_record(job_id)
     assert job_id not in [r.id for r in await scheduler.get_all_records()]
 
@@ -240,10 +241,14 @@ async def test_delete_finished_job_forgets_record_and_result(scheduler: JobSched
 
 @pytest.mark.parametrize("operation", ["get_status", "get_record", "cancel", "delete", "wait", "get_result"])
 async def test_unknown_job_raises_key_error(scheduler: JobScheduler, operation: str) -> None:
+    """One error for an unknown job: a `KeyError` (as the reference's schedulers raise) and a 404 problem."""
     method: Any = getattr(scheduler, operation)
-    with pytest.raises(KeyError) as raised:
-        await method(ULID())
-    assert raised.value.args == ("Job not found",)
+    unknown = ULID()
+    with pytest.raises(JobNotFoundError) as raised:
+        await method(unknown)
+    assert isinstance(raised.value, KeyError) and isinstance(raised.value, NotFoundError)
+    assert raised.value.job_id == unknown and str(raised.value) == f"Job {unknown} not found"
+    assert raised.value.status == 404
 
 
 async def test_all_records_are_newest_first_and_pageable(scheduler: JobScheduler) -> None:

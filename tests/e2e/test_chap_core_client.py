@@ -33,9 +33,12 @@ from tests.support.server import free_port, running_server
 CHAP_CORE_PYTHON = os.environ.get("CHAPKIT_CHAP_CORE_PYTHON", "")
 DRIVER = Path(__file__).with_name("chap_core_driver.py")
 
-pytestmark = pytest.mark.skipif(
-    not CHAP_CORE_PYTHON, reason="CHAPKIT_CHAP_CORE_PYTHON is not set (scripts/check builds chap-core and sets it)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not CHAP_CORE_PYTHON, reason="CHAPKIT_CHAP_CORE_PYTHON is not set (scripts/check builds chap-core and sets it)"
+    ),
+    pytest.mark.slow,
+]
 
 N_SAMPLES = 100
 FAILURES = {

@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.test_main_job import free_port, running_main_job
 
@@ -32,6 +33,7 @@ def _names(base: str) -> set[str]:
     return {config["name"] for config in httpx.get(f"{base}/api/v1/configs", timeout=30).json()}
 
 
+@pytest.mark.slow
 def test_two_processes_share_one_file_under_load_and_survive_a_restart(tmp_path: Path) -> None:
     expected = {f"config-{n}" for n in range(WRITES)}
     with ExitStack() as stack:

@@ -115,6 +115,7 @@ async def _database_counts(url: str) -> dict[str, int]:
         await database.dispose()
 
 
+@pytest.mark.slow
 def test_sixteen_writers_on_every_write_route(tmp_path: Path, database_url: str) -> None:
     with running_fuzz_service(tmp_path, database_url) as base:
         api, kept, parents = asyncio.run(_run(base))

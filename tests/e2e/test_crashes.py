@@ -203,6 +203,7 @@ def assert_kept(before: tuple[dict[str, dict[str, Any]], ...], after: tuple[dict
             assert jobs_after[job_id] == record
 
 
+@pytest.mark.slow
 def test_a_restart_fails_the_killed_services_jobs_at_once_and_keeps_what_it_acknowledged(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -255,6 +256,7 @@ def test_a_restart_fails_the_killed_services_jobs_at_once_and_keeps_what_it_ackn
         second.stop()
 
 
+@pytest.mark.slow
 def test_a_live_neighbour_fails_the_killed_processs_jobs_and_a_later_restart_spares_its_own(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -28,7 +28,7 @@ from chapkit.adapters.scheduler.distributed import WORKER_STOPPED_ERROR
 from tests.conftest import fresh_postgres_database
 from tests.support.server import free_port, running_server
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICE = "tests.e2e.distributed_service:app"

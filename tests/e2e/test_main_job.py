@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.server import free_port, running_server
 
@@ -42,6 +43,7 @@ def test_main_job_serves_a_service_on_an_sqlite_file(tmp_path: Path) -> None:
         assert (tmp_path / "chapkit.db").is_file()
 
 
+@pytest.mark.slow
 def test_main_job_with_two_workers_shares_one_file(tmp_path: Path) -> None:
     """WORKERS=2: two processes serve one SQLite file; every write is seen by whichever answers."""
 

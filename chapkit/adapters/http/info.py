@@ -8,6 +8,8 @@ import unicodedata
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict
 
+from chapkit.domain.ml_checks import ModelRequirements
+
 INFO_PATH = "/api/v1/info"
 
 SERVICE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -29,6 +31,19 @@ class ServiceInfo(BaseModel):
     description: str | None = None
     contact: dict[str, str] | None = None
     license_info: dict[str, str] | None = None
+
+    def requirements(self) -> ModelRequirements:
+        """What the service requires of train and predict requests (nothing here; `MLServiceInfo` declares it)."""
+        return ModelRequirements()
+
+    def chap_core_warnings(self) -> list[str]:
+        """What chap-core will miss in this info (nothing: chap-core drives ML services, `MLServiceInfo`)."""
+        return []
+
+    def with_build_provenance(self, *, git_revision: str | None, chapkit_version: str | None) -> ServiceInfo:
+        """Return the info with build provenance filled in where it has fields for it (a plain info has none)."""
+        del git_revision, chapkit_version
+        return self
 
 
 def service_id_from(display_name: str) -> str:

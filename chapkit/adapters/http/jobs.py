@@ -16,7 +16,7 @@ from chapkit.adapters.http.problems import problem_responses
 from chapkit.adapters.http.router import Router
 from chapkit.adapters.http.sse import SSE_HEADERS, SSE_MEDIA_TYPE, format_sse_event, format_sse_model_event
 from chapkit.adapters.http.utilities import UlidPath, id_path, parse_ulid
-from chapkit.domain.errors import NotFoundError
+from chapkit.domain.errors import JobNotFoundError
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.ports.scheduler import JobScheduler
 from chapkit.domain.schemas import PaginatedResponse
@@ -41,10 +41,7 @@ class JobRouter(Router):
 
     async def _record(self, scheduler: JobScheduler, job_id: str) -> tuple[ULID, JobRecord]:
         ulid_id = parse_ulid(job_id)
-        try:
-            return ulid_id, await scheduler.get_record(ulid_id)
-        except KeyError:
-            raise NotFoundError(f"Job {job_id} not found") from None
+        return ulid_id, await scheduler.get_record(ulid_id)
 
     def _register_routes(self) -> None:
         """Register job management endpoints."""
@@ -95,11 +92,7 @@ class JobRouter(Router):
             responses=problem_responses(400, 404, 405),
         )
         async def delete_job(job_id: UlidPath, scheduler: JobScheduler = scheduler_dependency) -> Response:
-            ulid_id = parse_ulid(job_id)
-            try:
-                await scheduler.delete(ulid_id)
-            except KeyError:
-                raise NotFoundError(f"Job {job_id} not found") from None
+            await scheduler.delete(parse_ulid(job_id))
             return Response(status_code=status.HTTP_204_NO_CONTENT)
 
         @self.router.get(
@@ -125,7 +118,7 @@ class JobRouter(Router):
                     if record is None:
                         try:
                             record = await scheduler.get_record(ulid_id)
-                        except KeyError:
+                        except JobNotFoundError:
                             yield format_sse_event({"status": "deleted"})
                             return
                     yield format_sse_model_event(record)

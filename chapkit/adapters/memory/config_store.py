@@ -8,8 +8,8 @@ from typing import Any
 from ulid import ULID
 
 from chapkit.adapters.memory.artifact_store import delete_subtrees
-from chapkit.adapters.memory.datastore import InMemorySession, id_key, materialize
 from chapkit.adapters.memory.repository import InMemoryRepository
+from chapkit.adapters.memory.session import InMemorySession, id_key, materialize
 from chapkit.domain.artifact import Artifact
 from chapkit.domain.config import ArtifactLinkError, Config, ConfigArtifact, config_data_json
 from chapkit.domain.errors import ConflictError, NotFoundError

@@ -7,7 +7,7 @@ from typing import Any
 
 from ulid import ULID
 
-from chapkit.adapters.memory.datastore import InMemorySession, id_key, materialize, snapshot_of, utc_now
+from chapkit.adapters.memory.session import InMemorySession, id_key, materialize, snapshot_of, utc_now
 from chapkit.domain.errors import NotFoundError
 from chapkit.domain.ports.repository import IdT, Repository, T
 

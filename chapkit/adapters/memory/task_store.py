@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from ulid import ULID
 
-from chapkit.adapters.memory.datastore import InMemorySession
 from chapkit.adapters.memory.repository import InMemoryRepository
+from chapkit.adapters.memory.session import InMemorySession
 from chapkit.domain.ports.task_store import TaskStore
 from chapkit.domain.task import Task
 

@@ -1,24 +1,22 @@
-"""`InMemoryUnitOfWork`: the unit-of-work port on an `InMemoryDatastore` session."""
+"""`InMemoryUnitOfWork`: the unit-of-work port on a session of an `InMemoryDatastore`'s tables."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from chapkit.adapters.memory.artifact_store import InMemoryArtifactStore
 from chapkit.adapters.memory.config_store import InMemoryConfigStore
-from chapkit.adapters.memory.datastore import InMemorySession
+from chapkit.adapters.memory.job_store import InMemoryJobRecordStore
 from chapkit.adapters.memory.repository import InMemoryRepository
+from chapkit.adapters.memory.session import CommittedTables, InMemorySession
 from chapkit.adapters.memory.task_store import InMemoryTaskStore
 from chapkit.domain.artifact import Artifact
 from chapkit.domain.config import Config
 from chapkit.domain.ports.repository import Repository, T
 from chapkit.domain.ports.unit_of_work import JobRecordReader, UnitOfWork
 from chapkit.domain.task import Task
-
-if TYPE_CHECKING:
-    from chapkit.adapters.memory.datastore import InMemoryDatastore
 
 RepositoryFactory = Callable[[InMemorySession], Repository[Any, Any]]
 
@@ -33,9 +31,10 @@ class InMemoryUnitOfWork(UnitOfWork):
     }
     """The specialised repository of each chapkit entity; other entities get `InMemoryRepository`."""
 
-    def __init__(self, datastore: InMemoryDatastore) -> None:
-        """Prepare a unit on `datastore` (nothing is opened before `async with`)."""
-        self._datastore = datastore
+    def __init__(self, tables: CommittedTables, job_records: InMemoryJobRecordStore) -> None:
+        """Prepare a unit on a datastore's `tables` and `job_records` (nothing is opened before `async with`)."""
+        self._tables = tables
+        self._job_records = job_records
         self._session: InMemorySession | None = None
         self._opened: dict[type, Repository[Any, Any]] = {}
 
@@ -50,7 +49,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         """Open the unit's session."""
         if self._session is not None:
             raise RuntimeError("A unit of work is entered once")
-        self._session = InMemorySession(self._datastore)
+        self._session = InMemorySession(self._tables)
         return self
 
     async def __aexit__(
@@ -71,7 +70,7 @@ class InMemoryUnitOfWork(UnitOfWork):
     @property
     def jobs(self) -> JobRecordReader:
         """The datastore's job records (in memory they are written at once, never staged)."""
-        return self._datastore.job_records
+        return self._job_records
 
     async def commit(self) -> None:
         """Apply the staged writes atomically (`ConflictError` applies none)."""

@@ -15,6 +15,7 @@ from chapkit.adapters.scheduler.execution import JobFailure, describe_failure, e
 from chapkit.adapters.scheduler.owners import OwnerWatch, honour_cancels, new_owner_id, wait_for_others
 from chapkit.adapters.scheduler.records import WriteBehindRecords, sleep_unless, utc_now
 from chapkit.adapters.scheduler.retention import ResultCache, apply_retention
+from chapkit.domain.errors import JobNotFoundError
 from chapkit.domain.job_states import is_terminal
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.ports.job_store import JobRecordStore
@@ -307,7 +308,7 @@ class AIOJobScheduler(JobScheduler):
             stored = await self.store.get(job_id)
             if stored is not None:
                 return stored
-        raise KeyError("Job not found")
+        raise JobNotFoundError(job_id)
 
     async def _page(self, offset: int, limit: int | None) -> tuple[list[JobRecord], int]:
         if self.store is not None:

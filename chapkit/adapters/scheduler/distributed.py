@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +36,8 @@ from chapkit.adapters.scheduler.execution import describe_failure, execute_targe
 from chapkit.adapters.scheduler.owners import OwnerWatch, honour_cancels, new_owner_id, wait_for_others
 from chapkit.adapters.scheduler.records import sleep_unless, utc_now
 from chapkit.adapters.scheduler.references import InstanceProvider, JobCall, encode_result, reference_of, resolved
+from chapkit.application.shielding import complete_before_cancel
+from chapkit.domain.errors import JobNotFoundError
 from chapkit.domain.job_states import is_terminal, transition
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.ports.job_queue import JobQueue
@@ -90,9 +93,13 @@ class ProcrastinateJobScheduler(JobScheduler):
         """Return the owner id under which this process runs jobs."""
         return self._owner
 
-    def provide(self, instances: dict[type, InstanceProvider]) -> None:
+    def provide(self, instances: Mapping[type, InstanceProvider]) -> None:
         """Let jobs name bound methods of these classes; a worker gets the objects from their providers."""
         self._instances.update(instances)
+
+    async def set_max_concurrency(self, n: int | None) -> None:
+        """Jobs each worker runs at once unless `run_worker` is told otherwise (None: the default, 4)."""
+        self.worker_concurrency = n or type(self).model_fields["worker_concurrency"].default
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -250,7 +257,7 @@ class ProcrastinateJobScheduler(JobScheduler):
             options["shutdown_graceful_timeout"] = graceful_timeout
         housekeeping = asyncio.create_task(self._queue_housekeeping(app), name=f"{self.name}-queue-housekeeping")
         try:
-            async with app.open_async():
+            async with _opened(app):
                 await app.run_worker_async(
                     queues=list(queues) if queues is not None else [self.queue_name],
                     concurrency=concurrency,
@@ -352,8 +359,24 @@ class ProcrastinateJobScheduler(JobScheduler):
     async def _find(self, job_id: ULID) -> JobRecord:
         stored = await self.store.get(job_id)
         if stored is None:
-            raise KeyError("Job not found")
+            raise JobNotFoundError(job_id)
         return stored
+
+
+@asynccontextmanager
+async def _opened(app: Any) -> AsyncIterator[None]:
+    """Open a procrastinate app's connection pool for the block, and close it however the block or the opening ends.
+
+    procrastinate's own context closes nothing when the opening is cut short: a worker stopped while its
+    pool connects would leave the pool's tasks running, and a pool task that swallows the cancellation
+    (psycopg's pool catches it while it connects) keeps the event loop from ever closing. Closing also
+    completes when the worker is canceled again meanwhile.
+    """
+    try:
+        await app.open_async()
+        yield
+    finally:
+        await complete_before_cancel(app.close_async())
 
 
 __all__ = ["WORKER_STOPPED_ERROR", "WORKER_TASK", "ProcrastinateJobScheduler"]

@@ -5,8 +5,10 @@ A distributed scheduler cannot send a function to another process, only its name
 
 - a module-level function becomes `package.module:function`; the worker imports it;
 - a bound method of an object whose class the service registered (its `MLManager`, its `TaskManager`)
-  becomes `package.module:Class.method`; the worker gets the same kind of object from the provider
-  registered for that class and calls the method on it;
+  travels by the stable name `job_name` gave it (`chapkit.ml.train`), else as
+  `package.module:Class.method`; the worker finds the method on the classes it was provided, gets the
+  same kind of object from the provider and calls the method on it. A job queued under a name the
+  worker does not know (another version of the service) fails with a `LookupError` that says so;
 - anything else (a closure, a lambda, a `functools.partial`, a coroutine object, a method of an
   unregistered object) is refused with `JobNotDistributableError`, never run locally instead.
 
@@ -22,14 +24,14 @@ import importlib
 import inspect
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from pydantic import TypeAdapter
 
-InstanceProvider = Callable[[], AbstractAsyncContextManager[object]]
-"""Gives, for the time of one job, an object whose bound methods jobs may name (an `MLManager`...)."""
+from chapkit.domain.jobs import job_name_of
+from chapkit.domain.ports.scheduler import InstanceProvider
 
 DISTRIBUTED_ALTERNATIVE = (
     "a distributed scheduler runs jobs in worker processes, which import them by name: submit a function "
@@ -98,7 +100,7 @@ def reference_of(
                 f"it is a method of a {type(target.__self__).__name__}, which the service does not provide to workers",
             )
         function: Callable[..., Any] = target.__func__
-        name = f"{owner.__module__}:{owner.__qualname__}.{function.__name__}"
+        name = job_name_of(function) or f"{owner.__module__}:{owner.__qualname__}.{function.__name__}"
         if "<locals>" in name:
             raise _refuse(target, "its class is defined inside a function")
         return JobCall(target=name, bound=True, arguments=_encode(function, target, args, kwargs))
@@ -173,17 +175,38 @@ async def resolved(
 ) -> AsyncIterator[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]]:
     """Import the call's target (on a provided object, for a bound method) and validate its arguments back."""
     if call.bound:
-        class_path, _, method = call.target.rpartition(".")
-        cls = _import(class_path)
+        cls, method = _bound_target(call.target, instances)
         provider = instances.get(cls)
         if provider is None:
-            raise LookupError(f"This worker's service provides no {class_path} to run {call.target}")
+            raise LookupError(f"This worker's service provides no {cls.__qualname__} to run {call.target}")
         async with provider() as instance:
             function = getattr(instance, method)
             yield function, *_decode(function, call.arguments)
         return
     function = _import(call.target)
     yield function, *_decode(function, call.arguments)
+
+
+def _bound_target(target: str, instances: Mapping[type, InstanceProvider]) -> tuple[type, str]:
+    """The provided class and method a bound job names: a `job_name`, or (queued earlier) `module:Class.method`."""
+    if ":" not in target:
+        for cls in instances:
+            for owner in cls.__mro__:
+                for attribute, member in vars(owner).items():
+                    if job_name_of(member) == target:
+                        return cls, attribute
+        raise LookupError(
+            f"This worker's service has no job named {target!r} (was it queued by another version of the service?)"
+        )
+    class_path, _, method = target.rpartition(".")
+    try:
+        cls = _import(class_path)
+        getattr(cls, method)
+    except (ImportError, AttributeError) as exc:
+        raise LookupError(
+            f"This worker's service has no job {target} (was it queued by another version of the service?): {exc}"
+        ) from exc
+    return cls, method
 
 
 def _decode(target: Any, arguments: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:

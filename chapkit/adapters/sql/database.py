@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
@@ -17,11 +17,9 @@ from chapkit.adapters.sql.migrations.runner import create_tables, upgrade_to_hea
 from chapkit.adapters.sql.pool import FairAsyncQueuePool
 from chapkit.adapters.sql.sqlite_driver import one_hop_dbapi
 from chapkit.adapters.sql.tables import map_entities
+from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork
 from chapkit.adapters.sql.write_queue import TURN_KEY, WRITE_INTENT_KEY, QueuedWriteSession, WriteTurn
 from chapkit.domain.ports.datastore import Datastore
-
-if TYPE_CHECKING:
-    from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WAL_ATTEMPTS = 50
@@ -87,8 +85,6 @@ class Database(Datastore):
 
     def unit_of_work(self, *, write: bool = False) -> SqlUnitOfWork:
         """Return a new unit of work on a session of this database (D21)."""
-        from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork  # it imports the repositories
-
         return SqlUnitOfWork(self, write=write)
 
     @asynccontextmanager
@@ -137,8 +133,8 @@ class SqliteDatabase(Database):
                 **self._driver_options(),
             }
         # Each aiosqlite connection is a thread. A fixed pool: overflow connections would be threads opened
-        # and closed per checkout under load, and more threads only add GIL contention (bench/http_load.py:
-        # 5 fixed vs 5+10 overflow is -0.2 ms CPU per GET and a p99 of 30 ms instead of 100 ms).
+        # and closed per checkout under load, and more threads only add GIL contention (compare both with
+        # bench/http_load.py).
         # A local file's connection cannot go stale, and SQLAlchemy's Connection already rolls back what
         # it leaves open: pre-ping and reset-on-return would each add a worker-thread round trip per checkout.
         return {

@@ -5,20 +5,32 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Row, Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from ulid import ULID
 
-from chapkit.adapters.sql.database import Database
 from chapkit.adapters.sql.job_tables import job_owners, job_records
 from chapkit.domain.errors import ConflictError
 from chapkit.domain.job_states import UNFINISHED_STATUSES, ancestors, check_transition, is_terminal
 from chapkit.domain.jobs import JobRecord, JobStatus
 from chapkit.domain.ports.job_store import INTERRUPTED_ERROR, JobRecordStore
 from chapkit.domain.ports.unit_of_work import JobRecordReader
+
+
+class RecordConnections(Protocol):
+    """Where job records are read and written: a `Database` (its engine, outside any session)."""
+
+    def write_transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """One write transaction."""
+        ...
+
+    def read_connection(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection for reads."""
+        ...
+
 
 _CHUNK = 500
 """Rows per statement: keeps every `IN (...)` list and batch well below the drivers' parameter limits."""
@@ -114,7 +126,7 @@ def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
 class SqlJobRecordStore(JobRecordStore):
     """Job records in the service's database, shared by every process using it (D16)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: RecordConnections) -> None:
         """Use `database`'s engine; its schema (migration 0002) must be in place before the first call."""
         self.database = database
 

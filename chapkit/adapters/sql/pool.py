@@ -3,8 +3,8 @@
 SQLAlchemy's async pool keeps idle connections in an `asyncio.Queue`. When a connection comes back,
 the queue wakes its first waiter, but before that waiter runs, any request that is already running
 may take the connection (`get_nowait`); the waiter then finds the queue empty and queues again at
-the back. Under steady load (16 clients, 5 connections) some requests lose that race again and
-again: p50 of a GET was 8 ms while its p99 was over 300 ms, and single requests waited 1.5 s.
+the back. Under steady load some requests lose that race again and again, and the tail of the
+latency grows far past its median (`bench/http_load.py` shows it).
 
 Here a returned connection is handed to the longest-waiting checkout directly, and a checkout
 takes an idle connection only when nobody is waiting before it. No request waits longer than the

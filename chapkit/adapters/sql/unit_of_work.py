@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import Any, ClassVar, Protocol, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,10 +21,15 @@ from chapkit.domain.ports.repository import Repository, T
 from chapkit.domain.ports.unit_of_work import JobRecordReader, UnitOfWork
 from chapkit.domain.task import Task
 
-if TYPE_CHECKING:
-    from chapkit.adapters.sql.database import Database
-
 RepositoryFactory = Callable[[AsyncSession], Repository[Any, Any]]
+
+
+class SessionSource(Protocol):
+    """What a unit opens its session on: a `Database`."""
+
+    def session(self, *, write: bool = False) -> AbstractAsyncContextManager[AsyncSession]:
+        """Open a session; closing it rolls back what was not committed."""
+        ...
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -40,7 +45,7 @@ class SqlUnitOfWork(UnitOfWork):
     }
     """The specialised repository of each chapkit entity; other entities get `BaseRepository`."""
 
-    def __init__(self, database: Database, *, write: bool = False) -> None:
+    def __init__(self, database: SessionSource, *, write: bool = False) -> None:
         """Prepare a unit on `database` (no connection is taken before `async with`)."""
         self._database = database
         self._write = write

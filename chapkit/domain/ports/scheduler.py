@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -15,14 +16,72 @@ from chapkit.domain.jobs import JobRecord, JobStatus
 JobTarget = Callable[..., Any] | Awaitable[Any]
 """What a job runs: a coroutine function, a plain callable (run in a worker thread) or an awaitable."""
 
+InstanceProvider = Callable[[], AbstractAsyncContextManager[object]]
+"""Gives, for the time of one job, an object whose bound methods jobs may name (an `MLManager`...)."""
+
+NO_QUEUE = (
+    "This service runs its jobs in process, so it has no queue for a worker to serve: build it with "
+    "with_jobs(backend='procrastinate') or set CHAPKIT_JOBS_BACKEND=procrastinate (and a PostgreSQL database)"
+)
+
 
 class JobScheduler(BaseModel, ABC):
     """Abstract job scheduler interface for async task management.
 
-    Unknown job ids raise `KeyError("Job not found")` from every method that takes one.
+    Unknown job ids raise `JobNotFoundError` (a `NotFoundError` and a `KeyError`) from every method that takes one.
+    A service drives every scheduler the same way: `provide` the objects its jobs may name, `start`,
+    `set_max_concurrency`, submit and read jobs, `shutdown`; a worker process calls `run_worker`. The
+    lifecycle methods have defaults, so a scheduler written against the reference's four abstract
+    methods still runs.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start background work (record writing, heartbeats, housekeeping); safe to call twice.
+
+        The default has nothing to start.
+        """
+
+    async def shutdown(self, timeout: float | None = 0) -> None:
+        """Stop: unfinished jobs get `timeout` seconds (None: as long as they need), then are canceled.
+
+        The default has nothing to stop.
+        """
+
+    async def set_max_concurrency(self, n: int | None) -> None:
+        """Run at most `n` jobs at once in each process that runs this scheduler's jobs (None: no limit).
+
+        The default refuses a limit it could not keep (`NotImplementedError`).
+        """
+        if n is not None:
+            raise NotImplementedError(f"{type(self).__name__} cannot limit how many jobs run at once")
+
+    def provide(self, instances: Mapping[type, InstanceProvider]) -> None:
+        """Name the objects whose bound methods jobs may be (a worker process gets them from the providers).
+
+        A scheduler that runs jobs in the process that submitted them calls targets directly: the
+        default ignores the providers.
+        """
+
+    async def run_worker(
+        self,
+        *,
+        concurrency: int | None = None,
+        queues: Iterable[str] | None = None,
+        graceful_timeout: float | None = None,
+        install_signal_handlers: bool = True,
+    ) -> None:
+        """Run queued jobs in this process until stopped (SIGINT/SIGTERM).
+
+        `concurrency` jobs at once; on a stop, running jobs get `graceful_timeout` seconds (None: as long
+        as they need), then are canceled. A scheduler with no queue raises `ValueError` (the default).
+        """
+        raise ValueError(NO_QUEUE)
+
+    # -- jobs --------------------------------------------------------------------------------------
 
     @abstractmethod
     async def add_job(self, target: JobTarget, /, *args: Any, **kwargs: Any) -> ULID:
@@ -77,4 +136,4 @@ def check_page(page: int, size: int) -> None:
         raise BadRequestError(f"page and size must be at least 1 (got page={page}, size={size})")
 
 
-__all__ = ["JobScheduler", "JobTarget", "check_page"]
+__all__ = ["NO_QUEUE", "InstanceProvider", "JobScheduler", "JobTarget", "check_page"]

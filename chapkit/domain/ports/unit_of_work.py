@@ -60,6 +60,14 @@ class UnitOfWork(ABC):
     ) -> None:
         """Discard what was not committed and release the connection."""
 
+    @property
+    @abstractmethod
+    def session(self) -> Any:
+        """The adapter's own session under the unit (an SQLAlchemy `AsyncSession` on SQL).
+
+        For code written against that technology; raises `RuntimeError` outside `async with`.
+        """
+
     @abstractmethod
     def repository(self, model: type[T]) -> Repository[T, Any]:
         """Return the repository of `model` in this unit (the same object on every call).

@@ -267,6 +267,7 @@ def registered(base: str, service_id: str) -> dict[str, Any] | None:
     return detail
 
 
+@pytest.mark.slow
 def test_registration_with_chap_cores_registry_survives_downtime_404_and_ttl_then_deregisters(
     chap_core_python: str, redis_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -204,6 +204,7 @@ async def test_null_values_round_trip_as_nan_and_back_to_null(client: httpx.Asyn
     assert stored["data"][0][1] == pytest.approx(20 / 14)  # pandas sums skip NaN
 
 
+@pytest.mark.slow
 async def test_a_hundred_thousand_rows_train_and_predict(client: httpx.AsyncClient) -> None:
     config_id = await create_config(client)
     rows = [[float(i % 100 + 1), 2.0 * (i % 100 + 1)] for i in range(100_000)]

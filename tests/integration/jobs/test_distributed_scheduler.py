@@ -20,8 +20,9 @@ from chapkit.adapters.scheduler.references import DISTRIBUTED_ALTERNATIVE, JobNo
 from chapkit.adapters.sql.job_queue import DISTRIBUTED_NEEDS_POSTGRES
 from chapkit.bootstrap import open_storage
 from chapkit.bootstrap.jobs_backend import JobsSettings
-from chapkit.bootstrap.worker import NOT_DISTRIBUTED, run_worker
+from chapkit.bootstrap.worker import run_worker
 from chapkit.domain.ports.job_store import QUEUED_OWNER
+from chapkit.domain.ports.scheduler import NO_QUEUE
 from chapkit.testing import serve_app
 from examples.tasks.main import registry
 from tests.support.distributed import running_distributed
@@ -204,7 +205,7 @@ async def test_a_worker_of_an_in_process_service_explains_what_is_missing(monkey
     app = ServiceBuilder(info=ServiceInfo(display_name="x")).with_jobs().build()
     with pytest.raises(ValueError) as refused:
         await run_worker(app, install_signal_handlers=False)
-    assert str(refused.value) == NOT_DISTRIBUTED
+    assert str(refused.value) == NO_QUEUE
 
 
 _STARTED = asyncio.Event()
@@ -245,3 +246,36 @@ async def test_a_job_whose_target_the_worker_cannot_import_is_recorded_failed(id
     failed = await idle.get_record(record.id)
     assert failed.status == JobStatus.failed
     assert failed.error == "ModuleNotFoundError: No module named 'no_such_module'"
+
+
+async def test_a_worker_stopped_while_its_pool_connects_leaves_no_task_behind(idle: ProcrastinateJobScheduler) -> None:
+    """A worker canceled while its connection pool opens closes the pool: no pool task outlives it.
+
+    A pool task left running swallows the event loop's final cancellation when it lands during a
+    connect, and the loop then never closes (a test's teardown hung so under load). Here the pool's
+    first connection goes to a server that answers only once the worker has been canceled.
+    """
+    connecting, answer = asyncio.Event(), asyncio.Event()
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connecting.set()
+        await answer.wait()
+        writer.close()  # the pool's connect fails: it would retry, were the pool still open
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    idle.conninfo = f"postgresql://postgres@127.0.0.1:{port}/chapkit?sslmode=disable"
+    before = asyncio.all_tasks()
+    worker = asyncio.create_task(idle.run_worker(install_signal_handlers=False))
+    try:
+        await asyncio.wait_for(connecting.wait(), 30)
+        worker.cancel()
+        answer.set()
+        with suppress(asyncio.CancelledError):
+            await worker
+        left = sorted(task.get_name() for task in asyncio.all_tasks() - before if not task.done())
+        assert left == [], f"tasks outlived the worker: {left}"
+    finally:
+        answer.set()
+        server.close()
+        await server.wait_closed()

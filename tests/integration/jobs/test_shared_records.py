@@ -136,7 +136,7 @@ async def test_deleting_another_owners_running_job_cancels_then_removes_it(open_
         job_id = await _started(owner, asyncio.Event())
         await other.delete(job_id)
         for scheduler in (owner, other):
-            with pytest.raises(KeyError, match="Job not found"):
+            with pytest.raises(KeyError, match=f"Job {job_id} not found"):
                 await scheduler.get_record(job_id)
         assert await owner.get_all_records() == []
 

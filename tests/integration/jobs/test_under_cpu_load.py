@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +17,7 @@ import pytest
 
 from chapkit import get_scheduler
 from tests.integration.http.conftest import builder, serve
+from tests.support.load import cpu_spinners
 
 ROUNDS = 8
 SPINNERS = 3
@@ -28,13 +27,8 @@ ROUND_LIMIT_SECONDS = 30
 @pytest.fixture
 def busy_cpu() -> Iterator[None]:
     """A few processes spinning on every core until the test ends."""
-    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(SPINNERS)]
-    try:
+    with cpu_spinners(SPINNERS):
         yield
-    finally:
-        for spinner in spinners:
-            spinner.kill()
-            spinner.wait()
 
 
 async def _value(value: int) -> int:

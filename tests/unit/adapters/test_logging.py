@@ -20,11 +20,17 @@ from chapkit import (
 
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
+    """Leave structlog and the root logger as the test found them (not at structlog's defaults).
+
+    Other tiers configure logging once per session and read events through `caplog`; a logger first
+    used after a reset to the defaults would print past `caplog` for the rest of the run.
+    """
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    config = structlog.get_config()
     yield
     reset_request_context()
-    structlog.reset_defaults()
+    structlog.configure(**config)
     root.handlers[:] = handlers
     root.setLevel(level)
 
