@@ -6,8 +6,7 @@ By default glibc gives threads up to eight arenas per core and keeps in each wha
 after every large buffer it frees, it raises the size from which it maps buffers of their own, so the
 next large ones come from those heaps too, and freed holes in a heap cannot be given back. The
 server's resident memory then ratchets up with each large request, well past what any one of them
-needs (the bad-input run of `bench/bad_input.py` peaked at 638 MiB untuned, 470 MiB tuned, with the
-same code).
+needs (compare `bench/bad_input.py` with `CHAPKIT_MALLOC_TUNING=0`).
 
 `tune_allocator` sets, through `mallopt`, when the service is built: at most two arenas, a fixed
 threshold of 256 KiB from which buffers are mapped on their own (and unmapped when freed), and a

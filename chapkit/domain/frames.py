@@ -1,7 +1,7 @@
 """Reading JSON request bodies whose frames (`{"columns": [...], "data": [[...], ...]}`) are parsed column by column.
 
-`json.loads` turns a training frame of 20 MB into a list per row and an object per value (five to
-six times the text), and validating it as `PandasDataFrame` copies every row list again. Here the
+`json.loads` turns a training frame into a list per row and an object per value (several times the
+text), and validating it as `PandasDataFrame` copies every row list again. Here the
 body's top-level members are read one by one with the standard library's own scanner; a member named
 as a frame (`data`, `historic`, `future`) whose value is an object is read row by row, and each row's
 values are moved into one list per column at once (repeated strings, such as locations and periods,

@@ -70,7 +70,7 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
 async def request_validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's request-validation 422 (`{"detail": [...]}`), safe for large inputs and non-finite numbers.
 
-    FastAPI's own handler echoes each error's input whole: a 20 MB body came back as a 20 MB answer,
+    FastAPI's own handler echoes each error's input whole: a large refused body came back whole,
     built from several copies of it. Here each echoed input is cut to `ECHOED_INPUT_LIMIT` characters
     before anything is encoded. Python's JSON parser reads `NaN`, `Infinity` and `1e400` as floats
     that a response cannot encode, which made such a body a 500; they are echoed by name.
