@@ -24,8 +24,14 @@ from chapkit.adapters.http.jobs import JobRouter
 from chapkit.adapters.http.middleware import add_logging_middleware
 from chapkit.adapters.http.monitoring import install_monitoring
 from chapkit.adapters.http.openapi import create_openapi_customizer
-from chapkit.adapters.http.request_body import DEFAULT_MAX_BODY_SIZE, RequestBodyMiddleware
+from chapkit.adapters.http.request_body import (
+    DEFAULT_MAX_BODY_SIZE,
+    MAX_BODY_SIZE_ENV,
+    RequestBodyMiddleware,
+    max_body_size_from_env,
+)
 from chapkit.adapters.http.system import SystemRouter
+from chapkit.bootstrap.allocator import tune_allocator
 from chapkit.bootstrap.dependencies import ServiceAppState, ServiceContextMiddleware, ServiceRuntime
 from chapkit.bootstrap.jobs_backend import JobsBackend, JobsSettings
 from chapkit.bootstrap.registration import (
@@ -87,6 +93,7 @@ class BaseServiceBuilder:
         self._include_error_handlers = include_error_handlers
         self._include_logging = include_logging
         self._max_body_size: int | None = DEFAULT_MAX_BODY_SIZE
+        self._max_body_size_chosen = False  # unchosen: CHAPKIT_MAX_BODY_BYTES, else the default
         self._health_options: HealthOptions | None = None
         self._system_options: SystemOptions | None = None
         self._job_options: JobOptions | None = None
@@ -143,10 +150,14 @@ class BaseServiceBuilder:
         return self
 
     def with_request_size_limit(self, max_bytes: int | None = DEFAULT_MAX_BODY_SIZE) -> Self:
-        """Limit request bodies to `max_bytes` (413 beyond it); None removes the limit."""
+        """Limit request bodies on every route to `max_bytes` (a 413 problem beyond it); None removes the limit.
+
+        Without this call the limit is `CHAPKIT_MAX_BODY_BYTES` (bytes) when set, else 64 MiB.
+        """
         if max_bytes is not None and max_bytes < 1:
             raise ValueError("max_bytes must be positive (or None for no limit)")
         self._max_body_size = max_bytes
+        self._max_body_size_chosen = True
         return self
 
     def with_health(
@@ -332,9 +343,12 @@ class BaseServiceBuilder:
         """Build and configure the FastAPI application."""
         self._validate_configuration()
         self._validate_module_configuration()
-        # The environment is read once, here: GIT_REVISION and the registration variables.
+        # The environment is read once, here: GIT_REVISION, the registration variables, the body limit,
+        # the allocator tuning (process-wide: a service parses large bodies on several threads).
+        tune_allocator(os.environ)
         info = served_info(self._service_info(), os.environ)
         registration = resolve_registration(self._registration_options, info, os.environ)
+        max_body_size = self._resolved_max_body_size()
 
         state = ServiceState(runtime=ServiceRuntime(self._title))
         app = FastAPI(
@@ -348,12 +362,12 @@ class BaseServiceBuilder:
         add_offline_docs(app)
         app.state = ServiceAppState(state.runtime)
         app.state.database_url = self._database_url
-        app.openapi = create_openapi_customizer(app)  # type: ignore[method-assign]
+        app.openapi = create_openapi_customizer(app, max_body_size=max_body_size)  # type: ignore[method-assign]
 
         if self._include_error_handlers:
             add_error_handlers(app)
         # Always on (the size limit may be None): bad bodies are refused before anything is stored.
-        app.add_middleware(RequestBodyMiddleware, max_body_size=self._max_body_size)
+        app.add_middleware(RequestBodyMiddleware, max_body_size=max_body_size)
         if self._auth_options:
             app.add_middleware(
                 APIKeyMiddleware,
@@ -435,6 +449,17 @@ class BaseServiceBuilder:
                         f"Health check name '{name}' contains invalid characters. "
                         "Only alphanumeric characters, underscores, and hyphens are allowed."
                     )
+
+    def _resolved_max_body_size(self) -> int | None:
+        """The body limit: `with_request_size_limit`'s, else `CHAPKIT_MAX_BODY_BYTES`, else 64 MiB."""
+        if self._max_body_size_chosen:
+            return self._max_body_size
+        try:
+            from_env = max_body_size_from_env(os.environ)
+        except ValueError as exc:
+            default = f"(or unset {MAX_BODY_SIZE_ENV} for the default of {DEFAULT_MAX_BODY_SIZE})"
+            raise ValueError(f"{exc} {default}") from exc
+        return from_env if from_env is not None else DEFAULT_MAX_BODY_SIZE
 
     def _health_checks(self, runtime: ServiceRuntime) -> dict[str, HealthCheck]:
         assert self._health_options is not None

@@ -6,10 +6,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Protocol, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, cast
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_serializer, model_validator
 from ulid import ULID
 
 from chapkit.domain.config import BaseConfig, ConfigOut
@@ -144,20 +144,50 @@ class PandasDataFrame(BaseModel):
     JSON can carry; `to_dataframe()` reads `null` in a numeric column back as NaN.
     """
 
+    # (The docstring is the schema's description in the API documents.) A frame read from a request
+    # body is held column by column (`from_columns`): one list per column, no list per row. Its `data`
+    # rows are built only when something asks for them (reading `data`, dumping the model);
+    # `row_count`, `column_values` and `to_dataframe()` never build them.
+
     columns: list[str]
     data: list[list[Any]]
+
+    _column_lists: list[list[Any]] | None = PrivateAttr(default=None)
+    _rows_in_columns: int = PrivateAttr(default=0)
 
     @model_validator(mode="after")
     def rows_fit_columns(self) -> Self:
         """Refuse rows whose length differs from the number of columns, and repeated column names."""
+        if self._column_lists is not None:
+            return self  # checked by `from_columns` (pydantic runs this again on instances it is given)
         width = len(self.columns)
         for index, row in enumerate(self.data):
             if len(row) != width:
-                raise ValueError(f"row {index} has {len(row)} values for {width} columns")
-        if len(set(self.columns)) != width:
-            repeated = sorted({name for name in self.columns if self.columns.count(name) > 1})
+                raise ValueError(_row_width_problem(index, len(row), width))
+        repeated = _repeated_names(self.columns)
+        if repeated:
             raise ValueError(f"column names must be unique (repeated: {', '.join(repeated)})")
         return self
+
+    @classmethod
+    def from_columns(cls, columns: list[str], values: list[list[Any]]) -> Self:
+        """A frame held as one list of values per column (equally long, unique names); the lists are kept, not copied.
+
+        `ValueError` when the columns and lists do not fit together. Frames without columns are held
+        as rows (`PandasDataFrame(columns=[], data=...)`): only rows can say how many there are.
+        """
+        if not columns or len(values) != len(columns):
+            raise ValueError(f"{len(values)} column lists for {len(columns)} columns")
+        repeated = _repeated_names(columns)
+        if repeated:
+            raise ValueError(f"column names must be unique (repeated: {', '.join(repeated)})")
+        rows = len(values[0])
+        if any(len(column) != rows for column in values):
+            raise ValueError("every column list must hold one value per row")
+        frame = cast("Self", cls.model_construct(columns=list(columns)))  # type: ignore[call-arg]  # no rows: on demand
+        frame._column_lists = values
+        frame._rows_in_columns = rows
+        return frame
 
     @classmethod
     def from_dataframe(cls, df: pd.DataFrame) -> Self:
@@ -174,9 +204,77 @@ class PandasDataFrame(BaseModel):
         # Built without validation: the rows fit the columns by construction (a frame of 100,000 rows).
         return cast("Self", cls.model_construct(columns=[str(name) for name in df.columns], data=rows))
 
+    @property
+    def row_count(self) -> int:
+        """How many rows the frame has (without building them)."""
+        if self._column_lists is not None:
+            return self._rows_in_columns
+        return len(self.data)
+
+    def column_values(self, column: str) -> list[Any]:
+        """The values of one column, top to bottom (`ValueError` for an unknown column); do not change the list."""
+        return self._column(self.columns.index(column))
+
+    def _column(self, position: int) -> list[Any]:
+        if self._column_lists is not None:
+            return self._column_lists[position]
+        return [row[position] for row in self.data]
+
     def to_dataframe(self) -> pd.DataFrame:
         """Convert schema back to pandas DataFrame."""
-        return pd.DataFrame(self.data, columns=self.columns)
+        if self._column_lists is None:
+            return pd.DataFrame(self.data, columns=self.columns)
+        if self._rows_in_columns == 0:
+            return pd.DataFrame([], columns=self.columns)  # the dtypes rows would give an empty frame
+        # Column by column, pandas infers each column's dtype as it does from rows (tested).
+        return pd.DataFrame(dict(zip(self.columns, self._column_lists, strict=True)), columns=self.columns)
+
+    def __eq__(self, other: object) -> bool:
+        """Frames are equal when their columns and rows are, however each is held."""
+        if not isinstance(other, PandasDataFrame):
+            return NotImplemented
+        if self.columns != other.columns or self.row_count != other.row_count:
+            return False
+        if self._column_lists is None and other._column_lists is None:
+            return self.data == other.data
+        return all(self._column(position) == other._column(position) for position in range(len(self.columns)))
+
+    # At run time only: mypy keeps checking attribute names, and pydantic keeps the model's own
+    # serialization schema (an annotated wrap serializer would replace it with a plain object).
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            if name == "data" and self.__pydantic_private__ and self._column_lists is not None:
+                rows = self._rows_from_columns()
+                self.__dict__["data"] = rows  # read once, kept: `data` is the same list on every read
+                return rows
+            return super().__getattr__(name)
+
+        @model_serializer(mode="wrap")
+        def _rows_out(self, handler):
+            if "data" in self.__dict__ or self._column_lists is None:
+                return handler(self)
+            self.__dict__["data"] = self._rows_from_columns()  # for this dump only
+            try:
+                return handler(self)
+            finally:
+                del self.__dict__["data"]
+
+    def _rows_from_columns(self) -> list[list[Any]]:
+        assert self._column_lists is not None
+        return [list(row) for row in zip(*self._column_lists, strict=True)]
+
+
+def _row_width_problem(index: int, length: int, width: int) -> str:
+    """How a frame's row of the wrong length is refused."""
+    return f"row {index} has {length} values for {width} columns"
+
+
+def _repeated_names(columns: list[str]) -> list[str]:
+    """The column names that occur more than once, sorted."""
+    if len(set(columns)) == len(columns):
+        return []
+    return sorted({name for name in columns if columns.count(name) > 1})
 
 
 __all__ = [

@@ -20,7 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import TypeVar
 from ulid import ULID
 
-from chapkit.domain.data_bounds import MAX_NAME_LENGTH, check_data, check_json_size, check_text
+from chapkit.domain.data_bounds import MAX_CONFIG_DATA_BYTES, MAX_NAME_LENGTH, check_data, check_json_size, check_text
 from chapkit.domain.errors import BadRequestError
 from chapkit.domain.ids import ULIDValue
 from chapkit.domain.schemas import EntityIn, EntityOut
@@ -132,8 +132,8 @@ DataT = TypeVar("DataT", bound=BaseConfig, default=BaseConfig)
 
 
 def _bounded(value: Any) -> Any:
-    """Reject config data nested too deeply, too large or unencodable before it is validated or stored."""
-    check_data(value, what="Config data")
+    """Reject config data nested too deeply, too large or with text that cannot be stored, before it is used."""
+    check_data(value, what="Config data", max_bytes=MAX_CONFIG_DATA_BYTES)  # cheap: refuses huge data unencoded
     check_json_size(value, what="Config data")
     return value
 
@@ -147,7 +147,7 @@ class ConfigIn(EntityIn, Generic[DataT]):
     @field_validator("name")
     @classmethod
     def bound_name(cls, value: str) -> str:
-        """Reject a name that no UTF-8 response could carry."""
+        """Reject a name that cannot be stored (a NUL) or that no UTF-8 response could carry."""
         return check_text(value, what="Config name")
 
     @field_validator("data", mode="before")

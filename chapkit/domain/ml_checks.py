@@ -185,31 +185,29 @@ def _frame_findings(
     frame: PandasDataFrame, name: str, requirements: ModelRequirements, *, empty_is_error: bool
 ) -> list[ValidationDiagnostic]:
     found: list[ValidationDiagnostic] = []
-    if not frame.data:
+    if not frame.row_count:
         make = error if empty_is_error else warning
         found.append(make(f"{name}_empty", f"`{name}` has no rows", name))
     elif not frame.columns:
         found.append(error(f"{name}_empty", f"`{name}` has no columns", name))
-    index = {column: position for position, column in enumerate(frame.columns)}
     for covariate in requirements.required_covariates:
-        position = index.get(covariate)
-        if position is None:
+        if covariate not in frame.columns:
             found.append(
                 error("missing_covariate", f"`{name}` lacks the required column `{covariate}`", f"{name}.{covariate}")
             )
             continue
-        found += _numeric_findings(frame, name, covariate, position)
-    if requirements.period_type in (PeriodType.weekly, PeriodType.monthly) and TIME_PERIOD_COLUMN in index:
-        found += _period_findings(frame, name, requirements.period_type, index[TIME_PERIOD_COLUMN])
+        found += _numeric_findings(frame, name, covariate)
+    if requirements.period_type in (PeriodType.weekly, PeriodType.monthly) and TIME_PERIOD_COLUMN in frame.columns:
+        found += _period_findings(frame, name, requirements.period_type)
     return found
 
 
-def _numeric_findings(frame: PandasDataFrame, name: str, column: str, position: int) -> list[ValidationDiagnostic]:
+def _numeric_findings(frame: PandasDataFrame, name: str, column: str) -> list[ValidationDiagnostic]:
     """Required covariates hold numbers; missing values are allowed, with a warning."""
     wrong: list[int] = []
     missing = 0
-    for row_number, row in enumerate(frame.data):
-        value = row[position]
+    values = frame.column_values(column)
+    for row_number, value in enumerate(values):
         if value is None or (isinstance(value, float) and math.isnan(value)):
             missing += 1
         elif isinstance(value, bool) or not isinstance(value, int | float):
@@ -217,7 +215,7 @@ def _numeric_findings(frame: PandasDataFrame, name: str, column: str, position: 
     field = f"{name}.{column}"
     found: list[ValidationDiagnostic] = []
     if wrong:
-        shown = ", ".join(f"row {row} ({frame.data[row][position]!r})" for row in wrong[:_SHOWN])
+        shown = ", ".join(f"row {row} ({values[row]!r})" for row in wrong[:_SHOWN])
         more = f" and {len(wrong) - _SHOWN} more" if len(wrong) > _SHOWN else ""
         found.append(error("non_numeric_covariate", f"`{field}` must hold numbers: {shown}{more}", field))
     if missing:
@@ -225,12 +223,12 @@ def _numeric_findings(frame: PandasDataFrame, name: str, column: str, position: 
     return found
 
 
-def _period_findings(
-    frame: PandasDataFrame, name: str, period_type: PeriodType, position: int
-) -> list[ValidationDiagnostic]:
+def _period_findings(frame: PandasDataFrame, name: str, period_type: PeriodType) -> list[ValidationDiagnostic]:
     pattern = _PERIOD_PATTERNS[period_type.value]
     wrong = [
-        row[position] for row in frame.data if not (isinstance(row[position], str) and pattern.match(row[position]))
+        value
+        for value in frame.column_values(TIME_PERIOD_COLUMN)
+        if not (isinstance(value, str) and pattern.match(value))
     ]
     if not wrong:
         return []
@@ -268,8 +266,7 @@ def _geo_findings(
     for frame, name in frames:
         if LOCATION_COLUMN not in frame.columns:
             continue
-        position = frame.columns.index(LOCATION_COLUMN)
-        unknown = sorted({str(row[position]) for row in frame.data} - known)
+        unknown = sorted({str(value) for value in frame.column_values(LOCATION_COLUMN)} - known)
         if unknown:
             field = f"{name}.{LOCATION_COLUMN}"
             shown = ", ".join(repr(value) for value in unknown[:_SHOWN])

@@ -43,14 +43,16 @@ _FIELDS = {
 
 def future_periods(future: PandasDataFrame) -> int | None:
     """The horizon a future frame implies: the most distinct `time_period`s of one location; `None` without periods."""
-    if TIME_PERIOD_COLUMN not in future.columns or not future.data:
+    if TIME_PERIOD_COLUMN not in future.columns or not future.row_count:
         return None
-    period = future.columns.index(TIME_PERIOD_COLUMN)
-    location = future.columns.index(LOCATION_COLUMN) if LOCATION_COLUMN in future.columns else None
+    period_values = future.column_values(TIME_PERIOD_COLUMN)
+    if LOCATION_COLUMN in future.columns:
+        location_values: list[Any] = future.column_values(LOCATION_COLUMN)
+    else:
+        location_values = [None] * len(period_values)
     periods: dict[Any, set[Any]] = {}
-    for row in future.data:
-        key = _hashable(row[location]) if location is not None else None
-        periods.setdefault(key, set()).add(_hashable(row[period]))
+    for location, period in zip(location_values, period_values, strict=True):
+        periods.setdefault(_hashable(location), set()).add(_hashable(period))
     return max(len(seen) for seen in periods.values())
 
 

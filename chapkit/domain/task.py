@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 from ulid import ULID
 
-from chapkit.domain.data_bounds import check_data, check_json_size, check_text
+from chapkit.domain.data_bounds import MAX_CONFIG_DATA_BYTES, check_data, check_json_size, check_text
 from chapkit.domain.errors import BadRequestError, NotFoundError
 from chapkit.domain.schemas import EntityIn, EntityOut
 
@@ -80,15 +80,15 @@ class TaskIn(EntityIn):
     @field_validator("command")
     @classmethod
     def bound_command(cls, value: str) -> str:
-        """Reject a command that no UTF-8 response could carry."""
+        """Reject a command that cannot be stored (a NUL) or that no UTF-8 response could carry."""
         return check_text(value, what="Task command")
 
     @field_validator("parameters", mode="before")
     @classmethod
     def bound_parameters(cls, value: Any) -> Any:
-        """Reject parameters nested too deeply, too large or unencodable."""
+        """Reject parameters nested too deeply, too large or with text that cannot be stored."""
         if value is not None:
-            check_data(value, what="Task parameters")
+            check_data(value, what="Task parameters", max_bytes=MAX_CONFIG_DATA_BYTES)
             check_json_size(value, what="Task parameters")
         return value
 

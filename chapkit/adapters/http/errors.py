@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -11,7 +14,7 @@ import pydantic
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.staticfiles import StaticFiles
@@ -65,13 +68,16 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
 
 
 async def request_validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's request-validation 422 (`{"detail": [...]}`), safe for inputs that are no JSON numbers.
+    """FastAPI's request-validation 422 (`{"detail": [...]}`), safe for large inputs and non-finite numbers.
 
-    FastAPI's own handler echoes each error's input; Python's JSON parser reads `NaN`, `Infinity` and
-    `1e400` as floats that its response cannot encode, which made such a body a 500.
+    FastAPI's own handler echoes each error's input whole: a 20 MB body came back as a 20 MB answer,
+    built from several copies of it. Here each echoed input is cut to `ECHOED_INPUT_LIMIT` characters
+    before anything is encoded. Python's JSON parser reads `NaN`, `Infinity` and `1e400` as floats
+    that a response cannot encode, which made such a body a 500; they are echoed by name.
     """
     assert isinstance(exc, RequestValidationError)
-    content = {"detail": [_with_bounded_input(error) for error in jsonable_encoder(exc.errors())]}
+    errors = [_without_exceptions_in_context(_with_bounded_input(dict(error))) for error in exc.errors()]
+    content = {"detail": jsonable_encoder(errors)}
     try:
         return JSONResponse(status_code=422, content=content)
     except ValueError:  # "Out of range float values are not JSON compliant"
@@ -81,19 +87,102 @@ async def request_validation_error_handler(request: Request, exc: Exception) -> 
 ECHOED_INPUT_LIMIT = 1024
 """Characters of a refused input that a 422 echoes back; a large body is not sent back whole."""
 
+_ECHO_DEPTH = 32
+"""Deepest nesting copied into an echo: deeper input is cut there (it could not be encoded anyway)."""
+
 
 def _with_bounded_input(error: dict[str, Any]) -> dict[str, Any]:
-    """Cut an error's echoed `input` to `ECHOED_INPUT_LIMIT` characters of its JSON text."""
-    if not isinstance(error.get("input"), dict | list | str):
+    """Cut an error's echoed `input` to `ECHOED_INPUT_LIMIT` characters of its JSON text, never encoding it whole."""
+    value = error.get("input")
+    if not isinstance(value, dict | list | tuple | str | bytes):
         return error
+    budget = [ECHOED_INPUT_LIMIT]
+    copied = _bounded_copy(value, budget, 0)
     try:
-        text = json.dumps(error["input"], allow_nan=True)
-    except (RecursionError, TypeError, ValueError):
+        text = json.dumps(copied, allow_nan=True, default=str)
+    except (TypeError, ValueError):
         error["input"] = "<input not echoed>"
         return error
-    if len(text) > ECHOED_INPUT_LIMIT:
-        error["input"] = text[:ECHOED_INPUT_LIMIT] + f"... ({len(text)} characters, truncated)"
+    if budget[0] >= 0 and len(text) <= ECHOED_INPUT_LIMIT:
+        error["input"] = copied
+    else:
+        error["input"] = text[:ECHOED_INPUT_LIMIT] + f"... (over {ECHOED_INPUT_LIMIT} characters, truncated)"
     return error
+
+
+def _without_exceptions_in_context(error: dict[str, Any]) -> dict[str, Any]:
+    """Write an exception in an error's `ctx` as `jsonable_encoder` would (`{}`), without its help.
+
+    `jsonable_encoder` finds that an exception is no mapping by catching a `TypeError`, whose
+    traceback holds its frames and, through them, every caller's: the request and its parsed body
+    stayed in memory (a reference cycle) until a rare full garbage collection.
+    """
+    context = error.get("ctx")
+    if isinstance(context, dict):
+        error["ctx"] = {key: {} if isinstance(value, BaseException) else value for key, value in context.items()}
+    return error
+
+
+def release_frames(exc: BaseException) -> None:
+    """Drop the tracebacks of an answered exception, of those chained to it and of those its errors carry.
+
+    Once a handler has answered, nothing reads them; left alone, frames that refer to the exception
+    (a variable holding it, a list of errors that carries it) make cycles that keep the request's
+    body, parsed, in memory until a rare full garbage collection. Frames still running are left as
+    they are.
+    """
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while pending:
+        item = pending.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        traceback.clear_frames(item.__traceback__)
+        item.__traceback__ = None  # the frames' callers (not in the traceback) may hold the body too
+        pending.extend(chained for chained in (item.__cause__, item.__context__) if chained is not None)
+        errors: Sequence[Any] = []
+        if isinstance(item, RequestValidationError):
+            errors = item.errors()
+        elif isinstance(item, pydantic.ValidationError):
+            errors = item.errors(include_url=False, include_input=False)
+        for error in errors:
+            context = error.get("ctx") if isinstance(error, dict) else None
+            if isinstance(context, dict):
+                pending.extend(value for value in context.values() if isinstance(value, BaseException))
+
+
+def _bounded_copy(value: Any, budget: list[int], depth: int) -> Any:
+    """A copy of `value` with about `budget[0]` characters of content at most; the budget goes negative if cut."""
+    if isinstance(value, bytes):
+        value = value[: budget[0] + 1].decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        budget[0] -= len(value) + 2
+        return value if budget[0] >= 0 else value[: max(0, budget[0] + len(value) + 2)]
+    if not isinstance(value, dict | list | tuple):
+        budget[0] -= len(repr(value)) + 2  # a number, a boolean, null: about its JSON text and a separator
+        return value
+    if depth >= _ECHO_DEPTH:
+        budget[0] = -1
+        return "..."
+    budget[0] -= 2
+    if isinstance(value, dict):
+        copied: dict[str, Any] = {}
+        for key, item in value.items():
+            if budget[0] < 0:
+                break
+            copied[_bounded_copy(str(key), budget, depth + 1)] = _bounded_copy(item, budget, depth + 1)
+        else:
+            return copied
+        budget[0] = -1
+        return copied
+    items: list[Any] = []
+    for item in value:
+        if budget[0] < 0:
+            budget[0] = -1
+            break
+        items.append(_bounded_copy(item, budget, depth + 1))
+    return items
 
 
 _NON_FINITE_NAMES = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
@@ -205,14 +294,30 @@ class UnhandledErrorMiddleware:
             await response(scope, receive, send)
 
 
+Handler = Callable[[Request, Any], Awaitable[Response]]
+
+
+def releasing_frames(handler: Handler) -> Handler:
+    """`handler`, then `release_frames` on the exception it answered."""
+
+    @functools.wraps(handler)
+    async def answer(request: Request, exc: Any) -> Response:
+        try:
+            return await handler(request, exc)
+        finally:
+            release_frames(exc)
+
+    return answer
+
+
 def add_error_handlers(app: Any) -> None:
-    """Add error handlers to FastAPI application."""
+    """Add error handlers to FastAPI application (each releases the frames of what it answered)."""
     fastapi_app: FastAPI = app
-    fastapi_app.add_exception_handler(ChapkitException, chapkit_exception_handler)  # type: ignore[arg-type]
-    fastapi_app.add_exception_handler(pydantic.ValidationError, validation_error_handler)
-    fastapi_app.add_exception_handler(RequestValidationError, request_validation_error_handler)
-    fastapi_app.add_exception_handler(StarletteHTTPException, http_exception_handler)
-    fastapi_app.add_exception_handler(UnicodeEncodeError, unencodable_text_handler)
+    fastapi_app.add_exception_handler(ChapkitException, releasing_frames(chapkit_exception_handler))
+    fastapi_app.add_exception_handler(pydantic.ValidationError, releasing_frames(validation_error_handler))
+    fastapi_app.add_exception_handler(RequestValidationError, releasing_frames(request_validation_error_handler))
+    fastapi_app.add_exception_handler(StarletteHTTPException, releasing_frames(http_exception_handler))
+    fastapi_app.add_exception_handler(UnicodeEncodeError, releasing_frames(unencodable_text_handler))
     fastapi_app.add_middleware(UnhandledErrorMiddleware)
 
 
@@ -223,6 +328,8 @@ __all__ = [
     "database_error_handler",
     "allowed_methods",
     "http_exception_handler",
+    "release_frames",
+    "releasing_frames",
     "request_validation_error_handler",
     "unencodable_text_handler",
     "validation_error_handler",

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import Depends, Query, Request, status
 
 from chapkit.adapters.http.crud import ManagerFactory
+from chapkit.adapters.http.frame_route import FrameRoute
 from chapkit.adapters.http.monitoring import get_service_metrics
 from chapkit.adapters.http.problems import PROBLEM_MEDIA_TYPE, problem_responses
 from chapkit.adapters.http.router import Router
@@ -82,8 +83,9 @@ class MLRouter(Router):
     """Router with $train and $predict collection operations."""
 
     def __init__(self, prefix: str, tags: Sequence[str], manager_factory: ManagerFactory, **kwargs: Any) -> None:
-        """Initialize ML router with manager factory."""
+        """Initialize ML router with manager factory; its routes read frames column by column (`FrameRoute`)."""
         self.manager_factory = manager_factory
+        kwargs.setdefault("route_class", FrameRoute)
         super().__init__(prefix=prefix, tags=tags, **kwargs)
 
     def _register_routes(self) -> None:

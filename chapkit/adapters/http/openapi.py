@@ -1,4 +1,4 @@
-"""OpenAPI document customisation: schema names without generic brackets, every `$ref` updated."""
+"""OpenAPI document customisation: schema names without generic brackets, every `$ref` updated, the body limit."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+
+from chapkit.adapters.http.problems import PROBLEM_MEDIA_TYPE
+from chapkit.domain.schemas import ProblemDetail
 
 _REF_PREFIX = "#/components/schemas/"
 _GENERIC = re.compile(r"^([^\[]+)\[(.*)\]$")
@@ -67,8 +70,30 @@ def clean_generic_schema_names(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def create_openapi_customizer(app: FastAPI) -> Callable[[], dict[str, Any]]:
-    """Return an `app.openapi` replacement that builds the cleaned document once and caches it."""
+def declare_body_limit(document: dict[str, Any], max_body_size: int) -> dict[str, Any]:
+    """Document the 413 problem on every operation that takes a request body; return the document."""
+    response = {
+        "description": f"Content Too Large: the request body is over the service's limit of {max_body_size} bytes",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"{_REF_PREFIX}ProblemDetail"}}},
+    }
+    declared = False
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("413", response)
+                declared = True
+    if declared:
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        if "ProblemDetail" not in schemas:
+            schemas["ProblemDetail"] = ProblemDetail.model_json_schema(ref_template=_REF_PREFIX + "{model}")
+    return document
+
+
+def create_openapi_customizer(app: FastAPI, *, max_body_size: int | None = None) -> Callable[[], dict[str, Any]]:
+    """Return an `app.openapi` replacement that builds the cleaned document once and caches it.
+
+    With `max_body_size`, every operation that takes a body documents the 413 answer past it.
+    """
 
     def custom_openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -85,10 +110,13 @@ def create_openapi_customizer(app: FastAPI) -> Callable[[], dict[str, Any]]:
             contact=app.contact,
             license_info=app.license_info,
         )
-        app.openapi_schema = clean_generic_schema_names(document)
+        document = clean_generic_schema_names(document)
+        if max_body_size is not None:
+            document = declare_body_limit(document, max_body_size)
+        app.openapi_schema = document
         return app.openapi_schema
 
     return custom_openapi
 
 
-__all__ = ["clean_generic_schema_names", "create_openapi_customizer"]
+__all__ = ["clean_generic_schema_names", "create_openapi_customizer", "declare_body_limit"]

@@ -9,12 +9,23 @@ import pytest
 from pydantic import ValidationError
 from ulid import ULID
 
-from chapkit import BaseConfig, Config, ConfigIn, ConfigOut, LinkArtifactRequest, UnlinkArtifactRequest
+from chapkit import (
+    ArtifactIn,
+    BaseConfig,
+    Config,
+    ConfigIn,
+    ConfigOut,
+    LinkArtifactRequest,
+    TaskIn,
+    UnlinkArtifactRequest,
+)
 from chapkit.domain.data_bounds import (
     MAX_CONFIG_DATA_BYTES,
     MAX_DATA_DEPTH,
     MAX_NAME_LENGTH,
     DataBoundsError,
+    check_data,
+    check_json_size,
     is_encodable,
     nesting_depth,
 )
@@ -137,3 +148,33 @@ def test_the_size_bound_counts_utf8_bytes_the_same_for_dicts_and_schema_instance
     assert ConfigIn[Schema](name="c", data=Schema(epochs=1, text=text)).data.epochs == 1
     with pytest.raises(ValidationError, match="bytes as JSON"):
         ConfigIn.model_validate({"name": "c", "data": {"text": text * 2}})
+
+
+@pytest.mark.parametrize("data", [{"note": "a\x00b"}, {"\x00": 1}, {"notes": [["fine", ("\x00",)]]}])
+def test_config_data_and_names_with_a_nul_character_are_refused(data: Any) -> None:
+    # PostgreSQL stores no NUL in text or JSON: refused on every storage alike.
+    with pytest.raises(ValidationError, match="NUL character"):
+        ConfigIn.model_validate({"name": "c", "data": data})
+    with pytest.raises(ValidationError, match="NUL character"):
+        ConfigIn.model_validate({"name": "a\x00", "data": {}})
+    with pytest.raises(ValidationError, match="NUL character"):
+        ArtifactIn.model_validate({"data": data})
+    with pytest.raises(ValidationError, match="NUL character"):
+        TaskIn.model_validate({"command": "echo \x00"})
+
+
+def test_data_far_over_the_size_bound_is_refused_before_it_is_encoded() -> None:
+    huge = {"values": list(range(2 * MAX_CONFIG_DATA_BYTES))}
+    with pytest.raises(ValidationError, match=f"more than {MAX_CONFIG_DATA_BYTES} bytes as JSON"):
+        ConfigIn.model_validate({"name": "c", "data": huge})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{}, [], {"a": 1}, [1, 2, 3], {"a": [1, {"b": "xy"}]}, "x", 5, [[], []], {"k": None, "j": True, "é": "ü"}],
+)
+def test_the_cheap_size_bound_never_exceeds_the_encoded_size(value: Any) -> None:
+    encoded = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    check_data(value, max_bytes=encoded)
+    with pytest.raises(DataBoundsError):
+        check_json_size(value, max_bytes=encoded - 1)
