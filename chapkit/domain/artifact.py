@@ -144,7 +144,7 @@ class PandasDataFrame(BaseModel):
     JSON can carry; `to_dataframe()` reads `null` in a numeric column back as NaN.
     """
 
-    columns: list[str]
+    columns: list[str] = Field(json_schema_extra={"uniqueItems": True})
     data: list[list[Any]]
 
     @model_validator(mode="after")

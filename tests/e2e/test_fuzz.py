@@ -1,122 +1,200 @@
-"""Schemathesis over whole APIs: no server error, every response as documented (D20).
+"""Schemathesis over a whole service: no server error, and no failure but the deliberate ones (D20).
 
-Bounded: a fixed number of examples per operation and a time limit; the never-ending SSE streams are
-excluded. Runs against real server processes on loopback: the main job, and a `ServiceBuilder`
-service with every module (configs, artifacts, jobs, health, system, info, a custom entity).
+The service (`tests.e2e.fuzz_service`) is the main job's model service with every other module on:
+configs, artifacts linked to configs, jobs, `$train`, `$predict` (both contract generations, D24),
+`$validate`, `$generate-sample-data`, downloads, tasks, health, system, info, monitoring, the landing
+page and two custom entities. It runs as a real server process on loopback, on each storage.
+
+Schemathesis runs every check and every phase (examples, coverage, fuzzing, stateful), 30 examples
+per operation, a fixed seed, and no allowance of extra statuses: a schema-valid request must be
+accepted and a schema-violating one refused. The stateful phase follows the links the service
+documents (`chapkit.adapters.http.openapi_links`): create a config, train with it, predict with the
+model in either generation, download the prediction, delete. Its own inference of links from
+response fields is off: the documented links say what follows what, and that inference turns a
+`null` id in a list (a job without an artifact yet) into the path `/artifacts/None`, a request the
+schema itself calls invalid but schemathesis counts as valid.
+
+What remains is listed in `KNOWN_FAILURES`, each a deliberate difference recorded in D20 of the
+decisions page. The JUnit report's failures are matched against that list: one that is not on it
+fails the test, and so does an entry the fixed seed no longer reproduces (the list must stay true).
+The never-ending SSE streams are left out.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from tests.conftest import fresh_postgres_database
 from tests.e2e.fuzz_service import DATABASE_URL_ENV
-from tests.e2e.test_main_job import free_port, running_main_job, running_server
+from tests.support.server import free_port, running_server
 
-MAX_EXAMPLES = "40"
-# A fixed seed keeps CI reproducible; set CHAPKIT_FUZZ_SEED to another number to explore further.
-SEED = os.environ.get("CHAPKIT_FUZZ_SEED", "20261126")
-TIME_LIMIT_SECONDS = 240
+MAX_EXAMPLES = "30"
+FIXED_SEED = "20261126"
+# A fixed seed keeps CI reproducible; set CHAPKIT_FUZZ_SEED to another number to explore further
+# (then a known failure the other seed does not meet is not an error).
+SEED = os.environ.get("CHAPKIT_FUZZ_SEED", FIXED_SEED)
+RUN_LIMIT_SECONDS = 900  # a guard against a hang, not a speed test (a run takes 1-3 minutes)
 REPOSITORY = Path(__file__).resolve().parents[2]
 
-# Rules the schema cannot express (a parent or linked artifact must exist, be a root, be linked to
-# this config; a download `format` is for tables only) are answered 400; for these operations that
-# is a valid answer to schema-valid input.
-REFERENTIAL_OPERATIONS = (
-    "POST /api/v1/artifacts",
-    "PUT /api/v1/artifacts/{entity_id}",
-    "POST /api/v1/configs/{entity_id}/$link-artifact",
-    "POST /api/v1/configs/{entity_id}/$unlink-artifact",
-    "GET /api/v1/artifacts/{entity_id}/$download",
-)
-ACCEPTED_STATUSES = '["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]'
-# `$train` and `$predict` refuse schema-valid input that breaks what the service requires of it (an empty
-# frame, a missing covariate) with a 422 problem naming the field (issue 10).
+SCHEMATHESIS_CONFIG = """\
+[phases.stateful.inference]
+algorithms = ["location-headers"]
+"""
+"""Links come from the schema and from `Location` headers, not from guessing by field names (see above)."""
+
+
+@dataclass(frozen=True)
+class KnownFailure:
+    """A failure schemathesis reports that the service gives on purpose (D20 names each and says why)."""
+
+    code: str
+    operations: tuple[str, ...]
+    evidence: str
+    """A pattern the failing case's text (its response, its requests) matches."""
+    stateful_only: bool = False
+    """Met only along links, which depend on the ids the service returns: not met in every run."""
+
+    def matches(self, code: str, operation: str, text: str) -> bool:
+        return code == self.code and operation in self.operations and re.search(self.evidence, text) is not None
+
+
 ML_OPERATIONS = ("POST /api/v1/ml/$train", "POST /api/v1/ml/$predict", "POST /api/v1/ml/$validate")
-ML_ACCEPTED_STATUSES = '["2xx", "3xx", "400", "401", "403", "404", "409", "422", "429", "5xx"]'
-# An artifact whose tree has no config answers `$config` with 404 (D17) although the artifact exists,
-# and the stateful phase takes that for a created resource gone missing; its checks are not
-# configurable per operation, so the check is off for the full service (POST-then-GET is covered by
-# the integration tests and by the main job's run, which keeps it).
-FULL_SERVICE_OPTIONS = ["--exclude-checks", "ensure_resource_availability"]
+
+KNOWN_FAILURES = (
+    # The reference answers every refusal of `$link-artifact` with 400 (an unknown artifact, one that
+    # is not a root); clients written for it rely on that (D14, D20).
+    KnownFailure(
+        "ST202",
+        ("POST /api/v1/configs/{entity_id}/$link-artifact",),
+        r"\[400\][\s\S]*(Artifact \w+ not found|is not a root artifact)",
+    ),
+    # The reference answers `$execute` of an unknown or disabled task with 400 (D14, D20).
+    KnownFailure(
+        "ST202",
+        ("POST /api/v1/tasks/{entity_id}/$execute",),
+        r"\[400\][\s\S]*(Task \w+ not found|Cannot execute disabled task)",
+    ),
+    # GeoJSON's own rules that JSON Schema cannot state (a bounding box's south above its north, a
+    # ring that does not close) are a 422, as in the reference, whose GeoJSON type chapkit keeps (D20).
+    KnownFailure(
+        "ST202",
+        ML_OPERATIONS,
+        r'\[422\][^`]*`\{"detail":\[\{"type":"value_error","loc":\["body",("(train|predict)",)?"geo"',
+    ),
+    # `$config` of an artifact whose tree has no config is a 404 problem (D17); schemathesis takes it
+    # for a created artifact gone missing when it follows `POST /artifacts` to it (D20).
+    KnownFailure(
+        "ST302",
+        ("GET /api/v1/artifacts/{entity_id}/$config",),
+        r"No config is linked to the tree of artifact",
+        stateful_only=True,
+    ),
+)
 
 
-def schemathesis_config(*, text_without_nul: bool = False) -> str:
-    """Per-operation allowances; with `text_without_nul` (PostgreSQL), a 400 is a valid answer everywhere.
+@dataclass(frozen=True)
+class Failure:
+    """One check that failed on one case."""
 
-    PostgreSQL cannot store NUL characters in text: chapkit answers such input with a 400
-    `validation-failed` problem, while the schema (any string) calls it valid.
-    """
-    if text_without_nul:
-        return f"[checks.positive_data_acceptance]\nexpected-statuses = {ACCEPTED_STATUSES}\n"
-    blocks = []
-    for name in REFERENTIAL_OPERATIONS:
-        block = f'[[operations]]\ninclude-name = "{name}"\n'
-        blocks.append(block + f"checks.positive_data_acceptance.expected-statuses = {ACCEPTED_STATUSES}\n")
-    for name in ML_OPERATIONS:
-        block = f'[[operations]]\ninclude-name = "{name}"\n'
-        blocks.append(block + f"checks.positive_data_acceptance.expected-statuses = {ML_ACCEPTED_STATUSES}\n")
-    return "\n".join(blocks)
+    code: str
+    operation: str
+    text: str
 
 
-def run_schemathesis(
-    base: str, directory: Path, *, full_service: bool, text_without_nul: bool = False
-) -> subprocess.CompletedProcess[str]:
-    (directory / "schemathesis.toml").write_text(schemathesis_config(text_without_nul=text_without_nul))
+_CASE = re.compile(r"^\d+\. Test Case ID: \S+$", re.MULTILINE)
+_CODE = re.compile(r"^- (ST\d+|\w+) ", re.MULTILINE)
+_CURL = re.compile(r"^\s*curl -X (\w+) .*?'?(https?://[^\s']+)'?\s*$", re.MULTILINE)
+
+
+def _template_of(method: str, url: str, templates: list[str]) -> str:
+    """The operation (`METHOD /path/{param}`) a request went to, by the service's path templates."""
+    path = urlsplit(url).path
+    for template in templates:
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            return f"{method} {template}"
+    return f"{method} {path}"
+
+
+def junit_failures(report: Path, templates: list[str]) -> list[Failure]:
+    """Every failed check in schemathesis's JUnit report, with the operation of the request that failed it."""
+    failures: list[Failure] = []
+    for testcase in ElementTree.parse(report).getroot().iter("testcase"):
+        for failure in testcase.findall("failure"):
+            text = failure.text or ""
+            starts = [match.start() for match in _CASE.finditer(text)] or [0]
+            for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+                case = text[start:end]
+                operation = testcase.get("name", "")
+                requests = _CURL.findall(case)
+                if operation == "Stateful tests" and requests:
+                    operation = _template_of(*requests[-1], templates)
+                failures.extend(Failure(code, operation, case) for code in _CODE.findall(case) or ["?"])
+    return failures
+
+
+def check_failures(failures: list[Failure], *, fixed_seed: bool) -> None:
+    """Every failure is a known one, and (with the fixed seed) every known one not `stateful_only` was met."""
+    unexpected = [item for item in failures if not any(known.matches(*_key(item)) for known in KNOWN_FAILURES)]
+    met = {known for known in KNOWN_FAILURES for item in failures if known.matches(*_key(item))}
+    missing = [known for known in KNOWN_FAILURES if known not in met and not known.stateful_only]
+    report = "\n\n".join(f"{item.code} {item.operation}\n{item.text[:3000]}" for item in unexpected)
+    assert not unexpected, f"failures that are not deliberate:\n\n{report}"
+    if fixed_seed:
+        assert not missing, f"known failures the fixed seed no longer meets (remove them from D20): {missing}"
+
+
+def _key(failure: Failure) -> tuple[str, str, str]:
+    return failure.code, failure.operation, failure.text
+
+
+def run_schemathesis(base: str, directory: Path) -> subprocess.CompletedProcess[str]:
+    """Run schemathesis against `base`, with its JUnit and JSON reports in `directory`."""
+    (directory / "schemathesis.toml").write_text(SCHEMATHESIS_CONFIG)
     st = Path(sys.executable).with_name("st")
+    command = [str(st), "run", f"{base}/openapi.json", "--checks", "all"]
+    command += ["--phases", "examples,coverage,fuzzing,stateful", "--max-examples", MAX_EXAMPLES, "--seed", SEED]
+    command += ["--exclude-path-regex", r".*/\$stream$", "--request-timeout", "10", "--no-color"]
+    command += ["--generation-database", "none", "--report", "junit,json"]
+    command += ["--report-junit-path", "junit.xml", "--report-json-path", "report.json"]
     return subprocess.run(
-        [
-            str(st),
-            "run",
-            f"{base}/openapi.json",
-            "--checks",
-            "all",
-            "--max-examples",
-            MAX_EXAMPLES,
-            "--exclude-path-regex",
-            r".*/\$stream$",
-            "--request-timeout",
-            "10",
-            "--no-color",
-            "--seed",
-            SEED,
-            *(FULL_SERVICE_OPTIONS if full_service else []),
-        ],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        timeout=TIME_LIMIT_SECONDS,
-        check=False,
+        command, cwd=directory, capture_output=True, text=True, timeout=RUN_LIMIT_SECONDS, check=False
     )
 
 
 @contextmanager
 def running_fuzz_service(directory: Path, database_url: str) -> Iterator[str]:
-    """Serve `tests.e2e.fuzz_service` with uvicorn until the block ends; yield its base URL once healthy."""
+    """Serve `tests.e2e.fuzz_service` with uvicorn until the block ends; yield its base URL once healthy.
+
+    The fuzzer creates and runs shell tasks with commands of its own making: with an empty `PATH`,
+    only the shell's builtins can run.
+    """
     port = free_port()
-    env = {**os.environ, DATABASE_URL_ENV: database_url, "PYTHONPATH": str(REPOSITORY)}
+    nothing = directory / "empty-path"
+    nothing.mkdir()
+    env = {**os.environ, DATABASE_URL_ENV: database_url, "PYTHONPATH": str(REPOSITORY), "PATH": str(nothing)}
     command = [sys.executable, "-m", "uvicorn", "tests.e2e.fuzz_service:build_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     with running_server(command, directory, env, port) as base:
         yield base
 
 
-def test_schemathesis_finds_no_failure_in_the_main_job(tmp_path: Path) -> None:
-    with running_main_job(tmp_path, free_port()) as base:
-        result = run_schemathesis(base, tmp_path, full_service=False)
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-
-
 @pytest.fixture(params=["memory", "sqlite_file", "postgres"])
 def fuzz_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Where the full service stores: a database of its own, as the fuzzer leaves data behind."""
+    """Where the service stores: a database of its own, as the fuzzer leaves data behind."""
     if request.param == "memory":
         yield "memory://"
     elif request.param == "sqlite_file":
@@ -126,11 +204,15 @@ def fuzz_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
             yield url
 
 
-def test_schemathesis_finds_no_failure_in_a_full_service(tmp_path: Path, fuzz_database_url: str) -> None:
+def test_schemathesis_finds_only_the_deliberate_failures(tmp_path: Path, fuzz_database_url: str) -> None:
     with running_fuzz_service(tmp_path, fuzz_database_url) as base:
-        result = run_schemathesis(
-            base, tmp_path, full_service=True, text_without_nul=fuzz_database_url.startswith("postgresql")
-        )
+        templates = list(httpx.get(f"{base}/openapi.json").json()["paths"])
+        result = run_schemathesis(base, tmp_path)
+    output = result.stdout[-8000:] + result.stderr[-2000:]
+    summary = json.loads((tmp_path / "report.json").read_text())
+    assert summary["complete"] and not summary["errors"], output
+    assert summary["operations"]["tested"] == summary["operations"]["selected"] >= 40, summary["operations"]
+    assert all(summary["phases"][name]["status"] != "skip" for name in ("coverage", "fuzzing", "stateful"))
+    check_failures(junit_failures(tmp_path / "junit.xml", templates), fixed_seed=SEED == FIXED_SEED)
     log = (tmp_path / "service.log").read_text()
-    assert result.returncode == 0, result.stdout[-8000:] + log[-3000:]
     assert "Internal Server Error" not in log and "database.error" not in log, log[-3000:]

@@ -1,4 +1,4 @@
-"""OpenAPI document customisation: schema names without generic brackets, every `$ref` updated."""
+"""OpenAPI document customisation: schema names without generic brackets, every `$ref` updated, links added."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+
+from chapkit.adapters.http.openapi_links import add_links
 
 _REF_PREFIX = "#/components/schemas/"
 _GENERIC = re.compile(r"^([^\[]+)\[(.*)\]$")
@@ -68,7 +70,7 @@ def clean_generic_schema_names(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_openapi_customizer(app: FastAPI) -> Callable[[], dict[str, Any]]:
-    """Return an `app.openapi` replacement that builds the cleaned document once and caches it."""
+    """Return an `app.openapi` replacement that builds the cleaned document, with links, once and caches it."""
 
     def custom_openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -85,7 +87,7 @@ def create_openapi_customizer(app: FastAPI) -> Callable[[], dict[str, Any]]:
             contact=app.contact,
             license_info=app.license_info,
         )
-        app.openapi_schema = clean_generic_schema_names(document)
+        app.openapi_schema = add_links(clean_generic_schema_names(document))
         return app.openapi_schema
 
     return custom_openapi
