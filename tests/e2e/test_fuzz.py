@@ -17,7 +17,8 @@ schema itself calls invalid but schemathesis counts as valid.
 What remains is listed in `KNOWN_FAILURES`, each a deliberate difference recorded in D20 of the
 decisions page. The JUnit report's failures are matched against that list: one that is not on it
 fails the test, and so does an entry the fixed seed no longer reproduces (the list must stay true).
-The never-ending SSE streams are left out.
+The never-ending SSE streams are left out. The three storages' runs go at once: each fuzzer and
+service is one busy thread, so together they keep two cores busy (about 4.5 CPU-minutes in all).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -37,7 +38,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import fresh_postgres_database
+from tests.conftest import POSTGRES_URL_ENV, fresh_postgres_database
 from tests.e2e.fuzz_service import DATABASE_URL_ENV
 from tests.support.server import free_port, running_server
 
@@ -46,7 +47,7 @@ FIXED_SEED = "20261126"
 # A fixed seed keeps CI reproducible; set CHAPKIT_FUZZ_SEED to another number to explore further
 # (then a known failure the other seed does not meet is not an error).
 SEED = os.environ.get("CHAPKIT_FUZZ_SEED", FIXED_SEED)
-RUN_LIMIT_SECONDS = 900  # a guard against a hang, not a speed test (a run takes 1-3 minutes)
+RUN_LIMIT_SECONDS = 1200  # a guard against a hang, not a speed test (the three runs take 3-6 minutes together)
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 SCHEMATHESIS_CONFIG = """\
@@ -141,7 +142,8 @@ def junit_failures(report: Path, templates: list[str]) -> list[Failure]:
                 operation = testcase.get("name", "")
                 requests = _CURL.findall(case)
                 if operation == "Stateful tests" and requests:
-                    operation = _template_of(*requests[-1], templates)
+                    method, url = requests[-1]
+                    operation = _template_of(method, url, templates)
                 failures.extend(Failure(code, operation, case) for code in _CODE.findall(case) or ["?"])
     return failures
 
@@ -161,18 +163,14 @@ def _key(failure: Failure) -> tuple[str, str, str]:
     return failure.code, failure.operation, failure.text
 
 
-def run_schemathesis(base: str, directory: Path) -> subprocess.CompletedProcess[str]:
-    """Run schemathesis against `base`, with its JUnit and JSON reports in `directory`."""
-    (directory / "schemathesis.toml").write_text(SCHEMATHESIS_CONFIG)
+def schemathesis_command(base: str) -> list[str]:
+    """The schemathesis run against `base`, its JUnit and JSON reports written to its working directory."""
     st = Path(sys.executable).with_name("st")
     command = [str(st), "run", f"{base}/openapi.json", "--checks", "all"]
     command += ["--phases", "examples,coverage,fuzzing,stateful", "--max-examples", MAX_EXAMPLES, "--seed", SEED]
     command += ["--exclude-path-regex", r".*/\$stream$", "--request-timeout", "10", "--no-color"]
     command += ["--generation-database", "none", "--report", "junit,json"]
-    command += ["--report-junit-path", "junit.xml", "--report-json-path", "report.json"]
-    return subprocess.run(
-        command, cwd=directory, capture_output=True, text=True, timeout=RUN_LIMIT_SECONDS, check=False
-    )
+    return [*command, "--report-junit-path", "junit.xml", "--report-json-path", "report.json"]
 
 
 @contextmanager
@@ -184,7 +182,7 @@ def running_fuzz_service(directory: Path, database_url: str) -> Iterator[str]:
     """
     port = free_port()
     nothing = directory / "empty-path"
-    nothing.mkdir()
+    nothing.mkdir(exist_ok=True)
     env = {**os.environ, DATABASE_URL_ENV: database_url, "PYTHONPATH": str(REPOSITORY), "PATH": str(nothing)}
     command = [sys.executable, "-m", "uvicorn", "tests.e2e.fuzz_service:build_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
@@ -192,27 +190,76 @@ def running_fuzz_service(directory: Path, database_url: str) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(params=["memory", "sqlite_file", "postgres"])
-def fuzz_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Where the service stores: a database of its own, as the fuzzer leaves data behind."""
-    if request.param == "memory":
-        yield "memory://"
-    elif request.param == "sqlite_file":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'fuzz.db'}"
-    else:
-        with fresh_postgres_database() as url:
-            yield url
+@dataclass
+class FuzzRun:
+    """One storage's service and the schemathesis run against it, in a directory of their own."""
+
+    directory: Path
+    templates: list[str]
+    process: subprocess.Popen[bytes]
+
+    def finish(self) -> str:
+        """Wait for schemathesis to end; its output (the end of it)."""
+        self.process.wait(timeout=RUN_LIMIT_SECONDS)
+        return (self.directory / "schemathesis.out").read_text(errors="replace")[-8000:]
 
 
-def test_schemathesis_finds_only_the_deliberate_failures(tmp_path: Path, fuzz_database_url: str) -> None:
-    with running_fuzz_service(tmp_path, fuzz_database_url) as base:
-        templates = list(httpx.get(f"{base}/openapi.json").json()["paths"])
-        result = run_schemathesis(base, tmp_path)
-    output = result.stdout[-8000:] + result.stderr[-2000:]
-    summary = json.loads((tmp_path / "report.json").read_text())
+STORAGES = ("memory", "sqlite_file", "postgres")
+TEST_NAME = "test_schemathesis_finds_only_the_deliberate_failures"
+
+
+@pytest.fixture(scope="module")
+def fuzz_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, FuzzRun]]:
+    """Start the runs of every selected storage at once (each fuzzer and service is one busy thread).
+
+    Each storage has a database of its own, as the fuzzer leaves data behind. PostgreSQL runs only
+    when a server is configured (its test is skipped otherwise).
+    """
+    selected = {
+        item.callspec.params["storage"]
+        for item in request.session.items
+        if getattr(item, "originalname", None) == TEST_NAME and hasattr(item, "callspec")
+    }
+    runs: dict[str, FuzzRun] = {}
+    with ExitStack() as stack:
+        for storage in STORAGES:
+            if storage not in selected or (storage == "postgres" and not os.environ.get(POSTGRES_URL_ENV)):
+                continue
+            directory = tmp_path_factory.mktemp(f"fuzz-{storage}")
+            if storage == "memory":
+                url = "memory://"
+            elif storage == "sqlite_file":
+                url = f"sqlite+aiosqlite:///{directory / 'fuzz.db'}"
+            else:
+                url = stack.enter_context(fresh_postgres_database())
+            base = stack.enter_context(running_fuzz_service(directory, url))
+            templates = list(httpx.get(f"{base}/openapi.json").json()["paths"])
+            (directory / "schemathesis.toml").write_text(SCHEMATHESIS_CONFIG)
+            with (directory / "schemathesis.out").open("wb") as output:
+                command = schemathesis_command(base)
+                process = subprocess.Popen(command, cwd=directory, stdout=output, stderr=subprocess.STDOUT)
+            stack.callback(_stop, process)
+            runs[storage] = FuzzRun(directory, templates, process)
+        yield runs
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End a run that a failed test left behind (a finished one is left alone)."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+def test_schemathesis_finds_only_the_deliberate_failures(storage: str, fuzz_runs: dict[str, FuzzRun]) -> None:
+    if storage not in fuzz_runs:
+        pytest.skip(f"PostgreSQL cases need {POSTGRES_URL_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)")
+    run = fuzz_runs[storage]
+    output = run.finish()
+    summary = json.loads((run.directory / "report.json").read_text())
     assert summary["complete"] and not summary["errors"], output
     assert summary["operations"]["tested"] == summary["operations"]["selected"] >= 40, summary["operations"]
     assert all(summary["phases"][name]["status"] != "skip" for name in ("coverage", "fuzzing", "stateful"))
-    check_failures(junit_failures(tmp_path / "junit.xml", templates), fixed_seed=SEED == FIXED_SEED)
-    log = (tmp_path / "service.log").read_text()
+    check_failures(junit_failures(run.directory / "junit.xml", run.templates), fixed_seed=SEED == FIXED_SEED)
+    log = (run.directory / "service.log").read_text()
     assert "Internal Server Error" not in log and "database.error" not in log, log[-3000:]
