@@ -11,6 +11,7 @@ from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
 from chapkit.adapters.http.crud import ManagerFactory
+from chapkit.adapters.http.ml_examples import PREDICT_BODY, TRAIN_BODY, VALIDATE_BODY
 from chapkit.adapters.http.monitoring import get_service_metrics
 from chapkit.adapters.http.problems import PROBLEM_MEDIA_TYPE, problem_responses
 from chapkit.adapters.http.router import Router
@@ -109,7 +110,9 @@ class MLRouter(Router):
             responses={**problem_responses(400, 409), **_UNPROCESSABLE},
         )
         async def train(
-            request: TrainRequest, http_request: Request, manager: MLManager = Depends(manager_factory)
+            request: Annotated[TrainRequest, TRAIN_BODY],
+            http_request: Request,
+            manager: MLManager = Depends(manager_factory),
         ) -> TrainResponse:
             """Train a model asynchronously and return job/artifact IDs."""
             response = await _submitted(manager.execute_train(request))
@@ -131,7 +134,9 @@ class MLRouter(Router):
             responses={**problem_responses(400, 409), **_UNPROCESSABLE},
         )
         async def predict(
-            request: PredictRequest, http_request: Request, manager: MLManager = Depends(manager_factory)
+            request: Annotated[PredictRequest, PREDICT_BODY],
+            http_request: Request,
+            manager: MLManager = Depends(manager_factory),
         ) -> PredictResponse:
             """Make predictions asynchronously and return job/artifact IDs."""
             response = await _submitted(manager.execute_predict(request))
@@ -228,7 +233,7 @@ class MLRouter(Router):
             responses={**problem_responses(400), **_UNPROCESSABLE},
         )
         async def validate(
-            request: ValidateRequest, manager: MLManager = Depends(manager_factory)
+            request: Annotated[ValidateRequest, VALIDATE_BODY], manager: MLManager = Depends(manager_factory)
         ) -> ValidationResponse:
             """Check a train or predict request and return every finding."""
             return await manager.validate(request)
