@@ -14,6 +14,9 @@ from chapkit import AIOJobScheduler, InMemoryJobRecordStore, JobRecord, JobStatu
 from chapkit.adapters.scheduler import ResultCache, describe_failure
 from chapkit.domain.ports import INTERRUPTED_ERROR
 
+STALE_AFTER = 60.0
+"""Seconds of silence after which an owner counts as dead, in cases that set heartbeat ages themselves."""
+
 
 async def _echo(value: object) -> object:
     return value
@@ -184,16 +187,25 @@ async def test_records_are_written_behind_to_the_store() -> None:
 
 async def test_start_fails_dead_owners_records_only() -> None:
     store = InMemoryJobRecordStore()
-    dead = AIOJobScheduler(store=store, stale_after=0.05, heartbeat_interval=3600)
-    alive = AIOJobScheduler(store=store, stale_after=0.05, heartbeat_interval=0.01)
+    dead = AIOJobScheduler(store=store, stale_after=STALE_AFTER, heartbeat_interval=3600)
+    alive = AIOJobScheduler(store=store, stale_after=STALE_AFTER, heartbeat_interval=3600)
     gate = asyncio.Event()
-    dead_job = await dead.add_job(gate.wait)
-    alive_job = await alive.add_job(gate.wait)
-    await dead.flush()
-    await alive.flush()
-    await asyncio.sleep(0.1)  # the dead scheduler's heartbeat goes stale; the live one keeps beating
+    started = {owner: asyncio.Event() for owner in (dead.owner, alive.owner)}
 
-    newcomer = AIOJobScheduler(store=store, stale_after=0.05)
+    async def run(owner: str) -> None:
+        started[owner].set()
+        await gate.wait()
+
+    dead_job = await dead.add_job(run, dead.owner)
+    alive_job = await alive.add_job(run, alive.owner)
+    for scheduler in (dead, alive):
+        await started[scheduler.owner].wait()
+        await scheduler.flush()
+    # The dead owner's last heartbeat is an hour old; the live one's was written at its start. Ages are
+    # set, not waited for: on a busy machine a live owner's beats can lag any short `stale_after`.
+    await store.heartbeat(dead.owner, datetime.now(UTC) - timedelta(hours=1))
+
+    newcomer = AIOJobScheduler(store=store, stale_after=STALE_AFTER)
     await newcomer.start()
 
     interrupted = await newcomer.get_record(dead_job)
