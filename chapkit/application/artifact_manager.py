@@ -96,13 +96,17 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
     # ---------------------------------------------------------------- lifecycle
 
     def _should_assign_field(self, field: str, value: object) -> bool:
-        """Prevent assigning None to level field during updates."""
-        if field == "level" and value is None:
+        """Never take `level` from a request: it is computed from the parent (`pre_update`).
+
+        Assigned, even briefly, a level no column holds (`2**70`) would reach the database with the
+        first query of `pre_update` (autoflush) and refuse an update that ignores it anyway.
+        """
+        if field == "level":
             return False
         return super()._should_assign_field(field, value)
 
     async def _stage(self, data: ArtifactIn) -> tuple[Artifact, Changes | None]:
-        """Check the parent exists before anything is changed, so an unknown parent is a clear 400."""
+        """Check the parent exists before anything is changed, so an unknown parent is a clear 409."""
         if data.parent_id is not None and not await self.repo.exists_by_id(data.parent_id):
             raise ArtifactTreeError(f"Parent artifact {data.parent_id} not found")
         return await super()._stage(data)

@@ -10,7 +10,7 @@ from ulid import ULID
 from chapkit.application.manager import BaseManager
 from chapkit.domain.artifact import ArtifactOut
 from chapkit.domain.config import STORED_CONFIG, Config, ConfigIn, ConfigOut, DataT
-from chapkit.domain.errors import BadRequestError, ValidationError
+from chapkit.domain.errors import ConflictError, ValidationError
 from chapkit.domain.ports.artifact_store import ArtifactStore
 from chapkit.domain.ports.config_store import ConfigStore
 
@@ -39,12 +39,12 @@ class ConfigManager(BaseManager[Config, ConfigIn[DataT], ConfigOut[DataT], ULID]
     async def unlink_artifact(self, artifact_id: ULID, *, config_id: ULID | None = None) -> None:
         """Unlink an artifact from its config; with `config_id`, only when it is linked to that config.
 
-        An artifact linked to another config raises `BadRequestError`; one linked to none is left alone.
+        An artifact linked to another config raises `ConflictError` (409); one linked to none is left alone.
         """
         if config_id is not None:
             linked = await self.repo.find_by_root_artifact_id(artifact_id)
             if linked is not None and linked.id != config_id:
-                raise BadRequestError(f"Artifact {artifact_id} is linked to config {linked.id}, not to {config_id}")
+                raise ConflictError(f"Artifact {artifact_id} is linked to config {linked.id}, not to {config_id}")
         async with self._rolled_back_on_error():
             await self.repo.unlink_artifact(artifact_id)
             await self.repo.commit()

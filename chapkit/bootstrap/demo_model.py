@@ -24,10 +24,10 @@ from chapkit.domain.config import BaseConfig
 TARGET = "disease_cases"
 
 
-def _not_a_bool(value: object) -> object:
-    """Refuse JSON booleans where a number is meant (pydantic's lax mode would read `false` as 0)."""
-    if isinstance(value, bool):
-        raise ValueError("a number is required, not a boolean")
+def _a_number(value: object) -> object:
+    """Refuse what JSON does not call a number (pydantic's lax mode would read `false` as 0 and `"2"` as 2)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("a number is required")
     return value
 
 
@@ -37,10 +37,10 @@ class DiseaseModelConfig(BaseConfig):
     features: list[str] = Field(
         default_factory=lambda: ["rainfall", "mean_temperature"], min_length=1, description="Covariate columns"
     )
-    ridge: Annotated[float, BeforeValidator(_not_a_bool)] = Field(
+    ridge: Annotated[float, BeforeValidator(_a_number)] = Field(
         default=0.0, ge=0, le=1e6, description="L2 penalty on the coefficients (0: plain OLS)"
     )
-    samples: Annotated[int, BeforeValidator(_not_a_bool)] = Field(
+    samples: Annotated[int, BeforeValidator(_a_number)] = Field(
         default=100, ge=1, le=1000, description="Forecast samples drawn per predicted row"
     )
 

@@ -149,7 +149,7 @@ class PandasDataFrame(BaseModel):
     # rows are built only when something asks for them (reading `data`, dumping the model);
     # `row_count`, `column_values` and `to_dataframe()` never build them.
 
-    columns: list[str]
+    columns: list[str] = Field(json_schema_extra={"uniqueItems": True})
     data: list[list[Any]]
 
     _column_lists: list[list[Any]] | None = PrivateAttr(default=None)
@@ -203,6 +203,13 @@ class PandasDataFrame(BaseModel):
         rows = df.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[arg-type]
         # Built without validation: the rows fit the columns by construction (a frame of 100,000 rows).
         return cast("Self", cls.model_construct(columns=[str(name) for name in df.columns], data=rows))
+
+    def is_rectangular(self) -> bool:
+        """Whether every row has one value per column (a frame held as columns always has; its rows are not built)."""
+        if self._column_lists is not None:
+            return True
+        width = len(self.columns)
+        return all(len(row) == width for row in self.data)
 
     @property
     def row_count(self) -> int:

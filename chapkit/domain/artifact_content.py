@@ -20,8 +20,9 @@ kept. Data that is not an object has no member to leave out and is kept whole.
 
 A table's default format follows its `content_type` (`text/csv` is CSV, the chapkit data-frame
 type is JSON records, as the newer contract sends them); a reference-shape prediction or a bare data
-frame is CSV. `format` names a table format and is refused for anything else; `parquet` needs pyarrow
-(the `parquet` extra), and without it is a 406 problem that names the extra.
+frame is CSV. `format` names a table format: anything else has no such form, a 404 problem (the
+artifact is there, the file asked for is not); `parquet` needs pyarrow (the `parquet` extra), and
+without it is a 406 problem that names the extra.
 """
 
 from __future__ import annotations
@@ -134,8 +135,8 @@ def parse_table_format(value: str | None) -> TableFormat | None:
 def artifact_download(data: Any, table_format: TableFormat | None = None) -> ArtifactDownload:
     """The file `$download` sends for artifact data (see the module docs for the rules).
 
-    Raises `NotFoundError` when the artifact holds nothing, `BadRequestError` when `table_format` is
-    given for content that is no table, and `NotAcceptableError` when the content cannot be given in
+    Raises `NotFoundError` when the artifact holds nothing or `table_format` is given for content that
+    is no table (it has no such form), and `NotAcceptableError` when the content cannot be given in
     the asked format (Parquet without pyarrow, a model that cannot be pickled).
     """
     if data is None:
@@ -144,9 +145,9 @@ def artifact_download(data: Any, table_format: TableFormat | None = None) -> Art
     if table is not None:
         return _table_download(table, table_format or default_format)
     if table_format is not None:
-        raise BadRequestError(
-            f"format={table_format.value} applies to tables only (predictions, data frames); "
-            "this artifact downloads without one"
+        raise NotFoundError(
+            f"This artifact has no {table_format.value} form: format applies to tables only (predictions, "
+            "data frames); download it without one"
         )
     if isinstance(data, bytes | bytearray | memoryview):
         return ArtifactDownload(bytes(data), OCTET_STREAM, "bin")

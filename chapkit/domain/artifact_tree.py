@@ -8,11 +8,14 @@ from typing import Any, Protocol, TypeVar
 from ulid import ULID
 
 from chapkit.domain.artifact import ArtifactTreeNode
-from chapkit.domain.errors import BadRequestError
+from chapkit.domain.errors import ConflictError
 
 
-class ArtifactTreeError(BadRequestError, ValueError):
-    """A change that would break the artifact tree: an unknown parent, or an artifact under its own subtree."""
+class ArtifactTreeError(ConflictError, ValueError):
+    """A change that would break the artifact tree: an unknown parent, or an artifact under its own subtree.
+
+    A 409 problem: the request is well formed, but does not fit what is stored (D14).
+    """
 
 
 class LevelledNode(Protocol):

@@ -22,6 +22,8 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidatorFunctionWrapHandler,
     field_validator,
     model_serializer,
     model_validator,
@@ -140,6 +142,34 @@ def _holds_a_boolean(value: Any) -> bool:
     return False
 
 
+_ROWS: TypeAdapter[list[list[Any]]] = TypeAdapter(list[list[Any]])
+
+
+def keep_ragged_rows(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Take a request's frame whose rows are not all as long as its columns as it is, for its job to refuse.
+
+    The schema cannot say that every row has one value per column, so such a frame is well formed:
+    data the model cannot use (the job fails with `row_length_mismatch`, `$validate` reports it, D14),
+    not a 422. Everything else about the frame is checked as usual.
+    """
+    if isinstance(value, dict):
+        columns, rows = value.get("columns"), value.get("data")
+        if (
+            isinstance(columns, list)
+            and isinstance(rows, list)
+            and all(isinstance(row, list) for row in rows)
+            and any(len(row) != len(columns) for row in rows)
+        ):
+            header: PandasDataFrame = handler({**value, "data": []})
+            return PandasDataFrame.model_construct(columns=header.columns, data=_ROWS.validate_python(rows))
+    return handler(value)
+
+
+def is_rectangular(frame: PandasDataFrame) -> bool:
+    """Whether every row of the frame has one value per column."""
+    return frame.is_rectangular()
+
+
 class RunInfo(BaseModel):
     """Per-request context chap-core attaches to train and predict requests (the newer contract, D24)."""
 
@@ -169,6 +199,7 @@ class TrainRequest(BaseModel):
     run_info: RunInfo | None = Field(default=None, description="Optional per-request context (the newer contract)")
 
     _strict_geo = field_validator("geo", mode="before")(refuse_booleans_in_coordinates)
+    _ragged_rows = field_validator("data", mode="wrap")(keep_ragged_rows)
 
 
 def _fill_both_spellings(value: Any, name: str) -> Any:
@@ -230,6 +261,7 @@ class PredictRequest(BaseModel):
     run_info: RunInfo | None = Field(default=None, description="Optional per-request context (the newer contract)")
 
     _strict_geo = field_validator("geo", mode="before")(refuse_booleans_in_coordinates)
+    _ragged_rows = field_validator("historic", "future", mode="wrap")(keep_ragged_rows)
 
     @model_validator(mode="before")
     @classmethod

@@ -6,8 +6,9 @@ and `diagnose_predict` compare a request with them (and with rules every request
 train on is not empty) and return `ValidationDiagnostic`s. `$validate` returns them all up front; `$train`
 and `$predict` accept a well-formed request (202) and its job fails with the errors' messages, as both
 generations of the contract do (rule: a request that breaks the schema is a 422, one whose data cannot
-be used is a failed job). The codes are the newer contract's where it has one (`config_not_found`,
-`data_empty`, `prediction_periods_out_of_bounds`, ...).
+be used is a failed job: a frame whose rows are not all as long as its columns too, which the schema
+cannot say, `row_length_mismatch`). The codes are the newer contract's where it has one
+(`config_not_found`, `data_empty`, `prediction_periods_out_of_bounds`, ...).
 
 Conventions the checks read from the data, when the columns are there: `time_period` holds periods
 (`2024-01` for months, `2024-W01` or `2024W01` for weeks), `location` holds the ids of the geo features.
@@ -25,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chapkit.domain.artifact import PandasDataFrame
 from chapkit.domain.errors import ChapkitException, ErrorType
-from chapkit.domain.ml import GeoFeatureCollection, PredictRequest, TrainRequest
+from chapkit.domain.ml import GeoFeatureCollection, PredictRequest, TrainRequest, is_rectangular
 
 TIME_PERIOD_COLUMN = "time_period"
 """The column holding each row's period, when the data has one."""
@@ -184,6 +185,8 @@ def diagnose_predict(request: PredictRequest, requirements: ModelRequirements) -
 def _frame_findings(
     frame: PandasDataFrame, name: str, requirements: ModelRequirements, *, empty_is_error: bool
 ) -> list[ValidationDiagnostic]:
+    if not is_rectangular(frame):
+        return [_row_length_finding(frame, name)]
     found: list[ValidationDiagnostic] = []
     if not frame.row_count:
         make = error if empty_is_error else warning
@@ -200,6 +203,16 @@ def _frame_findings(
     if requirements.period_type in (PeriodType.weekly, PeriodType.monthly) and TIME_PERIOD_COLUMN in frame.columns:
         found += _period_findings(frame, name, requirements.period_type)
     return found
+
+
+def _row_length_finding(frame: PandasDataFrame, name: str) -> ValidationDiagnostic:
+    """The rows whose number of values differs from the number of columns (the frame's other checks need none)."""
+    width = len(frame.columns)
+    wrong = [number for number, row in enumerate(frame.data) if len(row) != width]
+    shown = ", ".join(f"row {row} has {len(frame.data[row])}" for row in wrong[:_SHOWN])
+    more = f" and {len(wrong) - _SHOWN} more" if len(wrong) > _SHOWN else ""
+    message = f"`{name}` has {width} column(s), and every row needs one value per column: {shown}{more}"
+    return error("row_length_mismatch", message, name)
 
 
 def _numeric_findings(frame: PandasDataFrame, name: str, column: str) -> list[ValidationDiagnostic]:
@@ -264,7 +277,7 @@ def _geo_findings(
     known = _feature_ids(geo)
     found: list[ValidationDiagnostic] = []
     for frame, name in frames:
-        if LOCATION_COLUMN not in frame.columns:
+        if LOCATION_COLUMN not in frame.columns or not is_rectangular(frame):
             continue
         unknown = sorted({str(value) for value in frame.column_values(LOCATION_COLUMN)} - known)
         if unknown:

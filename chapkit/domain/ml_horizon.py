@@ -15,7 +15,7 @@ from typing import Any
 from chapkit.domain.artifact import PandasDataFrame
 from chapkit.domain.config import ADDITIONAL_CONTINUOUS_COVARIATES as COVARIATES
 from chapkit.domain.config import PREDICTION_PERIODS, BaseConfig
-from chapkit.domain.ml import RunInfo
+from chapkit.domain.ml import RunInfo, is_rectangular
 from chapkit.domain.ml_checks import (
     LOCATION_COLUMN,
     TIME_PERIOD_COLUMN,
@@ -43,7 +43,7 @@ _FIELDS = {
 
 def future_periods(future: PandasDataFrame) -> int | None:
     """The horizon a future frame implies: the most distinct `time_period`s of one location; `None` without periods."""
-    if TIME_PERIOD_COLUMN not in future.columns or not future.row_count:
+    if TIME_PERIOD_COLUMN not in future.columns or not future.row_count or not is_rectangular(future):
         return None
     period_values = future.column_values(TIME_PERIOD_COLUMN)
     if LOCATION_COLUMN in future.columns:

@@ -67,14 +67,19 @@ def task_snapshot(task: Task) -> dict[str, Any]:
 class TaskIn(EntityIn):
     """Input schema for creating or updating task templates."""
 
-    command: str = Field(description="Shell command or Python function name to execute")
+    command: str = Field(
+        description="Shell command or Python function name to execute (not blank)",
+        # Documents the rule `command_is_runnable` keeps, so the schema says what is accepted.
+        json_schema_extra={"pattern": r"\S"},
+    )
     task_type: TaskType = Field(default="shell", description="Type of task: 'shell' or 'python'")
     parameters: dict[str, Any] | None = Field(
         default=None, description="Parameters to pass to Python function (ignored for shell tasks)"
     )
-    enabled: bool = Field(default=True, description="Whether task is enabled for execution")
+    # Strict, as the schema says: `0`, `"yes"` or `"5"` are neither booleans nor numbers.
+    enabled: bool = Field(default=True, strict=True, description="Whether task is enabled for execution")
     timeout: float | None = Field(
-        default=None, gt=0, description="Seconds after which a run is ended and recorded as timed out"
+        default=None, gt=0, strict=True, description="Seconds after which a run is ended and recorded as timed out"
     )
 
     @field_validator("command")

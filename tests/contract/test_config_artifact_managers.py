@@ -79,7 +79,7 @@ async def test_moving_an_artifact_under_its_own_descendant_is_refused(managers: 
     for new_parent in (b, a):
         with pytest.raises(ArtifactTreeError) as raised:
             await managers.artifacts.save(ArtifactIn(id=a, data="a", parent_id=new_parent))
-        assert raised.value.status == 400
+        assert raised.value.status == 409
     tree = await managers.artifacts.build_tree(root)
     assert tree is not None and [child.data for child in tree.children or []] == ["a"]
     assert await _levels(managers, root) == {"root": 0, "a": 1, "b": 2}

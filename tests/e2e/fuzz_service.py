@@ -1,41 +1,41 @@
-"""The service the fuzz test serves: every module of a `ServiceBuilder`, plus a custom entity on SQL.
+"""The service the fuzz test serves: the main job's model service with every other module switched on.
 
-Run as `uvicorn tests.e2e.fuzz_service:build_app --factory`, with the database URL in
-`CHAPKIT_FUZZ_DATABASE_URL`. The numeric fields refuse booleans: pydantic's lax mode takes `true` for
-a number, which schemathesis counts as a schema violation; that is the user's model's choice.
+The main job (`python -m chapkit`: configs, artifacts linked to configs, jobs, `$train`, `$predict`,
+`$validate`, `$generate-sample-data`, health, system, info, the landing page, its own `notes` on SQL),
+plus tasks (shell and Python), monitoring and a second custom entity on SQL (widgets). Run as
+`uvicorn tests.e2e.fuzz_service:build_app --factory`, with the database URL in
+`CHAPKIT_FUZZ_DATABASE_URL`. The numeric fields of the widgets refuse booleans and strings: pydantic's lax
+mode takes `true` and `"2"` for numbers, which schemathesis counts as schema violations; that is the
+user's model's choice.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import FastAPI
-from pydantic import BeforeValidator, Field, StrictFloat
+from pydantic import BeforeValidator, Field
 
-from chapkit import ArtifactHierarchy, BaseConfig, CrudRouter, ServiceBuilder, ServiceInfo
+from chapkit import CrudRouter, TaskRegistry
+from chapkit.bootstrap.demo_model import DiseaseModelConfig, disease_model_runner
+from chapkit.bootstrap.main_service import EXAMPLE_HIERARCHY, INFO, NoteIn, NoteOut, note_manager
+from chapkit.bootstrap.ml_builder import MLServiceBuilder
 from tests.integration.http.conftest import widget_manager
 from tests.support.models import WidgetIn, WidgetOut
 
 DATABASE_URL_ENV = "CHAPKIT_FUZZ_DATABASE_URL"
 
 
-class FuzzConfig(BaseConfig):
-    """A model's settings."""
-
-    epochs: Number
-    rate: StrictFloat = 0.1
-
-
-def _not_a_bool(value: object) -> object:
-    if isinstance(value, bool):
-        raise ValueError("a number is required, not a boolean")
+def _a_number(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("a number is required")
     return value
 
 
-Number = Annotated[int, Field(ge=-(2**31), le=2**31 - 1), BeforeValidator(_not_a_bool)]
-"""An integer as JSON Schema sees one (`2.0` included, `true` not), within what an `Integer` column
-holds on every backend (32 bits on PostgreSQL; larger is a 400 problem)."""
+Number = Annotated[int, Field(ge=-(2**31), le=2**31 - 1), BeforeValidator(_a_number)]
+"""An integer as JSON Schema sees one (`2.0` included, `true` and `"2"` not), within what an `Integer`
+column holds on every backend (32 bits on PostgreSQL)."""
 
 
 class StrictWidgetIn(WidgetIn):
@@ -45,23 +45,37 @@ class StrictWidgetIn(WidgetIn):
     level: Number = 0
 
 
+def task_registry() -> TaskRegistry:
+    """The service's Python task functions: one that adds, one that fails."""
+    tasks = TaskRegistry()
+
+    @tasks.register("add")
+    def add(a: float = 0, b: float = 0) -> dict[str, Any]:
+        return {"sum": a + b}
+
+    @tasks.register("fail")
+    def fail(reason: str = "asked to") -> None:
+        raise ValueError(f"failed because {reason}")
+
+    return tasks
+
+
 def build_app() -> FastAPI:
-    """Configs, artifacts (linked to configs), jobs, health, system, info, landing page; widgets on SQL."""
+    """The main job's service with tasks, monitoring and widgets added (notes and widgets on SQL only)."""
     url = os.environ[DATABASE_URL_ENV]
     builder = (
-        ServiceBuilder(info=ServiceInfo(display_name="Fuzzed"))
-        .with_database(url)
-        .with_health()
-        .with_system()
-        .with_jobs()
-        .with_landing_page()
-        .with_config(FuzzConfig)
-        .with_artifacts(
-            hierarchy=ArtifactHierarchy(name="ml", level_labels={0: "train", 1: "predict"}),
-            enable_config_linking=True,
+        MLServiceBuilder(
+            info=INFO,
+            config_schema=DiseaseModelConfig,
+            hierarchy=EXAMPLE_HIERARCHY,
+            runner=disease_model_runner(),
+            database_url=url,
         )
+        .with_tasks(registry=task_registry())
+        .with_monitoring()
     )
     if not url.startswith("memory:"):
+        builder.include_router(CrudRouter("/api/v1/notes", ["Notes"], NoteIn, NoteOut, note_manager).router)
         widgets = CrudRouter("/api/v1/widgets", ["Widgets"], StrictWidgetIn, WidgetOut, widget_manager)
         builder.include_router(widgets.router)
     return builder.build()

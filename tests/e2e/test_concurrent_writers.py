@@ -27,6 +27,8 @@ WRITERS = 16
 ROUNDS = 6
 SHARED_PARENTS = 4
 SLOWEST_ALLOWED_SECONDS = 2.0
+DEMO_CONFIG_DEFAULTS = {"features": ["rainfall", "mean_temperature"], "ridge": 0.0, "samples": 100}
+"""What the fuzzed service's config (the main job's demo model config) holds when not given."""
 
 
 @pytest.fixture(params=["sqlite_file", "postgres"])
@@ -58,8 +60,8 @@ async def _writer(api: Client, writer: int, parents: list[str]) -> dict[str, Any
     kept: dict[str, Any] = {"configs": {}, "widgets": {}, "trees": 0, "linked": {}}
     for round_ in range(ROUNDS):
         name = f"w{writer}-r{round_}"
-        config = await api.call("POST", "/api/v1/configs", 201, {"name": name, "data": {"epochs": round_}})
-        updated = {"name": name, "data": {"epochs": round_ + 100}}
+        config = await api.call("POST", "/api/v1/configs", 201, {"name": name, "data": {"samples": round_ + 1}})
+        updated = {"name": name, "data": {"samples": round_ + 100}}
         await api.call("PUT", f"/api/v1/configs/{config['id']}", 200, updated)
         root = await api.call("POST", "/api/v1/artifacts", 201, {"data": {"writer": writer, "round": round_}})
         await api.call("POST", "/api/v1/artifacts", 201, {"data": [round_], "parent_id": root["id"]})
@@ -125,7 +127,8 @@ def test_sixteen_writers_on_every_write_route(tmp_path: Path, database_url: str)
         configs = {config["id"]: config for config in httpx.get(f"{base}/api/v1/configs", timeout=30).json()}
         expected_configs = {id_: body for writer in kept for id_, body in writer["configs"].items()}
         assert {id_: {"name": c["name"], "data": c["data"]} for id_, c in configs.items()} == {
-            id_: {"name": body["name"], "data": {**body["data"], "rate": 0.1}} for id_, body in expected_configs.items()
+            id_: {"name": body["name"], "data": {**DEMO_CONFIG_DEFAULTS, **body["data"]}}
+            for id_, body in expected_configs.items()
         }
         widgets = httpx.get(f"{base}/api/v1/widgets", timeout=30).json()
         assert {w["name"]: w["size"] for w in widgets} == {n: s for w in kept for n, s in w["widgets"].items()}

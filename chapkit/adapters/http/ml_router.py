@@ -6,10 +6,13 @@ import random
 from collections.abc import Awaitable, Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import Depends, Query, Request, status
+from fastapi import Depends, Query, Request, Response, status
+from pydantic_core import to_json
+from starlette.concurrency import run_in_threadpool
 
 from chapkit.adapters.http.crud import ManagerFactory
 from chapkit.adapters.http.frame_route import FrameRoute
+from chapkit.adapters.http.ml_examples import PREDICT_BODY, TRAIN_BODY, VALIDATE_BODY
 from chapkit.adapters.http.monitoring import get_service_metrics
 from chapkit.adapters.http.problems import PROBLEM_MEDIA_TYPE, problem_responses
 from chapkit.adapters.http.router import Router
@@ -25,9 +28,11 @@ from chapkit.domain.ml import PredictRequest, PredictResponse, TrainRequest, Tra
 from chapkit.domain.ml_checks import PeriodType, ValidateRequest, ValidationResponse
 from chapkit.domain.sample_data import location_names, sample_frames, sample_geo
 
-_MAX_LOCATIONS = 500
-_MAX_PERIODS = 1_000
-_MAX_FEATURES = 50
+# A sample is a payload to try a service with, not a load test: at most 100 locations x 520 periods
+# (ten years of weeks), a few MB of JSON, built on a worker thread so other requests go on.
+_MAX_LOCATIONS = 100
+_MAX_PERIODS = 520
+_MAX_FEATURES = 10
 
 _UNPROCESSABLE: dict[int | str, dict[str, Any]] = {
     422: {
@@ -107,7 +112,9 @@ class MLRouter(Router):
             responses={**problem_responses(400, 409), **_UNPROCESSABLE},
         )
         async def train(
-            request: TrainRequest, http_request: Request, manager: MLManager = Depends(manager_factory)
+            request: Annotated[TrainRequest, TRAIN_BODY],
+            http_request: Request,
+            manager: MLManager = Depends(manager_factory),
         ) -> TrainResponse:
             """Train a model asynchronously and return job/artifact IDs."""
             response = await _submitted(manager.execute_train(request))
@@ -129,7 +136,9 @@ class MLRouter(Router):
             responses={**problem_responses(400, 409), **_UNPROCESSABLE},
         )
         async def predict(
-            request: PredictRequest, http_request: Request, manager: MLManager = Depends(manager_factory)
+            request: Annotated[PredictRequest, PREDICT_BODY],
+            http_request: Request,
+            manager: MLManager = Depends(manager_factory),
         ) -> PredictResponse:
             """Make predictions asynchronously and return job/artifact IDs."""
             response = await _submitted(manager.execute_predict(request))
@@ -144,9 +153,10 @@ class MLRouter(Router):
                 "(`kind=predict`: `{historic, future, geo?}`) body of synthetic seasonal data with the columns "
                 "this service requires, plus the config's `additional_continuous_covariates` when `config_id` is "
                 "given (without any, `num_features` columns `feature_1..`). The future covers the horizon "
-                "(`prediction_periods`, else the config's, else 3) kept inside the service's bounds. A seed "
-                "(>= 0) makes the data reproducible."
+                "(`prediction_periods`, else the config's, else 3) kept inside the service's bounds and at most "
+                f"{_MAX_PERIODS} periods. A seed (>= 0) makes the data reproducible."
             ),
+            response_model=dict[str, Any],
             responses=problem_responses(400, 404),
         )
         async def generate_sample_data(
@@ -161,8 +171,8 @@ class MLRouter(Router):
             include_geo: bool | None = None,
             seed: int = -1,
             manager: MLManager = Depends(manager_factory),
-        ) -> dict[str, Any]:
-            """Build a sample train or predict body for this service."""
+        ) -> Response:
+            """Build a sample train or predict body for this service (on a worker thread: it may be MBs)."""
             needs = manager.requirements
             covariates = list(needs.required_covariates)
             horizon = prediction_periods
@@ -179,29 +189,35 @@ class MLRouter(Router):
             if not covariates:
                 covariates = [f"feature_{index}" for index in range(1, num_features + 1)]
             horizon = _within(horizon or 3, needs.min_prediction_periods, needs.max_prediction_periods)
+            horizon = min(horizon, _MAX_PERIODS)
             declared = needs.period_type if needs.period_type != PeriodType.any else None
             periods = PeriodType(period_type) if period_type else (declared or PeriodType.monthly)
-            rng = random.Random(seed if seed >= 0 else None)
-            locations = location_names(num_locations)
-            history, future = sample_frames(
-                covariates=covariates,
-                period_type=periods,
-                locations=locations,
-                history=num_periods,
-                horizon=horizon,
-                rng=rng,
-            )
-            body: dict[str, Any] = {}
-            if kind == "predict":
-                body["historic"] = _described(history)
-                body["future"] = _described(future)
-            else:
-                body["data"] = _described(history)
-                if config_id is not None:
-                    body["config_id"] = str(config_id)
-            if needs.requires_geo if include_geo is None else include_geo:
-                body["geo"] = sample_geo(locations, geo_type)
-            return body
+            with_geo = needs.requires_geo if include_geo is None else include_geo
+
+            def build() -> bytes:
+                rng = random.Random(seed if seed >= 0 else None)
+                locations = location_names(num_locations)
+                history, future = sample_frames(
+                    covariates=covariates,
+                    period_type=periods,
+                    locations=locations,
+                    history=num_periods,
+                    horizon=horizon,
+                    rng=rng,
+                )
+                body: dict[str, Any] = {}
+                if kind == "predict":
+                    body["historic"] = _described(history)
+                    body["future"] = _described(future)
+                else:
+                    body["data"] = _described(history)
+                    if config_id is not None:
+                        body["config_id"] = str(config_id)
+                if with_geo:
+                    body["geo"] = sample_geo(locations, geo_type)
+                return to_json(body)
+
+            return Response(await run_in_threadpool(build), media_type="application/json")
 
         @self.router.post(
             "/$validate",
@@ -219,7 +235,7 @@ class MLRouter(Router):
             responses={**problem_responses(400), **_UNPROCESSABLE},
         )
         async def validate(
-            request: ValidateRequest, manager: MLManager = Depends(manager_factory)
+            request: Annotated[ValidateRequest, VALIDATE_BODY], manager: MLManager = Depends(manager_factory)
         ) -> ValidationResponse:
             """Check a train or predict request and return every finding."""
             return await manager.validate(request)

@@ -1,4 +1,4 @@
-"""OpenAPI document customisation: schema names without generic brackets, every `$ref` updated, the body limit."""
+"""OpenAPI document customisation: generic schema names cleaned (every `$ref` updated), body limit, links."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from chapkit.adapters.http.openapi_links import add_links
 from chapkit.adapters.http.problems import PROBLEM_MEDIA_TYPE
 from chapkit.domain.schemas import ProblemDetail
 
@@ -92,7 +93,8 @@ def declare_body_limit(document: dict[str, Any], max_body_size: int) -> dict[str
 def create_openapi_customizer(app: FastAPI, *, max_body_size: int | None = None) -> Callable[[], dict[str, Any]]:
     """Return an `app.openapi` replacement that builds the cleaned document once and caches it.
 
-    With `max_body_size`, every operation that takes a body documents the 413 answer past it.
+    With `max_body_size`, every operation that takes a body documents the 413 answer past it. Links
+    between operations are added (`openapi_links`).
     """
 
     def custom_openapi() -> dict[str, Any]:
@@ -113,7 +115,7 @@ def create_openapi_customizer(app: FastAPI, *, max_body_size: int | None = None)
         document = clean_generic_schema_names(document)
         if max_body_size is not None:
             document = declare_body_limit(document, max_body_size)
-        app.openapi_schema = document
+        app.openapi_schema = add_links(document)
         return app.openapi_schema
 
     return custom_openapi

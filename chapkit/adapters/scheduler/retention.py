@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from time import monotonic
 from typing import Any
@@ -15,9 +16,12 @@ from chapkit.adapters.scheduler.records import WriteBehindRecords
 class ResultCache:
     """Job results by id, oldest evicted first once more than `max_count` are kept or when past `ttl` seconds."""
 
-    def __init__(self, max_count: int | None = None, ttl: float | None = None) -> None:
-        """Keep at most `max_count` results (None: no limit), each for `ttl` seconds (None: no limit)."""
+    def __init__(
+        self, max_count: int | None = None, ttl: float | None = None, *, clock: Callable[[], float] = monotonic
+    ) -> None:
+        """Keep at most `max_count` results (None: no limit), each for `ttl` seconds (None: no limit) of `clock`."""
         self._entries: OrderedDict[ULID, tuple[float, Any]] = OrderedDict()
+        self.clock = clock
         self.configure(max_count, ttl)
 
     def configure(self, max_count: int | None, ttl: float | None) -> None:
@@ -30,7 +34,7 @@ class ResultCache:
         """Keep `result` for `job_id`, evicting the oldest results beyond `max_count`."""
         if self.max_count == 0:
             return
-        self._entries[job_id] = (monotonic(), result)
+        self._entries[job_id] = (self.clock(), result)
         self._entries.move_to_end(job_id)
         if self.max_count is not None:
             while len(self._entries) > self.max_count:
@@ -42,7 +46,7 @@ class ResultCache:
         if entry is None:
             return False, None
         stored_at, result = entry
-        if self.ttl is not None and monotonic() - stored_at > self.ttl:
+        if self.ttl is not None and self.clock() - stored_at > self.ttl:
             del self._entries[job_id]
             return False, None
         return True, result
@@ -58,7 +62,7 @@ class ResultCache:
                 self._entries.popitem(last=False)
         if self.ttl is None:
             return
-        cutoff = monotonic() - self.ttl
+        cutoff = self.clock() - self.ttl
         while self._entries:
             job_id, (stored_at, _) = next(iter(self._entries.items()))
             if stored_at > cutoff:

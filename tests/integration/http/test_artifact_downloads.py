@@ -136,7 +136,9 @@ async def test_bad_downloads_are_problems(client: httpx.AsyncClient) -> None:
     problem(await download(client, str(ULID())), 404, "not-found")
     problem(await download(client, "not-a-ulid"), 400, "invalid-ulid")
     problem(await download(client, ids["chap_prediction"], format="xml"), 400, "bad-request")
-    problem(await download(client, ids["model"], format="csv"), 400, "bad-request")
+    # A model has no CSV form: the file asked for does not exist (404), though the artifact does.
+    body = problem(await download(client, ids["model"], format="csv"), 404, "not-found")
+    assert "tables only" in body["detail"]
     problem(await download(client, ids["empty_workspace"]), 404, "not-found")
     problem(await client.post(f"{ARTIFACTS}/{ids['model']}/$download"), 405)
 

@@ -52,12 +52,21 @@ async def test_artifact_crud_and_levels(client: httpx.AsyncClient) -> None:
 
     updated = await client.put(f"{ARTIFACTS}/{child['id']}", json={"data": {"v": 2}})
     assert updated.status_code == 200 and updated.json()["data"] == {"v": 2} and updated.json()["level"] == 1
+    # A level is computed, never taken: not even one no column could hold reaches the database.
+    for level in (7, -(2**70), 2**70):
+        body = {"data": {"v": 3}, "parent_id": root, "level": level}
+        updated = await client.put(f"{ARTIFACTS}/{child['id']}", json=body)
+        assert updated.status_code == 200 and updated.json()["level"] == 1, updated.text
+        created = await client.post(ARTIFACTS, json=body)
+        assert created.status_code == 201 and created.json()["level"] == 1, created.text
+        assert (await client.delete(f"{ARTIFACTS}/{created.json()['id']}")).status_code == 204
     assert [a["id"] for a in await get(client, ARTIFACTS)] == [root, child["id"]]
 
 
 async def test_bad_parents_are_4xx(client: httpx.AsyncClient) -> None:
     problem(await client.post(ARTIFACTS, json={"data": 1, "parent_id": "not-a-ulid"}), 422)
-    problem(await client.post(ARTIFACTS, json={"data": 1, "parent_id": str(ULID())}), 400)
+    # An unknown parent is a conflict with what is stored (409), not a malformed request (D14).
+    problem(await client.post(ARTIFACTS, json={"data": 1, "parent_id": str(ULID())}), 409, "conflict")
     for wrong in ([1], {"a": 1}, 1.5, -1, 2**200):
         problem(await client.post(ARTIFACTS, json={"data": 1, "parent_id": wrong}), 422)
         problem(await client.post(ARTIFACTS, json={"data": 1, "id": wrong}), 422)
@@ -65,7 +74,7 @@ async def test_bad_parents_are_4xx(client: httpx.AsyncClient) -> None:
     assert await get(client, ARTIFACTS) == []
     root = await create_artifact(client, "root")
     problem(await client.put(f"{ARTIFACTS}/{root}", json={"data": 1, "parent_id": "not-a-ulid"}), 422)
-    problem(await client.put(f"{ARTIFACTS}/{root}", json={"data": 1, "parent_id": str(ULID())}), 400)
+    problem(await client.put(f"{ARTIFACTS}/{root}", json={"data": 1, "parent_id": str(ULID())}), 409, "conflict")
     assert [(a["data"], a["parent_id"]) for a in await get(client, ARTIFACTS)] == [("root", None)]
 
 
@@ -96,9 +105,9 @@ async def test_moving_an_artifact_relevels_it_and_refuses_cycles(client: httpx.A
     a = await create_artifact(client, "a", root)
     b = await create_artifact(client, "b", a)
     c = await create_artifact(client, "c", b)
-    body = problem(await client.put(f"{ARTIFACTS}/{a}", json={"data": "a", "parent_id": c}), 400)
+    body = problem(await client.put(f"{ARTIFACTS}/{a}", json={"data": "a", "parent_id": c}), 409, "conflict")
     assert "descendants" in body["detail"]
-    problem(await client.put(f"{ARTIFACTS}/{a}", json={"data": "a", "parent_id": a}), 400)
+    problem(await client.put(f"{ARTIFACTS}/{a}", json={"data": "a", "parent_id": a}), 409, "conflict")
     moved = await client.put(f"{ARTIFACTS}/{b}", json={"data": "b", "parent_id": root})
     assert moved.status_code == 200 and moved.json()["level"] == 1
     assert (await get(client, f"{ARTIFACTS}/{c}"))["level"] == 2

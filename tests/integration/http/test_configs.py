@@ -221,7 +221,7 @@ async def test_linking_errors_are_clear_4xx(client: httpx.AsyncClient) -> None:
     assert (await client.post(link, json={"artifact_id": root})).status_code == 204  # the same link again
     problem(await client.post(f"{CONFIGS}/{other_id}/$link-artifact", json={"artifact_id": root}), 409, "conflict")
     unlink_elsewhere = f"{CONFIGS}/{other_id}/$unlink-artifact"
-    problem(await client.post(unlink_elsewhere, json={"artifact_id": root}), 400)
+    problem(await client.post(unlink_elsewhere, json={"artifact_id": root}), 409, "conflict")
     problem(await client.get(f"{CONFIGS}/{ULID()}/$artifacts"), 404, "not-found")
     assert [a["id"] for a in (await client.get(f"{CONFIGS}/{config_id}/$artifacts")).json()] == [root]
 

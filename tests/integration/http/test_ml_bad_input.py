@@ -154,13 +154,26 @@ async def test_a_config_of_another_service_fails_the_job(shared_url: str) -> Non
 # ---------------------------------------------------------------- data shapes
 
 
-async def test_rows_that_do_not_fit_the_columns_are_422(client: httpx.AsyncClient) -> None:
+async def test_rows_that_do_not_fit_the_columns_fail_the_job(client: httpx.AsyncClient) -> None:
+    """The schema cannot say that every row has one value per column: such a frame is data the model cannot use."""
     config_id = await create_config(client)
-    body = {"config_id": config_id, "data": frame(["x", "y"], [[1.0, 2.0], [3.0]])}
-    response = await client.post(f"{ML}/$train", json=body)
-    assert response.status_code == 422 and "row 1 has 1 values for 2 columns" in response.text
+    model_id = await trained_model(client, config_id)
+    before = await artifact_ids(client)
+    ragged = frame(["x", "y"], [[1.0, 2.0], [3.0], [4.0, 5.0, 6.0]])
+    error = await failed_with(client, await client.post(f"{ML}/$train", json={"config_id": config_id, "data": ragged}))
+    assert "`data` has 2 column(s)" in error and "row 1 has 1, row 2 has 3" in error
+    ragged_future = frame(["x", "location", "time_period"], [[4.0, "a"], [5.0, "a", "2024-01"]])
+    assert "`future` has 3 column(s)" in await failed_with(client, await predict(client, model_id, ragged_future))
+    newer = await predict(client, model_id, run_info={"prediction_periods": 2}, historic=ragged)
+    assert "`historic` has 2 column(s)" in await failed_with(client, newer)
+    assert await artifact_ids(client) == before
+    check = {"type": "train", "config_id": config_id, "data": ragged}
+    answer = (await client.post(f"{ML}/$validate", json=check)).json()
+    assert answer["valid"] is False
+    assert [(item["code"], item["field"]) for item in answer["diagnostics"]] == [("row_length_mismatch", "data")]
     repeated = {"config_id": config_id, "data": frame(["x", "x"], [[1.0, 2.0]])}
-    assert (await client.post(f"{ML}/$train", json=repeated)).status_code == 422
+    assert (await client.post(f"{ML}/$train", json=repeated)).status_code == 422  # the schema says: unique
+    assert (await client.post(f"{ML}/$train", json={**repeated, "data": frame(["x", "x"], [[1.0]])})).status_code == 422
 
 
 async def test_empty_frames_fail_the_job_and_an_empty_historic_stays_valid(client: httpx.AsyncClient) -> None:

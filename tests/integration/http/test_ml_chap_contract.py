@@ -324,6 +324,11 @@ async def test_generated_sample_data_trains_and_predicts(client: httpx.AsyncClie
 async def test_generate_sample_data_refuses_bad_input_clearly(client: httpx.AsyncClient) -> None:
     url = f"{ML}/$generate-sample-data"
     assert (await client.get(url, params={"config_id": "01K0000000000000000000000Z"})).status_code == 404
-    for params in ({"config_id": "nope"}, {"num_locations": 0}, {"num_periods": 10**6}, {"kind": "other"}):
+    refused = [{"config_id": "nope"}, {"num_locations": 0}, {"num_periods": 10**6}, {"kind": "other"}]
+    # A sample is a payload to try the service with: 100 locations, 520 periods, 10 features at most.
+    refused += [{"num_locations": 101}, {"num_periods": 521}, {"num_features": 11}, {"prediction_periods": 521}]
+    for params in refused:
         response = await client.get(url, params=params)
         assert response.status_code == 422, (params, response.text)
+    largest = await client.get(url, params={"num_locations": 100, "num_periods": 520, "seed": 1})
+    assert largest.status_code == 200 and len(largest.json()["data"]["data"]) == 100 * 520

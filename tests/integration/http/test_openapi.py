@@ -9,6 +9,7 @@ from openapi_spec_validator import validate
 
 from chapkit import CrudRouter
 from tests.integration.http.conftest import builder, serve, widget_manager
+from tests.integration.http.ml_support import wait_for_job
 from tests.support.models import WidgetIn, WidgetOut
 
 
@@ -115,3 +116,23 @@ def test_every_id_has_one_shape_in_the_openapi_document() -> None:
                         f"{method.upper()} {path} {parameter['name']}"
                     )
     assert list(shapes) == [json.dumps(ULID_JSON_SCHEMA, sort_keys=True)], shapes
+
+
+async def test_the_ml_request_examples_are_accepted_and_their_jobs_say_why_they_fail() -> None:
+    """The documented examples are well formed; their ids name nothing stored, so each job fails (D14)."""
+    from chapkit.bootstrap.main_service import build_main_app
+
+    app = build_main_app("memory://")
+    async with serve(app) as client:
+        document = (await client.get("/openapi.json")).json()
+        for path, status in (("/api/v1/ml/$train", 202), ("/api/v1/ml/$predict", 202), ("/api/v1/ml/$validate", 200)):
+            examples = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["examples"]
+            assert examples
+            for example in examples.values():
+                response = await client.post(path, json=example["value"])
+                assert response.status_code == status, response.text
+                if status == 200:
+                    assert response.json()["valid"] is False
+                    continue
+                record = await wait_for_job(client, response.json()["job_id"])
+                assert record["status"] == "failed" and "not found" in record["error"], record

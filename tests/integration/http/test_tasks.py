@@ -160,11 +160,25 @@ async def test_crud_and_enabled_filter(storage_url: str) -> None:
         {"command": "", "task_type": "python"},
         {"command": "x", "task_type": "perl"},
         {"command": "echo", "timeout": 0},
+        {"command": "echo", "enabled": 0},
+        {"command": "echo", "enabled": "true"},
+        {"command": "echo", "timeout": "5"},
+        {"command": "echo", "timeout": True},
     ],
 )
 async def test_invalid_tasks_are_refused(body: dict[str, Any]) -> None:
     async with serve(task_app("memory://")) as client:
         assert (await client.post(TASKS, json=body)).status_code == 422
+
+
+async def test_the_task_schema_says_what_is_refused() -> None:
+    """A blank command, a number for `enabled`: what the handler refuses, the schema does not call valid."""
+    async with serve(task_app("memory://")) as client:
+        document = (await client.get("/openapi.json")).json()
+    properties = document["components"]["schemas"]["TaskIn"]["properties"]
+    assert properties["command"]["pattern"] == r"\S"
+    assert properties["enabled"]["type"] == "boolean"
+    assert {"type": "number", "exclusiveMinimum": 0} in properties["timeout"]["anyOf"]
 
 
 async def test_shell_task_runs_through_sh_with_pipes_and_redirects(storage_url: str) -> None:

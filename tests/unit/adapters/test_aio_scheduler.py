@@ -14,6 +14,12 @@ from chapkit import AIOJobScheduler, InMemoryJobRecordStore, JobRecord, JobStatu
 from chapkit.adapters.scheduler import ResultCache, describe_failure
 from chapkit.domain.ports import INTERRUPTED_ERROR
 
+WAIT = 30.0
+"""Seconds a case waits for a state before failing: a bound, never a synchronisation."""
+
+STALE_AFTER = 60.0
+"""Seconds of silence after which an owner counts as dead, in cases that set heartbeat ages themselves."""
+
 
 async def _echo(value: object) -> object:
     return value
@@ -76,15 +82,51 @@ async def test_an_evicted_ulid_result_is_still_given_through_the_record() -> Non
     await scheduler.shutdown()
 
 
+def test_results_are_kept_for_their_ttl_and_no_longer() -> None:
+    clock = _Clock()
+    cache = ResultCache(ttl=10, clock=clock)
+    kept, expired = ULID(), ULID()
+    cache.put(expired, "old")
+    clock.seconds = 5
+    cache.put(kept, "new")
+    clock.seconds = 10
+    assert (cache.get(expired), cache.get(kept)) == ((True, "old"), (True, "new"))
+    clock.seconds = 10.5
+    cache.expire()
+    assert (len(cache), cache.get(kept)) == (1, (True, "new"))
+    clock.seconds = 15.5
+    assert cache.get(kept) == (False, None)
+
+
 async def test_results_expire_after_their_ttl() -> None:
+    # Whether a result is still kept right after `wait` depends on the time between them, which a busy
+    # machine stretches past any short ttl: the boundary is checked with a clock above.
     scheduler = AIOJobScheduler(result_ttl=0.05)
     job_id = await scheduler.add_job(_echo, "x")
     await scheduler.wait(job_id)
-    assert await scheduler.get_result(job_id) == "x"
-    await asyncio.sleep(0.08)
+    async with asyncio.timeout(WAIT):
+        while (await _result_or_error(scheduler, job_id)) == "x":  # noqa: ASYNC110 (no event to await)
+            await asyncio.sleep(0.01)
     with pytest.raises(RuntimeError, match="not available"):
         await scheduler.get_result(job_id)
     await scheduler.shutdown()
+
+
+async def _result_or_error(scheduler: AIOJobScheduler, job_id: ULID) -> object:
+    try:
+        return await scheduler.get_result(job_id)
+    except RuntimeError as error:
+        return error
+
+
+class _Clock:
+    """Seconds, as the test sets them."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self) -> float:
+        return self.seconds
 
 
 async def test_a_none_result_is_a_result() -> None:
@@ -117,7 +159,11 @@ async def test_finished_records_are_pruned_after_record_ttl(with_store: bool) ->
     done = await scheduler.add_job(_echo, 1)
     waiting = await scheduler.add_job(gate.wait)
     await scheduler.wait(done)
-    await asyncio.sleep(0.15)
+    # Pruning is housekeeping's, on its own schedule: wait for the record to go, not for a time to pass
+    # (the test once woke first on a busy machine, both timers due at once).
+    async with asyncio.timeout(WAIT):
+        while done in [r.id for r in await scheduler.get_all_records()]:  # noqa: ASYNC110 (no event to await)
+            await asyncio.sleep(0.01)
     assert [r.id for r in await scheduler.get_all_records()] == [waiting]
     with pytest.raises(KeyError):
         await scheduler.get_record(done)
@@ -184,16 +230,25 @@ async def test_records_are_written_behind_to_the_store() -> None:
 
 async def test_start_fails_dead_owners_records_only() -> None:
     store = InMemoryJobRecordStore()
-    dead = AIOJobScheduler(store=store, stale_after=0.05, heartbeat_interval=3600)
-    alive = AIOJobScheduler(store=store, stale_after=0.05, heartbeat_interval=0.01)
+    dead = AIOJobScheduler(store=store, stale_after=STALE_AFTER, heartbeat_interval=3600)
+    alive = AIOJobScheduler(store=store, stale_after=STALE_AFTER, heartbeat_interval=3600)
     gate = asyncio.Event()
-    dead_job = await dead.add_job(gate.wait)
-    alive_job = await alive.add_job(gate.wait)
-    await dead.flush()
-    await alive.flush()
-    await asyncio.sleep(0.1)  # the dead scheduler's heartbeat goes stale; the live one keeps beating
+    started = {owner: asyncio.Event() for owner in (dead.owner, alive.owner)}
 
-    newcomer = AIOJobScheduler(store=store, stale_after=0.05)
+    async def run(owner: str) -> None:
+        started[owner].set()
+        await gate.wait()
+
+    dead_job = await dead.add_job(run, dead.owner)
+    alive_job = await alive.add_job(run, alive.owner)
+    for scheduler in (dead, alive):
+        await started[scheduler.owner].wait()
+        await scheduler.flush()
+    # The dead owner's last heartbeat is an hour old; the live one's was written at its start. Ages are
+    # set, not waited for: on a busy machine a live owner's beats can lag any short `stale_after`.
+    await store.heartbeat(dead.owner, datetime.now(UTC) - timedelta(hours=1))
+
+    newcomer = AIOJobScheduler(store=store, stale_after=STALE_AFTER)
     await newcomer.start()
 
     interrupted = await newcomer.get_record(dead_job)

@@ -143,15 +143,15 @@ def test_nothing_to_download_is_not_found() -> None:
 
 
 def test_a_format_is_for_tables_only() -> None:
-    for data in (TRAINED, WORKSPACE, {"a": 1}, b"x"):
-        with pytest.raises(BadRequestError, match="tables only"):
+    for data in (TRAINED, WORKSPACE, {"a": 1}, b"x"):  # no such form of the artifact: not found (404)
+        with pytest.raises(NotFoundError, match="tables only"):
             artifact_download(data, TableFormat.csv)
 
 
 def test_a_prediction_that_does_not_hold_together_downloads_as_json() -> None:
     broken = {**REFERENCE_PREDICTION, "predictions": {"columns": ["a", "b"], "data": [[1]]}}
     assert json.loads(artifact_download(broken).body)["predictions"] == {"columns": ["a", "b"], "data": [[1]]}
-    with pytest.raises(BadRequestError):
+    with pytest.raises(NotFoundError, match="no csv form"):
         artifact_download(broken, TableFormat.csv)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from ulid import ULID
 
-from chapkit import ArtifactTreeError, ArtifactTreeNode, BadRequestError
+from chapkit import ArtifactTreeError, ArtifactTreeNode, ConflictError
 from chapkit.domain.artifact_tree import (
     ONE_PASS_DEPTH,
     assemble_tree,
@@ -52,8 +52,8 @@ def test_an_artifact_cannot_become_its_own_parent_or_descendant() -> None:
         ensure_not_own_ancestor(me, me, subtree)
     with pytest.raises(ArtifactTreeError, match="descendants") as raised:
         ensure_not_own_ancestor(me, grandchild, subtree)
-    assert isinstance(raised.value, BadRequestError) and isinstance(raised.value, ValueError)
-    assert raised.value.status == 400
+    assert isinstance(raised.value, ConflictError) and isinstance(raised.value, ValueError)
+    assert raised.value.status == 409
 
 
 def test_relevel_gives_each_descendant_its_parents_level_plus_one() -> None:
