@@ -93,6 +93,9 @@ def horizon_findings(
     if low is not None and periods < low:
         message = f"prediction_periods ({periods}, from {source}) is below the minimum this model predicts ({low})"
         found.append(error("prediction_periods_out_of_bounds", message, field))
+    elif periods < 1:  # whatever the bounds say (chap-core's default minimum is 0): no config takes it
+        message = f"prediction_periods ({periods}, from {source}) must be at least 1"
+        found.append(error("prediction_periods_out_of_bounds", message, field))
     elif high is not None and periods > high:
         message = f"prediction_periods ({periods}, from {source}) exceeds the maximum this model predicts ({high})"
         found.append(error("prediction_periods_out_of_bounds", message, field))

@@ -82,6 +82,14 @@ def test_the_horizon_comes_from_run_info_then_the_future_then_the_config() -> No
     assert config_for_run(Horizon(), None, None).model_dump() == {"prediction_periods": 5}
 
 
+def test_a_horizon_below_one_is_out_of_bounds_whatever_the_minimum() -> None:
+    """chap-core's default minimum is 0; a horizon of 0 would fail the job unreadably (no config takes it)."""
+    for periods in (0, -3):
+        found = horizon_findings(BaseConfig(), RunInfo(prediction_periods=periods), None, ModelRequirements())
+        assert codes(found) == {("prediction_periods_out_of_bounds", "run_info.prediction_periods")}
+        assert "must be at least 1" in found[0].message
+
+
 def test_locations_must_name_geo_features() -> None:
     geo = {
         "type": "FeatureCollection",
