@@ -1,5 +1,6 @@
 """The composition root: the only package that knows every layer and chooses adapters."""
 
+from chapkit.bootstrap.base_service_builder import BaseServiceBuilder
 from chapkit.bootstrap.containers import (
     MemoryStorage,
     ServiceContainer,
@@ -19,11 +20,10 @@ from chapkit.bootstrap.dependencies import (
 )
 from chapkit.bootstrap.embedding import ChapkitService, JobFailedError, SyncChapkitService
 from chapkit.bootstrap.manager_dependencies import get_artifact_manager, get_config_manager, manager_dependency
-from chapkit.bootstrap.ml_builder import MLServiceBuilder
 from chapkit.bootstrap.ml_module import get_ml_manager
-from chapkit.bootstrap.module_builder import ServiceBuilder
+from chapkit.bootstrap.ml_service_builder import MLServiceBuilder
 from chapkit.bootstrap.run import run_app
-from chapkit.bootstrap.service_builder import BaseServiceBuilder
+from chapkit.bootstrap.service_builder import ServiceBuilder
 from chapkit.bootstrap.tasks import get_task_manager, validate_and_disable_orphaned_tasks
 
 __all__ = [

@@ -24,7 +24,7 @@ from chapkit.adapters.sql import BaseRepository, Entity
 from chapkit.application.manager import BaseManager
 from chapkit.bootstrap.demo_model import DiseaseModelConfig, disease_model_runner
 from chapkit.bootstrap.dependencies import get_session
-from chapkit.bootstrap.ml_builder import MLServiceBuilder
+from chapkit.bootstrap.ml_service_builder import MLServiceBuilder
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.schemas import EntityIn, EntityOut
 

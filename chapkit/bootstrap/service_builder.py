@@ -1,507 +1,264 @@
-"""`BaseServiceBuilder`: composes a FastAPI service from the adapters, one container per built app."""
+"""`ServiceBuilder`: the base builder plus the config, artifact, task and ML modules (ML in `ml_module`)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Self
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
-from chapkit.adapters.http.app import App, AppLoader
-from chapkit.adapters.http.app_mount import LANDING_PAGE_SOURCE, mount_apps
-from chapkit.adapters.http.auth import (
-    DEFAULT_UNAUTHENTICATED_PATHS,
-    APIKeyMiddleware,
-    load_api_keys_from_env,
-    load_api_keys_from_file,
+from chapkit.adapters.http.artifact_router import ArtifactRouter
+from chapkit.adapters.http.config_router import ConfigRouter
+from chapkit.adapters.http.crud import CrudPermissions
+from chapkit.adapters.http.info import ServiceInfo
+from chapkit.adapters.http.ml_info import MLServiceInfo
+from chapkit.adapters.http.task_router import TaskRouter
+from chapkit.application.task_manager import TaskManager
+from chapkit.application.task_registry import TaskRegistry
+from chapkit.bootstrap.base_service_builder import BaseServiceBuilder
+from chapkit.bootstrap.dependencies import ServiceRuntime
+from chapkit.bootstrap.manager_dependencies import (
+    artifact_manager_dependency,
+    config_manager_dependency,
 )
-from chapkit.adapters.http.docs import add_offline_docs
-from chapkit.adapters.http.errors import add_error_handlers
-from chapkit.adapters.http.health import HealthCheck, HealthRouter
-from chapkit.adapters.http.info import ServiceInfo, install_info_endpoint
-from chapkit.adapters.http.jobs import JobRouter
-from chapkit.adapters.http.middleware import add_logging_middleware
-from chapkit.adapters.http.monitoring import install_monitoring
-from chapkit.adapters.http.openapi import create_openapi_customizer
-from chapkit.adapters.http.request_body import (
-    DEFAULT_MAX_BODY_SIZE,
-    MAX_BODY_SIZE_ENV,
-    RequestBodyMiddleware,
-    max_body_size_from_env,
+from chapkit.bootstrap.ml_module import MLOptions, check_ml_configuration, ml_options, register_ml_router
+from chapkit.bootstrap.tasks import (
+    TASKS_NEED_ARTIFACTS,
+    TaskOptions,
+    task_manager_dependency,
+    task_manager_provider,
+    validate_tasks_on_startup,
 )
-from chapkit.adapters.http.system import SystemRouter
-from chapkit.bootstrap.allocator import tune_allocator
-from chapkit.bootstrap.dependencies import ServiceAppState, ServiceContextMiddleware, ServiceRuntime
-from chapkit.bootstrap.jobs_backend import JobsBackend, JobsSettings
-from chapkit.bootstrap.registration import (
-    Registration,
-    info_warnings,
-    install_readiness,
-    resolve_registration,
-    served_info,
-)
-from chapkit.bootstrap.service_lifespan import (
-    LifespanFactory,
-    LifespanPlan,
-    ServiceState,
-    build_lifespan,
-    database_health_check,
-)
-from chapkit.bootstrap.service_options import (
-    AuthOptions,
-    DependencyOverride,
-    HealthOptions,
-    JobOptions,
-    LifecycleHook,
-    MonitoringOptions,
-    RegistrationOptions,
-    SystemOptions,
-)
-from chapkit.domain.ports import Datastore
+from chapkit.domain.artifact import ArtifactHierarchy, ArtifactIn, ArtifactOut
+from chapkit.domain.config import BaseConfig, ConfigIn, ConfigOut
+from chapkit.domain.ml import ModelRunnerProtocol
+from chapkit.domain.task import TaskIn, TaskOut
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///:memory:"
-_HEALTH_CHECK_NAME_CHARS = frozenset("_-")
+CONFIG_LINKING_NEEDS_CONFIG = (
+    "Artifact config-linking requires a config schema. "
+    "Call `with_config(...)` before enabling config linking in artifacts."
+)
 
 
-class BaseServiceBuilder:
-    """Base service builder providing core FastAPI functionality without module dependencies."""
+@dataclass(slots=True)
+class _ConfigOptions:
+    schema: type[BaseConfig]
+    prefix: str
+    tags: list[str]
+    permissions: CrudPermissions
 
-    def __init__(
+
+@dataclass(slots=True)
+class _ArtifactOptions:
+    hierarchy: ArtifactHierarchy
+    prefix: str
+    tags: list[str]
+    enable_config_linking: bool
+    permissions: CrudPermissions
+
+
+def _permissions(
+    permissions: CrudPermissions | None,
+    create: bool | None,
+    read: bool | None,
+    update: bool | None,
+    delete: bool | None,
+) -> CrudPermissions:
+    """`permissions` (all allowed by default) with the explicit `allow_*` flags taking precedence."""
+    base = permissions or CrudPermissions()
+    return CrudPermissions(
+        create=base.create if create is None else create,
+        read=base.read if read is None else read,
+        update=base.update if update is None else update,
+        delete=base.delete if delete is None else delete,
+    )
+
+
+class ServiceBuilder(BaseServiceBuilder):
+    """Service builder with integrated module support (config, artifact, task)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Initialize service builder with module-specific state."""
+        super().__init__(**kwargs)
+        self._config_options: _ConfigOptions | None = None
+        self._artifact_options: _ArtifactOptions | None = None
+        self._task_options: TaskOptions | None = None
+        self._ml_options: MLOptions | None = None
+
+    def with_config(
         self,
+        schema: type[BaseConfig],
         *,
-        info: ServiceInfo,
-        database_url: str = DEFAULT_DATABASE_URL,
-        include_error_handlers: bool = True,
-        include_logging: bool = False,
-    ) -> None:
-        """Initialize base service builder with core options."""
-        if info.description is None and info.summary is not None:
-            # FastAPI shows the description: keep the summary there when no description is given.
-            self.info = info.model_copy(update={"description": info.summary})
-        else:
-            self.info = info
-        self._title = self.info.display_name
-        self._app_description = self.info.summary or self.info.description or ""
-        self._version = self.info.version
-        self._database_url = database_url
-        self._database_instance: Datastore | None = None
-        self._pool_size = 5
-        self._max_overflow = 10
-        self._pool_recycle = 3600
-        self._pool_pre_ping = True
-        self._include_error_handlers = include_error_handlers
-        self._include_logging = include_logging
-        self._max_body_size: int | None = DEFAULT_MAX_BODY_SIZE
-        self._max_body_size_chosen = False  # unchosen: CHAPKIT_MAX_BODY_BYTES, else the default
-        self._health_options: HealthOptions | None = None
-        self._system_options: SystemOptions | None = None
-        self._job_options: JobOptions | None = None
-        self._auth_options: AuthOptions | None = None
-        self._monitoring_options: MonitoringOptions | None = None
-        self._registration_options: RegistrationOptions | None = None
-        self._app_configs: list[App] = []
-        self._custom_routers: list[APIRouter] = []
-        self._dependency_overrides: dict[DependencyOverride, DependencyOverride] = {}
-        self._startup_hooks: list[LifecycleHook] = []
-        self._shutdown_hooks: list[LifecycleHook] = []
-
-    # ---------------------------------------------------------------- fluent configuration
-
-    def with_database(
-        self,
-        url_or_instance: str | Datastore | None = None,
-        *,
-        pool_size: int = 5,
-        max_overflow: int = 10,
-        pool_recycle: int = 3600,
-        pool_pre_ping: bool = True,
-    ) -> Self:
-        """Configure database with URL string, Database instance, or default in-memory SQLite."""
-        if isinstance(url_or_instance, str):
-            self._database_url = url_or_instance
-            self._database_instance = None
-        elif url_or_instance is None:
-            self._database_url = DEFAULT_DATABASE_URL
-            self._database_instance = None
-        elif isinstance(url_or_instance, Datastore):
-            # A pre-configured instance: its owner chose the pool, and disposes of it.
-            self._database_instance = url_or_instance
-            return self
-        else:
-            raise TypeError(
-                f"Expected str, Database, or None, got {type(url_or_instance).__name__}. "
-                "Use .with_database() for default, .with_database('url') for custom URL, "
-                "or .with_database(db_instance) for pre-configured database."
-            )
-        self._pool_size = pool_size
-        self._max_overflow = max_overflow
-        self._pool_recycle = pool_recycle
-        self._pool_pre_ping = pool_pre_ping
-        return self
-
-    def with_landing_page(self) -> Self:
-        """Enable landing page at root path."""
-        return self.with_app(LANDING_PAGE_SOURCE)
-
-    def with_logging(self, enabled: bool = True) -> Self:
-        """Enable structured logging with request tracing."""
-        self._include_logging = enabled
-        return self
-
-    def with_request_size_limit(self, max_bytes: int | None = DEFAULT_MAX_BODY_SIZE) -> Self:
-        """Limit request bodies on every route to `max_bytes` (a 413 problem beyond it); None removes the limit.
-
-        Without this call the limit is `CHAPKIT_MAX_BODY_BYTES` (bytes) when set, else 64 MiB.
-        """
-        if max_bytes is not None and max_bytes < 1:
-            raise ValueError("max_bytes must be positive (or None for no limit)")
-        self._max_body_size = max_bytes
-        self._max_body_size_chosen = True
-        return self
-
-    def with_health(
-        self,
-        *,
-        prefix: str = "/health",
+        prefix: str = "/api/v1/configs",
         tags: list[str] | None = None,
-        checks: dict[str, HealthCheck] | None = None,
-        include_database_check: bool = True,
+        permissions: CrudPermissions | None = None,
+        allow_create: bool | None = None,
+        allow_read: bool | None = None,
+        allow_update: bool | None = None,
+        allow_delete: bool | None = None,
     ) -> Self:
-        """Add health check endpoint with optional custom checks."""
-        self._health_options = HealthOptions(
+        """Add config CRUD endpoints whose `data` is validated into `schema`."""
+        self._config_options = _ConfigOptions(
+            schema=schema,
             prefix=prefix,
-            tags=list(tags) if tags is not None else ["Observability"],
-            checks=dict(checks or {}),
-            include_database_check=include_database_check,
+            tags=list(tags) if tags else ["Config"],
+            permissions=_permissions(permissions, allow_create, allow_read, allow_update, allow_delete),
         )
         return self
 
-    def with_system(self, *, prefix: str = "/api/v1/system", tags: list[str] | None = None) -> Self:
-        """Add system info endpoint."""
-        self._system_options = SystemOptions(prefix=prefix, tags=list(tags) if tags is not None else ["Service"])
-        return self
-
-    def with_jobs(
+    def with_artifacts(
         self,
         *,
-        prefix: str = "/api/v1/jobs",
+        hierarchy: ArtifactHierarchy,
+        prefix: str = "/api/v1/artifacts",
         tags: list[str] | None = None,
-        max_concurrency: int | None = None,
-        backend: JobsBackend | None = None,
-        queue: str | None = None,
-        heartbeat_interval: float | None = None,
-        stale_after: float | None = None,
-        record_ttl: float | None = None,
+        enable_config_linking: bool = False,
+        permissions: CrudPermissions | None = None,
+        allow_create: bool | None = None,
+        allow_read: bool | None = None,
+        allow_update: bool | None = None,
+        allow_delete: bool | None = None,
     ) -> Self:
-        """Add job scheduler endpoints.
-
-        `backend` chooses where jobs run: `"asyncio"` in this process (the default), `"procrastinate"`
-        on a PostgreSQL queue served by `chapkit worker` processes (D22); None reads `CHAPKIT_JOBS_BACKEND`
-        (and `queue`, `CHAPKIT_JOBS_QUEUE`) when the service starts. `heartbeat_interval` (default 2) and
-        `stale_after` (default 30) say in seconds how often processes heartbeat and after how long a silent
-        one's jobs are failed (None reads `CHAPKIT_JOBS_HEARTBEAT_INTERVAL` and `CHAPKIT_JOBS_STALE_AFTER`);
-        `record_ttl` (seconds) prunes finished records that long after they finished (None: kept).
-        With procrastinate, `max_concurrency` is each worker's default concurrency.
-        """
-        if max_concurrency is not None and max_concurrency < 1:
-            raise ValueError("max_concurrency must be at least 1 (or None for no limit)")
-        for name, seconds in (
-            ("heartbeat_interval", heartbeat_interval),
-            ("stale_after", stale_after),
-            ("record_ttl", record_ttl),
-        ):
-            if seconds is not None and not seconds > 0:
-                raise ValueError(f"{name} must be a positive number of seconds (or None for the default)")
-        JobsSettings.resolve(backend, queue)  # refuse an unknown backend now, not at start-up
-        self._job_options = JobOptions(
+        """Add artifact CRUD and tree endpoints; with `enable_config_linking`, configs link to root artifacts."""
+        self._artifact_options = _ArtifactOptions(
+            hierarchy=hierarchy,
             prefix=prefix,
-            tags=list(tags) if tags is not None else ["Jobs"],
-            max_concurrency=max_concurrency,
-            backend=backend,
-            queue=queue,
-            heartbeat_interval=heartbeat_interval,
-            stale_after=stale_after,
-            record_ttl=record_ttl,
+            tags=list(tags) if tags else ["Artifacts"],
+            enable_config_linking=enable_config_linking,
+            permissions=_permissions(permissions, allow_create, allow_read, allow_update, allow_delete),
         )
         return self
 
-    def with_auth(
+    def with_tasks(
         self,
         *,
-        api_keys: list[str] | None = None,
-        api_key_file: str | None = None,
-        env_var: str = "CHAPKIT_API_KEYS",
-        header_name: str = "X-API-Key",
-        unauthenticated_paths: list[str] | None = None,
-    ) -> Self:
-        """Enable API key authentication (direct keys, else a key file, else an environment variable)."""
-        if api_keys is not None:
-            keys = {key for key in api_keys if key}
-            source = "direct_keys"
-        elif api_key_file is not None:
-            keys = load_api_keys_from_file(api_key_file)
-            source = f"file:{api_key_file}"
-        else:
-            keys = load_api_keys_from_env(env_var)
-            source = f"env:{env_var}"
-        if not keys:
-            raise ValueError("No API keys configured. Provide api_keys, api_key_file, or set environment variable.")
-        self._auth_options = AuthOptions(
-            api_keys=keys,
-            header_name=header_name,
-            unauthenticated_paths=set(unauthenticated_paths)
-            if unauthenticated_paths
-            else set(DEFAULT_UNAUTHENTICATED_PATHS),
-            source=source,
-        )
-        return self
-
-    def with_monitoring(
-        self,
-        *,
-        prefix: str = "/metrics",
+        prefix: str = "/api/v1/tasks",
         tags: list[str] | None = None,
-        service_name: str | None = None,
-        enable_traces: bool = False,
+        permissions: CrudPermissions | None = None,
+        validate_on_startup: bool = True,
+        allow_create: bool | None = None,
+        allow_read: bool | None = None,
+        allow_update: bool | None = None,
+        allow_delete: bool | None = None,
+        registry: TaskRegistry | None = None,
     ) -> Self:
-        """Enable OpenTelemetry monitoring with Prometheus endpoint and auto-instrumentation."""
-        self._monitoring_options = MonitoringOptions(
-            prefix=prefix,
-            tags=list(tags) if tags is not None else ["Observability"],
-            service_name=service_name,
-            enable_traces=enable_traces,
-        )
-        return self
+        """Enable task execution endpoints with script runner.
 
-    def with_registration(
-        self,
-        *,
-        orchestrator_url: str | None = None,
-        host: str | None = None,
-        port: int | None = None,
-        service_key: str | None = None,
-        timeout: float = 10.0,
-        retry_delay: float = 1.0,
-        max_retry_delay: float = 60.0,
-        auto_deregister: bool = True,
-    ) -> Self:
-        """Register with a CHAP orchestrator once served; ping it; deregister on shutdown.
-
-        Unset arguments come from `SERVICEKIT_ORCHESTRATOR_URL` (the register URL; without one nothing
-        registers), `SERVICEKIT_HOST` (else the host name), `SERVICEKIT_PORT` (else the port served) and
-        `SERVICEKIT_REGISTRATION_KEY` (sent as `X-Service-Key`). Failures are retried after `retry_delay`
-        seconds, doubling up to `max_retry_delay`; the service never waits for the orchestrator. The
-        environment alone also turns registration on. chap-core sends no API key: it cannot call a
-        service built `with_auth`.
+        `registry` holds this service's Python task functions (the default `TaskRegistry` when None).
         """
-        self._registration_options = RegistrationOptions(
-            orchestrator_url=orchestrator_url,
-            host=host,
-            port=port,
-            service_key=service_key,
-            timeout=timeout,
-            retry_delay=retry_delay,
-            max_retry_delay=max_retry_delay,
-            deregister=auto_deregister,
+        self._task_options = TaskOptions(
+            prefix=prefix,
+            tags=list(tags) if tags else ["Tasks"],
+            permissions=_permissions(permissions, allow_create, allow_read, allow_update, allow_delete),
+            validate_on_startup=validate_on_startup,
+            registry=registry,
         )
         return self
 
-    def with_app(self, path: str | Path | tuple[str, str], prefix: str | None = None) -> Self:
-        """Register static app from filesystem path or package resource tuple."""
-        self._app_configs.append(AppLoader.load(path, prefix=prefix))
+    def with_ml(
+        self,
+        runner: ModelRunnerProtocol,
+        *,
+        prefix: str = "/api/v1/ml",
+        tags: list[str] | None = None,
+    ) -> Self:
+        """Enable ML train/predict endpoints with model runner."""
+        self._ml_options = ml_options(runner, prefix, tags)
         return self
-
-    def with_apps(self, path: str | Path | tuple[str, str]) -> Self:
-        """Auto-discover and register all apps in directory."""
-        self._app_configs.extend(AppLoader.discover(path))
-        return self
-
-    def include_router(self, router: APIRouter) -> Self:
-        """Include a custom router."""
-        self._custom_routers.append(router)
-        return self
-
-    def override_dependency(self, dependency: DependencyOverride, override: DependencyOverride) -> Self:
-        """Override a dependency for testing or customization."""
-        self._dependency_overrides[dependency] = override
-        return self
-
-    def on_startup(self, hook: LifecycleHook) -> Self:
-        """Register a startup hook."""
-        self._startup_hooks.append(hook)
-        return self
-
-    def on_shutdown(self, hook: LifecycleHook) -> Self:
-        """Register a shutdown hook."""
-        self._shutdown_hooks.append(hook)
-        return self
-
-    # ---------------------------------------------------------------- build
-
-    def build(self) -> FastAPI:
-        """Build and configure the FastAPI application."""
-        self._validate_configuration()
-        self._validate_module_configuration()
-        # The environment is read once, here: GIT_REVISION, the registration variables, the body limit,
-        # the allocator tuning (process-wide: a service parses large bodies on several threads).
-        tune_allocator(os.environ)
-        info = served_info(self._service_info(), os.environ)
-        registration = resolve_registration(self._registration_options, info, os.environ)
-        max_body_size = self._resolved_max_body_size()
-
-        state = ServiceState(runtime=ServiceRuntime(self._title))
-        app = FastAPI(
-            title=self._title,
-            description=self._app_description,
-            version=self._version,
-            lifespan=self._build_lifespan(state, registration=registration, warnings=info_warnings(info)),
-            docs_url=None,
-            redoc_url=None,
-        )
-        add_offline_docs(app)
-        app.state = ServiceAppState(state.runtime)
-        app.state.database_url = self._database_url
-        app.openapi = create_openapi_customizer(app, max_body_size=max_body_size)  # type: ignore[method-assign]
-
-        if self._include_error_handlers:
-            add_error_handlers(app)
-        # Always on (the size limit may be None): bad bodies are refused before anything is stored.
-        app.add_middleware(RequestBodyMiddleware, max_body_size=max_body_size)
-        if self._auth_options:
-            app.add_middleware(
-                APIKeyMiddleware,
-                api_keys=self._auth_options.api_keys,
-                header_name=self._auth_options.header_name,
-                unauthenticated_paths=self._auth_options.unauthenticated_paths,
-            )
-        if self._include_logging:
-            # Outside auth and the body limit, so their 401 and 413 answers carry an X-Request-ID too.
-            add_logging_middleware(app)
-        # Outermost: every other layer (auth, logging, handlers, endpoints) sees this service as current (D6).
-        app.add_middleware(ServiceContextMiddleware, runtime=state.runtime)
-
-        if self._health_options:
-            app.include_router(
-                HealthRouter.create(
-                    prefix=self._health_options.prefix,
-                    tags=self._health_options.tags,
-                    checks=self._health_checks(state.runtime),
-                )
-            )
-        if self._system_options:
-            app.include_router(SystemRouter.create(prefix=self._system_options.prefix, tags=self._system_options.tags))
-        if self._job_options:
-            app.include_router(
-                JobRouter.create(
-                    prefix=self._job_options.prefix,
-                    tags=self._job_options.tags,
-                    scheduler_factory=state.runtime.scheduler_dependency,
-                )
-            )
-        if self._monitoring_options:
-            install_monitoring(
-                app,
-                service_name=self._monitoring_options.service_name,
-                enable_traces=self._monitoring_options.enable_traces,
-                prefix=self._monitoring_options.prefix,
-                tags=self._monitoring_options.tags,
-            )
-
-        self._register_module_routers(app)
-        for router in self._custom_routers:
-            app.include_router(router)
-        install_info_endpoint(app, info=info)
-        if registration is not None:
-            install_readiness(app, registration)
-
-        # Apps last: they catch what no route matched, so API routes always win.
-        mount_apps(app, self._app_configs)
-        state.runtime.app_manager = app.state.app_manager
-
-        # The user's own overrides only: chapkit wires its routers through constructor arguments (D5).
-        for dependency, override in self._dependency_overrides.items():
-            app.dependency_overrides[dependency] = override
-        state.startup_hooks = list(self._startup_hooks)
-        state.shutdown_hooks = list(self._shutdown_hooks)
-        return app
 
     # ---------------------------------------------------------------- extension points
 
     def _validate_module_configuration(self) -> None:
-        """Extension point for module-specific validation (override in subclasses)."""
+        """Validate module-specific configuration."""
+        super()._validate_module_configuration()
+        if self._artifact_options and self._artifact_options.enable_config_linking and not self._config_options:
+            raise ValueError(CONFIG_LINKING_NEEDS_CONFIG)
+        if self._task_options and not self._artifact_options:
+            raise ValueError(TASKS_NEED_ARTIFACTS)
+        if self._ml_options:
+            check_ml_configuration(
+                has_config=self._config_options is not None,
+                has_artifacts=self._artifact_options is not None,
+                has_jobs=self._job_options is not None,
+            )
 
     def _register_module_routers(self, app: FastAPI) -> None:
-        """Extension point for registering module-specific routers (override in subclasses)."""
+        """Register the config and artifact routers, bound to this service's storage."""
+        super()._register_module_routers(app)
+        runtime: ServiceRuntime = app.state.service_runtime
+        linking = self._artifact_options is not None and self._artifact_options.enable_config_linking
+        config_dependency = None
+        if self._config_options:
+            options = self._config_options
+            config_dependency = config_manager_dependency(options.schema, runtime)
+            app.include_router(
+                ConfigRouter.create(
+                    prefix=options.prefix,
+                    tags=options.tags,
+                    manager_factory=config_dependency,
+                    entity_in_type=ConfigIn[options.schema],  # type: ignore[name-defined]
+                    entity_out_type=ConfigOut[options.schema],  # type: ignore[name-defined]
+                    permissions=options.permissions,
+                    enable_artifact_operations=linking,
+                )
+            )
+            # Custom routers that depend on `get_config_manager` get this service's schema, as the
+            # reference's do. Not through `app.dependency_overrides`: with any override set, FastAPI
+            # analyses every dependency of every request again (`get_dependant`; see bench/http_load.py).
+            runtime.config_schema = options.schema
+
+        if self._artifact_options:
+            artifact_options = self._artifact_options
+            artifact_dependency = artifact_manager_dependency(artifact_options.hierarchy, linking, runtime)
+            app.include_router(
+                ArtifactRouter.create(
+                    prefix=artifact_options.prefix,
+                    tags=artifact_options.tags,
+                    manager_factory=artifact_dependency,
+                    entity_in_type=ArtifactIn,
+                    entity_out_type=ArtifactOut,
+                    permissions=artifact_options.permissions,
+                    enable_config_access=linking,
+                    config_manager_factory=config_dependency if linking else None,
+                )
+            )
+            runtime.artifact_hierarchy = artifact_options.hierarchy
+            runtime.artifact_includes_config = linking
+
+        if self._ml_options and self._config_options:
+            info = self._service_info()
+            register_ml_router(app, self._ml_options, config_schema=self._config_options.schema, info=info)
+        if self._task_options:
+            self._register_task_router(app, runtime, self._task_options)
 
     def _service_info(self) -> ServiceInfo:
-        """Extension point: the info the service serves (before build provenance is filled in)."""
+        """A model service built with the reference's plain `ServiceInfo` serves it as an `MLServiceInfo`.
+
+        chap-core reads only an ML service's info (D24): the same fields, plus chap-core's with their
+        defaults (an id derived from the name, `period_type` `any`, bounds 0 and 100), which the model's
+        requests are then checked against. A subclass of `ServiceInfo` (with fields of its own) is kept.
+        """
+        if self._ml_options is not None and type(self.info) is ServiceInfo:
+            return MLServiceInfo.model_validate(self.info.model_dump())
         return self.info
 
-    # ---------------------------------------------------------------- helpers
-
-    def _validate_configuration(self) -> None:
-        """Validate core configuration."""
-        if self._health_options:
-            for name in self._health_options.checks:
-                if not name or not all(ch.isalnum() or ch in _HEALTH_CHECK_NAME_CHARS for ch in name):
-                    raise ValueError(
-                        f"Health check name '{name}' contains invalid characters. "
-                        "Only alphanumeric characters, underscores, and hyphens are allowed."
-                    )
-
-    def _resolved_max_body_size(self) -> int | None:
-        """The body limit: `with_request_size_limit`'s, else `CHAPKIT_MAX_BODY_BYTES`, else 64 MiB."""
-        if self._max_body_size_chosen:
-            return self._max_body_size
-        try:
-            from_env = max_body_size_from_env(os.environ)
-        except ValueError as exc:
-            default = f"(or unset {MAX_BODY_SIZE_ENV} for the default of {DEFAULT_MAX_BODY_SIZE})"
-            raise ValueError(f"{exc} {default}") from exc
-        return from_env if from_env is not None else DEFAULT_MAX_BODY_SIZE
-
-    def _health_checks(self, runtime: ServiceRuntime) -> dict[str, HealthCheck]:
-        assert self._health_options is not None
-        checks = dict(self._health_options.checks)
-        if self._health_options.include_database_check:
-            checks["database"] = self._create_database_health_check(runtime)
-        return checks
-
-    @staticmethod
-    def _create_database_health_check(runtime: ServiceRuntime) -> HealthCheck:
-        """Create database connectivity health check."""
-        return database_health_check(runtime)
-
-    def _build_lifespan(
-        self, state: ServiceState, *, registration: Registration | None = None, warnings: list[str] | None = None
-    ) -> LifespanFactory:
-        """Build the lifespan: start this app's container and scheduler, run hooks, stop in reverse."""
-        plan = LifespanPlan(
-            state=state,
-            database_url=self._database_url,
-            database_instance=self._database_instance,
-            pool_options={
-                "pool_size": self._pool_size,
-                "max_overflow": self._max_overflow,
-                "pool_recycle": self._pool_recycle,
-                "pool_pre_ping": self._pool_pre_ping,
-            },
-            max_concurrency=self._job_options.max_concurrency if self._job_options else None,
-            jobs=self._job_options,
-            include_logging=self._include_logging,
-            auth=(self._auth_options.source, len(self._auth_options.api_keys)) if self._auth_options else None,
-            registration=registration,
-            info_warnings=list(warnings or []),
+    def _register_task_router(self, app: FastAPI, runtime: ServiceRuntime, options: TaskOptions) -> None:
+        """Register the task router and, if asked, the start-up check that disables orphaned Python tasks."""
+        hierarchy = self._artifact_options.hierarchy if self._artifact_options else None
+        app.include_router(
+            TaskRouter.create(
+                prefix=options.prefix,
+                tags=options.tags,
+                manager_factory=task_manager_dependency(runtime, hierarchy, options.registry),
+                entity_in_type=TaskIn,
+                entity_out_type=TaskOut,
+                permissions=options.permissions,
+            )
         )
-        return build_lifespan(plan)
-
-    # ---------------------------------------------------------------- convenience
-
-    @classmethod
-    def create(cls, *, info: ServiceInfo, **kwargs: Any) -> FastAPI:
-        """Create and build a FastAPI application in one call."""
-        return cls(info=info, **kwargs).build()
+        runtime.task_registry = options.registry
+        runtime.job_instances[TaskManager] = task_manager_provider(runtime, hierarchy, options.registry)
+        if options.validate_on_startup and validate_tasks_on_startup not in self._startup_hooks:
+            self._startup_hooks.append(validate_tasks_on_startup)
 
 
-__all__ = ["BaseServiceBuilder", "DependencyOverride", "LifecycleHook"]
+__all__ = ["ServiceBuilder"]

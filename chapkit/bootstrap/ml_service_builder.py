@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from chapkit.adapters.http.info import ServiceInfo
 from chapkit.adapters.http.ml_info import MLServiceInfo
-from chapkit.bootstrap.module_builder import ServiceBuilder
-from chapkit.bootstrap.service_builder import DEFAULT_DATABASE_URL
+from chapkit.bootstrap.base_service_builder import DEFAULT_DATABASE_URL
+from chapkit.bootstrap.service_builder import ServiceBuilder
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ml import ModelRunnerProtocol
