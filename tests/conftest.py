@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from chapkit import Datastore
-from chapkit.adapters.sql.models import Base
+from chapkit.adapters.sql.schema.base import Base
 from chapkit.bootstrap import Storage, open_storage
 
 POSTGRES_URL_ENV = "CHAPKIT_TEST_POSTGRES_URL"

@@ -12,7 +12,7 @@ from ulid import ULID
 
 from chapkit.adapters.sql.errors import translated
 from chapkit.adapters.sql.repository import BaseRepository
-from chapkit.adapters.sql.tables import artifacts_table, config_artifacts_table, map_entities
+from chapkit.adapters.sql.schema.entities import artifacts_table, config_artifacts_table, map_entities
 from chapkit.domain.artifact import Artifact, ArtifactSnapshot
 from chapkit.domain.config import ConfigArtifact
 from chapkit.domain.ports.artifact_store import ArtifactStore

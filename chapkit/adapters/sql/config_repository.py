@@ -12,7 +12,7 @@ from ulid import ULID
 from chapkit.adapters.sql.artifact_repository import delete_subtrees
 from chapkit.adapters.sql.errors import translated
 from chapkit.adapters.sql.repository import BaseRepository
-from chapkit.adapters.sql.tables import artifacts_table, config_artifacts_table, configs_table, map_entities
+from chapkit.adapters.sql.schema.entities import artifacts_table, config_artifacts_table, configs_table, map_entities
 from chapkit.domain.artifact import Artifact
 from chapkit.domain.config import ArtifactLinkError, Config, ConfigArtifact, config_data_json
 from chapkit.domain.errors import ConflictError, NotFoundError

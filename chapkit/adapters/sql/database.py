@@ -15,8 +15,8 @@ from sqlalchemy.pool import StaticPool
 
 from chapkit.adapters.sql.migrations.runner import create_tables, upgrade_to_head
 from chapkit.adapters.sql.pool import FairAsyncQueuePool
+from chapkit.adapters.sql.schema.entities import map_entities
 from chapkit.adapters.sql.sqlite_driver import one_hop_dbapi
-from chapkit.adapters.sql.tables import map_entities
 from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork
 from chapkit.adapters.sql.write_queue import TURN_KEY, WRITE_INTENT_KEY, QueuedWriteSession, WriteTurn
 from chapkit.domain.ports.datastore import Datastore

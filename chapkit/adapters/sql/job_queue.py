@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from chapkit.adapters.sql.database import Database
 from chapkit.adapters.sql.job_store import row_values
-from chapkit.adapters.sql.job_tables import job_records
+from chapkit.adapters.sql.schema.jobs import job_records
 from chapkit.domain.errors import ConflictError
 from chapkit.domain.jobs import JobRecord
 from chapkit.domain.ports.job_queue import JobQueue

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from ulid import ULID
 
-from chapkit.adapters.sql.job_tables import job_owners, job_records
+from chapkit.adapters.sql.schema.jobs import job_owners, job_records
 from chapkit.domain.errors import ConflictError
 from chapkit.domain.job_states import UNFINISHED_STATUSES, ancestors, check_transition, is_terminal
 from chapkit.domain.jobs import JobRecord, JobStatus

@@ -25,8 +25,8 @@ from sqlalchemy.pool import NullPool
 
 from chapkit.adapters.observability import get_logger
 from chapkit.adapters.sql.database import Database, SqliteDatabase
-from chapkit.adapters.sql.job_tables import job_owner_locks
-from chapkit.adapters.sql.models import utc_now
+from chapkit.adapters.sql.schema.base import utc_now
+from chapkit.adapters.sql.schema.jobs import job_owner_locks
 from chapkit.domain.ports.datastore import Datastore
 from chapkit.domain.ports.owner_lock import OwnerLock
 

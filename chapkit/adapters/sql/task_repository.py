@@ -10,7 +10,7 @@ from ulid import ULID
 
 from chapkit.adapters.sql.errors import translated
 from chapkit.adapters.sql.repository import BaseRepository
-from chapkit.adapters.sql.tables import map_entities, tasks_table
+from chapkit.adapters.sql.schema.entities import map_entities, tasks_table
 from chapkit.domain.ports.task_store import TaskStore
 from chapkit.domain.task import Task
 

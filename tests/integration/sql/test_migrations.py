@@ -19,8 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from chapkit.adapters.sql.migrations.runner import alembic_config, downgrade_to
-from chapkit.adapters.sql.models import Base
 from chapkit.adapters.sql.schema import chapkit_table_names
+from chapkit.adapters.sql.schema.base import Base
 from tests.conftest import POSTGRES_URL_ENV
 
 EXPECTED_TABLES = {"configs", "artifacts", "config_artifacts", "job_records", "job_owners", "tasks"}

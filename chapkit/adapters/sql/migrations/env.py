@@ -13,8 +13,8 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from chapkit.adapters.sql.models import Base
 from chapkit.adapters.sql.schema import chapkit_table_names
+from chapkit.adapters.sql.schema.base import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -10,8 +10,8 @@ from alembic.config import Config
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from chapkit.adapters.sql.models import Base
 from chapkit.adapters.sql.schema import load_chapkit_tables
+from chapkit.adapters.sql.schema.base import Base
 
 BUNDLED_MIGRATIONS = Path(__file__).parent
 _MIGRATION_LOCK_KEY = 0x63686170  # "chap": one advisory lock for every chapkit schema upgrade

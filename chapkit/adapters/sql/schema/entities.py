@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy import inspect as sa_inspect
 from ulid import ULID
 
-from chapkit.adapters.sql.models import Base, same_as_created_at, utc_now
+from chapkit.adapters.sql.schema.base import Base, same_as_created_at, utc_now
 from chapkit.adapters.sql.types import ULIDType, UTCDateTime
 from chapkit.domain.artifact import Artifact
 from chapkit.domain.config import Config, ConfigArtifact

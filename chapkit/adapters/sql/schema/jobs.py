@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Index, String, Table, Text, false
 
-from chapkit.adapters.sql.models import Base
+from chapkit.adapters.sql.schema.base import Base
 from chapkit.adapters.sql.types import ULIDType, UTCDateTime
 
 OWNER_LENGTH = 128

@@ -1,10 +1,14 @@
-"""chapkit's own tables: which ones exist, and the import that registers them in `Base.metadata`."""
+"""The SQL schema in one place, and which of its tables are chapkit's own.
+
+`base` holds `Base` and `Entity`, `entities` the config, artifact and task tables with the mapping of
+the domain classes onto them, `jobs` the job records and owners.
+"""
 
 from __future__ import annotations
 
-from chapkit.adapters.sql.models import Base
+from chapkit.adapters.sql.schema.base import Base
 
-CHAPKIT_TABLE_MODULES: tuple[str, ...] = ("chapkit.adapters.sql.job_tables", "chapkit.adapters.sql.tables")
+CHAPKIT_TABLE_MODULES: tuple[str, ...] = ("chapkit.adapters.sql.schema.jobs", "chapkit.adapters.sql.schema.entities")
 """Modules that map chapkit's domain entities to tables; importing them registers the tables."""
 
 
