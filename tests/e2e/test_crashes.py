@@ -265,11 +265,15 @@ def test_a_live_neighbour_fails_the_killed_processs_jobs_and_a_later_restart_spa
     Nobody restarts: the neighbour's housekeeping fails the dead process's jobs within `stale_after` plus a
     heartbeat. A restart after that fails nothing of the live neighbour's (a shell model), whose job runs on
     in its working directory.
+
+    Only the neighbour judges silence after 2 s: the others wait a minute. A live process's heartbeats
+    can lag 2 s on a busy machine, and a restart (or the victim) would then fail the neighbour's live job.
     """
     stale_after = 2.0
-    env = environment(database_url, tmp_path, runner="python", stale_after=stale_after)
+    env = environment(database_url, tmp_path, runner="python", stale_after=60)
     with ExitStack() as cleanup:
-        neighbour = Service(tmp_path / "neighbour", {**env, "CRASH_RUNNER": "shell"})
+        neighbour_env = {**env, "CRASH_RUNNER": "shell", "CHAPKIT_JOBS_STALE_AFTER": str(stale_after)}
+        neighbour = Service(tmp_path / "neighbour", neighbour_env)
         cleanup.callback(neighbour.end)
         victim = Service(tmp_path / "victim", env)
         cleanup.callback(victim.end)
