@@ -11,20 +11,22 @@ from chapkit.bootstrap.containers import (
 )
 from chapkit.bootstrap.dependencies import (
     get_app_manager,
+    get_artifact_manager,
+    get_config_manager,
     get_database,
+    get_ml_manager,
     get_scheduler,
     get_session,
+    get_task_manager,
+    manager_dependency,
     set_app_manager,
     set_database,
     set_scheduler,
 )
 from chapkit.bootstrap.embedding import ChapkitService, JobFailedError, SyncChapkitService
-from chapkit.bootstrap.manager_dependencies import get_artifact_manager, get_config_manager, manager_dependency
-from chapkit.bootstrap.ml_module import get_ml_manager
 from chapkit.bootstrap.ml_service_builder import MLServiceBuilder
 from chapkit.bootstrap.run import run_app
-from chapkit.bootstrap.service_builder import ServiceBuilder
-from chapkit.bootstrap.tasks import get_task_manager, validate_and_disable_orphaned_tasks
+from chapkit.bootstrap.service_builder import ServiceBuilder, validate_and_disable_orphaned_tasks
 
 __all__ = [
     "BaseServiceBuilder",

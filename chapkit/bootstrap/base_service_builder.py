@@ -32,22 +32,16 @@ from chapkit.adapters.http.request_body import (
 )
 from chapkit.adapters.http.system import SystemRouter
 from chapkit.bootstrap.allocator import tune_allocator
-from chapkit.bootstrap.dependencies import ServiceAppState, ServiceContextMiddleware, ServiceRuntime
+from chapkit.bootstrap.containers import ServiceSpec, is_memory_url
+from chapkit.bootstrap.dependencies import ServiceAppState, ServiceContextMiddleware, ServiceRuntime, current_scheduler
 from chapkit.bootstrap.jobs_backend import JobsBackend, JobsSettings
 from chapkit.bootstrap.registration import (
-    Registration,
     info_warnings,
     install_readiness,
     resolve_registration,
     served_info,
 )
-from chapkit.bootstrap.service_lifespan import (
-    LifespanFactory,
-    LifespanPlan,
-    ServiceState,
-    build_lifespan,
-    database_health_check,
-)
+from chapkit.bootstrap.service_lifespan import ServiceState, build_lifespan, database_health_check
 from chapkit.bootstrap.service_options import (
     AuthOptions,
     DependencyOverride,
@@ -198,7 +192,7 @@ class BaseServiceBuilder:
 
         `backend` chooses where jobs run: `"asyncio"` in this process (the default), `"procrastinate"`
         on a PostgreSQL queue served by `chapkit worker` processes (D22); None reads `CHAPKIT_JOBS_BACKEND`
-        (and `queue`, `CHAPKIT_JOBS_QUEUE`) when the service starts. `heartbeat_interval` (default 2) and
+        (and `queue`, `CHAPKIT_JOBS_QUEUE`) when the service is built. `heartbeat_interval` (default 2) and
         `stale_after` (default 30) say in seconds how often processes heartbeat and after how long a silent
         one's jobs are failed (None reads `CHAPKIT_JOBS_HEARTBEAT_INTERVAL` and `CHAPKIT_JOBS_STALE_AFTER`);
         `record_ttl` (seconds) prunes finished records that long after they finished (None: kept).
@@ -350,12 +344,18 @@ class BaseServiceBuilder:
         registration = resolve_registration(self._registration_options, info, os.environ)
         max_body_size = self._resolved_max_body_size()
 
-        state = ServiceState(runtime=ServiceRuntime(self._title))
+        state = ServiceState(
+            runtime=ServiceRuntime(self._title, self._spec()),
+            include_logging=self._include_logging,
+            auth=(self._auth_options.source, len(self._auth_options.api_keys)) if self._auth_options else None,
+            registration=registration,
+            info_warnings=info_warnings(info),
+        )
         app = FastAPI(
             title=self._title,
             description=self._app_description,
             version=self._version,
-            lifespan=self._build_lifespan(state, registration=registration, warnings=info_warnings(info)),
+            lifespan=build_lifespan(state),
             docs_url=None,
             redoc_url=None,
         )
@@ -396,7 +396,7 @@ class BaseServiceBuilder:
                 JobRouter.create(
                     prefix=self._job_options.prefix,
                     tags=self._job_options.tags,
-                    scheduler_factory=state.runtime.scheduler_dependency,
+                    scheduler_factory=current_scheduler,
                 )
             )
         if self._monitoring_options:
@@ -473,28 +473,37 @@ class BaseServiceBuilder:
         """Create database connectivity health check."""
         return database_health_check(runtime)
 
-    def _build_lifespan(
-        self, state: ServiceState, *, registration: Registration | None = None, warnings: list[str] | None = None
-    ) -> LifespanFactory:
-        """Build the lifespan: start this app's container and scheduler, run hooks, stop in reverse."""
-        plan = LifespanPlan(
-            state=state,
-            database_url=self._database_url,
-            database_instance=self._database_instance,
-            pool_options={
-                "pool_size": self._pool_size,
-                "max_overflow": self._max_overflow,
-                "pool_recycle": self._pool_recycle,
-                "pool_pre_ping": self._pool_pre_ping,
-            },
-            max_concurrency=self._job_options.max_concurrency if self._job_options else None,
-            jobs=self._job_options,
-            include_logging=self._include_logging,
-            auth=(self._auth_options.source, len(self._auth_options.api_keys)) if self._auth_options else None,
-            registration=registration,
-            info_warnings=list(warnings or []),
+    def _spec(self) -> ServiceSpec:
+        """The spec of the service's storage and jobs (modules add theirs in `ServiceBuilder._spec`).
+
+        The environment fills in what `with_jobs` left open (`CHAPKIT_JOBS_*`), read here, once.
+        """
+        jobs = self._job_options
+        settings = None
+        if jobs is not None:
+            settings = JobsSettings.resolve(
+                jobs.backend,
+                jobs.queue,
+                heartbeat_interval=jobs.heartbeat_interval,
+                stale_after=jobs.stale_after,
+                record_ttl=jobs.record_ttl,
+            )
+        options = {
+            "pool_size": self._pool_size,
+            "max_overflow": self._max_overflow,
+            "pool_recycle": self._pool_recycle,
+            "pool_pre_ping": self._pool_pre_ping,
+        }
+        instance = self._database_instance
+        # A given instance's owner chose its pool; memory:// has none.
+        pooled = instance is None and not is_memory_url(self._database_url)
+        return ServiceSpec(
+            url=self._database_url,
+            datastore=instance,
+            database_options=options if pooled else {},
+            jobs=settings,
+            max_concurrency=jobs.max_concurrency if jobs else None,
         )
-        return build_lifespan(plan)
 
     # ---------------------------------------------------------------- convenience
 

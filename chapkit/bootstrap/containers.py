@@ -1,43 +1,102 @@
-"""The composition root: dependency-injector containers that pick the storage adapter and build managers.
+"""The composition root's one path: a frozen `ServiceSpec` -> `build_container(spec)` -> started services.
 
-`MemoryStorage` and `SqlStorage` expose the same providers: `datastore` (the adapter's `Datastore`, made
-once), `database` (the same datastore as a resource: `init()` on start, `dispose()` on shutdown),
-`job_store`, `owner_lock` (D16; none in memory) and `scheduler`. A `ServiceContainer` receives one of
-them as `storage` and is the one way to reach the data (D21): `unit_of_work(write=...)` opens units of
-work on the datastore, and the manager factories build managers from a unit. `create_container(url)`
-chooses the storage by URL: `memory://` -> memory (D11), any other SQLAlchemy URL -> SQL.
+Every way of running chapkit goes through here: the FastAPI lifespan of a built service, the worker
+(which starts that lifespan), `ChapkitService.open`, `open_storage` and the pytest plugin. The builders
+fill a `ServiceSpec`; `build_container(spec)` picks the storage adapters by URL (`memory://` -> memory,
+D11; any other SQLAlchemy URL -> SQL) and provides the application services already bound (D21):
+`configs`, `artifacts`, `tasks`, `jobs` and `ml`, whose methods open and commit their own units of
+work. `start(container)` opens the datastore (migrations included) and the job scheduler, and names the
+objects a worker runs jobs on (D22); `stop(container)` closes them in reverse order.
+
+`MemoryStorage` and `SqlStorage` expose the same providers: `datastore` (made once), `database` (the
+same datastore as a resource: `init()` on start, `dispose()` on stop unless it was given), `job_store`,
+`owner_lock` (D16; none in memory), `scheduler` (made once, None without jobs) and `running` (its
+`start()`/`shutdown()`), plus `task_injectables` (what Python tasks receive by type on that storage).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from dependency_injector import containers, providers
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chapkit.adapters.memory import InMemoryDatastore
 from chapkit.adapters.runners.shell_task import ProcessCommandRunner
+from chapkit.adapters.runners.workdirs import remove_abandoned_workspaces
 from chapkit.adapters.sql import Database, SqlJobRecordStore, create_database, owner_lock_for
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import BaseManager
 from chapkit.application.ml_manager import MLManager
-from chapkit.application.task_manager import TaskManager
+from chapkit.application.services import (
+    ArtifactService,
+    ConfigService,
+    JobService,
+    MLService,
+    Services,
+    TaskService,
+    artifact_manager_on,
+    config_manager_on,
+)
+from chapkit.application.task_manager import Injectables, TaskManager
 from chapkit.application.task_registry import TaskRegistry
-from chapkit.bootstrap.jobs_backend import JobsSettings, memory_scheduler, running_scheduler, sql_scheduler
-from chapkit.bootstrap.task_wiring import memory_task_injectables, sql_task_injectables, task_manager_of
+from chapkit.bootstrap.jobs_backend import JobsSettings, memory_scheduler, sql_scheduler
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ml import ModelRunnerProtocol
 from chapkit.domain.ml_checks import ModelRequirements
 from chapkit.domain.ports import Datastore, JobRecordStore, JobScheduler, OwnerLock, UnitOfWork
+from chapkit.domain.ports.scheduler import InstanceProvider
 
 MEMORY_URL = "memory://"
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """Everything a service is made of, fixed before it starts (the builders and `ChapkitService.open` fill it)."""
+
+    url: str = MEMORY_URL
+    datastore: Datastore | None = None
+    """A datastore made by its owner: used instead of `url`, `init()`ed on start and left open on stop."""
+    database_options: Mapping[str, Any] = field(default_factory=dict)
+    """Passed to `Database` (pool sizes, echo...); none on memory://."""
+    jobs: JobsSettings | None = None
+    """Where jobs run (D22); None: no job scheduler."""
+    max_concurrency: int | None = None
+    config_schema: type[BaseConfig] = BaseConfig
+    hierarchy: ArtifactHierarchy | None = None
+    config_linking: bool = True
+    """Whether artifact managers reach configs (`$config`, the config of a tree)."""
+    task_registry: TaskRegistry | None = None
+    """The service's Python task functions (None: the default registry)."""
+    runner: ModelRunnerProtocol | None = None
+    requirements: ModelRequirements | None = None
+    """What the service's info declares of train and predict requests."""
+
+    def __post_init__(self) -> None:
+        """Refuse database options on memory://, which has no pool."""
+        if is_memory_url(self.storage_url) and self.database_options:
+            raise TypeError(f"memory:// takes no database options (got {sorted(self.database_options)})")
+
+    @property
+    def storage_url(self) -> str:
+        """The URL of the storage in use (the given datastore's, else `url`)."""
+        return self.datastore.url if self.datastore is not None else self.url
+
+
+def is_memory_url(url: str) -> bool:
+    """Return whether `url` selects the memory adapter (D11)."""
+    return url.startswith(MEMORY_URL)
+
+
 async def opened(database: Datastore, owned: bool = True) -> AsyncIterator[Datastore]:
-    """Resource lifecycle of a datastore: `init()` on start, `dispose()` on shutdown when the container owns it."""
+    """Resource lifecycle of a datastore: `init()` on start, `dispose()` on stop when the container owns it."""
     await database.init()
     try:
         yield database
@@ -46,12 +105,31 @@ async def opened(database: Datastore, owned: bool = True) -> AsyncIterator[Datas
             await database.dispose()
 
 
+async def running_scheduler(scheduler: JobScheduler | None, datastore: Datastore) -> AsyncIterator[JobScheduler | None]:
+    """Resource lifecycle of the scheduler: `start()` after the datastore, `shutdown()` before it (records written)."""
+    del datastore  # a dependency only: the datastore starts first and stops last
+    if scheduler is None:
+        yield None
+        return
+    await scheduler.start()
+    try:
+        yield scheduler
+    finally:
+        await scheduler.shutdown()
+
+
+def _sql_injectables(datastore: Datastore, uow: UnitOfWork) -> Injectables:
+    # The SQL storage makes only SQL units of work: their session is an AsyncSession.
+    return {AsyncSession: uow.session, Database: datastore}
+
+
+def _memory_injectables(uow: UnitOfWork) -> Injectables:
+    del uow  # SQL types are known but unavailable in memory: a required parameter of either is an error (D11)
+    return {AsyncSession: None, Database: None}
+
+
 def _sql_database(url: str, options: dict[str, Any] | None) -> Database:
     return create_database(url, **(options or {}))
-
-
-def _memory_job_store(datastore: InMemoryDatastore) -> JobRecordStore:
-    return datastore.job_records
 
 
 class MemoryStorage(containers.DeclarativeContainer):
@@ -61,27 +139,27 @@ class MemoryStorage(containers.DeclarativeContainer):
     datastore = providers.Singleton(InMemoryDatastore, url=config.url)
     owned = providers.Object(True)
     database = providers.Resource(opened, datastore, owned=owned)
-    job_store = providers.Singleton(_memory_job_store, datastore)
+    job_store: providers.Provider[JobRecordStore] = providers.Singleton(lambda store: store.job_records, datastore)
     owner_lock: providers.Object[OwnerLock | None] = providers.Object(None)  # one process: no neighbour to watch
-    scheduler = providers.Resource(
-        running_scheduler, memory_scheduler, store=job_store, datastore=database, settings=config.jobs, lock=owner_lock
-    )
-    task_injectables = providers.Singleton(memory_task_injectables)
+    scheduler = providers.Singleton(memory_scheduler, config.jobs, job_store, datastore, owner_lock)
+    running = providers.Resource(running_scheduler, scheduler, database)
+    task_injectables = providers.Object(_memory_injectables)
 
 
 class SqlStorage(containers.DeclarativeContainer):
     """Storage adapters on SQLAlchemy: SQLite files, SQLite in memory, PostgreSQL."""
 
     config = providers.Configuration()
-    datastore = providers.Singleton(_sql_database, url=config.url, options=config.options)
+    datastore = providers.Singleton(
+        lambda url, options: create_database(url, **(options or {})), config.url, config.options
+    )
     owned = providers.Object(True)
     database = providers.Resource(opened, datastore, owned=owned)
     job_store = providers.Singleton(SqlJobRecordStore, datastore)
     owner_lock = providers.Singleton(owner_lock_for, datastore)
-    scheduler = providers.Resource(
-        running_scheduler, sql_scheduler, store=job_store, datastore=database, settings=config.jobs, lock=owner_lock
-    )
-    task_injectables = providers.Factory(sql_task_injectables, datastore)
+    scheduler = providers.Singleton(sql_scheduler, config.jobs, job_store, datastore, owner_lock)
+    running = providers.Resource(running_scheduler, scheduler, database)
+    task_injectables = providers.Factory(partial, _sql_injectables, datastore)
 
 
 def unit_of_work_of(datastore: Datastore, write: bool = False) -> UnitOfWork:
@@ -89,76 +167,166 @@ def unit_of_work_of(datastore: Datastore, write: bool = False) -> UnitOfWork:
     return datastore.unit_of_work(write=write)
 
 
-def config_manager_of(uow: UnitOfWork, schema: type[BaseConfig] = BaseConfig) -> ConfigManager[BaseConfig]:
-    """A config manager on the unit's configs, validating `data` into `schema`."""
-    return ConfigManager[BaseConfig](uow.configs, schema)
-
-
-def artifact_manager_of(
-    uow: UnitOfWork, hierarchy: ArtifactHierarchy | None = None, include_config: bool = True
-) -> ArtifactManager:
-    """An artifact manager on the unit's artifacts (and its configs, for `$config`, when `include_config`)."""
-    config_repo = uow.configs if include_config else None
-    return ArtifactManager(uow.artifacts, hierarchy=hierarchy, config_repo=config_repo)
-
-
-def entity_manager_of(uow: UnitOfWork, model: type[Any], out_schema: type[Any]) -> BaseManager[Any, Any, Any, Any]:
+def entity_manager_on(uow: UnitOfWork, model: type[Any], out_schema: type[Any]) -> BaseManager[Any, Any, Any, Any]:
     """A `BaseManager` for a user's own entity `model`, on the unit's repository of it."""
     return BaseManager(uow.repository(model), model, out_schema)
 
 
-class ServiceContainer(containers.DeclarativeContainer):
-    """Everything a service needs, built from one storage container: units of work and managers."""
+def task_manager_of(
+    uow: UnitOfWork,
+    scheduler: JobScheduler | None = None,
+    hierarchy: ArtifactHierarchy | None = None,
+    registry: TaskRegistry | None = None,
+    *,
+    datastore: Datastore,
+    injectables: Any,
+    command_runner: ProcessCommandRunner,
+) -> TaskManager:
+    """A task manager on the unit's tasks; its runs open units of their own on `datastore`."""
+    return TaskManager(
+        uow.tasks,
+        scheduler,
+        datastore,
+        ArtifactManager(uow.artifacts, hierarchy=hierarchy),
+        registry=registry,
+        command_runner=command_runner,
+        artifact_manager_factory=lambda run_uow: ArtifactManager(run_uow.artifacts, hierarchy=hierarchy),
+        injectables=injectables,
+    )
 
+
+def _jobs_of(scheduler: JobScheduler | None, artifacts: ArtifactService) -> JobService | None:
+    return None if scheduler is None else JobService(scheduler, artifacts)
+
+
+def _ml_of(spec: ServiceSpec, manager: providers.Provider[MLManager], jobs: JobService | None) -> MLService | None:
+    if spec.runner is None or jobs is None:
+        return None
+    return MLService(manager(runner=spec.runner, scheduler=jobs.scheduler), jobs)
+
+
+class ServiceContainer(containers.DeclarativeContainer):
+    """One service's graph: its storage, and its application services bound to the spec."""
+
+    spec = providers.Dependency(instance_of=ServiceSpec)
     storage = providers.DependenciesContainer()
+    scheduler = storage.scheduler
     unit_of_work = providers.Factory(unit_of_work_of, storage.datastore)
-    config_manager = providers.Factory(config_manager_of)
-    artifact_manager = providers.Factory(artifact_manager_of)
-    manager = providers.Factory(entity_manager_of)
     command_runner = providers.Singleton(ProcessCommandRunner)
+    # Managers on a given unit (the embedding API's `Storage`, users' own entities).
+    config_manager = providers.Factory(config_manager_on)
+    artifact_manager = providers.Factory(artifact_manager_on)
+    manager = providers.Factory(entity_manager_on)
     task_manager = providers.Factory(
         task_manager_of,
         datastore=storage.datastore,
         injectables=storage.task_injectables,
         command_runner=command_runner,
     )
-    # Called with runner, scheduler and config_schema; its jobs open their units from `unit_of_work`.
-    ml_manager = providers.Factory(MLManager, database=storage.datastore, unit_of_work=unit_of_work.provider)
+    ml_manager = providers.Factory(
+        MLManager,
+        database=storage.datastore,
+        config_schema=spec.provided.config_schema,
+        requirements=spec.provided.requirements,
+        unit_of_work=unit_of_work.provider,
+    )
+    # The application services (D21): each opens and commits its own units of work.
+    configs = providers.Factory(ConfigService, unit_of_work.provider, spec.provided.config_schema)
+    artifacts = providers.Factory(
+        ArtifactService, unit_of_work.provider, spec.provided.hierarchy, spec.provided.config_linking
+    )
+    jobs = providers.Factory(_jobs_of, scheduler, artifacts)
+    service_task_manager = providers.Factory(
+        task_manager,
+        scheduler=scheduler,
+        hierarchy=spec.provided.hierarchy,
+        registry=spec.provided.task_registry,
+    )
+    tasks = providers.Factory(TaskService, unit_of_work.provider, service_task_manager.provider, jobs)
+    ml = providers.Factory(_ml_of, spec, ml_manager.provider, jobs)
+    services = providers.Factory(Services, configs=configs, artifacts=artifacts, tasks=tasks, jobs=jobs, ml=ml)
 
 
-def is_memory_url(url: str) -> bool:
-    """Return whether `url` selects the memory adapter (D11)."""
-    return url.startswith(MEMORY_URL)
+def build_container(spec: ServiceSpec) -> ServiceContainer:
+    """Build (not start) the container of `spec`: two containers share no engine, pool, store or scheduler."""
+    storage: MemoryStorage | SqlStorage
+    if is_memory_url(spec.storage_url):
+        storage = MemoryStorage(config={"url": spec.storage_url, "jobs": spec.jobs})
+    else:
+        storage = SqlStorage(
+            config={"url": spec.storage_url, "jobs": spec.jobs, "options": dict(spec.database_options)}
+        )
+    if spec.datastore is not None:
+        storage.datastore.override(providers.Object(spec.datastore))
+        storage.owned.override(providers.Object(False))
+    if spec.jobs is None:
+        storage.scheduler.override(providers.Object(None))
+    return ServiceContainer(spec=providers.Object(spec), storage=storage)
 
 
 def create_container(
-    url: str = MEMORY_URL,
-    *,
-    datastore: Datastore | None = None,
-    jobs: JobsSettings | None = None,
-    **database_options: Any,
+    url: str = MEMORY_URL, *, datastore: Datastore | None = None, jobs: JobsSettings | None = None, **options: Any
 ) -> ServiceContainer:
-    """Build (not start) a container for `url`; extra options go to `Database` (echo, pool sizes...).
+    """Build (not start) a container for `url`, jobs in process unless `jobs` says otherwise (D22).
 
-    `jobs` chooses the scheduler (in process by default; `JobsSettings(backend="procrastinate")` queues
-    jobs in PostgreSQL for worker processes, D22).
-
-    With `datastore`, the container uses that instance (chosen by its URL): it is `init()`ed on start
-    and left open on shutdown, since its owner made it.
+    Extra options go to `Database` (echo, pool sizes...). With `datastore`, the container uses that
+    instance: it is `init()`ed on start and left open on stop, since its owner made it.
     """
-    if datastore is not None:
-        url = datastore.url
-    storage: MemoryStorage | SqlStorage
-    if is_memory_url(url):
-        if database_options:
-            raise TypeError(f"memory:// takes no database options (got {sorted(database_options)})")
-        storage = MemoryStorage(config={"url": url, "jobs": jobs})
-    else:
-        storage = SqlStorage(config={"url": url, "options": database_options, "jobs": jobs})
-    if datastore is not None:
-        storage.datastore.override(providers.Object(datastore))
-        storage.owned.override(providers.Object(False))
-    return ServiceContainer(storage=storage)
+    spec = ServiceSpec(url=url, datastore=datastore, database_options=options, jobs=jobs or JobsSettings())
+    return build_container(spec)
+
+
+def job_instances(services: Services) -> dict[type, InstanceProvider]:
+    """The objects whose methods queued jobs name, by class: what a worker runs them on (D22)."""
+
+    @asynccontextmanager
+    async def task_manager() -> AsyncIterator[object]:
+        async with services.tasks.opened() as manager:
+            yield manager
+
+    instances: dict[type, InstanceProvider] = {TaskManager: task_manager}
+    ml = services.ml
+    if ml is not None:
+
+        @asynccontextmanager
+        async def ml_manager() -> AsyncIterator[object]:
+            yield ml.manager
+
+        instances[MLManager] = ml_manager
+    return instances
+
+
+async def start(container: ServiceContainer) -> Services:
+    """Start the container (datastore and migrations, then the scheduler) and return its services."""
+    await container.init_resources()  # type: ignore[misc]
+    services: Services = container.services()
+    scheduler = container.scheduler()
+    if scheduler is not None:
+        scheduler.provide(job_instances(services))
+        spec: ServiceSpec = container.spec()
+        if spec.max_concurrency is not None:
+            await scheduler.set_max_concurrency(spec.max_concurrency)
+    # Model runs of a process killed outright left their working directories: theirs only go.
+    await asyncio.to_thread(remove_abandoned_workspaces)
+    return services
+
+
+async def stop(container: containers.Container) -> None:
+    """Stop the container's resources in reverse order (the scheduler's records written before the datastore closes)."""
+    stopped = container.shutdown_resources()
+    if stopped is not None:
+        await stopped
+
+
+@asynccontextmanager
+async def started(spec: ServiceSpec) -> AsyncIterator[tuple[ServiceContainer, Services]]:
+    """Build and start the container of `spec`; stop it on exit."""
+    container = build_container(spec)
+    try:
+        services = await start(container)
+        yield container, services
+    finally:
+        await stop(container)
 
 
 def use_datastore(container: ServiceContainer, datastore: Datastore) -> None:
@@ -175,10 +343,17 @@ def datastore_of(container: ServiceContainer) -> Datastore:
 class Storage:
     """A started container, for plain Python: units of work and managers without HTTP (the embedding API)."""
 
-    def __init__(self, container: ServiceContainer, scheduler: JobScheduler | None = None) -> None:
-        """Wrap a started container (and its started job scheduler)."""
+    def __init__(self, container: ServiceContainer, services: Services) -> None:
+        """Wrap a started container and its services."""
         self.container = container
-        self.scheduler = scheduler
+        self.services = services
+        self.scheduler: JobScheduler | None = container.scheduler()
+
+    @property
+    def spec(self) -> ServiceSpec:
+        """The spec the container was built from."""
+        spec: ServiceSpec = self.container.spec()
+        return spec
 
     @property
     def database(self) -> Datastore:
@@ -228,46 +403,45 @@ class Storage:
         )
         return manager
 
+    def with_spec(self, **changes: Any) -> Services:
+        """The services of this storage for a spec with `changes` (schema, hierarchy, runner...); jobs see them too."""
+        spec = replace(self.spec, **changes)
+        self.container.spec.override(providers.Object(spec))
+        self.services = self.container.services()
+        if self.scheduler is not None:
+            self.scheduler.provide(job_instances(self.services))
+        return self.services
+
 
 @asynccontextmanager
-async def open_storage(url: str = MEMORY_URL, **database_options: Any) -> AsyncIterator[Storage]:
-    """Start a container for `url` (migrations included) and its job scheduler; stop both on exit."""
-    container = create_container(url, **database_options)
-    await start(container)
+async def open_storage(url: str = MEMORY_URL, **options: Any) -> AsyncIterator[Storage]:
+    """Start a container for `url` (migrations included) and its job scheduler; stop both on exit.
+
+    Takes `create_container`'s options: `jobs=JobsSettings(...)`, `datastore=...`, database options.
+    """
+    container = create_container(url, **options)
     try:
-        yield Storage(container, await container.storage.scheduler())
+        yield Storage(container, await start(container))
     finally:
         await stop(container)
-
-
-async def start(container: containers.Container) -> None:
-    """Start the container's resources (the datastore: connections, migrations; then the job scheduler)."""
-    started = container.init_resources()
-    if started is not None:
-        await started
-
-
-async def stop(container: containers.Container) -> None:
-    """Stop the container's resources in reverse order."""
-    stopped = container.shutdown_resources()
-    if stopped is not None:
-        await stopped
 
 
 __all__ = [
     "MEMORY_URL",
     "MemoryStorage",
     "ServiceContainer",
+    "ServiceSpec",
     "SqlStorage",
     "Storage",
-    "artifact_manager_of",
-    "config_manager_of",
+    "build_container",
     "create_container",
     "datastore_of",
-    "entity_manager_of",
     "is_memory_url",
+    "job_instances",
     "open_storage",
-    "running_scheduler",
+    "start",
+    "started",
+    "stop",
     "unit_of_work_of",
     "use_datastore",
 ]

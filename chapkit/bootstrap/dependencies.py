@@ -9,23 +9,37 @@ used, so `get_database()` works in plain code too; two services never see each o
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from dataclasses import replace
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chapkit.adapters.http.app import AppManager
-from chapkit.adapters.scheduler.references import InstanceProvider
-from chapkit.application.task_registry import TaskRegistry
-from chapkit.bootstrap.containers import ServiceContainer, create_container, datastore_of, is_memory_url, use_datastore
-from chapkit.domain.artifact import ArtifactHierarchy
+from chapkit.application.artifact_manager import ArtifactManager
+from chapkit.application.config_manager import ConfigManager
+from chapkit.application.manager import BaseManager
+from chapkit.application.ml_manager import MLManager
+from chapkit.application.services import Services
+from chapkit.application.task_manager import TaskManager
+from chapkit.bootstrap.containers import (
+    ServiceContainer,
+    ServiceSpec,
+    build_container,
+    datastore_of,
+    entity_manager_on,
+    is_memory_url,
+    use_datastore,
+)
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ports import Datastore, JobScheduler, UnitOfWork
+
+ML_NOT_CONFIGURED = "ML manager dependency not configured. Use ServiceBuilder.with_ml() to enable ML operations."
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Requests with these methods get read units of work; every other method declares that it writes."""
@@ -37,24 +51,22 @@ def writes(request: Request) -> bool:
 
 
 class ServiceRuntime:
-    """What one running service owns: its started container (the one way to its data), scheduler and apps."""
+    """What one running service owns: its spec, started container and services, scheduler and apps."""
 
-    def __init__(self, name: str = "") -> None:
-        """Create an empty runtime (nothing started yet)."""
+    def __init__(self, name: str = "", spec: ServiceSpec | None = None) -> None:
+        """A runtime for the service `spec` describes (nothing started yet)."""
         self.name = name
+        self.spec = spec or ServiceSpec()
         self.container: ServiceContainer | None = None
+        self.services: Services | None = None
         self.scheduler: JobScheduler | None = None
         self.app_manager: AppManager | None = None
-        self.config_schema: type[BaseConfig] = BaseConfig
-        """The schema `get_config_manager` validates into (`with_config(schema)` sets it)."""
-        self.artifact_hierarchy: ArtifactHierarchy | None = None
-        """The hierarchy `get_artifact_manager` labels levels with (`with_artifacts(hierarchy=...)` sets it)."""
-        self.artifact_includes_config = True
-        """Whether `get_artifact_manager`'s managers reach configs (config linking)."""
-        self.task_registry: TaskRegistry | None = None
-        """The registry of the service's Python tasks (`with_tasks(registry=...)`; None: the default one)."""
-        self.job_instances: dict[type, InstanceProvider] = {}
-        """The objects whose methods jobs may name, by class (ML and task managers): what a worker runs (D22)."""
+
+    def started(self, container: ServiceContainer | None, services: Services | None) -> None:
+        """Serve from a started container and its services (None: stopped)."""
+        self.container = container
+        self.services = services
+        self.scheduler = None if container is None else container.scheduler()
 
     @property
     def database(self) -> Datastore | None:
@@ -65,21 +77,25 @@ class ServiceRuntime:
     def database(self, database: Datastore | None) -> None:
         """Make the service's units of work use `database` (None: forget the container)."""
         if database is None:
-            self.container = None
+            self.started(None, None)
         elif self.container is None:
-            self.container = create_container(datastore=database)
+            # `set_database` outside a running service: the spec's services on that datastore, no jobs.
+            container = build_container(replace(self.spec, datastore=database, database_options={}, jobs=None))
+            self.container, self.services = container, container.services()
         else:
             use_datastore(self.container, database)
 
-    def require_container(self) -> ServiceContainer:
-        """Return the container, or raise when the service has not started."""
-        if self.container is None:
+    def require_services(self) -> Services:
+        """Return the services, or raise when the service has not started."""
+        if self.services is None:
             raise RuntimeError("Database not initialized. Call set_database() during app startup.")
-        return self.container
+        return self.services
 
     def require_database(self) -> Datastore:
         """Return the database, or raise when the service has not started."""
-        return datastore_of(self.require_container())
+        if self.container is None:
+            raise RuntimeError("Database not initialized. Call set_database() during app startup.")
+        return datastore_of(self.container)
 
     def require_scheduler(self) -> JobScheduler:
         """Return the scheduler, or raise when the service has none."""
@@ -88,20 +104,8 @@ class ServiceRuntime:
         return self.scheduler
 
     def unit_of_work(self, *, write: bool = False) -> UnitOfWork:
-        """Return a new unit of work from the service's container (`async with` it)."""
-        uow: UnitOfWork = self.require_container().unit_of_work(write=write)
-        return uow
-
-    # Bound, async dependencies for the service's own routers: no thread hop, no context lookup.
-
-    async def unit_of_work_dependency(self, request: Request) -> AsyncIterator[UnitOfWork]:
-        """FastAPI dependency: a unit of work of this service for the request (writing unless GET/HEAD/OPTIONS)."""
-        async with self.unit_of_work(write=writes(request)) as uow:
-            yield uow
-
-    async def scheduler_dependency(self) -> JobScheduler:
-        """FastAPI dependency: this service's scheduler."""
-        return self.require_scheduler()
+        """Return a new unit of work on the service's datastore (`async with` it)."""
+        return self.require_database().unit_of_work(write=write)
 
 
 class ServiceAppState(State):
@@ -234,8 +238,77 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def current_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    """A unit of work of the current service (D6) for the request, closed after it."""
+    async with current_runtime().unit_of_work(write=writes(request)) as uow:
+        yield uow
+
+
+async def get_config_manager(uow: Annotated[UnitOfWork, Depends(current_unit_of_work)]) -> ConfigManager[BaseConfig]:
+    """Get a config manager instance for dependency injection.
+
+    A service built with `with_config(schema)` answers with a manager bound to its schema.
+    """
+    return current_runtime().require_services().configs.manager(uow)
+
+
+async def get_artifact_manager(uow: Annotated[UnitOfWork, Depends(current_unit_of_work)]) -> ArtifactManager:
+    """Get an artifact manager instance for dependency injection.
+
+    A service built with `with_artifacts(hierarchy=...)` answers with a manager bound to its hierarchy.
+    """
+    return current_runtime().require_services().artifacts.manager(uow)
+
+
+async def get_task_manager(uow: Annotated[UnitOfWork, Depends(current_unit_of_work)]) -> TaskManager:
+    """Get a task manager instance for dependency injection.
+
+    It belongs to the current service (D6): its scheduler (None without jobs), its artifact hierarchy
+    and its task registry.
+    """
+    return current_runtime().require_services().tasks.manager(uow)
+
+
+async def get_ml_manager() -> MLManager:
+    """Get an ML manager instance for dependency injection (the current service's, D6).
+
+    Raises `RuntimeError` when the current service was built without `with_ml()`.
+    """
+    ml = current_runtime().require_services().ml
+    if ml is None:
+        raise RuntimeError(ML_NOT_CONFIGURED)
+    return ml.manager
+
+
+async def current_scheduler() -> JobScheduler:
+    """The current service's scheduler, as an async dependency (no thread hop)."""
+    return current_runtime().require_scheduler()
+
+
+def manager_dependency(
+    model: type[Any], out_schema: type[Any]
+) -> Callable[..., Coroutine[Any, Any, BaseManager[Any, Any, Any, Any]]]:
+    """A dependency giving a `BaseManager` for your own entity `model`, on the current service's storage.
+
+    It works on every storage, `memory://` included: `CrudRouter(manager_factory=manager_dependency(...))`.
+    """
+
+    async def dependency(uow: Annotated[UnitOfWork, Depends(current_unit_of_work)]) -> BaseManager[Any, Any, Any, Any]:
+        return entity_manager_on(uow, model, out_schema)
+
+    return dependency
+
+
 __all__ = [
+    "ML_NOT_CONFIGURED",
     "READ_ONLY_METHODS",
+    "current_scheduler",
+    "current_unit_of_work",
+    "get_artifact_manager",
+    "get_config_manager",
+    "get_ml_manager",
+    "get_task_manager",
+    "manager_dependency",
     "ServiceAppState",
     "ServiceContextMiddleware",
     "ServiceRuntime",

@@ -1,8 +1,13 @@
-"""`ServiceBuilder`: the base builder plus the config, artifact, task and ML modules (ML in `ml_module`)."""
+"""`ServiceBuilder`: the base builder plus the config, artifact, task and ML modules.
+
+Each module adds to the service's spec (schema, hierarchy, registry, runner) and serves its router
+through the reference's dependencies (`get_config_manager`, `get_artifact_manager`, `get_task_manager`,
+`get_ml_manager`), which reach the running service's application services (D6, D21).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Self
 
 from fastapi import FastAPI
@@ -12,32 +17,38 @@ from chapkit.adapters.http.config_router import ConfigRouter
 from chapkit.adapters.http.crud import CrudPermissions
 from chapkit.adapters.http.info import ServiceInfo
 from chapkit.adapters.http.ml_info import MLServiceInfo
+from chapkit.adapters.http.ml_router import MLRouter
 from chapkit.adapters.http.task_router import TaskRouter
-from chapkit.application.task_manager import TaskManager
+from chapkit.adapters.observability import get_logger
 from chapkit.application.task_registry import TaskRegistry
 from chapkit.bootstrap.base_service_builder import BaseServiceBuilder
-from chapkit.bootstrap.dependencies import ServiceRuntime
-from chapkit.bootstrap.manager_dependencies import (
-    artifact_manager_dependency,
-    config_manager_dependency,
-)
-from chapkit.bootstrap.ml_module import MLOptions, check_ml_configuration, ml_options, register_ml_router
-from chapkit.bootstrap.tasks import (
-    TASKS_NEED_ARTIFACTS,
-    TaskOptions,
-    task_manager_dependency,
-    task_manager_provider,
-    validate_tasks_on_startup,
+from chapkit.bootstrap.containers import ServiceSpec
+from chapkit.bootstrap.dependencies import (
+    ServiceRuntime,
+    get_artifact_manager,
+    get_config_manager,
+    get_ml_manager,
+    get_task_manager,
 )
 from chapkit.domain.artifact import ArtifactHierarchy, ArtifactIn, ArtifactOut
 from chapkit.domain.config import BaseConfig, ConfigIn, ConfigOut
 from chapkit.domain.ml import ModelRunnerProtocol
 from chapkit.domain.task import TaskIn, TaskOut
 
+logger = get_logger(__name__)
+
 CONFIG_LINKING_NEEDS_CONFIG = (
     "Artifact config-linking requires a config schema. "
     "Call `with_config(...)` before enabling config linking in artifacts."
 )
+TASKS_NEED_ARTIFACTS = (
+    "Task execution requires artifacts to store results. Call `with_artifacts(...)` before `with_tasks()`."
+)
+ML_NEEDS_CONFIG = "ML operations require config for model configuration. Call `with_config(...)` before `with_ml(...)`."
+ML_NEEDS_ARTIFACTS = (
+    "ML operations require artifacts for model storage. Call `with_artifacts(...)` before `with_ml(...)`."
+)
+ML_NEEDS_JOBS = "ML operations require job scheduler for async execution. Call `with_jobs(...)` before `with_ml(...)`."
 
 
 @dataclass(slots=True)
@@ -55,6 +66,22 @@ class _ArtifactOptions:
     tags: list[str]
     enable_config_linking: bool
     permissions: CrudPermissions
+
+
+@dataclass(slots=True)
+class _TaskOptions:
+    prefix: str
+    tags: list[str]
+    permissions: CrudPermissions
+    validate_on_startup: bool
+    registry: TaskRegistry | None
+
+
+@dataclass(slots=True)
+class _MLOptions:
+    runner: ModelRunnerProtocol
+    prefix: str
+    tags: list[str]
 
 
 def _permissions(
@@ -82,8 +109,8 @@ class ServiceBuilder(BaseServiceBuilder):
         super().__init__(**kwargs)
         self._config_options: _ConfigOptions | None = None
         self._artifact_options: _ArtifactOptions | None = None
-        self._task_options: TaskOptions | None = None
-        self._ml_options: MLOptions | None = None
+        self._task_options: _TaskOptions | None = None
+        self._ml_options: _MLOptions | None = None
 
     def with_config(
         self,
@@ -146,7 +173,7 @@ class ServiceBuilder(BaseServiceBuilder):
 
         `registry` holds this service's Python task functions (the default `TaskRegistry` when None).
         """
-        self._task_options = TaskOptions(
+        self._task_options = _TaskOptions(
             prefix=prefix,
             tags=list(tags) if tags else ["Tasks"],
             permissions=_permissions(permissions, allow_create, allow_read, allow_update, allow_delete),
@@ -163,7 +190,13 @@ class ServiceBuilder(BaseServiceBuilder):
         tags: list[str] | None = None,
     ) -> Self:
         """Enable ML train/predict endpoints with model runner."""
-        self._ml_options = ml_options(runner, prefix, tags)
+        for method in ("on_train", "on_predict"):
+            if not callable(getattr(runner, method, None)):
+                raise TypeError(
+                    f"with_ml() needs a model runner with async `on_train` and `on_predict` "
+                    f"(e.g. FunctionalModelRunner, ShellModelRunner); {type(runner).__name__} has no `{method}`"
+                )
+        self._ml_options = _MLOptions(runner=runner, prefix=prefix, tags=list(tags) if tags else ["ML"])
         return self
 
     # ---------------------------------------------------------------- extension points
@@ -176,60 +209,74 @@ class ServiceBuilder(BaseServiceBuilder):
         if self._task_options and not self._artifact_options:
             raise ValueError(TASKS_NEED_ARTIFACTS)
         if self._ml_options:
-            check_ml_configuration(
-                has_config=self._config_options is not None,
-                has_artifacts=self._artifact_options is not None,
-                has_jobs=self._job_options is not None,
-            )
+            if not self._config_options:
+                raise ValueError(ML_NEEDS_CONFIG)
+            if not self._artifact_options:
+                raise ValueError(ML_NEEDS_ARTIFACTS)
+            if not self._job_options:
+                raise ValueError(ML_NEEDS_JOBS)
+
+    def _spec(self) -> ServiceSpec:
+        """The base spec plus the modules' schema, hierarchy, task registry and model runner."""
+        artifacts, tasks, ml = self._artifact_options, self._task_options, self._ml_options
+        return replace(
+            super()._spec(),
+            config_schema=self._config_options.schema if self._config_options else BaseConfig,
+            hierarchy=artifacts.hierarchy if artifacts else None,
+            config_linking=artifacts.enable_config_linking if artifacts else True,
+            task_registry=tasks.registry if tasks else None,
+            runner=ml.runner if ml else None,
+            requirements=self._service_info().requirements() if ml else None,
+        )
 
     def _register_module_routers(self, app: FastAPI) -> None:
-        """Register the config and artifact routers, bound to this service's storage."""
+        """Register the modules' routers: each reaches the running service through the `get_*` dependencies."""
         super()._register_module_routers(app)
-        runtime: ServiceRuntime = app.state.service_runtime
         linking = self._artifact_options is not None and self._artifact_options.enable_config_linking
-        config_dependency = None
         if self._config_options:
             options = self._config_options
-            config_dependency = config_manager_dependency(options.schema, runtime)
             app.include_router(
                 ConfigRouter.create(
                     prefix=options.prefix,
                     tags=options.tags,
-                    manager_factory=config_dependency,
+                    manager_factory=get_config_manager,
                     entity_in_type=ConfigIn[options.schema],  # type: ignore[name-defined]
                     entity_out_type=ConfigOut[options.schema],  # type: ignore[name-defined]
                     permissions=options.permissions,
                     enable_artifact_operations=linking,
                 )
             )
-            # Custom routers that depend on `get_config_manager` get this service's schema, as the
-            # reference's do. Not through `app.dependency_overrides`: with any override set, FastAPI
-            # analyses every dependency of every request again (`get_dependant`; see bench/http_load.py).
-            runtime.config_schema = options.schema
-
         if self._artifact_options:
             artifact_options = self._artifact_options
-            artifact_dependency = artifact_manager_dependency(artifact_options.hierarchy, linking, runtime)
             app.include_router(
                 ArtifactRouter.create(
                     prefix=artifact_options.prefix,
                     tags=artifact_options.tags,
-                    manager_factory=artifact_dependency,
+                    manager_factory=get_artifact_manager,
                     entity_in_type=ArtifactIn,
                     entity_out_type=ArtifactOut,
                     permissions=artifact_options.permissions,
                     enable_config_access=linking,
-                    config_manager_factory=config_dependency if linking else None,
+                    config_manager_factory=get_config_manager if linking else None,
                 )
             )
-            runtime.artifact_hierarchy = artifact_options.hierarchy
-            runtime.artifact_includes_config = linking
-
-        if self._ml_options and self._config_options:
-            info = self._service_info()
-            register_ml_router(app, self._ml_options, config_schema=self._config_options.schema, info=info)
+        if self._ml_options:
+            ml = self._ml_options
+            app.include_router(MLRouter.create(prefix=ml.prefix, tags=ml.tags, manager_factory=get_ml_manager))
         if self._task_options:
-            self._register_task_router(app, runtime, self._task_options)
+            tasks = self._task_options
+            app.include_router(
+                TaskRouter.create(
+                    prefix=tasks.prefix,
+                    tags=tasks.tags,
+                    manager_factory=get_task_manager,
+                    entity_in_type=TaskIn,
+                    entity_out_type=TaskOut,
+                    permissions=tasks.permissions,
+                )
+            )
+            if tasks.validate_on_startup and validate_tasks_on_startup not in self._startup_hooks:
+                self._startup_hooks.append(validate_tasks_on_startup)
 
     def _service_info(self) -> ServiceInfo:
         """A model service built with the reference's plain `ServiceInfo` serves it as an `MLServiceInfo`.
@@ -242,23 +289,22 @@ class ServiceBuilder(BaseServiceBuilder):
             return MLServiceInfo.model_validate(self.info.model_dump())
         return self.info
 
-    def _register_task_router(self, app: FastAPI, runtime: ServiceRuntime, options: TaskOptions) -> None:
-        """Register the task router and, if asked, the start-up check that disables orphaned Python tasks."""
-        hierarchy = self._artifact_options.hierarchy if self._artifact_options else None
-        app.include_router(
-            TaskRouter.create(
-                prefix=options.prefix,
-                tags=options.tags,
-                manager_factory=task_manager_dependency(runtime, hierarchy, options.registry),
-                entity_in_type=TaskIn,
-                entity_out_type=TaskOut,
-                permissions=options.permissions,
-            )
-        )
-        runtime.task_registry = options.registry
-        runtime.job_instances[TaskManager] = task_manager_provider(runtime, hierarchy, options.registry)
-        if options.validate_on_startup and validate_tasks_on_startup not in self._startup_hooks:
-            self._startup_hooks.append(validate_tasks_on_startup)
+
+async def validate_and_disable_orphaned_tasks(app: FastAPI) -> int:
+    """Validate Python tasks and disable orphaned ones that reference missing functions."""
+    runtime: ServiceRuntime | None = getattr(app.state, "service_runtime", None)
+    if runtime is None or runtime.services is None:
+        logger.debug("tasks.validation.skipped", reason="no database")
+        return 0
+    disabled = await runtime.services.tasks.disable_orphaned()
+    if disabled:
+        logger.warning("tasks.orphaned.disabled_count", count=disabled)
+    return disabled
 
 
-__all__ = ["ServiceBuilder"]
+async def validate_tasks_on_startup(app: FastAPI) -> None:
+    """Start-up hook of `with_tasks(validate_on_startup=True)`: disable orphaned Python tasks."""
+    await validate_and_disable_orphaned_tasks(app)
+
+
+__all__ = ["ServiceBuilder", "validate_and_disable_orphaned_tasks", "validate_tasks_on_startup"]

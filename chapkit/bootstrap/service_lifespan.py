@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -12,13 +11,10 @@ from fastapi import FastAPI
 
 from chapkit.adapters.http.health import HealthCheck, HealthState
 from chapkit.adapters.observability import configure_logging, get_logger
-from chapkit.adapters.runners.workdirs import remove_abandoned_workspaces
-from chapkit.bootstrap.containers import ServiceContainer, create_container, is_memory_url, stop
+from chapkit.bootstrap.containers import started
 from chapkit.bootstrap.dependencies import ServiceRuntime, service_started
-from chapkit.bootstrap.jobs_backend import JobsSettings
 from chapkit.bootstrap.registration import Registration, registered
-from chapkit.bootstrap.service_options import JobOptions, LifecycleHook
-from chapkit.domain.ports import Datastore, JobScheduler
+from chapkit.bootstrap.service_options import LifecycleHook
 
 logger = get_logger(__name__)
 
@@ -32,20 +28,9 @@ class ServiceState:
     runtime: ServiceRuntime
     startup_hooks: list[LifecycleHook] = field(default_factory=list)
     shutdown_hooks: list[LifecycleHook] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class LifespanPlan:
-    """Everything the lifespan needs, captured when the app is built."""
-
-    state: ServiceState
-    database_url: str
-    database_instance: Datastore | None
-    pool_options: dict[str, Any]
-    max_concurrency: int | None
-    jobs: JobOptions | None
-    include_logging: bool
-    auth: tuple[str, int] | None
+    include_logging: bool = False
+    auth: tuple[str, int] | None = None
+    """Where the API keys came from and how many (logged at start, never the keys)."""
     registration: Registration | None = None
     info_warnings: list[str] = field(default_factory=list)
 
@@ -65,77 +50,35 @@ def database_health_check(runtime: ServiceRuntime) -> HealthCheck:
     return check_database
 
 
-def jobs_settings(options: JobOptions | None) -> JobsSettings | None:
-    """The scheduler settings of `with_jobs(...)`, the environment filling in what it left open (None: no jobs)."""
-    if options is None:
-        return None
-    return JobsSettings.resolve(
-        options.backend,
-        options.queue,
-        heartbeat_interval=options.heartbeat_interval,
-        stale_after=options.stale_after,
-        record_ttl=options.record_ttl,
-    )
-
-
-def service_container(plan: LifespanPlan) -> ServiceContainer:
-    """One container per started app: two apps share no engine, pool, memory store or scheduler.
-
-    A given `Database` instance replaces the container's datastore provider: it is `init()`ed here and
-    not disposed at shutdown, since its owner made it.
-    """
-    instance = plan.database_instance
-    jobs = jobs_settings(plan.jobs)
-    if instance is not None:
-        return create_container(datastore=instance, jobs=jobs)
-    options = {} if is_memory_url(plan.database_url) else plan.pool_options
-    return create_container(plan.database_url, jobs=jobs, **options)
-
-
-def build_lifespan(plan: LifespanPlan) -> LifespanFactory:
-    """Return the lifespan of one service: start storage and scheduler, run hooks, stop in reverse."""
-    runtime = plan.state.runtime
+def build_lifespan(state: ServiceState) -> LifespanFactory:
+    """Return the lifespan of one service: start its container (`started`), run hooks, stop in reverse."""
+    runtime = state.runtime
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if plan.include_logging:
+        if state.include_logging:
             configure_logging()
-        container = service_container(plan)
         try:
-            # Resources start on first use: the scheduler only when jobs are on. Stopping the container
-            # shuts down what started, the scheduler (last records written) before the datastore.
-            await container.storage.database()
-            # Model runs of a process killed outright left their working directories: theirs only go.
-            await asyncio.to_thread(remove_abandoned_workspaces)
-            scheduler: JobScheduler | None = None
-            if plan.jobs is not None:
-                scheduler = await container.storage.scheduler()
-                assert scheduler is not None
-                scheduler.provide(runtime.job_instances)
-                if plan.max_concurrency is not None:
-                    await scheduler.set_max_concurrency(plan.max_concurrency)
-            # The runtime is the one place the service's storage is reached from (`app.state.database`
-            # and `get_database()` read it): its container builds units of work and managers.
-            runtime.container = container
-            runtime.scheduler = scheduler
-            if plan.auth is not None:
-                log_auth_source(*plan.auth)
-            for warning in plan.info_warnings:
-                logger.warning("info.chap_core", message=warning)
-            with service_started(runtime):
-                for hook in plan.state.startup_hooks:
-                    await hook(app)
-                try:
-                    # Registered after the start-up hooks (the service is complete), deregistered first.
-                    async with registered(plan.registration, auth_on=plan.auth is not None):
-                        yield
-                finally:
-                    for hook in plan.state.shutdown_hooks:
+            async with started(runtime.spec) as (container, services):
+                # The runtime is the one place the service is reached from (`app.state.database`, the
+                # `get_*` dependencies): one container per started app, two apps share nothing.
+                runtime.started(container, services)
+                if state.auth is not None:
+                    log_auth_source(*state.auth)
+                for warning in state.info_warnings:
+                    logger.warning("info.chap_core", message=warning)
+                with service_started(runtime):
+                    for hook in state.startup_hooks:
                         await hook(app)
+                    try:
+                        # Registered after the start-up hooks (the service is complete), deregistered first.
+                        async with registered(state.registration, auth_on=state.auth is not None):
+                            yield
+                    finally:
+                        for hook in state.shutdown_hooks:
+                            await hook(app)
         finally:
-            runtime.scheduler = None
-            runtime.container = None
-            await stop(container)
+            runtime.started(None, None)
 
     return lifespan
 
@@ -157,11 +100,8 @@ def log_auth_source(source: str, count: int) -> None:
 
 __all__ = [
     "LifespanFactory",
-    "LifespanPlan",
     "ServiceState",
     "build_lifespan",
-    "service_container",
     "database_health_check",
-    "jobs_settings",
     "log_auth_source",
 ]

@@ -20,6 +20,7 @@ from chapkit.adapters.http.problems import problem_responses
 from chapkit.adapters.http.utilities import UlidPath, id_path, parse_ulid
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
+from chapkit.application.services import found
 from chapkit.domain.artifact import ArtifactIn, ArtifactOut, ArtifactTreeNode
 from chapkit.domain.artifact_content import TableFormat, parse_table_format, without_content
 from chapkit.domain.artifact_tree import dump_tree_json
@@ -122,9 +123,8 @@ class ArtifactRouter(CrudRouter[ArtifactIn, ArtifactOut]):
         async def find_by_id(
             entity_id: UlidPath, content: ContentQuery = True, manager: ArtifactManager = Depends(manager_factory)
         ) -> Response:
-            artifact = await manager.find_by_id(parse_ulid(entity_id))
-            if artifact is None:
-                raise self._not_found(entity_id)
+            artifact_id = parse_ulid(entity_id)
+            artifact = found(await manager.find_by_id(artifact_id), artifact_id)
             return self._json(self._out_adapter, artifact if content else _summaries([artifact])[0])
 
         self.router.add_api_route(

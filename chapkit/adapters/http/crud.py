@@ -15,7 +15,7 @@ from chapkit.adapters.http.problems import problem_responses
 from chapkit.adapters.http.router import Router
 from chapkit.adapters.http.utilities import UlidPath, build_location_url, id_path, parse_ulid
 from chapkit.application.manager import Manager
-from chapkit.domain.errors import ConflictError, NotFoundError
+from chapkit.application.services import delete_existing, found, insert_new, update_existing
 from chapkit.domain.schemas import PaginatedResponse
 
 InSchemaT = TypeVar("InSchemaT", bound=BaseModel)
@@ -163,9 +163,6 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
     def _json(self, adapter: TypeAdapter[Any], value: Any, status_code: int = 200, **headers: str) -> Response:
         return Response(adapter.dump_json(value), status_code=status_code, media_type=JSON_MEDIA_TYPE, headers=headers)
 
-    def _not_found(self, entity_id: str) -> NotFoundError:
-        return NotFoundError(f"Entity with id {entity_id} not found")
-
     def _register_create_route(self) -> None:
         manager_dep = self._manager_dependency()
         entity_in_type = self.entity_in_type
@@ -174,11 +171,8 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
         async def create(
             entity_in: BaseModel, request: Request, manager: Manager[Any, Any, ULID] = manager_dep
         ) -> Response:
-            entity_id = getattr(entity_in, "id", None)
             # POST inserts; replacing a stored entity is PUT's job (D14).
-            if entity_id is not None and await manager.exists_by_id(entity_id):
-                raise ConflictError(f"Entity with id {entity_id} already exists")
-            created = await manager.save(entity_in)
+            created = await insert_new(manager, entity_in)
             location = build_location_url(request, f"{prefix}/{created.id}")
             return self._json(self._out_adapter, created, status.HTTP_201_CREATED, Location=location)
 
@@ -219,10 +213,8 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
         manager_dep = self._manager_dependency()
 
         async def find_by_id(entity_id: UlidPath, manager: Manager[Any, Any, ULID] = manager_dep) -> Response:
-            entity = await manager.find_by_id(parse_ulid(entity_id))
-            if entity is None:
-                raise self._not_found(entity_id)
-            return self._json(self._out_adapter, entity)
+            ulid_id = parse_ulid(entity_id)
+            return self._json(self._out_adapter, found(await manager.find_by_id(ulid_id), ulid_id))
 
         self.router.add_api_route(
             id_path("entity_id"),
@@ -241,12 +233,9 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
             entity_id: UlidPath, entity_in: BaseModel, manager: Manager[Any, Any, ULID] = manager_dep
         ) -> Response:
             # PUT updates a stored entity; an unknown id is a 404, as in the reference (D14).
-            ulid_id = parse_ulid(entity_id)
-            if not await manager.exists_by_id(ulid_id):
-                raise self._not_found(entity_id)
             entity_dict = entity_in.model_dump(exclude_unset=True)
-            entity_dict["id"] = ulid_id
-            saved = await manager.save(entity_in_type.model_validate(entity_dict))
+            entity_dict["id"] = parse_ulid(entity_id)
+            saved = await update_existing(manager, entity_in_type.model_validate(entity_dict))
             return self._json(self._out_adapter, saved)
 
         update.__annotations__["entity_in"] = entity_in_type
@@ -263,10 +252,7 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
         manager_dep = self._manager_dependency()
 
         async def delete_by_id(entity_id: UlidPath, manager: Manager[Any, Any, ULID] = manager_dep) -> Response:
-            ulid_id = parse_ulid(entity_id)
-            if not await manager.exists_by_id(ulid_id):
-                raise self._not_found(entity_id)
-            await manager.delete_by_id(ulid_id)
+            await delete_existing(manager, parse_ulid(entity_id))
             return Response(status_code=status.HTTP_204_NO_CONTENT)
 
         self.router.add_api_route(
