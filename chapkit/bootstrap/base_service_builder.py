@@ -361,6 +361,7 @@ class BaseServiceBuilder:
         )
         add_offline_docs(app)
         app.state = ServiceAppState(state.runtime)
+        app.state.service_state = state  # what a worker runs the service from (`run_worker`)
         app.state.database_url = self._database_url
         app.openapi = create_openapi_customizer(app, max_body_size=max_body_size)  # type: ignore[method-assign]
 

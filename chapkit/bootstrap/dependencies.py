@@ -274,7 +274,8 @@ async def get_ml_manager() -> MLManager:
 
     Raises `RuntimeError` when the current service was built without `with_ml()`.
     """
-    ml = current_runtime().require_services().ml
+    services = current_runtime().services
+    ml = None if services is None else services.ml
     if ml is None:
         raise RuntimeError(ML_NOT_CONFIGURED)
     return ml.manager

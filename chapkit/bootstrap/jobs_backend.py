@@ -10,7 +10,6 @@ PostgreSQL database, which also holds the queue.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
@@ -92,10 +91,6 @@ def libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-SchedulerFactory = Callable[[JobsSettings, JobRecordStore, Datastore, OwnerLock | None], JobScheduler]
-"""How a storage container makes its scheduler: from the settings, its record store, datastore and lock."""
-
-
 def memory_scheduler(
     settings: JobsSettings, store: JobRecordStore, datastore: Datastore, lock: OwnerLock | None = None
 ) -> JobScheduler:
@@ -122,25 +117,6 @@ def sql_scheduler(
     )
 
 
-async def running_scheduler(
-    build: SchedulerFactory,
-    store: JobRecordStore,
-    datastore: Datastore,
-    settings: JobsSettings | None = None,
-    lock: OwnerLock | None = None,
-) -> AsyncIterator[JobScheduler]:
-    """Resource lifecycle of the scheduler `build` makes: `start()`, then `shutdown()` (jobs canceled, records written).
-
-    `datastore` is started before the scheduler (the container sees the dependency) and stopped after it.
-    """
-    scheduler = build(settings or JobsSettings(), store, datastore, lock)
-    await scheduler.start()
-    try:
-        yield scheduler
-    finally:
-        await scheduler.shutdown()
-
-
 __all__ = [
     "DEFAULT_QUEUE",
     "HEARTBEAT_INTERVAL_ENV",
@@ -150,9 +126,7 @@ __all__ = [
     "JobsBackend",
     "JobsSettings",
     "STALE_AFTER_ENV",
-    "SchedulerFactory",
     "libpq_url",
     "memory_scheduler",
-    "running_scheduler",
     "sql_scheduler",
 ]

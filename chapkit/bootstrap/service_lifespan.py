@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -50,37 +51,41 @@ def database_health_check(runtime: ServiceRuntime) -> HealthCheck:
     return check_database
 
 
-def build_lifespan(state: ServiceState) -> LifespanFactory:
-    """Return the lifespan of one service: start its container (`started`), run hooks, stop in reverse."""
+@asynccontextmanager
+async def running(state: ServiceState, app: FastAPI, *, register: bool = True) -> AsyncIterator[None]:
+    """Run one service for the block: start its container (`started`), run its hooks, stop in reverse.
+
+    The FastAPI lifespan runs it with `register=True`; a worker without, since it serves no HTTP.
+    """
     runtime = state.runtime
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if state.include_logging:
-            configure_logging()
-        try:
-            async with started(runtime.spec) as (container, services):
-                # The runtime is the one place the service is reached from (`app.state.database`, the
-                # `get_*` dependencies): one container per started app, two apps share nothing.
-                runtime.started(container, services)
-                if state.auth is not None:
-                    log_auth_source(*state.auth)
-                for warning in state.info_warnings:
-                    logger.warning("info.chap_core", message=warning)
-                with service_started(runtime):
-                    for hook in state.startup_hooks:
+    if state.include_logging:
+        configure_logging()
+    try:
+        async with started(runtime.spec) as (container, services):
+            # The runtime is the one place the service is reached from (`app.state.database`, the `get_*`
+            # dependencies): one container per started app, two apps share nothing.
+            runtime.started(container, services)
+            if state.auth is not None:
+                log_auth_source(*state.auth)
+            for warning in state.info_warnings:
+                logger.warning("info.chap_core", message=warning)
+            with service_started(runtime):
+                for hook in state.startup_hooks:
+                    await hook(app)
+                try:
+                    # Registered after the start-up hooks (the service is complete), deregistered first.
+                    async with registered(state.registration if register else None, auth_on=state.auth is not None):
+                        yield
+                finally:
+                    for hook in state.shutdown_hooks:
                         await hook(app)
-                    try:
-                        # Registered after the start-up hooks (the service is complete), deregistered first.
-                        async with registered(state.registration, auth_on=state.auth is not None):
-                            yield
-                    finally:
-                        for hook in state.shutdown_hooks:
-                            await hook(app)
-        finally:
-            runtime.started(None, None)
+    finally:
+        runtime.started(None, None)
 
-    return lifespan
+
+def build_lifespan(state: ServiceState) -> LifespanFactory:
+    """Return the FastAPI lifespan of one service: `running(state, app)`."""
+    return partial(running, state)
 
 
 def log_auth_source(source: str, count: int) -> None:
@@ -104,4 +109,5 @@ __all__ = [
     "build_lifespan",
     "database_health_check",
     "log_auth_source",
+    "running",
 ]

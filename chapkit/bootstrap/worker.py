@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from fastapi import FastAPI
 
-from chapkit.bootstrap.dependencies import ServiceRuntime
+from chapkit.bootstrap.service_lifespan import ServiceState, running
 from chapkit.domain.ports.scheduler import NO_QUEUE
 
 
@@ -18,18 +18,18 @@ async def run_worker(
     graceful_timeout: float | None = None,
     install_signal_handlers: bool = True,
 ) -> None:
-    """Start `app`'s service (storage, scheduler, start-up hooks) and run its queued jobs until stopped.
+    """Start `app`'s service (storage, scheduler, start-up hooks; no HTTP, no registration) and run its queued jobs.
 
     The worker has the service's own registries: its model runner, task registry and managers, so a job
     runs as it would have in the API process. SIGINT or SIGTERM stops it: running jobs get
     `graceful_timeout` seconds (None: as long as they need), then are canceled. `ValueError` when the
     service does not run jobs on the distributed backend.
     """
-    runtime: ServiceRuntime | None = getattr(app.state, "service_runtime", None)
-    if runtime is None:
+    state: ServiceState | None = getattr(app.state, "service_state", None)
+    if state is None:
         raise ValueError("Not a chapkit service: build the app with ServiceBuilder (or a builder of chapkit)")
-    async with app.router.lifespan_context(app):
-        scheduler = runtime.scheduler
+    async with running(state, app, register=False):
+        scheduler = state.runtime.scheduler
         if scheduler is None:
             raise ValueError(NO_QUEUE)
         await scheduler.run_worker(
