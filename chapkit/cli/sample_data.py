@@ -80,7 +80,7 @@ def from_csv(path: Path, horizon: int = 3) -> CheckData:
 
 def bundled() -> CheckData:
     """The sample bodies that ship with chapkit (the demo service's rainfall and temperature data)."""
-    samples = resources.files("chapkit.bootstrap").joinpath("samples")
+    samples = resources.files("chapkit.demo").joinpath("samples")
     train = json.loads(samples.joinpath("train.json").read_text())
     predict = json.loads(samples.joinpath("predict.json").read_text())
     return CheckData("bundled samples", train["data"], predict["historic"], predict["future"])

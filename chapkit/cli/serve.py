@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-MAIN_JOB = "chapkit.bootstrap.main_service:main_app"
+MAIN_JOB = "chapkit.demo.main_service:main_app"
 """The demo model service's app factory (the main job, `python -m chapkit`)."""
 
 Host = Annotated[str | None, typer.Option("--host", envvar="HOST", help="Interface to bind (default 127.0.0.1).")]

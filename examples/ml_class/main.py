@@ -8,7 +8,7 @@ a counter of runs). The model predicts each location's mean of the last `window`
     chapkit serve examples.ml_class.main:app
 
 and use it as the functional example (`$train`, `$predict`; sample bodies in
-`chapkit/bootstrap/samples/`). Storage: `ml_class.db` (or `DATABASE_URL`).
+`chapkit/demo/samples/`). Storage: `ml_class.db` (or `DATABASE_URL`).
 """
 
 from __future__ import annotations

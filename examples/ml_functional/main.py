@@ -9,7 +9,7 @@ repository root:
 then create a config, `POST /api/v1/ml/$train` (202: `job_id`, `model_artifact_id`), wait for the job,
 `POST /api/v1/ml/$predict` (202: `job_id`, `prediction_artifact_id`) and read the predictions at
 `GET /api/v1/artifacts/{prediction_artifact_id}`. Sample request bodies:
-`chapkit/bootstrap/samples/train.json` and `predict.json`. Storage: `ml_functional.db` (or `DATABASE_URL`).
+`chapkit/demo/samples/train.json` and `predict.json`. Storage: `ml_functional.db` (or `DATABASE_URL`).
 """
 
 from __future__ import annotations

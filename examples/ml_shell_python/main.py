@@ -8,7 +8,7 @@ keeps the model file as bytes: the scripts own its format. Run from the reposito
     chapkit serve examples.ml_shell_python.main:app
 
 and use it as the functional example (`$train`, `$predict`; sample bodies in
-`chapkit/bootstrap/samples/`). Storage: `ml_shell_python.db` (or `DATABASE_URL`).
+`chapkit/demo/samples/`). Storage: `ml_shell_python.db` (or `DATABASE_URL`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from the repository root:
     chapkit serve examples.ml_shell_r.main:app
 
 and use it as the functional example (`$train`, `$predict`; sample bodies in
-`chapkit/bootstrap/samples/`). Storage: `ml_shell_r.db` (or `DATABASE_URL`).
+`chapkit/demo/samples/`). Storage: `ml_shell_r.db` (or `DATABASE_URL`).
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from typer.testing import CliRunner
 
-from chapkit.bootstrap.main_service import SAMPLES
 from chapkit.cli import app
+from chapkit.demo.main_service import SAMPLES
 
 runner = CliRunner(env={"COLUMNS": "200", "CHAPKIT_URL": "", "CHAPKIT_API_KEY": ""})
 

@@ -18,9 +18,9 @@ from fastapi import FastAPI
 from pydantic import BeforeValidator, Field
 
 from chapkit import CrudRouter, TaskRegistry
-from chapkit.bootstrap.demo_model import DiseaseModelConfig, disease_model_runner
-from chapkit.bootstrap.main_service import EXAMPLE_HIERARCHY, INFO, NoteIn, NoteOut, note_manager
 from chapkit.bootstrap.ml_service_builder import MLServiceBuilder
+from chapkit.demo.main_service import EXAMPLE_HIERARCHY, INFO, NoteIn, NoteOut, note_manager
+from chapkit.demo.model import DiseaseModelConfig, disease_model_runner
 from tests.integration.http.conftest import widget_manager
 from tests.support.models import WidgetIn, WidgetOut
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from chapkit.bootstrap.main_service import SAMPLES
+from chapkit.demo.main_service import SAMPLES
 from tests.conftest import fresh_postgres_database
 from tests.e2e.test_main_job import free_port, running_server
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from chapkit.bootstrap.main_service import SAMPLES
+from chapkit.demo.main_service import SAMPLES
 from tests.support.server import free_port, running_server
 
 REPO = Path(__file__).resolve().parents[2]

@@ -24,7 +24,7 @@ import pytest
 
 from chapkit import MLServiceBuilder, MLServiceInfo, ModelMetadata, ServiceInfo
 from chapkit.adapters.http.info_values import is_http_url, is_routable_email
-from chapkit.bootstrap.main_service import INFO as DEMO_INFO
+from chapkit.demo.main_service import INFO as DEMO_INFO
 from tests.integration.http.conftest import log_events, serve
 from tests.integration.http.ml_support import HIERARCHY, SlopeConfig, ml_service, slope_runner
 from tests.integration.http.registration_support import eventually, served

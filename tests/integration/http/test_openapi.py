@@ -88,7 +88,7 @@ async def test_documented_routes() -> None:
 
 def test_every_id_has_one_shape_in_the_openapi_document() -> None:
     """Request fields, response fields and path parameters of configs, artifacts, jobs and custom entities."""
-    from chapkit.bootstrap.main_service import build_main_app
+    from chapkit.demo.main_service import build_main_app
     from chapkit.domain.ids import ULID_JSON_SCHEMA
 
     document = build_main_app("memory://").openapi()
@@ -120,7 +120,7 @@ def test_every_id_has_one_shape_in_the_openapi_document() -> None:
 
 async def test_the_ml_request_examples_are_accepted_and_their_jobs_say_why_they_fail() -> None:
     """The documented examples are well formed; their ids name nothing stored, so each job fails (D14)."""
-    from chapkit.bootstrap.main_service import build_main_app
+    from chapkit.demo.main_service import build_main_app
 
     app = build_main_app("memory://")
     async with serve(app) as client:

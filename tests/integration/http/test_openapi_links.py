@@ -7,7 +7,7 @@ from typing import Any
 from openapi_spec_validator import validate
 
 from chapkit.adapters.http.openapi_links import add_links
-from chapkit.bootstrap.main_service import build_main_app
+from chapkit.demo.main_service import build_main_app
 from tests.integration.http.conftest import serve
 
 CONFIGS = "/api/v1/configs"

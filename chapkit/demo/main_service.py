@@ -1,9 +1,9 @@
 """The main job, `python -m chapkit`: a model service on an SQLite file in the working directory.
 
-It predicts disease cases from rainfall and temperature (`chapkit.bootstrap.demo_model`): create a
+It predicts disease cases from rainfall and temperature (`chapkit.demo.model`): create a
 config, `POST /api/v1/ml/$train` with data, `POST /api/v1/ml/$predict` with the model artifact id,
 and read the predictions as the model's child artifact. Sample payloads ship in
-`chapkit/bootstrap/samples/` (`train.json`, `predict.json`). Configs, artifacts with config linking,
+`chapkit/demo/samples/` (`train.json`, `predict.json`). Configs, artifacts with config linking,
 jobs, health, system, service info and the landing page are on, plus a small `notes` CRUD that shows
 how a modeller's own entity becomes REST routes. Open http://127.0.0.1:8000/docs once it runs.
 """
@@ -22,9 +22,9 @@ from chapkit.adapters.http import CrudRouter
 from chapkit.adapters.http.ml_info import AssessedStatus, MLServiceInfo
 from chapkit.adapters.sql import BaseRepository, Entity
 from chapkit.application.manager import BaseManager
-from chapkit.bootstrap.demo_model import DiseaseModelConfig, disease_model_runner
 from chapkit.bootstrap.dependencies import get_session
 from chapkit.bootstrap.ml_service_builder import MLServiceBuilder
+from chapkit.demo.model import DiseaseModelConfig, disease_model_runner
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.schemas import EntityIn, EntityOut
 
@@ -40,7 +40,7 @@ INFO = MLServiceInfo(
     summary="A demo model service: disease cases from rainfall and temperature (least squares)",
     description=(
         "Create a config, train on monthly data with `rainfall`, `mean_temperature` and `disease_cases`, "
-        "then predict `disease_cases` for future months. Sample bodies: chapkit/bootstrap/samples/."
+        "then predict `disease_cases` for future months. Sample bodies: chapkit/demo/samples/."
     ),
     author="chapkit",
     author_assessed_status=AssessedStatus.red,

@@ -1,0 +1,1 @@
+"""The main job: a demo model service built with chapkit (`python -m chapkit`, `chapkit demo`)."""
