@@ -19,11 +19,12 @@ from chapkit.adapters.http.auth import (
 from chapkit.adapters.http.docs import add_offline_docs
 from chapkit.adapters.http.errors import add_error_handlers
 from chapkit.adapters.http.health import HealthCheck, HealthRouter
-from chapkit.adapters.http.info import ServiceInfo, install_info_endpoint
+from chapkit.adapters.http.info import ServiceInfo, install_info_endpoint, served_info
 from chapkit.adapters.http.jobs import JobRouter
 from chapkit.adapters.http.middleware import add_logging_middleware
 from chapkit.adapters.http.monitoring import install_monitoring
 from chapkit.adapters.http.openapi import create_openapi_customizer
+from chapkit.adapters.http.registration import RegistrationOptions, install_readiness, resolve_registration
 from chapkit.adapters.http.request_body import (
     DEFAULT_MAX_BODY_SIZE,
     MAX_BODY_SIZE_ENV,
@@ -35,12 +36,6 @@ from chapkit.bootstrap.allocator import tune_allocator
 from chapkit.bootstrap.containers import ServiceSpec, is_memory_url
 from chapkit.bootstrap.dependencies import ServiceAppState, ServiceContextMiddleware, ServiceRuntime, current_scheduler
 from chapkit.bootstrap.jobs_backend import JobsBackend, JobsSettings
-from chapkit.bootstrap.registration import (
-    info_warnings,
-    install_readiness,
-    resolve_registration,
-    served_info,
-)
 from chapkit.bootstrap.service_lifespan import ServiceState, build_lifespan, database_health_check
 from chapkit.bootstrap.service_options import (
     AuthOptions,
@@ -49,7 +44,6 @@ from chapkit.bootstrap.service_options import (
     JobOptions,
     LifecycleHook,
     MonitoringOptions,
-    RegistrationOptions,
     SystemOptions,
 )
 from chapkit.domain.ports import Datastore
@@ -349,7 +343,7 @@ class BaseServiceBuilder:
             include_logging=self._include_logging,
             auth=(self._auth_options.source, len(self._auth_options.api_keys)) if self._auth_options else None,
             registration=registration,
-            info_warnings=info_warnings(info),
+            info_warnings=info.chap_core_warnings(),
         )
         app = FastAPI(
             title=self._title,

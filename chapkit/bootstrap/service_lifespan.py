@@ -11,10 +11,10 @@ from typing import Any
 from fastapi import FastAPI
 
 from chapkit.adapters.http.health import HealthCheck, HealthState
+from chapkit.adapters.http.registration import Registration, registered
 from chapkit.adapters.observability import configure_logging, get_logger
 from chapkit.bootstrap.containers import started
 from chapkit.bootstrap.dependencies import ServiceRuntime, service_started
-from chapkit.bootstrap.registration import Registration, registered
 from chapkit.bootstrap.service_options import LifecycleHook
 
 logger = get_logger(__name__)

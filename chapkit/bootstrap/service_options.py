@@ -68,30 +68,6 @@ class MonitoringOptions:
     enable_traces: bool
 
 
-@dataclass(slots=True)
-class RegistrationOptions:
-    """What `with_registration` was given (None: the environment decides, when the service is built)."""
-
-    orchestrator_url: str | None = None
-    host: str | None = None
-    port: int | None = None
-    service_key: str | None = None
-    timeout: float = 10.0
-    retry_delay: float = 1.0
-    max_retry_delay: float = 60.0
-    deregister: bool = True
-
-    def __post_init__(self) -> None:
-        """Refuse settings that could never work, when `with_registration` is called."""
-        if self.port is not None and not 0 < self.port < 65536:
-            raise ValueError(f"port must be a TCP port number (1-65535), not {self.port}")
-        for name in ("timeout", "retry_delay", "max_retry_delay"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be a positive number of seconds")
-        if self.max_retry_delay < self.retry_delay:
-            raise ValueError("max_retry_delay must not be shorter than retry_delay")
-
-
 __all__ = [
     "AuthOptions",
     "DependencyOverride",
@@ -99,6 +75,5 @@ __all__ = [
     "JobOptions",
     "LifecycleHook",
     "MonitoringOptions",
-    "RegistrationOptions",
     "SystemOptions",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict
@@ -17,6 +19,9 @@ SERVICE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 # Letters Unicode does not decompose into a base letter and an accent (NFKD handles "å", "é", "ü", ...).
+GIT_REVISION_ENV = "GIT_REVISION"
+"""The commit a service is built from, served as its info's `git_revision`."""
+
 _SPELLED_OUT = str.maketrans({"æ": "ae", "ø": "o", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "þ": "th"})
 
 
@@ -68,6 +73,18 @@ def service_id_of(info: ServiceInfo) -> str:
     return own if isinstance(own, str) and own else service_id_from(info.display_name)
 
 
+def served_info(info: ServiceInfo, environ: Mapping[str, str]) -> ServiceInfo:
+    """The info a service serves: an `MLServiceInfo` gets its build provenance filled in where unset.
+
+    `git_revision` from `GIT_REVISION`, `chapkit_version` from the installed package.
+    """
+    try:
+        installed: str | None = version("chapkit")
+    except PackageNotFoundError:
+        installed = None
+    return info.with_build_provenance(git_revision=environ.get(GIT_REVISION_ENV) or None, chapkit_version=installed)
+
+
 def install_info_endpoint(app: FastAPI, *, info: ServiceInfo, path: str = INFO_PATH) -> None:
     """Serve `info` (in its own type, e.g. `MLServiceInfo`) at `GET /api/v1/info`."""
     info_type = type(info)
@@ -81,10 +98,12 @@ def install_info_endpoint(app: FastAPI, *, info: ServiceInfo, path: str = INFO_P
 
 
 __all__ = [
+    "GIT_REVISION_ENV",
     "INFO_PATH",
     "SERVICE_ID_PATTERN",
     "ServiceInfo",
     "install_info_endpoint",
     "service_id_from",
     "service_id_of",
+    "served_info",
 ]

@@ -11,22 +11,36 @@ registers), registers (retrying with capped exponential back-off while the orche
 refuses), pings every third of the TTL the orchestrator answered (so two pings may be lost before the
 registration lapses), registers again when a ping answers 404 (the orchestrator forgot the service:
 restarted, TTL passed, evicted by an operator), and deregisters when the service stops.
+
+A service registers when an orchestrator URL is known: `with_registration(orchestrator_url=...)`, else
+`SERVICEKIT_ORCHESTRATOR_URL` (the variable chap-core deployments already set; `chapkit serve --register
+URL` sets it), read when the service is built (`resolve_registration`). The advertised address is
+`host`/`SERVICEKIT_HOST` (default: the host name) and `port`/`SERVICEKIT_PORT` (default: the port the
+service is served on); `SERVICEKIT_REGISTRATION_KEY` is sent as `X-Service-Key`. Arguments win over the
+environment. `registered(...)` keeps the service registered for the lifespan of the block.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+import json
+import socket
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
+from fastapi import FastAPI
 
+from chapkit.adapters.http.info import ServiceInfo, service_id_of
 from chapkit.adapters.http.registration_lock import RegistrationLock
-from chapkit.adapters.http.self_probe import served_port
+from chapkit.adapters.http.self_probe import ReadinessMiddleware, served_port
 from chapkit.adapters.observability import get_logger
 
 SERVICE_KEY_HEADER = "X-Service-Key"
@@ -267,4 +281,143 @@ class Registrar:
         return float(min(self.settings.retry_delay * 2 ** min(failures, 32), self.settings.max_retry_delay))
 
 
-__all__ = ["DEFAULT_PING_INTERVAL", "SERVICE_KEY_HEADER", "Registrar", "RegistrationSettings", "Sleep"]
+@dataclass(slots=True)
+class RegistrationOptions:
+    """What `with_registration` was given (None: the environment decides, when the service is built)."""
+
+    orchestrator_url: str | None = None
+    host: str | None = None
+    port: int | None = None
+    service_key: str | None = None
+    timeout: float = 10.0
+    retry_delay: float = 1.0
+    max_retry_delay: float = 60.0
+    deregister: bool = True
+
+    def __post_init__(self) -> None:
+        """Refuse settings that could never work, when `with_registration` is called."""
+        if self.port is not None and not 0 < self.port < 65536:
+            raise ValueError(f"port must be a TCP port number (1-65535), not {self.port}")
+        for name in ("timeout", "retry_delay", "max_retry_delay"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number of seconds")
+        if self.max_retry_delay < self.retry_delay:
+            raise ValueError("max_retry_delay must not be shorter than retry_delay")
+
+
+ORCHESTRATOR_URL_ENV = "SERVICEKIT_ORCHESTRATOR_URL"
+HOST_ENV = "SERVICEKIT_HOST"
+PORT_ENV = "SERVICEKIT_PORT"
+REGISTRATION_KEY_ENV = "SERVICEKIT_REGISTRATION_KEY"
+
+AUTH_WARNING = (
+    "this service requires an API key, and chap-core sends none: chap-core can register it but cannot call it"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A service's registration, resolved when it is built: the settings and its readiness token."""
+
+    settings: RegistrationSettings
+    readiness_token: str
+
+
+def resolve_registration(
+    options: RegistrationOptions | None, info: ServiceInfo, environ: Mapping[str, str]
+) -> Registration | None:
+    """The service's registration, or None when no orchestrator URL is known; a malformed setting raises."""
+    options = options or RegistrationOptions()
+    url = options.orchestrator_url or environ.get(ORCHESTRATOR_URL_ENV) or None
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"the orchestrator URL {url!r} is not an http(s) URL (e.g. http://chap:8000/v2/services/$register)"
+        )
+    port = options.port if options.port is not None else _port(environ.get(PORT_ENV), PORT_ENV)
+    body = info.model_dump(mode="json")
+    service_id = service_id_of(info)
+    body.setdefault("id", service_id)
+    settings = RegistrationSettings(
+        register_url=url,
+        service_id=service_id,
+        info=body,
+        host=options.host or environ.get(HOST_ENV) or socket.gethostname(),
+        port=port,
+        service_key=options.service_key or environ.get(REGISTRATION_KEY_ENV) or None,
+        timeout=options.timeout,
+        retry_delay=options.retry_delay,
+        max_retry_delay=options.max_retry_delay,
+        deregister=options.deregister,
+        candidate_ports=tuple(p for p in (port, _port_or_none(environ.get("PORT"))) if p is not None),
+    )
+    # The same for every worker process of one service, so any of them answers another's probe.
+    token = hashlib.sha256(json.dumps([url, service_id, body], sort_keys=True).encode()).hexdigest()[:32]
+    return Registration(settings=settings, readiness_token=token)
+
+
+def install_readiness(app: FastAPI, registration: Registration) -> None:
+    """Answer the registrar's readiness probes outside every other layer, middleware added later included."""
+    build_stack = app.build_middleware_stack
+
+    def build_with_readiness() -> Any:
+        return ReadinessMiddleware(build_stack(), token=registration.readiness_token)
+
+    app.build_middleware_stack = build_with_readiness  # type: ignore[method-assign]
+
+
+@asynccontextmanager
+async def registered(registration: Registration | None, *, auth_on: bool) -> AsyncIterator[None]:
+    """Keep the service registered while the block runs (in the background); deregister when it ends."""
+    if registration is None:
+        yield
+        return
+    if auth_on:
+        get_logger(__name__).warning("registration.auth", message=AUTH_WARNING)
+    registrar = Registrar(registration.settings, readiness_token=registration.readiness_token)
+    task = asyncio.create_task(registrar.run(), name=f"chapkit-registration-{registration.settings.service_id}")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await registrar.close()
+
+
+def _port(value: str | None, name: str) -> int | None:
+    if not value:
+        return None
+    port = _port_or_none(value)
+    if port is None:
+        raise ValueError(f"{name}={value!r} is not a port number")
+    return port
+
+
+def _port_or_none(value: str | None) -> int | None:
+    try:
+        port = int(value or "")
+    except ValueError:
+        return None
+    return port if 0 < port < 65536 else None
+
+
+__all__ = [
+    "AUTH_WARNING",
+    "DEFAULT_PING_INTERVAL",
+    "HOST_ENV",
+    "ORCHESTRATOR_URL_ENV",
+    "PORT_ENV",
+    "REGISTRATION_KEY_ENV",
+    "SERVICE_KEY_HEADER",
+    "Registrar",
+    "Registration",
+    "RegistrationOptions",
+    "RegistrationSettings",
+    "Sleep",
+    "install_readiness",
+    "registered",
+    "resolve_registration",
+]
