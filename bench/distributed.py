@@ -41,8 +41,8 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from chapkit.bootstrap import open_storage
 from chapkit.bootstrap.jobs_backend import JobsSettings
+from chapkit.embedding import open_storage
 
 HERE = Path(__file__).resolve().parent
 SERVICE = "distributed_service:app"

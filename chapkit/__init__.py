@@ -32,18 +32,10 @@ from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import BaseManager, LifecycleHooks, Manager
 from chapkit.application.ml_manager import MLManager
+from chapkit.application.services import JobFailedError
 from chapkit.application.task_manager import TaskManager
 from chapkit.application.task_registry import TaskRegistry
-from chapkit.bootstrap import (
-    ChapkitService,
-    JobFailedError,
-    ServiceContainer,
-    Storage,
-    SyncChapkitService,
-    create_container,
-    open_storage,
-    validate_and_disable_orphaned_tasks,
-)
+from chapkit.bootstrap import ServiceContainer, create_container, validate_and_disable_orphaned_tasks
 from chapkit.domain.artifact import (
     Artifact,
     ArtifactHierarchy,
@@ -116,6 +108,7 @@ from chapkit.domain.schemas import (
     ProblemDetail,
 )
 from chapkit.domain.task import Task, TaskExecuteResponse, TaskIn, TaskOut
+from chapkit.embedding import ChapkitService, Storage, SyncChapkitService, open_storage
 
 __version__ = "0.1.0"
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from chapkit import Datastore
 from chapkit.adapters.sql.schema.base import Base
-from chapkit.bootstrap import Storage, open_storage
+from chapkit.embedding import Storage, open_storage
 
 POSTGRES_URL_ENV = "CHAPKIT_TEST_POSTGRES_URL"
 BACKENDS = ["memory", "sqlite_memory", "sqlite_file", "postgres"]

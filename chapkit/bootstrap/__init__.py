@@ -1,13 +1,14 @@
 """The composition root: the only package that knows every layer and chooses adapters."""
 
+from chapkit.adapters.http.serving import run_app
 from chapkit.bootstrap.base_service_builder import BaseServiceBuilder
 from chapkit.bootstrap.containers import (
     MemoryStorage,
     ServiceContainer,
+    ServiceSpec,
     SqlStorage,
-    Storage,
+    build_container,
     create_container,
-    open_storage,
 )
 from chapkit.bootstrap.dependencies import (
     get_app_manager,
@@ -23,22 +24,18 @@ from chapkit.bootstrap.dependencies import (
     set_database,
     set_scheduler,
 )
-from chapkit.bootstrap.embedding import ChapkitService, JobFailedError, SyncChapkitService
 from chapkit.bootstrap.ml_service_builder import MLServiceBuilder
-from chapkit.bootstrap.run import run_app
 from chapkit.bootstrap.service_builder import ServiceBuilder, validate_and_disable_orphaned_tasks
 
 __all__ = [
     "BaseServiceBuilder",
-    "ChapkitService",
-    "JobFailedError",
-    "SyncChapkitService",
     "MLServiceBuilder",
     "MemoryStorage",
     "ServiceContainer",
+    "ServiceSpec",
+    "build_container",
     "ServiceBuilder",
     "SqlStorage",
-    "Storage",
     "create_container",
     "get_app_manager",
     "get_artifact_manager",
@@ -49,7 +46,6 @@ __all__ = [
     "get_session",
     "get_task_manager",
     "manager_dependency",
-    "open_storage",
     "run_app",
     "set_app_manager",
     "set_database",

@@ -31,7 +31,6 @@ from chapkit.adapters.runners.shell_task import ProcessCommandRunner
 from chapkit.adapters.runners.workdirs import remove_abandoned_workspaces
 from chapkit.adapters.sql import Database, SqlJobRecordStore, create_database, owner_lock_for
 from chapkit.application.artifact_manager import ArtifactManager
-from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import BaseManager
 from chapkit.application.ml_manager import MLManager
 from chapkit.application.services import (
@@ -329,6 +328,20 @@ async def started(spec: ServiceSpec) -> AsyncIterator[tuple[ServiceContainer, Se
         await stop(container)
 
 
+def respecified(container: ServiceContainer, **changes: Any) -> Services:
+    """Rebind a started container's services to its spec with `changes` (schema, hierarchy, runner...).
+
+    Its scheduler is told the new job instances, so queued jobs run on the new services too.
+    """
+    spec = replace(container.spec(), **changes)
+    container.spec.override(providers.Object(spec))
+    services: Services = container.services()
+    scheduler = container.scheduler()
+    if scheduler is not None:
+        scheduler.provide(job_instances(services))
+    return services
+
+
 def use_datastore(container: ServiceContainer, datastore: Datastore) -> None:
     """Make the container's units of work use `datastore` from now on (what `set_database` does)."""
     container.storage.datastore.override(providers.Object(datastore))
@@ -340,105 +353,18 @@ def datastore_of(container: ServiceContainer) -> Datastore:
     return datastore
 
 
-class Storage:
-    """A started container, for plain Python: units of work and managers without HTTP (the embedding API)."""
-
-    def __init__(self, container: ServiceContainer, services: Services) -> None:
-        """Wrap a started container and its services."""
-        self.container = container
-        self.services = services
-        self.scheduler: JobScheduler | None = container.scheduler()
-
-    @property
-    def spec(self) -> ServiceSpec:
-        """The spec the container was built from."""
-        spec: ServiceSpec = self.container.spec()
-        return spec
-
-    @property
-    def database(self) -> Datastore:
-        """The started datastore."""
-        return datastore_of(self.container)
-
-    def unit_of_work(self, *, write: bool = False) -> UnitOfWork:
-        """Return a unit of work (`async with` it; what is not committed is discarded)."""
-        uow: UnitOfWork = self.container.unit_of_work(write=write)
-        return uow
-
-    def config_manager(self, uow: UnitOfWork, schema: type[BaseConfig] = BaseConfig) -> ConfigManager[BaseConfig]:
-        """Return a config manager on `uow`, validating `data` into `schema`."""
-        manager: ConfigManager[BaseConfig] = self.container.config_manager(uow, schema)
-        return manager
-
-    def artifact_manager(
-        self, uow: UnitOfWork, hierarchy: ArtifactHierarchy | None = None, include_config: bool = True
-    ) -> ArtifactManager:
-        """Return an artifact manager on `uow`."""
-        manager: ArtifactManager = self.container.artifact_manager(uow, hierarchy, include_config)
-        return manager
-
-    def manager(self, uow: UnitOfWork, model: type[Any], out_schema: type[Any]) -> BaseManager[Any, Any, Any, Any]:
-        """Return a `BaseManager` for your own entity `model` on `uow`."""
-        manager: BaseManager[Any, Any, Any, Any] = self.container.manager(uow, model, out_schema)
-        return manager
-
-    def task_manager(
-        self, uow: UnitOfWork, hierarchy: ArtifactHierarchy | None = None, registry: TaskRegistry | None = None
-    ) -> TaskManager:
-        """Return a task manager on `uow` that runs tasks on the started scheduler (`registry`: default one)."""
-        manager: TaskManager = self.container.task_manager(uow, self.scheduler, hierarchy, registry)
-        return manager
-
-    def ml_manager(
-        self,
-        runner: ModelRunnerProtocol,
-        config_schema: type[BaseConfig],
-        requirements: ModelRequirements | None = None,
-    ) -> MLManager:
-        """Return an `MLManager` whose train and predict jobs run on this storage's scheduler and units of work."""
-        if self.scheduler is None:
-            raise RuntimeError("ML jobs need the storage's job scheduler (open it with open_storage)")
-        manager: MLManager = self.container.ml_manager(
-            runner=runner, scheduler=self.scheduler, config_schema=config_schema, requirements=requirements
-        )
-        return manager
-
-    def with_spec(self, **changes: Any) -> Services:
-        """The services of this storage for a spec with `changes` (schema, hierarchy, runner...); jobs see them too."""
-        spec = replace(self.spec, **changes)
-        self.container.spec.override(providers.Object(spec))
-        self.services = self.container.services()
-        if self.scheduler is not None:
-            self.scheduler.provide(job_instances(self.services))
-        return self.services
-
-
-@asynccontextmanager
-async def open_storage(url: str = MEMORY_URL, **options: Any) -> AsyncIterator[Storage]:
-    """Start a container for `url` (migrations included) and its job scheduler; stop both on exit.
-
-    Takes `create_container`'s options: `jobs=JobsSettings(...)`, `datastore=...`, database options.
-    """
-    container = create_container(url, **options)
-    try:
-        yield Storage(container, await start(container))
-    finally:
-        await stop(container)
-
-
 __all__ = [
     "MEMORY_URL",
     "MemoryStorage",
     "ServiceContainer",
     "ServiceSpec",
     "SqlStorage",
-    "Storage",
     "build_container",
     "create_container",
     "datastore_of",
     "is_memory_url",
     "job_instances",
-    "open_storage",
+    "respecified",
     "start",
     "started",
     "stop",

@@ -8,12 +8,13 @@ used, so `get_database()` works in plain code too; two services never see each o
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +39,8 @@ from chapkit.bootstrap.containers import (
 )
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ports import Datastore, JobScheduler, UnitOfWork
+
+T = TypeVar("T")
 
 ML_NOT_CONFIGURED = "ML manager dependency not configured. Use ServiceBuilder.with_ml() to enable ML operations."
 
@@ -286,6 +289,21 @@ async def current_scheduler() -> JobScheduler:
     return current_runtime().require_scheduler()
 
 
+def builtin(dependency: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., Coroutine[Any, Any, T]]:
+    """A copy of a `get_*` dependency for chapkit's own routers.
+
+    As in the reference, overriding the public dependency (`override_dependency(get_config_manager, ...)`)
+    reaches the service's custom routers only, never the built-in routes: FastAPI keys overrides by the
+    function, and the copy is another function with the same signature.
+    """
+
+    @functools.wraps(dependency)
+    async def own(*args: Any, **kwargs: Any) -> T:
+        return await dependency(*args, **kwargs)
+
+    return own
+
+
 def manager_dependency(
     model: type[Any], out_schema: type[Any]
 ) -> Callable[..., Coroutine[Any, Any, BaseManager[Any, Any, Any, Any]]]:
@@ -304,6 +322,7 @@ __all__ = [
     "ML_NOT_CONFIGURED",
     "READ_ONLY_METHODS",
     "current_scheduler",
+    "builtin",
     "current_unit_of_work",
     "get_artifact_manager",
     "get_config_manager",

@@ -25,6 +25,7 @@ from chapkit.bootstrap.base_service_builder import BaseServiceBuilder
 from chapkit.bootstrap.containers import ServiceSpec
 from chapkit.bootstrap.dependencies import (
     ServiceRuntime,
+    builtin,
     get_artifact_manager,
     get_config_manager,
     get_ml_manager,
@@ -233,13 +234,14 @@ class ServiceBuilder(BaseServiceBuilder):
         """Register the modules' routers: each reaches the running service through the `get_*` dependencies."""
         super()._register_module_routers(app)
         linking = self._artifact_options is not None and self._artifact_options.enable_config_linking
+        config_manager = builtin(get_config_manager)
         if self._config_options:
             options = self._config_options
             app.include_router(
                 ConfigRouter.create(
                     prefix=options.prefix,
                     tags=options.tags,
-                    manager_factory=get_config_manager,
+                    manager_factory=config_manager,
                     entity_in_type=ConfigIn[options.schema],  # type: ignore[name-defined]
                     entity_out_type=ConfigOut[options.schema],  # type: ignore[name-defined]
                     permissions=options.permissions,
@@ -252,24 +254,24 @@ class ServiceBuilder(BaseServiceBuilder):
                 ArtifactRouter.create(
                     prefix=artifact_options.prefix,
                     tags=artifact_options.tags,
-                    manager_factory=get_artifact_manager,
+                    manager_factory=builtin(get_artifact_manager),
                     entity_in_type=ArtifactIn,
                     entity_out_type=ArtifactOut,
                     permissions=artifact_options.permissions,
                     enable_config_access=linking,
-                    config_manager_factory=get_config_manager if linking else None,
+                    config_manager_factory=config_manager if linking else None,
                 )
             )
         if self._ml_options:
             ml = self._ml_options
-            app.include_router(MLRouter.create(prefix=ml.prefix, tags=ml.tags, manager_factory=get_ml_manager))
+            app.include_router(MLRouter.create(prefix=ml.prefix, tags=ml.tags, manager_factory=builtin(get_ml_manager)))
         if self._task_options:
             tasks = self._task_options
             app.include_router(
                 TaskRouter.create(
                     prefix=tasks.prefix,
                     tags=tasks.tags,
-                    manager_factory=get_task_manager,
+                    manager_factory=builtin(get_task_manager),
                     entity_in_type=TaskIn,
                     entity_out_type=TaskOut,
                     permissions=tasks.permissions,

@@ -11,7 +11,7 @@ import typer
 from chapkit.cli.client import AsJson, console, fail
 
 if TYPE_CHECKING:  # the service stack loads only when a command runs
-    from chapkit.bootstrap.migrations import SchemaRevision
+    from chapkit.adapters.sql.migrations.status import SchemaRevision
 
 db = typer.Typer(help="The database schema (the bundled migrations).", no_args_is_help=True)
 
@@ -36,7 +36,7 @@ def _report(action: str, revision: SchemaRevision, as_json: bool) -> None:
 @db.command("upgrade")
 def upgrade(database: Database, as_json: AsJson = False) -> None:
     """Upgrade the database to the newest bundled revision (creates the file for SQLite)."""
-    from chapkit.bootstrap.migrations import upgrade_schema
+    from chapkit.adapters.sql.migrations.status import upgrade_schema
 
     try:
         revision = asyncio.run(upgrade_schema(database))
@@ -48,7 +48,7 @@ def upgrade(database: Database, as_json: AsJson = False) -> None:
 @db.command("current")
 def current(database: Database, as_json: AsJson = False) -> None:
     """Show the database's schema revision and whether it is the newest bundled one."""
-    from chapkit.bootstrap.migrations import schema_revision
+    from chapkit.adapters.sql.migrations.status import schema_revision
 
     try:
         revision = asyncio.run(schema_revision(database))

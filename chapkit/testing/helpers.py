@@ -10,8 +10,8 @@ import anyio
 from fastapi import FastAPI
 from ulid import ULID
 
-from chapkit.bootstrap.embedding import ChapkitService
 from chapkit.domain.jobs import JobRecord
+from chapkit.embedding import ChapkitService
 
 TERMINAL_JOB_STATUSES = frozenset({"completed", "failed", "canceled"})
 # Only when the client does not talk to an app in this process (a live server), the record is polled.

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from chapkit.bootstrap.containers import MEMORY_URL
-from chapkit.bootstrap.embedding import ChapkitService
+from chapkit.embedding import ChapkitService
 from chapkit.testing.helpers import serve_app
 
 

@@ -7,7 +7,7 @@ import pytest
 from ulid import ULID
 
 from chapkit import Artifact, Config, ConflictError
-from chapkit.bootstrap import Storage
+from chapkit.embedding import Storage
 from tests.support.artifacts import TrainedModel, all_artifact_ids, chain, save_artifacts
 
 

@@ -21,7 +21,7 @@ from chapkit import (
     PandasDataFrame,
     ValidationError,
 )
-from chapkit.bootstrap import Storage
+from chapkit.embedding import Storage
 from tests.support.artifacts import ModelConfig, TrainedModel, all_artifact_ids
 
 HIERARCHY = ArtifactHierarchy(name="ml", level_labels={0: "train", 1: "predict"})

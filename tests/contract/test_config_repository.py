@@ -6,7 +6,7 @@ import pytest
 from ulid import ULID
 
 from chapkit import Artifact, ArtifactLinkError, Config, ConflictError, NotFoundError
-from chapkit.bootstrap import Storage
+from chapkit.embedding import Storage
 from tests.support.artifacts import all_artifact_ids, chain, save_artifacts
 
 

@@ -10,9 +10,9 @@ import pytest
 from ulid import ULID
 
 from chapkit import ConflictError, InvalidJobTransitionError, JobRecord, JobRecordStore, JobStatus
-from chapkit.bootstrap import Storage
 from chapkit.domain.job_states import transition
 from chapkit.domain.ports.job_store import INTERRUPTED_ERROR, QUEUED_OWNER
+from chapkit.embedding import Storage
 
 NOW = datetime.now(UTC).replace(microsecond=123456)
 

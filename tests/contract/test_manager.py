@@ -8,7 +8,7 @@ import pytest
 from ulid import ULID
 
 from chapkit import BadRequestError, BaseManager
-from chapkit.bootstrap import Storage
+from chapkit.embedding import Storage
 from tests.support.models import Widget, WidgetIn, WidgetOut
 
 Manager = BaseManager[Widget, WidgetIn, WidgetOut, ULID]

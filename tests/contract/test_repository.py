@@ -9,7 +9,7 @@ import pytest
 from ulid import ULID
 
 from chapkit import ConflictError, InvalidULIDError, NotFoundError
-from chapkit.bootstrap import Storage
+from chapkit.embedding import Storage
 from tests.support.models import Widget
 
 

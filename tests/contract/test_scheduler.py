@@ -19,8 +19,8 @@ import pytest
 from ulid import ULID
 
 from chapkit import AIOJobScheduler, BadRequestError, JobScheduler, JobStatus
-from chapkit.bootstrap import open_storage
 from chapkit.domain.errors import JobNotFoundError, NotFoundError
+from chapkit.embedding import open_storage
 from tests.conftest import BACKENDS, backend_url, truncate
 from tests.support.distributed import running_distributed
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ulid import ULID
 
 from chapkit import Task
-from chapkit.bootstrap import Storage
+from chapkit.embedding import Storage
 
 
 async def _tasks(storage: Storage, *tasks: Task) -> list[ULID]:

@@ -6,7 +6,7 @@ import pytest
 from ulid import ULID
 
 from chapkit import Artifact, ArtifactIn, ArtifactStore, Config, ConfigStore, Repository
-from chapkit.bootstrap import Storage
+from chapkit.embedding import Storage
 from tests.support.models import Widget
 
 

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from chapkit import ChapkitService, ServiceInfo
-from chapkit.bootstrap import containers, open_storage
+from chapkit.bootstrap import containers
 from chapkit.bootstrap.containers import ServiceContainer, ServiceSpec
 from chapkit.bootstrap.jobs_backend import JobsSettings
 from chapkit.bootstrap.ml_service_builder import MLServiceBuilder
 from chapkit.bootstrap.worker import run_worker
+from chapkit.embedding import open_storage
 from tests.integration.http.conftest import serve
 from tests.integration.http.ml_support import HIERARCHY, SlopeConfig, slope_runner
 

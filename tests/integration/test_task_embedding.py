@@ -10,7 +10,7 @@ from typing import Any
 from ulid import ULID
 
 from chapkit import ArtifactHierarchy, TaskIn, TaskRegistry
-from chapkit.bootstrap import Storage
+from chapkit.embedding import Storage
 from tests.integration.runners.conftest import has_ended, new_marker, pid_reports, write_family_script
 
 HIERARCHY = ArtifactHierarchy(name="runs", level_labels={0: "run"})

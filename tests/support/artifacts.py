@@ -7,7 +7,7 @@ from typing import Any
 from ulid import ULID
 
 from chapkit import Artifact, BaseConfig
-from chapkit.bootstrap import Storage
+from chapkit.embedding import Storage
 
 
 class TrainedModel:

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from chapkit.adapters.scheduler.distributed import ProcrastinateJobScheduler
-from chapkit.bootstrap import open_storage
 from chapkit.bootstrap.jobs_backend import JobsSettings
+from chapkit.embedding import open_storage
 from tests.conftest import truncate
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ulid import ULID
 
 from chapkit import BaseManager, BaseRepository, BaseServiceBuilder, ServiceInfo, configure_logging, get_session
-from chapkit.bootstrap import open_storage
+from chapkit.embedding import open_storage
 from tests.conftest import truncate
 from tests.support.models import Widget, WidgetIn, WidgetOut
 

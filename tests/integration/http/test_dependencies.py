@@ -159,3 +159,40 @@ async def test_data_seeded_in_a_startup_hook_lands_in_that_service_only(tmp_path
     async with serve(empty) as client_empty, serve(seeded) as client_seeded:
         assert [c["name"] for c in (await client_seeded.get("/api/v1/configs")).json()] == ["seeded"]
         assert (await client_empty.get("/api/v1/configs")).json() == []
+
+
+async def test_overriding_a_get_dependency_changes_custom_routes_only() -> None:
+    """As in the reference: `override_dependency(get_config_manager, ...)` reaches the service's own
+    routers that depend on it, never the built-in config routes."""
+    from chapkit import get_config_manager
+
+    seen: list[str] = []
+
+    class Replacement:
+        async def find_all(self) -> list[Any]:
+            seen.append("replacement")
+            return []
+
+    async def replacement() -> Replacement:
+        return Replacement()
+
+    router = APIRouter()
+
+    @router.get("/custom")
+    async def custom(manager: Any = Depends(get_config_manager)) -> int:
+        return len(await manager.find_all())
+
+    app = (
+        ServiceBuilder(info=ServiceInfo(display_name="overrides"))
+        .with_database("memory://")
+        .with_config(BaseConfig)
+        .include_router(router)
+        .override_dependency(get_config_manager, replacement)
+        .build()
+    )
+    async with serve(app) as client:
+        created = await client.post("/api/v1/configs", json={"name": "kept", "data": {}})
+        assert created.status_code == 201
+        assert [c["name"] for c in (await client.get("/api/v1/configs")).json()] == ["kept"]
+        assert (await client.get("/custom")).json() == 0
+    assert seen == ["replacement"]

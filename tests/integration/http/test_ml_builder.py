@@ -9,7 +9,7 @@ from ulid import ULID
 import chapkit
 import chapkit.api
 from chapkit import MLManager, MLServiceInfo, ServiceBuilder, ServiceInfo, TrainRequest, get_ml_manager
-from chapkit.bootstrap import open_storage
+from chapkit.embedding import open_storage
 from tests.integration.http.conftest import serve
 from tests.integration.http.ml_support import HIERARCHY, ML, TRAIN_DATA, SlopeConfig, ml_service, slope_runner
 

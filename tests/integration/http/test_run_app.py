@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chapkit import BaseServiceBuilder, ServiceInfo
-from chapkit.bootstrap.run import logs_requests, resolve_run_options, run_app
+from chapkit.adapters.http.serving import logs_requests, resolve_run_options, run_app
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,7 +52,7 @@ def test_several_workers_need_an_import_string(monkeypatch: pytest.MonkeyPatch) 
 
 def test_apps_that_log_requests_turn_uvicorns_access_log_off(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
-    monkeypatch.setattr("chapkit.bootstrap.run.uvicorn.run", lambda app, **options: seen.update(options))
+    monkeypatch.setattr("chapkit.adapters.http.serving.uvicorn.run", lambda app, **options: seen.update(options))
     logged = BaseServiceBuilder(info=ServiceInfo(display_name="x")).with_logging().build()
     assert logs_requests(logged)
     run_app(logged, workers=1)

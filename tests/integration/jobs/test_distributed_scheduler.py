@@ -18,11 +18,11 @@ from chapkit.adapters.scheduler.distributed import WORKER_TASK, ProcrastinateJob
 from chapkit.adapters.scheduler.records import utc_now
 from chapkit.adapters.scheduler.references import DISTRIBUTED_ALTERNATIVE, JobNotDistributableError
 from chapkit.adapters.sql.job_queue import DISTRIBUTED_NEEDS_POSTGRES
-from chapkit.bootstrap import open_storage
 from chapkit.bootstrap.jobs_backend import JobsSettings
 from chapkit.bootstrap.worker import run_worker
 from chapkit.domain.ports.job_store import QUEUED_OWNER
 from chapkit.domain.ports.scheduler import NO_QUEUE
+from chapkit.embedding import open_storage
 from chapkit.testing import serve_app
 from examples.tasks.main import registry
 from tests.support.distributed import running_distributed

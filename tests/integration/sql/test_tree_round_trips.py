@@ -10,7 +10,7 @@ from sqlalchemy import event
 from ulid import ULID
 
 from chapkit import ArtifactHierarchy, ArtifactManager, Config, ConfigManager
-from chapkit.bootstrap import Storage, open_storage
+from chapkit.embedding import Storage, open_storage
 from tests.conftest import truncate
 from tests.support.artifacts import ModelConfig, chain
 

@@ -9,9 +9,9 @@ import pytest
 from ulid import ULID
 
 from chapkit import ArtifactManager, Datastore, JobScheduler, TaskIn, TaskManager, TaskRegistry
-from chapkit.bootstrap import Storage, open_storage
 from chapkit.domain.ports import CommandResult, CommandRunner, UnitOfWork
 from chapkit.domain.task import TaskDisabledError, TaskExecutionUnavailableError, TaskNotFoundError
+from chapkit.embedding import Storage, open_storage
 
 
 class RecordingRunner(CommandRunner):

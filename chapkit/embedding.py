@@ -1,4 +1,8 @@
-"""The embedding entry point: a chapkit service from plain Python, without HTTP.
+"""The embedding entry points: a chapkit service, or its storage, from plain Python, without HTTP.
+
+A facade over the composition root (like the CLI and the testing kit): `open_storage(url)` and
+`ChapkitService.open(url, ...)` build and start the container of a `ServiceSpec`, as the FastAPI
+lifespan does, and never choose adapters themselves.
 
 `ChapkitService.open(url, ...)` fills a `ServiceSpec` and starts its container, as the FastAPI lifespan
 does, and gives the container's application services (`chapkit.application.services`): `configs`,
@@ -19,21 +23,120 @@ from typing import Any
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from chapkit.application.artifact_manager import ArtifactManager
+from chapkit.application.config_manager import ConfigManager
+from chapkit.application.manager import BaseManager
+from chapkit.application.ml_manager import MLManager
 from chapkit.application.services import (
     ArtifactService,
     ConfigService,
     JobFailedError,
     JobService,
     MLService,
+    Services,
     TaskService,
 )
+from chapkit.application.task_manager import TaskManager
 from chapkit.application.task_registry import TaskRegistry
-from chapkit.bootstrap.containers import MEMORY_URL, ServiceSpec, Storage, started
+from chapkit.bootstrap.containers import (
+    MEMORY_URL,
+    ServiceContainer,
+    ServiceSpec,
+    create_container,
+    datastore_of,
+    respecified,
+    start,
+    started,
+    stop,
+)
 from chapkit.bootstrap.jobs_backend import JobsSettings
 from chapkit.domain.artifact import ArtifactHierarchy
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ml import ModelRunnerProtocol
 from chapkit.domain.ml_checks import ModelRequirements
+from chapkit.domain.ports import Datastore, JobScheduler, UnitOfWork
+
+
+class Storage:
+    """A started container, for plain Python: units of work and managers without HTTP (the embedding API)."""
+
+    def __init__(self, container: ServiceContainer, services: Services) -> None:
+        """Wrap a started container and its services."""
+        self.container = container
+        self.services = services
+        self.scheduler: JobScheduler | None = container.scheduler()
+
+    @property
+    def spec(self) -> ServiceSpec:
+        """The spec the container was built from."""
+        spec: ServiceSpec = self.container.spec()
+        return spec
+
+    @property
+    def database(self) -> Datastore:
+        """The started datastore."""
+        return datastore_of(self.container)
+
+    def unit_of_work(self, *, write: bool = False) -> UnitOfWork:
+        """Return a unit of work (`async with` it; what is not committed is discarded)."""
+        uow: UnitOfWork = self.container.unit_of_work(write=write)
+        return uow
+
+    def config_manager(self, uow: UnitOfWork, schema: type[BaseConfig] = BaseConfig) -> ConfigManager[BaseConfig]:
+        """Return a config manager on `uow`, validating `data` into `schema`."""
+        manager: ConfigManager[BaseConfig] = self.container.config_manager(uow, schema)
+        return manager
+
+    def artifact_manager(
+        self, uow: UnitOfWork, hierarchy: ArtifactHierarchy | None = None, include_config: bool = True
+    ) -> ArtifactManager:
+        """Return an artifact manager on `uow`."""
+        manager: ArtifactManager = self.container.artifact_manager(uow, hierarchy, include_config)
+        return manager
+
+    def manager(self, uow: UnitOfWork, model: type[Any], out_schema: type[Any]) -> BaseManager[Any, Any, Any, Any]:
+        """Return a `BaseManager` for your own entity `model` on `uow`."""
+        manager: BaseManager[Any, Any, Any, Any] = self.container.manager(uow, model, out_schema)
+        return manager
+
+    def task_manager(
+        self, uow: UnitOfWork, hierarchy: ArtifactHierarchy | None = None, registry: TaskRegistry | None = None
+    ) -> TaskManager:
+        """Return a task manager on `uow` that runs tasks on the started scheduler (`registry`: default one)."""
+        manager: TaskManager = self.container.task_manager(uow, self.scheduler, hierarchy, registry)
+        return manager
+
+    def ml_manager(
+        self,
+        runner: ModelRunnerProtocol,
+        config_schema: type[BaseConfig],
+        requirements: ModelRequirements | None = None,
+    ) -> MLManager:
+        """Return an `MLManager` whose train and predict jobs run on this storage's scheduler and units of work."""
+        if self.scheduler is None:
+            raise RuntimeError("ML jobs need the storage's job scheduler (open it with open_storage)")
+        manager: MLManager = self.container.ml_manager(
+            runner=runner, scheduler=self.scheduler, config_schema=config_schema, requirements=requirements
+        )
+        return manager
+
+    def with_spec(self, **changes: Any) -> Services:
+        """The services of this storage for a spec with `changes` (schema, hierarchy, runner...); jobs see them too."""
+        self.services = respecified(self.container, **changes)
+        return self.services
+
+
+@asynccontextmanager
+async def open_storage(url: str = MEMORY_URL, **options: Any) -> AsyncIterator[Storage]:
+    """Start a container for `url` (migrations included) and its job scheduler; stop both on exit.
+
+    Takes `create_container`'s options: `jobs=JobsSettings(...)`, `datastore=...`, database options.
+    """
+    container = create_container(url, **options)
+    try:
+        yield Storage(container, await start(container))
+    finally:
+        await stop(container)
 
 
 class ChapkitService:
@@ -175,6 +278,8 @@ class SyncChapkitService:
 
 
 __all__ = [
+    "Storage",
+    "open_storage",
     "ArtifactService",
     "Blocking",
     "ChapkitService",
