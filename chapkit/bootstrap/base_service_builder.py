@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -52,6 +53,14 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///:memory:"
 _HEALTH_CHECK_NAME_CHARS = frozenset("_-")
 
 
+DEFAULT_POOL: dict[str, Any] = {"pool_size": 5, "max_overflow": 10, "pool_recycle": 3600, "pool_pre_ping": True}
+
+
+def _with_database_url(spec: ServiceSpec, url: str, pool: dict[str, Any]) -> ServiceSpec:
+    """`spec` on the database at `url` with the given pool (memory:// has none)."""
+    return replace(spec, url=url, datastore=None, database_options={} if is_memory_url(url) else pool)
+
+
 class BaseServiceBuilder:
     """Base service builder providing core FastAPI functionality without module dependencies."""
 
@@ -72,12 +81,8 @@ class BaseServiceBuilder:
         self._title = self.info.display_name
         self._app_description = self.info.summary or self.info.description or ""
         self._version = self.info.version
-        self._database_url = database_url
-        self._database_instance: Datastore | None = None
-        self._pool_size = 5
-        self._max_overflow = 10
-        self._pool_recycle = 3600
-        self._pool_pre_ping = True
+        self._service_spec = _with_database_url(ServiceSpec(), database_url, DEFAULT_POOL)
+        """What the `with_*` calls chose so far; `build()` completes it (`_spec`)."""
         self._include_error_handlers = include_error_handlers
         self._include_logging = include_logging
         self._max_body_size: int | None = DEFAULT_MAX_BODY_SIZE
@@ -106,26 +111,24 @@ class BaseServiceBuilder:
         pool_pre_ping: bool = True,
     ) -> Self:
         """Configure database with URL string, Database instance, or default in-memory SQLite."""
-        if isinstance(url_or_instance, str):
-            self._database_url = url_or_instance
-            self._database_instance = None
-        elif url_or_instance is None:
-            self._database_url = DEFAULT_DATABASE_URL
-            self._database_instance = None
+        if url_or_instance is None or isinstance(url_or_instance, str):
+            pool = {
+                "pool_size": pool_size,
+                "max_overflow": max_overflow,
+                "pool_recycle": pool_recycle,
+                "pool_pre_ping": pool_pre_ping,
+            }
+            url = DEFAULT_DATABASE_URL if url_or_instance is None else url_or_instance
+            self._service_spec = _with_database_url(self._service_spec, url, pool)
         elif isinstance(url_or_instance, Datastore):
             # A pre-configured instance: its owner chose the pool, and disposes of it.
-            self._database_instance = url_or_instance
-            return self
+            self._service_spec = replace(self._service_spec, datastore=url_or_instance, database_options={})
         else:
             raise TypeError(
                 f"Expected str, Database, or None, got {type(url_or_instance).__name__}. "
                 "Use .with_database() for default, .with_database('url') for custom URL, "
                 "or .with_database(db_instance) for pre-configured database."
             )
-        self._pool_size = pool_size
-        self._max_overflow = max_overflow
-        self._pool_recycle = pool_recycle
-        self._pool_pre_ping = pool_pre_ping
         return self
 
     def with_landing_page(self) -> Self:
@@ -356,7 +359,7 @@ class BaseServiceBuilder:
         add_offline_docs(app)
         app.state = ServiceAppState(state.runtime)
         app.state.service_state = state  # what a worker runs the service from (`run_worker`)
-        app.state.database_url = self._database_url
+        app.state.database_url = self._service_spec.url
         app.openapi = create_openapi_customizer(app, max_body_size=max_body_size)  # type: ignore[method-assign]
 
         if self._include_error_handlers:
@@ -469,36 +472,21 @@ class BaseServiceBuilder:
         return database_health_check(runtime)
 
     def _spec(self) -> ServiceSpec:
-        """The spec of the service's storage and jobs (modules add theirs in `ServiceBuilder._spec`).
+        """The service's spec as built: what the `with_*` calls chose, with the jobs settings completed.
 
         The environment fills in what `with_jobs` left open (`CHAPKIT_JOBS_*`), read here, once.
         """
         jobs = self._job_options
-        settings = None
-        if jobs is not None:
-            settings = JobsSettings.resolve(
-                jobs.backend,
-                jobs.queue,
-                heartbeat_interval=jobs.heartbeat_interval,
-                stale_after=jobs.stale_after,
-                record_ttl=jobs.record_ttl,
-            )
-        options = {
-            "pool_size": self._pool_size,
-            "max_overflow": self._max_overflow,
-            "pool_recycle": self._pool_recycle,
-            "pool_pre_ping": self._pool_pre_ping,
-        }
-        instance = self._database_instance
-        # A given instance's owner chose its pool; memory:// has none.
-        pooled = instance is None and not is_memory_url(self._database_url)
-        return ServiceSpec(
-            url=self._database_url,
-            datastore=instance,
-            database_options=options if pooled else {},
-            jobs=settings,
-            max_concurrency=jobs.max_concurrency if jobs else None,
+        if jobs is None:
+            return self._service_spec
+        settings = JobsSettings.resolve(
+            jobs.backend,
+            jobs.queue,
+            heartbeat_interval=jobs.heartbeat_interval,
+            stale_after=jobs.stale_after,
+            record_ttl=jobs.record_ttl,
         )
+        return replace(self._service_spec, jobs=settings, max_concurrency=jobs.max_concurrency)
 
     # ---------------------------------------------------------------- convenience
 

@@ -126,6 +126,7 @@ class ServiceBuilder(BaseServiceBuilder):
         allow_delete: bool | None = None,
     ) -> Self:
         """Add config CRUD endpoints whose `data` is validated into `schema`."""
+        self._service_spec = replace(self._service_spec, config_schema=schema)
         self._config_options = _ConfigOptions(
             schema=schema,
             prefix=prefix,
@@ -148,6 +149,7 @@ class ServiceBuilder(BaseServiceBuilder):
         allow_delete: bool | None = None,
     ) -> Self:
         """Add artifact CRUD and tree endpoints; with `enable_config_linking`, configs link to root artifacts."""
+        self._service_spec = replace(self._service_spec, hierarchy=hierarchy, config_linking=enable_config_linking)
         self._artifact_options = _ArtifactOptions(
             hierarchy=hierarchy,
             prefix=prefix,
@@ -174,6 +176,7 @@ class ServiceBuilder(BaseServiceBuilder):
 
         `registry` holds this service's Python task functions (the default `TaskRegistry` when None).
         """
+        self._service_spec = replace(self._service_spec, task_registry=registry)
         self._task_options = _TaskOptions(
             prefix=prefix,
             tags=list(tags) if tags else ["Tasks"],
@@ -197,6 +200,7 @@ class ServiceBuilder(BaseServiceBuilder):
                     f"with_ml() needs a model runner with async `on_train` and `on_predict` "
                     f"(e.g. FunctionalModelRunner, ShellModelRunner); {type(runner).__name__} has no `{method}`"
                 )
+        self._service_spec = replace(self._service_spec, runner=runner)
         self._ml_options = _MLOptions(runner=runner, prefix=prefix, tags=list(tags) if tags else ["ML"])
         return self
 
@@ -218,17 +222,9 @@ class ServiceBuilder(BaseServiceBuilder):
                 raise ValueError(ML_NEEDS_JOBS)
 
     def _spec(self) -> ServiceSpec:
-        """The base spec plus the modules' schema, hierarchy, task registry and model runner."""
-        artifacts, tasks, ml = self._artifact_options, self._task_options, self._ml_options
-        return replace(
-            super()._spec(),
-            config_schema=self._config_options.schema if self._config_options else BaseConfig,
-            hierarchy=artifacts.hierarchy if artifacts else None,
-            config_linking=artifacts.enable_config_linking if artifacts else True,
-            task_registry=tasks.registry if tasks else None,
-            runner=ml.runner if ml else None,
-            requirements=self._service_info().requirements() if ml else None,
-        )
+        """The base spec plus what the model's info declares of its requests."""
+        spec = super()._spec()
+        return replace(spec, requirements=self._service_info().requirements()) if self._ml_options else spec
 
     def _register_module_routers(self, app: FastAPI) -> None:
         """Register the modules' routers: each reaches the running service through the `get_*` dependencies."""
