@@ -5,13 +5,16 @@ class users subclass. Runners that need I/O or a thread live outside the domain:
 in `chapkit.application.ml_runners` (it runs synchronous functions on a worker thread), and
 `ShellModelRunner` in the `chapkit.adapters.runners` adapter (it starts processes, D23).
 
-The helpers `model_type_of` and `model_size_of` compute the metadata stored with a trained model.
+The helpers `model_type_of` and `model_size_of` compute the metadata stored with a trained model;
+`PickledModel` is a trained model pickled once, as its artifact stores it.
 """
 
 from __future__ import annotations
 
 import pickle
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 import pandas as pd
@@ -369,10 +372,43 @@ def model_size_of(model: Any) -> int | None:
     return counter.size
 
 
+MODEL_PICKLE_PROTOCOL = 4
+"""The pickle protocol a trained model is stored with (the one the SQL adapter stores artifact data with)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PickledModel:
+    """A trained model pickled once: the bytes its artifact stores, and their size (`model_size_bytes`).
+
+    A trained model's artifact data holds it in place of the model. Pickled again with the rest of the
+    data (the SQL adapter), it writes its bytes as they are and reads back as the model itself
+    (`pickle.loads` of the bytes); deep-copied (the memory adapter's stored copy), it becomes the model
+    at once. Either way the stored data reads back holding the model, as data written before it did,
+    and the model is pickled once however the storage keeps the data.
+    """
+
+    data: bytes
+
+    @classmethod
+    def of(cls, model: Any) -> PickledModel:
+        """Pickle `model` (whatever it raises when it cannot be pickled propagates)."""
+        return cls(pickle.dumps(model, protocol=MODEL_PICKLE_PROTOCOL))
+
+    @property
+    def size(self) -> int:
+        """Size of the pickled model in bytes."""
+        return len(self.data)
+
+    def __reduce__(self) -> tuple[Callable[[bytes], Any], tuple[bytes]]:
+        return pickle.loads, (self.data,)
+
+
 __all__ = [
+    "MODEL_PICKLE_PROTOCOL",
     "BaseModelRunner",
     "GeoFeatureCollection",
     "ModelRunnerProtocol",
+    "PickledModel",
     "PredictRequest",
     "PredictResponse",
     "PredictionArtifactData",
