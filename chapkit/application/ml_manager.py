@@ -39,7 +39,7 @@ from chapkit.domain.artifact_tree import level_under
 from chapkit.domain.config import BaseConfig, Config
 from chapkit.domain.errors import ConflictError, NotFoundError
 from chapkit.domain.forecasts import as_chap_forecast, forecast_content
-from chapkit.domain.jobs import job_name
+from chapkit.domain.jobs import JobOutcome, job_name
 from chapkit.domain.ml import (
     ModelRunnerProtocol,
     PickledModel,
@@ -302,7 +302,7 @@ class MLManager:
     # ---------------------------------------------------------------- jobs
 
     @job_name("chapkit.ml.train")
-    async def _train_task(self, request: TrainRequest, model_artifact_id: ULID) -> ULID:
+    async def _train_task(self, request: TrainRequest, model_artifact_id: ULID) -> JobOutcome:
         """Execute training task and store trained model in artifact."""
         configured, found = await self._train_findings(request)
         if configured is None or has_errors(found):
@@ -344,10 +344,10 @@ class MLManager:
                 message = f"Config {request.config_id} not found: it was deleted while the model trained"
                 raise ValueError(message) from exc
             await uow.commit()
-        return model_artifact_id
+        return JobOutcome(artifact_id=model_artifact_id)
 
     @job_name("chapkit.ml.predict")
-    async def _predict_task(self, request: PredictRequest, prediction_artifact_id: ULID) -> ULID:
+    async def _predict_task(self, request: PredictRequest, prediction_artifact_id: ULID) -> JobOutcome:
         """Execute prediction task and store predictions in artifact."""
         inputs, found = await self._predict_findings(request)
         if inputs is None or has_errors(found):
@@ -392,7 +392,7 @@ class MLManager:
                 raise ValueError(
                     f"Training artifact {model_artifact.id} not found: it was deleted while predicting"
                 ) from exc
-        return prediction_artifact_id
+        return JobOutcome(artifact_id=prediction_artifact_id)
 
     def _prediction_data(self, request: PredictRequest, predictions: pd.DataFrame, run: _Run) -> dict[str, Any]:
         """The prediction's artifact data, in the shape of the request's generation (D24)."""
