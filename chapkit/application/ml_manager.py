@@ -33,7 +33,7 @@ import pandas as pd
 from pydantic import ValidationError as PydanticValidationError
 from ulid import ULID
 
-from chapkit.application.ml_runners import model_runner_hooks
+from chapkit.application.ml_runners import as_model_runner, model_runner_hooks
 from chapkit.domain.artifact import Artifact, PandasDataFrame
 from chapkit.domain.artifact_tree import level_under
 from chapkit.domain.config import BaseConfig, Config
@@ -310,10 +310,11 @@ class MLManager:
         run_config = configured.for_the_model()
         data = request.data.to_dataframe()
 
+        runner = as_model_runner(self.runner)
         started_at = _now()
         try:
-            async with model_runner_hooks(self.runner):
-                model = await self.runner.on_train(config=run_config, data=data, geo=request.geo)
+            async with model_runner_hooks(runner):
+                model = await runner.on_train(config=run_config, data=data, geo=request.geo)
         except ModelRunFailedError as failure:
             run = _Run(str(request.config_id), started_at, _now())
             await self._store_training_failure(request.config_id, model_artifact_id, failure, run)
@@ -357,10 +358,11 @@ class MLManager:
         historic = request.historic.to_dataframe()
         future = request.future.to_dataframe()
 
+        runner = as_model_runner(self.runner)
         started_at = _now()
         try:
-            async with model_runner_hooks(self.runner):
-                predictions = await self.runner.on_predict(
+            async with model_runner_hooks(runner):
+                predictions = await runner.on_predict(
                     config=run_config,
                     model=model_artifact.data["model"],
                     historic=historic,
