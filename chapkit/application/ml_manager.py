@@ -7,19 +7,24 @@ job, which fails with the reason: an unknown config or model ("... not found"), 
 fit the schema, data that breaks the service's requirements, a horizon outside its bounds.
 `validate` reports the same findings up front, without running anything.
 
-Each job opens its own units of work from the factory it was given (the container's, D21): a read unit
-for the config or the model, then, after the runner has finished (`on_init`/`on_cleanup` around it), one
-write unit that stores the result and commits once. A trained model is a root artifact linked to its
-config in that same commit; a prediction is a child of its model artifact, stored in the shape of the
-generation of the `$predict` that asked for it (`chapkit.domain.ml_artifacts`). A model script that
-fails (`ModelRunFailedError`) leaves its diagnostic workspace at the promised artifact id and fails the
-job with the command, its exit code and the end of its stderr. Any other failure stores nothing.
+Each job opens two units of work from the factory it was given (the container's, D21): a read unit
+that reads the config (and, to predict, the model) once, then, after the runner has finished
+(`on_init`/`on_cleanup` around it), one write unit that stores the result and commits once. The config
+is validated into the schema once, together with the request's horizon and covariates
+(`run_settings`): that one object is what the checks read and what the model runs with. A trained
+model is pickled once (`PickledModel`, its size is `model_size_bytes`) and stored as a root artifact
+linked to its config in the write unit's one commit, which does not read the config again: a config
+deleted meanwhile fails the link, and the job, and nothing is stored. A prediction is a child of its
+model artifact, stored in the shape of the generation of the `$predict` that asked for it
+(`chapkit.domain.ml_artifacts`). A model script that fails (`ModelRunFailedError`) leaves its
+diagnostic workspace at the promised artifact id and fails the job with the command, its exit code and
+the end of its stderr. Any other failure stores nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,15 +33,16 @@ import pandas as pd
 from pydantic import ValidationError as PydanticValidationError
 from ulid import ULID
 
-from chapkit.application.ml_runners import model_runner_hooks
+from chapkit.application.ml_runners import as_model_runner, model_runner_hooks
 from chapkit.domain.artifact import Artifact, PandasDataFrame
 from chapkit.domain.artifact_tree import level_under
 from chapkit.domain.config import BaseConfig, Config
-from chapkit.domain.errors import ConflictError
+from chapkit.domain.errors import ConflictError, NotFoundError
 from chapkit.domain.forecasts import as_chap_forecast, forecast_content
-from chapkit.domain.jobs import job_name
+from chapkit.domain.jobs import JobOutcome, job_name
 from chapkit.domain.ml import (
     ModelRunnerProtocol,
+    PickledModel,
     PredictionArtifactData,
     PredictRequest,
     PredictResponse,
@@ -72,7 +78,7 @@ from chapkit.domain.ml_checks import (
     error,
     has_errors,
 )
-from chapkit.domain.ml_horizon import config_for_run, horizon_findings
+from chapkit.domain.ml_horizon import horizon_findings, run_settings
 from chapkit.domain.ports import Datastore, JobScheduler, UnitOfWork
 
 UnitOfWorkFactory = Callable[..., UnitOfWork]
@@ -87,10 +93,10 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-def pickled_size(model: Any) -> int:
-    """Size of the pickled model; `ModelOutputError` naming the cause when it cannot be pickled."""
+def pickled_model(model: Any) -> PickledModel:
+    """The model pickled, as its artifact stores it; `ModelOutputError` naming the cause when it cannot be pickled."""
     try:
-        return len(pickle.dumps(model))
+        return PickledModel.of(model)
     except Exception as exc:
         raise ModelOutputError(
             f"the trained model ({type(model).__module__}.{type(model).__qualname__}) cannot be pickled, "
@@ -117,12 +123,28 @@ class _Run:
 
 
 @dataclass(frozen=True, slots=True)
+class _RunConfig:
+    """A stored config validated into the schema once, with the request's settings (`run_settings`)."""
+
+    config: BaseConfig
+    """What the request's checks read and, unless `refused`, what the model runs with."""
+    refused: PydanticValidationError | None = None
+    """The schema's refusal of the request's own settings (`config` is then the stored config alone)."""
+
+    def for_the_model(self) -> BaseConfig:
+        """The config the model runs with; the schema's error when it refused the request's settings."""
+        if self.refused is not None:
+            raise self.refused
+        return self.config
+
+
+@dataclass(frozen=True, slots=True)
 class _PredictInputs:
     """What a predict job reads before it runs: the model artifact and its config."""
 
     model_artifact: Artifact
     config_id: ULID
-    config: BaseConfig
+    configured: _RunConfig
 
 
 def _failure_message(operation: str, failure: ModelRunFailedError, artifact_id: ULID) -> str:
@@ -199,27 +221,41 @@ class MLManager:
 
     # ---------------------------------------------------------------- checks (validate and jobs)
 
-    def _parse_config(self, stored: Config) -> tuple[BaseConfig | None, list[ValidationDiagnostic]]:
-        try:
-            return self.config_schema.model_validate(stored.data), []
-        except PydanticValidationError as exc:
-            message = (
-                f"Config {stored.id} does not fit this service's schema {self.config_schema.__name__} "
-                f"(a config of another service?): {_first_problem(exc)}"
-            )
-            return None, [error("config_invalid", message, "config_id")]
+    def _run_config(
+        self, stored: Config, settings: dict[str, Any]
+    ) -> tuple[_RunConfig | None, list[ValidationDiagnostic]]:
+        """Validate the stored config with the request's settings into the schema, once.
 
-    async def _train_findings(self, request: TrainRequest) -> tuple[BaseConfig | None, list[ValidationDiagnostic]]:
+        Only when that fails and the request set something is the stored config validated alone: if it
+        fits, the checks read it and the job fails with the schema's refusal of the request's settings
+        (a config class with rules of its own for `prediction_periods`); if not, it is `config_invalid`.
+        """
+        try:
+            return _RunConfig(self.config_schema.model_validate(_with_settings(stored.data, settings))), []
+        except PydanticValidationError as exc:
+            refusal = exc
+        if settings:
+            try:
+                return _RunConfig(self.config_schema.model_validate(stored.data), refused=refusal), []
+            except PydanticValidationError as exc:
+                refusal = exc
+        message = (
+            f"Config {stored.id} does not fit this service's schema {self.config_schema.__name__} "
+            f"(a config of another service?): {_first_problem(refusal)}"
+        )
+        return None, [error("config_invalid", message, "config_id")]
+
+    async def _train_findings(self, request: TrainRequest) -> tuple[_RunConfig | None, list[ValidationDiagnostic]]:
         async with self._unit_of_work(write=False) as uow:
             stored = await uow.configs.find_by_id(request.config_id)
         if stored is None:
             found = [error("config_not_found", f"Config {request.config_id} not found", "config_id")]
             return None, found + diagnose_train(request, self.requirements)
-        config, found = self._parse_config(stored)
+        configured, found = self._run_config(stored, run_settings(self.config_schema, request.run_info, None))
         found += diagnose_train(request, self.requirements)
-        if config is not None:
-            found += horizon_findings(config, request.run_info, None, self.requirements)
-        return config, found
+        if configured is not None:
+            found += horizon_findings(configured.config, request.run_info, None, self.requirements)
+        return configured, found
 
     async def _predict_findings(
         self, request: PredictRequest
@@ -254,27 +290,31 @@ class MLManager:
             message = f"Config {config_id} not found (the config the model {model_id} was trained with)"
             found.append(error("config_not_found", message, field))
         else:
-            config, found = self._parse_config(stored_config)
-            if config is not None:
-                inputs = _PredictInputs(model_artifact=artifact, config_id=ULID.from_str(config_id), config=config)
-                found += horizon_findings(config, request.run_info, request.future, self.requirements)
+            settings = run_settings(self.config_schema, request.run_info, request.future)
+            configured, found = self._run_config(stored_config, settings)
+            if configured is not None:
+                inputs = _PredictInputs(
+                    model_artifact=artifact, config_id=ULID.from_str(config_id), configured=configured
+                )
+                found += horizon_findings(configured.config, request.run_info, request.future, self.requirements)
         return inputs, found + diagnose_predict(request, self.requirements)
 
     # ---------------------------------------------------------------- jobs
 
     @job_name("chapkit.ml.train")
-    async def _train_task(self, request: TrainRequest, model_artifact_id: ULID) -> ULID:
+    async def _train_task(self, request: TrainRequest, model_artifact_id: ULID) -> JobOutcome:
         """Execute training task and store trained model in artifact."""
-        config, found = await self._train_findings(request)
-        if config is None or has_errors(found):
+        configured, found = await self._train_findings(request)
+        if configured is None or has_errors(found):
             raise MLRequestError(found)
-        run_config = config_for_run(config, request.run_info, None)
+        run_config = configured.for_the_model()
         data = request.data.to_dataframe()
 
+        runner = as_model_runner(self.runner)
         started_at = _now()
         try:
-            async with model_runner_hooks(self.runner):
-                model = await self.runner.on_train(config=run_config, data=data, geo=request.geo)
+            async with model_runner_hooks(runner):
+                model = await runner.on_train(config=run_config, data=data, geo=request.geo)
         except ModelRunFailedError as failure:
             run = _Run(str(request.config_id), started_at, _now())
             await self._store_training_failure(request.config_id, model_artifact_id, failure, run)
@@ -282,7 +322,7 @@ class MLManager:
         completed_at = _now()
         if model is None:
             raise ModelOutputError("the train function returned None; it must return the trained model")
-        size = pickled_size(model)
+        pickled = pickled_model(model)
 
         record = TrainedModelArtifactData(
             ml_type=TRAINED_MODEL,
@@ -292,33 +332,37 @@ class MLManager:
             duration_seconds=round((completed_at - started_at).total_seconds(), 2),
             model=None,
             model_type=model_type_of(model),
-            model_size_bytes=size,
+            model_size_bytes=pickled.size,
         )
-        # The model object itself, not a dump of it: a pydantic model or dataclass stays what it was.
-        stored = {**record.model_dump(exclude={"model"}), "model": model}
+        # The model as pickled once, which reads back as the model object itself, not as a dump of it:
+        # a pydantic model or dataclass stays what it was.
+        stored = {**record.model_dump(exclude={"model"}), "model": pickled}
         async with self._unit_of_work(write=True) as uow:
-            if await uow.configs.find_by_id(request.config_id) is None:
-                raise ValueError(f"Config {request.config_id} not found: it was deleted while the model trained")
             await uow.artifacts.save(Artifact(id=model_artifact_id, data=stored, parent_id=None, level=0))
-            await uow.configs.link_artifact(request.config_id, model_artifact_id)
+            try:
+                await uow.configs.link_artifact(request.config_id, model_artifact_id)
+            except NotFoundError as exc:
+                message = f"Config {request.config_id} not found: it was deleted while the model trained"
+                raise ValueError(message) from exc
             await uow.commit()
-        return model_artifact_id
+        return JobOutcome(artifact_id=model_artifact_id)
 
     @job_name("chapkit.ml.predict")
-    async def _predict_task(self, request: PredictRequest, prediction_artifact_id: ULID) -> ULID:
+    async def _predict_task(self, request: PredictRequest, prediction_artifact_id: ULID) -> JobOutcome:
         """Execute prediction task and store predictions in artifact."""
         inputs, found = await self._predict_findings(request)
         if inputs is None or has_errors(found):
             raise MLRequestError(found)
         model_artifact = inputs.model_artifact
-        run_config = config_for_run(inputs.config, request.run_info, request.future)
+        run_config = inputs.configured.for_the_model()
         historic = request.historic.to_dataframe()
         future = request.future.to_dataframe()
 
+        runner = as_model_runner(self.runner)
         started_at = _now()
         try:
-            async with model_runner_hooks(self.runner):
-                predictions = await self.runner.on_predict(
+            async with model_runner_hooks(runner):
+                predictions = await runner.on_predict(
                     config=run_config,
                     model=model_artifact.data["model"],
                     historic=historic,
@@ -350,7 +394,7 @@ class MLManager:
                 raise ValueError(
                     f"Training artifact {model_artifact.id} not found: it was deleted while predicting"
                 ) from exc
-        return prediction_artifact_id
+        return JobOutcome(artifact_id=prediction_artifact_id)
 
     def _prediction_data(self, request: PredictRequest, predictions: pd.DataFrame, run: _Run) -> dict[str, Any]:
         """The prediction's artifact data, in the shape of the request's generation (D24)."""
@@ -376,7 +420,7 @@ class MLManager:
         data = failed_workspace_data(ML_TRAINING_WORKSPACE, failure, run.metadata())
         async with self._unit_of_work(write=True) as uow:
             await uow.artifacts.save(Artifact(id=artifact_id, data=data, parent_id=None, level=0))
-            if await uow.configs.find_by_id(config_id) is not None:
+            with contextlib.suppress(NotFoundError):  # the config was deleted meanwhile: the workspace stays unlinked
                 await uow.configs.link_artifact(config_id, artifact_id)
             await uow.commit()
 
@@ -397,10 +441,15 @@ class MLManager:
                 return
 
 
+def _with_settings(data: Any, settings: dict[str, Any]) -> Any:
+    """The stored config's data with the request's settings over it (data that is no object as it is)."""
+    return {**data, **settings} if settings and isinstance(data, dict) else data
+
+
 def _first_problem(exc: PydanticValidationError) -> str:
     item = exc.errors()[0]
     where = ".".join(str(part) for part in item["loc"]) or "data"
     return f"{where}: {item['msg']}"
 
 
-__all__ = ["MLManager", "ModelOutputError", "UnitOfWorkFactory", "is_trained_model", "pickled_size"]
+__all__ = ["MLManager", "ModelOutputError", "UnitOfWorkFactory", "is_trained_model", "pickled_model"]

@@ -4,7 +4,9 @@ Why here and not in the domain: `FunctionalModelRunner` accepts plain synchronou
 coroutine functions, and a synchronous training function must not block the event loop (the HTTP
 server and every other job share it). Running it on a worker thread is a runtime policy that needs
 anyio (D4 keeps anyio out of the domain), so the runner lives in the application layer; the domain
-keeps the port (`ModelRunnerProtocol`), the base class and the schemas, with no I/O or threads.
+keeps the port (`ModelRunnerProtocol`, and `BaseModelRunner` to subclass it), and the schemas, with no
+I/O or threads. `as_model_runner` makes a duck-typed runner (one that does not subclass
+`BaseModelRunner`) the port, so callers call every method of the port, hooks included.
 
 A synchronous function runs to its end even when its job is cancelled: Python cannot stop a thread,
 and reporting the job as cancelled while its function still runs (holding CPU and memory, outside the
@@ -29,7 +31,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 
 from chapkit.application.shielding import complete_before_cancel
 from chapkit.domain.config import BaseConfig
-from chapkit.domain.ml import BaseModelRunner, GeoFeatureCollection, ModelRunnerProtocol
+from chapkit.domain.ml import BaseModelRunner, GeoFeatureCollection
 
 ConfigT = DefaultTypeVar("ConfigT", bound=BaseConfig, default=BaseConfig)
 """The service's config schema, as the train and predict functions receive it."""
@@ -104,29 +106,82 @@ class FunctionalModelRunner(BaseModelRunner, Generic[ConfigT]):
         return cast("pd.DataFrame", predictions)
 
 
+class _DuckTypedRunner(BaseModelRunner):
+    """A runner that does not subclass `BaseModelRunner`, as the port: its own hooks where it has them."""
+
+    def __init__(self, runner: Any) -> None:
+        self.runner = runner
+        # The one place a runner's hooks are looked up by name: a duck-typed runner may have either or none.
+        self._on_init: Callable[[], Awaitable[None]] | None = getattr(runner, "on_init", None)
+        self._on_cleanup: Callable[[], Awaitable[None]] | None = getattr(runner, "on_cleanup", None)
+
+    async def on_init(self) -> None:
+        """The runner's own `on_init()`, if it has one."""
+        if self._on_init is not None:
+            await self._on_init()
+
+    async def on_cleanup(self) -> None:
+        """The runner's own `on_cleanup()`, if it has one."""
+        if self._on_cleanup is not None:
+            await self._on_cleanup()
+
+    async def on_train(
+        self,
+        config: BaseConfig,
+        data: pd.DataFrame,
+        geo: GeoFeatureCollection | None = None,
+    ) -> Any:
+        """The runner's `on_train`."""
+        return await self.runner.on_train(config=config, data=data, geo=geo)
+
+    async def on_predict(
+        self,
+        config: BaseConfig,
+        model: Any,
+        historic: pd.DataFrame,
+        future: pd.DataFrame,
+        geo: GeoFeatureCollection | None = None,
+    ) -> pd.DataFrame:
+        """The runner's `on_predict`."""
+        predictions = await self.runner.on_predict(
+            config=config, model=model, historic=historic, future=future, geo=geo
+        )
+        return cast("pd.DataFrame", predictions)
+
+
+def as_model_runner(runner: object) -> BaseModelRunner:
+    """The runner as the port `ModelRunnerProtocol`, every method of it there to call.
+
+    A `BaseModelRunner` is returned as it is. Any other runner (duck typed: `on_train` and `on_predict`,
+    perhaps hooks of its own) is wrapped: calls go to it, and a hook it lacks does nothing.
+    """
+    return runner if isinstance(runner, BaseModelRunner) else _DuckTypedRunner(runner)
+
+
+def _name_of(runner: BaseModelRunner) -> str:
+    return type(runner.runner if isinstance(runner, _DuckTypedRunner) else runner).__qualname__
+
+
 @asynccontextmanager
-async def model_runner_hooks(runner: ModelRunnerProtocol) -> AsyncIterator[None]:
+async def model_runner_hooks(runner: object) -> AsyncIterator[None]:
     """Call the runner's `on_init()` on entry and `on_cleanup()` on exit, also when the body fails.
 
-    Runners without the hooks (a bare `ModelRunnerProtocol`) are used as they are. When `on_init()`
-    raises, the body does not run and `on_cleanup()` is not called. When the body raises and
-    `on_cleanup()` raises too, the body's error is the one raised and the cleanup error is logged.
+    A runner that does not subclass `BaseModelRunner` gets its own hooks called where it has them
+    (`as_model_runner`). When `on_init()` raises, the body does not run and `on_cleanup()` is not called.
+    When the body raises and `on_cleanup()` raises too, the body's error is the one raised and the
+    cleanup error is logged.
     """
-    on_init: Callable[[], Awaitable[None]] | None = getattr(runner, "on_init", None)
-    on_cleanup: Callable[[], Awaitable[None]] | None = getattr(runner, "on_cleanup", None)
-    if on_init is not None:
-        await on_init()
+    port = as_model_runner(runner)
+    await port.on_init()
     try:
         yield
     except BaseException:
-        if on_cleanup is not None:
-            try:
-                await on_cleanup()
-            except Exception:
-                _logger.exception("ml.runner.cleanup_failed", runner=type(runner).__qualname__)
+        try:
+            await port.on_cleanup()
+        except Exception:
+            _logger.exception("ml.runner.cleanup_failed", runner=_name_of(port))
         raise
-    if on_cleanup is not None:
-        await on_cleanup()
+    await port.on_cleanup()
 
 
 __all__ = [
@@ -134,6 +189,7 @@ __all__ = [
     "FunctionalModelRunner",
     "PredictFunction",
     "TrainFunction",
+    "as_model_runner",
     "call_model_function",
     "model_runner_hooks",
 ]

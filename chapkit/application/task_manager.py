@@ -2,8 +2,9 @@
 
 A run is a job of its own: it reads the task in a unit of work, runs it, and stores what happened
 (a snapshot of the task; stdout, stderr and exit code, or the function's result or error) as a root
-artifact in another unit (D21). The job's `artifact_id` is that artifact's id. Nothing of the request
-that submitted the job is used once the job runs.
+artifact in another unit (D21). The job returns that artifact as its `JobOutcome`, so the job's
+`artifact_id` is that artifact's id. Nothing of the request that submitted the job is used once the job
+runs.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.manager import BaseManager
 from chapkit.application.task_registry import TaskFunction, TaskRegistry
 from chapkit.domain.artifact import ArtifactIn
-from chapkit.domain.jobs import job_name
+from chapkit.domain.jobs import JobOutcome, job_name
 from chapkit.domain.ports import CommandRunner, Datastore, JobScheduler, TaskStore, UnitOfWork
 from chapkit.domain.task import (
     Task,
@@ -116,8 +117,8 @@ class TaskManager(BaseManager[Task, TaskIn, TaskOut, ULID]):
         return await self.scheduler.add_job(self._execute_command, task_id)
 
     @job_name("chapkit.tasks.shell")
-    async def _execute_command(self, task_id: ULID) -> ULID:
-        """Run a shell task's command and return the id of the artifact holding its outcome."""
+    async def _execute_command(self, task_id: ULID) -> JobOutcome:
+        """Run a shell task's command; the job's outcome is the artifact holding what happened."""
         task = await self._load(task_id)
         outcome = await self._run_command(task)
         return await self._store_result({"task": task_snapshot(task), **outcome})
@@ -151,8 +152,8 @@ class TaskManager(BaseManager[Task, TaskIn, TaskOut, ULID]):
         return outcome
 
     @job_name("chapkit.tasks.python")
-    async def _execute_python(self, task_id: ULID) -> ULID:
-        """Call a Python task's function and return the id of the artifact holding its result or error."""
+    async def _execute_python(self, task_id: ULID) -> JobOutcome:
+        """Call a Python task's function; the job's outcome is the artifact holding its result or error."""
         task = await self._load(task_id)
         try:
             func = self.registry.get(task.command)
@@ -245,11 +246,11 @@ class TaskManager(BaseManager[Task, TaskIn, TaskOut, ULID]):
             raise TaskNotFoundError(f"Task {task_id} not found")
         return task
 
-    async def _store_result(self, data: dict[str, Any]) -> ULID:
-        """Store a run's outcome as a root artifact and return its id."""
+    async def _store_result(self, data: dict[str, Any]) -> JobOutcome:
+        """Store a run's outcome as a root artifact: the job's outcome."""
         async with self._require_database().unit_of_work(write=True) as uow:
             saved = await self._artifact_manager_for(uow).save(ArtifactIn(data=data, parent_id=None))
-        return saved.id
+        return JobOutcome(artifact_id=saved.id)
 
     # ---------------------------------------------------------------- start-up validation
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from ulid import ULID
 
 from chapkit.domain.ids import ULIDOut
 
@@ -33,6 +35,33 @@ def job_name_of(function: object) -> str | None:
     """The name `job_name` gave a function (or a bound method's function), or None."""
     name = getattr(getattr(function, "__func__", function), _JOB_NAME, None)
     return name if isinstance(name, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    """What one of chapkit's own jobs produced, said explicitly: the artifact it stored.
+
+    ML train and predict and task runs return one. A scheduler records `artifact_id` as the job's
+    `artifact_id`, and the job's result (`get_result`) is that id, as the reference's jobs returned it.
+    """
+
+    artifact_id: ULID
+
+
+def job_result(returned: Any) -> Any:
+    """The result of a job that returned `returned`: an outcome's artifact id, any other value as it is."""
+    return returned.artifact_id if isinstance(returned, JobOutcome) else returned
+
+
+def job_artifact_id(returned: Any) -> ULID | None:
+    """The `artifact_id` a job that returned `returned` gets recorded with.
+
+    An outcome's artifact id; for a job of a user's own that returned a ULID, that ULID (the reference
+    documents that any job returning a ULID records it so); otherwise none.
+    """
+    if isinstance(returned, JobOutcome):
+        return returned.artifact_id
+    return returned if isinstance(returned, ULID) else None
 
 
 class JobStatus(StrEnum):
@@ -67,4 +96,4 @@ class JobRecord(BaseModel):
     )
 
 
-__all__ = ["JobRecord", "JobStatus", "job_name", "job_name_of"]
+__all__ = ["JobOutcome", "JobRecord", "JobStatus", "job_artifact_id", "job_name", "job_name_of", "job_result"]

@@ -1,17 +1,21 @@
 """ML train/predict: the model runner port, the runner base class, and the schemas of the ML API.
 
-`ModelRunnerProtocol` is the port the ML use case (`MLManager`) calls; `BaseModelRunner` is the base
-class users subclass. Runners that need I/O or a thread live outside the domain: `FunctionalModelRunner`
-in `chapkit.application.ml_runners` (it runs synchronous functions on a worker thread), and
-`ShellModelRunner` in the `chapkit.adapters.runners` adapter (it starts processes, D23).
+`ModelRunnerProtocol` is the port the ML use case (`MLManager`) calls, defined once; `BaseModelRunner`
+is that port as the abstract base class users subclass. Runners that need I/O or a thread live outside
+the domain: `FunctionalModelRunner` in `chapkit.application.ml_runners` (it runs synchronous functions
+on a worker thread), and `ShellModelRunner` in the `chapkit.adapters.runners` adapter (it starts
+processes, D23).
 
-The helpers `model_type_of` and `model_size_of` compute the metadata stored with a trained model.
+The helpers `model_type_of` and `model_size_of` compute the metadata stored with a trained model;
+`PickledModel` is a trained model pickled once, as its artifact stores it.
 """
 
 from __future__ import annotations
 
 import pickle
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 import pandas as pd
@@ -43,12 +47,28 @@ else:
 
 
 class ModelRunnerProtocol(Protocol):
-    """Protocol defining the interface for model runners.
+    """The model runner port: what the ML use case (`MLManager`) calls, the one definition of it.
 
-    Runners that also have `on_init()` / `on_cleanup()` (every `BaseModelRunner`) get them called around
-    each `on_train` and `on_predict` by the caller; see `BaseModelRunner`.
+    `on_train` and `on_predict` are what a runner does. `on_init()` and `on_cleanup()` are its lifecycle
+    hooks, which do nothing unless a runner overrides them: the caller calls `on_init()` before every
+    `on_train` / `on_predict` and `on_cleanup()` after it, also when training or prediction raises or
+    is cancelled; `on_cleanup()` is not called when `on_init()` itself raises
+    (`chapkit.application.ml_runners.model_runner_hooks` is that call sequence).
+
+    Subclass `BaseModelRunner` to implement it. A runner that does not, and has only `on_train` and
+    `on_predict` (duck typed), is accepted as well: the caller gives it hooks that do nothing
+    (`chapkit.application.ml_runners.as_model_runner`).
     """
 
+    async def on_init(self) -> None:
+        """Optional initialization hook called before training or prediction; does nothing by default."""
+        return None  # a body (not just a docstring), so that type checkers do not take the hook for abstract
+
+    async def on_cleanup(self) -> None:
+        """Optional cleanup hook called after training or prediction, succeeded or not; does nothing by default."""
+        return None
+
+    @abstractmethod
     async def on_train(
         self,
         config: BaseConfig,
@@ -60,8 +80,8 @@ class ModelRunnerProtocol(Protocol):
         The object is stored in the trained-model artifact; a failure is raised as an exception and
         fails the training job.
         """
-        ...
 
+    @abstractmethod
     async def on_predict(
         self,
         config: BaseConfig,
@@ -74,45 +94,15 @@ class ModelRunnerProtocol(Protocol):
 
         `model` is the object `on_train` returned (as stored in the artifact and read back).
         """
-        ...
 
 
-class BaseModelRunner(ABC):
-    """Abstract base class for model runners with lifecycle hooks.
+class BaseModelRunner(ModelRunnerProtocol, ABC):
+    """Abstract base class for model runners with lifecycle hooks: the port `ModelRunnerProtocol` to subclass.
 
-    The caller (the ML use case) calls `on_init()` before every `on_train` / `on_predict` and
-    `on_cleanup()` after it, also when training or prediction raises or is cancelled; `on_cleanup()` is
-    not called when `on_init()` itself raises. `chapkit.application.ml_runners.model_runner_hooks` is
-    that call sequence as an async context manager. Both hooks do nothing by default.
+    A subclass implements `on_train` and `on_predict` (one without them cannot be made) and may override
+    the hooks `on_init()` and `on_cleanup()`, which do nothing by default; the port says when the caller
+    calls them.
     """
-
-    async def on_init(self) -> None:  # noqa: B027 (optional hook, empty by default)
-        """Optional initialization hook called before training or prediction."""
-
-    async def on_cleanup(self) -> None:  # noqa: B027 (optional hook, empty by default)
-        """Optional cleanup hook called after training or prediction, whether it succeeded or not."""
-
-    @abstractmethod
-    async def on_train(
-        self,
-        config: BaseConfig,
-        data: pd.DataFrame,
-        geo: GeoFeatureCollection | None = None,
-    ) -> Any:
-        """Train a model and return the trained model object (must be pickleable)."""
-        ...
-
-    @abstractmethod
-    async def on_predict(
-        self,
-        config: BaseConfig,
-        model: Any,
-        historic: pd.DataFrame,
-        future: pd.DataFrame,
-        geo: GeoFeatureCollection | None = None,
-    ) -> pd.DataFrame:
-        """Make predictions using a trained model and return predictions as DataFrame."""
-        ...
 
 
 def refuse_booleans_in_coordinates(value: Any) -> Any:
@@ -369,10 +359,43 @@ def model_size_of(model: Any) -> int | None:
     return counter.size
 
 
+MODEL_PICKLE_PROTOCOL = 4
+"""The pickle protocol a trained model is stored with (the one the SQL adapter stores artifact data with)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PickledModel:
+    """A trained model pickled once: the bytes its artifact stores, and their size (`model_size_bytes`).
+
+    A trained model's artifact data holds it in place of the model. Pickled again with the rest of the
+    data (the SQL adapter), it writes its bytes as they are and reads back as the model itself
+    (`pickle.loads` of the bytes); deep-copied (the memory adapter's stored copy), it becomes the model
+    at once. Either way the stored data reads back holding the model, as data written before it did,
+    and the model is pickled once however the storage keeps the data.
+    """
+
+    data: bytes
+
+    @classmethod
+    def of(cls, model: Any) -> PickledModel:
+        """Pickle `model` (whatever it raises when it cannot be pickled propagates)."""
+        return cls(pickle.dumps(model, protocol=MODEL_PICKLE_PROTOCOL))
+
+    @property
+    def size(self) -> int:
+        """Size of the pickled model in bytes."""
+        return len(self.data)
+
+    def __reduce__(self) -> tuple[Callable[[bytes], Any], tuple[bytes]]:
+        return pickle.loads, (self.data,)
+
+
 __all__ = [
+    "MODEL_PICKLE_PROTOCOL",
     "BaseModelRunner",
     "GeoFeatureCollection",
     "ModelRunnerProtocol",
+    "PickledModel",
     "PredictRequest",
     "PredictResponse",
     "PredictionArtifactData",

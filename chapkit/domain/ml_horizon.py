@@ -3,8 +3,8 @@
 The horizon comes from the request's `run_info.prediction_periods`; else, at predict, from the future
 frame (the most distinct periods any one location has); else from the config's `prediction_periods`,
 when the config has one. It is checked against the bounds the service declares. The model gets a copy
-of its config carrying the resolved horizon and the request's additional covariates; the stored config
-is never changed.
+of its config carrying the request's horizon and additional covariates (`run_settings`, validated with
+the stored config's data in one go); the stored config is never changed.
 """
 
 from __future__ import annotations
@@ -60,16 +60,24 @@ def _hashable(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool | type(None)) else repr(value)
 
 
-def resolve_horizon(
-    config: BaseConfig, run_info: RunInfo | None, future: PandasDataFrame | None
-) -> tuple[int, HorizonSource] | None:
-    """The request's horizon and where it came from; `None` when neither the request nor the config gives one."""
+def _requested_horizon(run_info: RunInfo | None, future: PandasDataFrame | None) -> tuple[int, HorizonSource] | None:
+    """The horizon the request itself gives (`run_info`'s, else the future frame's), and where it came from."""
     if run_info is not None and run_info.prediction_periods is not None:
         return run_info.prediction_periods, HorizonSource.run_info
     if future is not None:
         derived = future_periods(future)
         if derived is not None:
             return derived, HorizonSource.future
+    return None
+
+
+def resolve_horizon(
+    config: BaseConfig, run_info: RunInfo | None, future: PandasDataFrame | None
+) -> tuple[int, HorizonSource] | None:
+    """The request's horizon and where it came from; `None` when neither the request nor the config gives one."""
+    requested = _requested_horizon(run_info, future)
+    if requested is not None:
+        return requested
     configured = getattr(config, PREDICTION_PERIODS, None)
     if isinstance(configured, int) and not isinstance(configured, bool):
         return configured, HorizonSource.config
@@ -107,32 +115,31 @@ def horizon_findings(
     return found
 
 
-def config_for_run(config: BaseConfig, run_info: RunInfo | None, future: PandasDataFrame | None) -> BaseConfig:
-    """A copy of `config` carrying this request's horizon and additional covariates (the stored config is unchanged).
+def run_settings(schema: type[BaseConfig], run_info: RunInfo | None, future: PandasDataFrame | None) -> dict[str, Any]:
+    """What a request sets in the config its model runs with: its own horizon and its additional covariates.
 
-    A field is set only when the request gives it and the config class declares it or accepts extra
-    fields, so a config class that forbids unknown fields never receives one.
+    The stored config's data and these settings are validated into `schema` together, once, giving the
+    model its copy of the config (the stored config is unchanged). A horizon the config gives itself
+    needs no setting. A setting is made only when `schema` declares the field or accepts extra fields,
+    so a config class that forbids unknown fields never receives one.
     """
-    updates: dict[str, Any] = {}
-    resolved = resolve_horizon(config, run_info, future)
-    if resolved is not None and _accepts(config, PREDICTION_PERIODS):
-        updates[PREDICTION_PERIODS] = resolved[0]
-    if run_info is not None and run_info.additional_continuous_covariates and _accepts(config, COVARIATES):
-        updates[COVARIATES] = list(run_info.additional_continuous_covariates)
-    if not updates:
-        return config
-    values = {**config.model_dump(), **updates}
-    return type(config).model_validate(values)
+    settings: dict[str, Any] = {}
+    requested = _requested_horizon(run_info, future)
+    if requested is not None and _accepts(schema, PREDICTION_PERIODS):
+        settings[PREDICTION_PERIODS] = requested[0]
+    if run_info is not None and run_info.additional_continuous_covariates and _accepts(schema, COVARIATES):
+        settings[COVARIATES] = list(run_info.additional_continuous_covariates)
+    return settings
 
 
-def _accepts(config: BaseConfig, name: str) -> bool:
-    return name in type(config).model_fields or type(config).model_config.get("extra") == "allow"
+def _accepts(schema: type[BaseConfig], name: str) -> bool:
+    return name in schema.model_fields or schema.model_config.get("extra") == "allow"
 
 
 __all__ = [
     "HorizonSource",
-    "config_for_run",
     "future_periods",
     "horizon_findings",
     "resolve_horizon",
+    "run_settings",
 ]

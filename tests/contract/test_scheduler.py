@@ -20,6 +20,7 @@ from ulid import ULID
 
 from chapkit import AIOJobScheduler, BadRequestError, JobScheduler, JobStatus
 from chapkit.domain.errors import JobNotFoundError, NotFoundError
+from chapkit.domain.jobs import JobOutcome
 from chapkit.embedding import open_storage
 from tests.conftest import BACKENDS, backend_url, truncate
 from tests.support.distributed import running_distributed
@@ -97,6 +98,10 @@ async def _echo(value: ULID) -> ULID:
     return value
 
 
+async def _outcome(value: ULID) -> JobOutcome:
+    return JobOutcome(artifact_id=value)
+
+
 def _forever_token() -> tuple[str, asyncio.Event, asyncio.Event]:
     token, started = _token(_STARTED)
     _STOPPED[token] = asyncio.Event()
@@ -154,6 +159,15 @@ async def test_ulid_result_sets_artifact_id(scheduler: JobScheduler) -> None:
     job_id = await scheduler.add_job(_echo, artifact)
     await _finish(scheduler, job_id)
     assert (await scheduler.get_record(job_id)).artifact_id == artifact
+    assert await scheduler.get_result(job_id) == artifact
+
+
+async def test_a_job_outcome_sets_artifact_id_and_its_result_is_the_artifact_id(scheduler: JobScheduler) -> None:
+    artifact = ULID()
+    job_id = await scheduler.add_job(_outcome, artifact)
+    await _finish(scheduler, job_id)
+    record = await scheduler.get_record(job_id)
+    assert record.status == JobStatus.completed and record.artifact_id == artifact
     assert await scheduler.get_result(job_id) == artifact
 
 

@@ -17,7 +17,7 @@ from chapkit.adapters.scheduler.records import WriteBehindRecords, sleep_unless,
 from chapkit.adapters.scheduler.retention import ResultCache, apply_retention
 from chapkit.domain.errors import JobNotFoundError
 from chapkit.domain.job_states import is_terminal
-from chapkit.domain.jobs import JobRecord, JobStatus
+from chapkit.domain.jobs import JobRecord, JobStatus, job_artifact_id, job_result
 from chapkit.domain.ports.job_store import JobRecordStore
 from chapkit.domain.ports.owner_lock import OwnerLock
 from chapkit.domain.ports.scheduler import JobScheduler, JobTarget, check_page
@@ -226,7 +226,7 @@ class AIOJobScheduler(JobScheduler):
         """Get the result of a completed job; raises `RuntimeError` for failed or unfinished jobs.
 
         Results stay in the process that ran the job and only within the retention; elsewhere a job that
-        returned a ULID still gives it back (it is the record's `artifact_id`).
+        returned a ULID or a `JobOutcome` still gives its artifact id back (the record's `artifact_id`).
         """
         record = await self._find(job_id)
         if record.status == JobStatus.completed:
@@ -262,8 +262,8 @@ class AIOJobScheduler(JobScheduler):
             self._results.put(jid, JobFailure(exc))
             self._move(jid, JobStatus.failed, error=error, error_traceback=formatted)
             return
-        self._results.put(jid, result)
-        self._move(jid, JobStatus.completed, artifact_id=result if isinstance(result, ULID) else None)
+        self._results.put(jid, job_result(result))
+        self._move(jid, JobStatus.completed, artifact_id=job_artifact_id(result))
 
     def _on_done(self, jid: ULID, target: JobTarget, task: asyncio.Task[None]) -> None:
         """Tidy up a finished task: a task canceled before it ever ran still needs a `canceled` record."""

@@ -39,7 +39,7 @@ from chapkit.adapters.scheduler.references import InstanceProvider, JobCall, enc
 from chapkit.application.shielding import complete_before_cancel
 from chapkit.domain.errors import JobNotFoundError
 from chapkit.domain.job_states import is_terminal, transition
-from chapkit.domain.jobs import JobRecord, JobStatus
+from chapkit.domain.jobs import JobRecord, JobStatus, job_artifact_id
 from chapkit.domain.ports.job_queue import JobQueue
 from chapkit.domain.ports.job_store import QUEUED_OWNER, JobRecordStore
 from chapkit.domain.ports.owner_lock import OwnerLock
@@ -316,8 +316,7 @@ class ProcrastinateJobScheduler(JobScheduler):
             error, formatted = describe_failure(exc)
             return transition(record, JobStatus.failed, at=utc_now(), error=error, error_traceback=formatted), None
         encoded = encode_result(function, result)
-        artifact_id = result if isinstance(result, ULID) else None
-        completed = transition(record, JobStatus.completed, at=utc_now(), artifact_id=artifact_id)
+        completed = transition(record, JobStatus.completed, at=utc_now(), artifact_id=job_artifact_id(result))
         return completed, None if encoded is None else {record.id: encoded}
 
     # -- background work ---------------------------------------------------------------------------

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from pydantic import TypeAdapter
+from ulid import ULID
 
-from chapkit.domain.jobs import job_name_of
+from chapkit.domain.jobs import JobOutcome, job_name_of
 from chapkit.domain.ports.scheduler import InstanceProvider
 
 DISTRIBUTED_ALTERNATIVE = (
@@ -218,6 +219,7 @@ def _decode(target: Any, arguments: dict[str, Any]) -> tuple[tuple[Any, ...], di
 
 
 _ANY: TypeAdapter[Any] = TypeAdapter(Any)
+_ARTIFACT_ID: TypeAdapter[ULID] = TypeAdapter(ULID)
 
 
 @functools.lru_cache(maxsize=256)
@@ -226,7 +228,12 @@ def _result_adapter(function: Callable[..., Any]) -> TypeAdapter[Any]:
 
 
 def encode_result(target: Callable[..., Any], result: Any) -> str | None:
-    """A job's result as JSON (typed by the target's return annotation), or None when it cannot be serialized."""
+    """A job's result as JSON (typed by the target's return annotation), or None when it cannot be serialized.
+
+    A `JobOutcome`'s result is its artifact id: the JSON string of the ULID.
+    """
+    if isinstance(result, JobOutcome):
+        return _ARTIFACT_ID.dump_json(result.artifact_id).decode()
     for adapter in (_result_adapter(getattr(target, "__func__", target)), _ANY):
         try:
             return adapter.dump_json(result).decode()

@@ -87,7 +87,9 @@ class JobScheduler(BaseModel, ABC):
     async def add_job(self, target: JobTarget, /, *args: Any, **kwargs: Any) -> ULID:
         """Schedule `target(*args, **kwargs)` (or the awaitable `target`) and return the new job's id.
 
-        An awaitable target combined with arguments raises `TypeError`.
+        An awaitable target combined with arguments raises `TypeError`. What the target returns is the
+        job's result; the record's `artifact_id` is a returned `JobOutcome`'s (whose result is that id),
+        or a returned ULID (`chapkit.domain.jobs.job_artifact_id`).
         """
 
     @abstractmethod

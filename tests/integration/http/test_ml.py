@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 
 from chapkit import MLServiceInfo
@@ -13,10 +14,13 @@ from tests.integration.http.conftest import serve
 from tests.integration.http.ml_support import (
     FUTURE,
     ML,
+    SlopeConfig,
     create_config,
     ml_service,
     predict,
+    predict_slope,
     train,
+    train_slope,
     trained_model,
     wait_for_job,
 )
@@ -87,3 +91,31 @@ async def test_get_ml_manager_and_the_info(storage_url: str) -> None:
         assert got["author"] == "A. Modeller" and got["contact_email"] == "a@example.org"
         assert (await client.get("/health")).status_code == 200
         assert (await client.get("/api/v1/system")).status_code == 200
+
+
+class DuckTypedRunner:
+    """A runner that does not subclass `BaseModelRunner` and has no hooks: only `on_train` and `on_predict`."""
+
+    async def on_train(self, config: SlopeConfig, data: pd.DataFrame, geo: Any = None) -> dict[str, float]:
+        return train_slope(config, data, geo)
+
+    async def on_predict(
+        self,
+        config: SlopeConfig,
+        model: dict[str, float],
+        historic: pd.DataFrame,
+        future: pd.DataFrame,
+        geo: Any = None,
+    ) -> pd.DataFrame:
+        return predict_slope(config, model, historic, future, geo)
+
+
+async def test_a_duck_typed_runner_trains_and_predicts(storage_url: str) -> None:
+    async with serve(ml_service(storage_url, runner=DuckTypedRunner()).build()) as client:  # type: ignore[arg-type]
+        model_id = await trained_model(client, await create_config(client, scale=2.0))
+        response = await predict(client, model_id)
+        assert response.status_code == 202, response.text
+        record = await wait_for_job(client, response.json()["job_id"])
+        assert record["status"] == "completed", record
+        prediction = (await client.get(f"/api/v1/artifacts/{record['artifact_id']}")).json()
+        assert prediction["data"]["predictions"]["data"][0][-1] == pytest.approx(16.0)

@@ -20,6 +20,7 @@ from chapkit.adapters.scheduler.references import DISTRIBUTED_ALTERNATIVE, JobNo
 from chapkit.adapters.sql.job_queue import DISTRIBUTED_NEEDS_POSTGRES
 from chapkit.bootstrap.jobs_backend import JobsSettings
 from chapkit.bootstrap.worker import run_worker
+from chapkit.domain.jobs import JobOutcome
 from chapkit.domain.ports.job_store import QUEUED_OWNER
 from chapkit.domain.ports.scheduler import NO_QUEUE
 from chapkit.embedding import open_storage
@@ -47,6 +48,16 @@ async def _value(x: int) -> int:
     return x
 
 
+async def _artifact(artifact: ULID) -> ULID:
+    """A job of a user's own that returns the id of the artifact it stored."""
+    return artifact
+
+
+async def _outcome(artifact: ULID) -> JobOutcome:
+    """A job that says what it stored, as chapkit's own jobs do."""
+    return JobOutcome(artifact_id=artifact)
+
+
 class Unregistered:
     async def run(self) -> None:
         """A method of an object the service does not provide to workers."""
@@ -64,6 +75,19 @@ async def test_arguments_travel_as_json_typed_by_the_targets_annotations(postgre
         job_id = await scheduler.add_job(total, Order(item="nets", count=3), price=2.5)
         await scheduler.wait(job_id, timeout=30)
         assert await scheduler.get_result(job_id) == {"item": "nets", "total": 7.5}
+
+
+async def test_an_outcome_is_kept_as_the_json_a_returned_ulid_is_kept_as(postgres_url: str) -> None:
+    async with running_distributed(postgres_url) as scheduler:
+        returned, said = ULID(), ULID()
+        by_ulid = await scheduler.add_job(_artifact, returned)
+        by_outcome = await scheduler.add_job(_outcome, said)
+        await scheduler.wait(by_ulid, timeout=30)
+        await scheduler.wait(by_outcome, timeout=30)
+        assert await scheduler.store.get_result(by_ulid) == f'"{returned}"'
+        assert await scheduler.store.get_result(by_outcome) == f'"{said}"'
+        assert (await scheduler.get_record(by_outcome)).artifact_id == said
+        assert await scheduler.get_result(by_outcome) == said
 
 
 def _closure_target() -> object:

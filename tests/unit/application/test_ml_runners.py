@@ -12,7 +12,12 @@ import pandas as pd
 import pytest
 from geojson_pydantic import FeatureCollection
 
-from chapkit.application.ml_runners import FunctionalModelRunner, call_model_function, model_runner_hooks
+from chapkit.application.ml_runners import (
+    FunctionalModelRunner,
+    as_model_runner,
+    call_model_function,
+    model_runner_hooks,
+)
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ml import BaseModelRunner, ModelRunnerProtocol
 
@@ -284,6 +289,49 @@ async def test_runners_without_hooks_are_used_as_they_are() -> None:
         ) -> pd.DataFrame:
             return future
 
-    runner: ModelRunnerProtocol = Bare()
+    runner = Bare()
     async with model_runner_hooks(runner):
         assert await runner.on_train(BaseConfig(), DATA) == "bare"
+    port = as_model_runner(runner)
+    await port.on_init()
+    await port.on_cleanup()
+    assert await port.on_train(BaseConfig(), DATA) == "bare"
+    assert (await port.on_predict(BaseConfig(), "bare", DATA, FUTURE)) is FUTURE
+
+
+async def test_a_duck_typed_runner_s_own_hooks_are_called() -> None:
+    class Duck:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        async def on_init(self) -> None:
+            self.calls.append("init")
+
+        async def on_train(self, config: BaseConfig, data: pd.DataFrame, geo: FeatureCollection | None = None) -> Any:
+            self.calls.append("train")
+            return "duck"
+
+        async def on_predict(
+            self,
+            config: BaseConfig,
+            model: Any,
+            historic: pd.DataFrame,
+            future: pd.DataFrame,
+            geo: FeatureCollection | None = None,
+        ) -> pd.DataFrame:
+            return future
+
+    duck = Duck()
+    port = as_model_runner(duck)
+    async with model_runner_hooks(port):
+        await port.on_train(BaseConfig(), DATA)
+    async with model_runner_hooks(duck):  # given as it is, too
+        pass
+    assert duck.calls == ["init", "train", "init"]  # it has no on_cleanup: nothing is called for it
+
+
+def test_a_base_model_runner_is_the_port_as_it_is() -> None:
+    runner = RecordingRunner()
+    assert as_model_runner(runner) is runner
+    assert ModelRunnerProtocol in BaseModelRunner.__mro__
+    assert BaseModelRunner.on_train is ModelRunnerProtocol.on_train  # one definition of the port

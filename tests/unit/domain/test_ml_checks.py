@@ -6,13 +6,13 @@ import math
 
 import pandas as pd
 import pytest
-from pydantic import ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from chapkit.domain.artifact import PandasDataFrame
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ml import RunInfo, TrainRequest
 from chapkit.domain.ml_checks import ModelRequirements, ValidationResponse, diagnose_train
-from chapkit.domain.ml_horizon import HorizonSource, config_for_run, future_periods, horizon_findings, resolve_horizon
+from chapkit.domain.ml_horizon import HorizonSource, future_periods, horizon_findings, resolve_horizon, run_settings
 
 CONFIG = "01K0000000000000000000000Z"
 
@@ -76,10 +76,25 @@ def test_the_horizon_comes_from_run_info_then_the_future_then_the_config() -> No
     mismatch = horizon_findings(Horizon(), RunInfo(prediction_periods=3), future, needs)
     assert codes(mismatch) == {("prediction_periods_mismatch", "run_info.prediction_periods")}
     assert ValidationResponse.of(mismatch).valid
-    run = config_for_run(Horizon(), RunInfo(prediction_periods=3, additional_continuous_covariates=["rain"]), None)
-    assert isinstance(run, Horizon) and run.prediction_periods == 3
-    assert run.model_extra == {"additional_continuous_covariates": ["rain"]}
-    assert config_for_run(Horizon(), None, None).model_dump() == {"prediction_periods": 5}
+    settings = run_settings(Horizon, RunInfo(prediction_periods=3, additional_continuous_covariates=["rain"]), None)
+    assert settings == {"prediction_periods": 3, "additional_continuous_covariates": ["rain"]}
+    run = Horizon.model_validate({"prediction_periods": 5, **settings})
+    assert run.prediction_periods == 3 and run.model_extra == {"additional_continuous_covariates": ["rain"]}
+    assert run_settings(Horizon, None, future) == {"prediction_periods": 2}
+    assert run_settings(Horizon, None, None) == {}  # the config's own horizon needs no setting
+
+
+def test_run_settings_only_name_fields_the_schema_takes() -> None:
+    class Closed(BaseConfig):
+        model_config = ConfigDict(extra="ignore")
+
+    class Declared(Closed):
+        prediction_periods: int = 1
+
+    asked = RunInfo(prediction_periods=4, additional_continuous_covariates=["rain"])
+    assert run_settings(Closed, asked, None) == {}
+    assert run_settings(Declared, asked, None) == {"prediction_periods": 4}
+    assert run_settings(BaseConfig, RunInfo(), None) == {}
 
 
 def test_a_horizon_below_one_is_out_of_bounds_whatever_the_minimum() -> None:
