@@ -22,7 +22,7 @@ from chapkit.adapters.http.errors import add_error_handlers
 from chapkit.adapters.http.health import HealthCheck, HealthRouter
 from chapkit.adapters.http.info import ServiceInfo, install_info_endpoint, served_info
 from chapkit.adapters.http.jobs import JobRouter
-from chapkit.adapters.http.middleware import add_logging_middleware
+from chapkit.adapters.http.middleware import ContextValueMiddleware, add_logging_middleware
 from chapkit.adapters.http.monitoring import install_monitoring
 from chapkit.adapters.http.openapi import create_openapi_customizer
 from chapkit.adapters.http.registration import RegistrationOptions, install_readiness, resolve_registration
@@ -35,7 +35,7 @@ from chapkit.adapters.http.request_body import (
 from chapkit.adapters.http.system import SystemRouter
 from chapkit.bootstrap.allocator import tune_allocator
 from chapkit.bootstrap.containers import ServiceSpec, is_memory_url
-from chapkit.bootstrap.dependencies import ServiceAppState, ServiceContextMiddleware, ServiceRuntime, current_scheduler
+from chapkit.bootstrap.dependencies import ServiceAppState, ServiceRuntime, current_scheduler, current_service
 from chapkit.bootstrap.jobs_backend import JobsBackend, JobsSettings
 from chapkit.bootstrap.service_lifespan import ServiceState, build_lifespan, database_health_check
 from chapkit.bootstrap.service_options import (
@@ -377,7 +377,7 @@ class BaseServiceBuilder:
             # Outside auth and the body limit, so their 401 and 413 answers carry an X-Request-ID too.
             add_logging_middleware(app)
         # Outermost: every other layer (auth, logging, handlers, endpoints) sees this service as current (D6).
-        app.add_middleware(ServiceContextMiddleware, runtime=state.runtime)
+        app.add_middleware(ContextValueMiddleware[ServiceRuntime], variable=current_service, value=state.runtime)
 
         if self._health_options:
             app.include_router(
@@ -463,13 +463,8 @@ class BaseServiceBuilder:
         assert self._health_options is not None
         checks = dict(self._health_options.checks)
         if self._health_options.include_database_check:
-            checks["database"] = self._create_database_health_check(runtime)
+            checks["database"] = database_health_check(runtime)
         return checks
-
-    @staticmethod
-    def _create_database_health_check(runtime: ServiceRuntime) -> HealthCheck:
-        """Create database connectivity health check."""
-        return database_health_check(runtime)
 
     def _spec(self) -> ServiceSpec:
         """The service's spec as built: what the `with_*` calls chose, with the jobs settings completed.

@@ -2,7 +2,7 @@
 
 Every built app owns a `ServiceRuntime` (its started container, scheduler, app registry). The runtime is made
 current in a context variable for the lifespan (so `on_startup` hooks see it) and for every request
-(by `ServiceContextMiddleware`). Outside both, the most recently started service still running is
+(by a `ContextValueMiddleware` on `current_service`). Outside both, the most recently started service still running is
 used, so `get_database()` works in plain code too; two services never see each other's objects.
 """
 
@@ -19,7 +19,6 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import State
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chapkit.adapters.http.app import AppManager
 from chapkit.application.artifact_manager import ArtifactManager
@@ -138,7 +137,8 @@ class ServiceAppState(State):
             super().__setattr__(key, value)
 
 
-_current: ContextVar[ServiceRuntime | None] = ContextVar("chapkit_current_service", default=None)
+current_service: ContextVar[ServiceRuntime | None] = ContextVar("chapkit_current_service", default=None)
+"""The service of the request or lifespan being run (set by the lifespan and each request's middleware)."""
 _running: list[ServiceRuntime] = []
 """Started services, most recent last: the fallback outside a lifespan or request (D6)."""
 _standalone = ServiceRuntime("standalone")
@@ -147,7 +147,7 @@ _standalone = ServiceRuntime("standalone")
 
 def current_runtime() -> ServiceRuntime:
     """Return the current service's runtime: context variable, else most recently started, else standalone."""
-    runtime = _current.get()
+    runtime = current_service.get()
     if runtime is not None:
         return runtime
     if _running:
@@ -158,33 +158,16 @@ def current_runtime() -> ServiceRuntime:
 @contextmanager
 def service_started(runtime: ServiceRuntime) -> Iterator[None]:
     """Make `runtime` current for the block and the fallback while it runs (used by the lifespan)."""
-    token = _current.set(runtime)
+    token = current_service.set(runtime)
     _running.append(runtime)
     try:
         yield
     finally:
         _running.remove(runtime)
         try:
-            _current.reset(token)
+            current_service.reset(token)
         except ValueError:  # the lifespan ended in another context than it started in
-            _current.set(None)
-
-
-class ServiceContextMiddleware:
-    """Make a service's runtime current for each of its requests (plain ASGI: one context-var set)."""
-
-    def __init__(self, app: ASGIApp, *, runtime: ServiceRuntime) -> None:
-        """Wrap `app` for `runtime`."""
-        self.app = app
-        self.runtime = runtime
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve the request with the runtime current."""
-        token = _current.set(self.runtime)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            _current.reset(token)
+            current_service.set(None)
 
 
 def get_database() -> Datastore:
@@ -330,9 +313,9 @@ __all__ = [
     "get_task_manager",
     "manager_dependency",
     "ServiceAppState",
-    "ServiceContextMiddleware",
     "ServiceRuntime",
     "current_runtime",
+    "current_service",
     "get_app_manager",
     "get_database",
     "get_scheduler",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Generic, TypeVar
 
 import structlog
 from starlette.datastructures import MutableHeaders
@@ -11,6 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ulid import ULID
 
 from chapkit.adapters.observability import get_logger
+
+T = TypeVar("T")
 
 logger = get_logger(__name__)
 
@@ -61,6 +64,27 @@ class RequestLoggingMiddleware:
             logger.info("http.request.complete", status_code=status_code, duration_ms=_elapsed_ms(start))
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
+
+
+class ContextValueMiddleware(Generic[T]):
+    """Set a context variable to one value for each request (plain ASGI: one `ContextVar.set` per request).
+
+    The composition root uses it to make a service current for its requests (D6).
+    """
+
+    def __init__(self, app: ASGIApp, *, variable: ContextVar[T | None], value: T) -> None:
+        """Wrap `app`: each request runs with `variable` set to `value`."""
+        self.app = app
+        self.variable = variable
+        self.value = value
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the request with the value set, then restore what was there."""
+        token = self.variable.set(self.value)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.variable.reset(token)
 
 
 def _elapsed_ms(start: float) -> float:
