@@ -35,7 +35,9 @@ from chapkit.application.ml_manager import MLManager
 from chapkit.application.services import JobFailedError
 from chapkit.application.task_manager import TaskManager
 from chapkit.application.task_registry import TaskRegistry
-from chapkit.bootstrap import ServiceContainer, create_container, validate_and_disable_orphaned_tasks
+from chapkit.bootstrap.containers import ServiceContainer, create_container
+from chapkit.bootstrap.dependencies import manager_dependency
+from chapkit.bootstrap.service_builder import validate_and_disable_orphaned_tasks
 from chapkit.domain.artifact import (
     Artifact,
     ArtifactHierarchy,
@@ -202,6 +204,7 @@ __all__ = [
     "TaskRegistry",
     "TaskRepository",
     "TaskStore",
+    "manager_dependency",
     "validate_and_disable_orphaned_tasks",
     "BaseModelRunner",
     "MLManager",

@@ -35,6 +35,7 @@ from chapkit.adapters.http import (
 )
 from chapkit.adapters.http.ml_info import AssessedStatus, MLServiceInfo, ModelMetadata
 from chapkit.adapters.http.ml_router import MLRouter
+from chapkit.adapters.http.serving import run_app
 from chapkit.adapters.observability import (
     add_request_context,
     clear_request_context,
@@ -44,10 +45,8 @@ from chapkit.adapters.observability import (
 )
 from chapkit.adapters.runners.shell_model_runner import ShellModelRunner
 from chapkit.application.ml_runners import FunctionalModelRunner
-from chapkit.bootstrap import (
-    BaseServiceBuilder,
-    MLServiceBuilder,
-    ServiceBuilder,
+from chapkit.bootstrap.base_service_builder import BaseServiceBuilder
+from chapkit.bootstrap.dependencies import (
     get_app_manager,
     get_artifact_manager,
     get_config_manager,
@@ -56,11 +55,12 @@ from chapkit.bootstrap import (
     get_scheduler,
     get_session,
     get_task_manager,
-    run_app,
     set_app_manager,
     set_database,
     set_scheduler,
 )
+from chapkit.bootstrap.ml_service_builder import MLServiceBuilder
+from chapkit.bootstrap.service_builder import ServiceBuilder
 
 __all__ = [
     "ArtifactRouter",

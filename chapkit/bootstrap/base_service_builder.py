@@ -9,6 +9,7 @@ from typing import Any, Self
 
 from fastapi import APIRouter, FastAPI
 
+from chapkit.adapters.http.allocator import tune_allocator
 from chapkit.adapters.http.app import App, AppLoader
 from chapkit.adapters.http.app_mount import LANDING_PAGE_SOURCE, mount_apps
 from chapkit.adapters.http.auth import (
@@ -33,7 +34,6 @@ from chapkit.adapters.http.request_body import (
     max_body_size_from_env,
 )
 from chapkit.adapters.http.system import SystemRouter
-from chapkit.bootstrap.allocator import tune_allocator
 from chapkit.bootstrap.containers import ServiceSpec, is_memory_url
 from chapkit.bootstrap.dependencies import ServiceAppState, ServiceRuntime, current_scheduler, current_service
 from chapkit.bootstrap.jobs_backend import JobsBackend, JobsSettings

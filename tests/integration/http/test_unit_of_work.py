@@ -9,7 +9,7 @@ import pytest
 from fastapi import APIRouter, Depends
 
 from chapkit import CrudRouter, InMemoryDatastore, ServiceBuilder, ServiceInfo, get_session
-from chapkit.bootstrap import manager_dependency
+from chapkit.bootstrap.dependencies import manager_dependency
 from chapkit.domain.ports import UnitOfWork
 from tests.integration.http.conftest import serve
 from tests.support.artifacts import ModelConfig

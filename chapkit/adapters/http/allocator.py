@@ -1,4 +1,7 @@
-"""Allocator tuning: glibc's malloc gives the memory a service frees back to the system.
+"""Allocator tuning: glibc's malloc gives the memory a served service frees back to the system.
+
+Part of the HTTP adapter because serving is what allocates the large buffers (request bodies, encoded
+responses); the builder calls `tune_allocator` once per process, when a service is built.
 
 A service parses large request bodies, encodes large responses and runs models on several threads
 (the event loop, one thread per SQLite connection, the worker threads of plain model functions).

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from chapkit import ServiceBuilder, ServiceInfo
-from chapkit.bootstrap.allocator import malloc_tuning_enabled, tune_allocator
+from chapkit.adapters.http.allocator import malloc_tuning_enabled, tune_allocator
 
 
 def _glibc() -> bool:
