@@ -68,8 +68,12 @@ class TaskManager(BaseManager[Task, TaskIn, TaskOut, ULID]):
         command_runner: CommandRunner | None = None,
         artifact_manager_factory: ArtifactManagerFactory | None = None,
         injectables: InjectablesFactory | None = None,
+        unit_of_work: Callable[..., UnitOfWork] | None = None,
     ) -> None:
         """Initialize task manager with repository, scheduler, database, and artifact manager.
+
+        Runs open their units of work from `unit_of_work` (the container passes its own factory, D21),
+        else from `database.unit_of_work`.
 
         `registry` holds the Python tasks' functions (the default registry when None); `command_runner`
         runs shell tasks; `artifact_manager_factory` builds the artifact manager a run stores its result
@@ -85,6 +89,7 @@ class TaskManager(BaseManager[Task, TaskIn, TaskOut, ULID]):
         self.command_runner = command_runner
         self._artifact_manager_factory = artifact_manager_factory
         self._injectables = injectables
+        self._unit_of_work = unit_of_work
 
     async def find_all(self, *, enabled: bool | None = None) -> list[TaskOut]:
         """Find all tasks, optionally filtered by enabled status."""
@@ -159,11 +164,10 @@ class TaskManager(BaseManager[Task, TaskIn, TaskOut, ULID]):
             func = self.registry.get(task.command)
         except KeyError:
             raise ValueError(f"Python function '{task.command}' not found in registry") from None
-        database = self._require_database()
         # The function's own unit: its injected session and managers share it. No write intent is
         # declared (an SQLite file would hold its write turn for the whole call); it takes the turn at
         # its first write. Whatever the function did not commit is discarded when it returns.
-        async with database.unit_of_work() as uow:
+        async with self._open_unit() as uow:
             try:
                 parameters = self._inject_parameters(func, task.parameters or {}, uow)
                 result = await _call(func, parameters, task.timeout)
@@ -238,9 +242,15 @@ class TaskManager(BaseManager[Task, TaskIn, TaskOut, ULID]):
         hierarchy = self.artifact_manager.hierarchy if self.artifact_manager is not None else None
         return ArtifactManager(uow.artifacts, hierarchy=hierarchy)
 
+    def _open_unit(self, *, write: bool = False) -> UnitOfWork:
+        """A unit of work of the run's own: from the container's factory, else from the database."""
+        if self._unit_of_work is not None:
+            return self._unit_of_work(write=write)
+        return self._require_database().unit_of_work(write=write)
+
     async def _load(self, task_id: ULID) -> Task:
         """Read the task in a unit of its own (the request's unit is gone by the time the job runs)."""
-        async with self._require_database().unit_of_work() as uow:
+        async with self._open_unit() as uow:
             task = await uow.tasks.find_by_id(task_id)
         if task is None:
             raise TaskNotFoundError(f"Task {task_id} not found")
@@ -248,7 +258,7 @@ class TaskManager(BaseManager[Task, TaskIn, TaskOut, ULID]):
 
     async def _store_result(self, data: dict[str, Any]) -> JobOutcome:
         """Store a run's outcome as a root artifact: the job's outcome."""
-        async with self._require_database().unit_of_work(write=True) as uow:
+        async with self._open_unit(write=True) as uow:
             saved = await self._artifact_manager_for(uow).save(ArtifactIn(data=data, parent_id=None))
         return JobOutcome(artifact_id=saved.id)
 

@@ -17,7 +17,7 @@ same datastore as a resource: `init()` on start, `dispose()` on stop unless it w
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -180,8 +180,9 @@ def task_manager_of(
     datastore: Datastore,
     injectables: Any,
     command_runner: ProcessCommandRunner,
+    unit_of_work: Callable[..., UnitOfWork],
 ) -> TaskManager:
-    """A task manager on the unit's tasks; its runs open units of their own on `datastore`."""
+    """A task manager on the unit's tasks; its runs open units of their own from `unit_of_work`."""
     return TaskManager(
         uow.tasks,
         scheduler,
@@ -191,6 +192,7 @@ def task_manager_of(
         command_runner=command_runner,
         artifact_manager_factory=lambda run_uow: ArtifactManager(run_uow.artifacts, hierarchy=hierarchy),
         injectables=injectables,
+        unit_of_work=unit_of_work,
     )
 
 
@@ -221,6 +223,7 @@ class ServiceContainer(containers.DeclarativeContainer):
         datastore=storage.datastore,
         injectables=storage.task_injectables,
         command_runner=command_runner,
+        unit_of_work=unit_of_work.provider,
     )
     ml_manager = providers.Factory(
         MLManager,
