@@ -47,7 +47,7 @@ _UNPROCESSABLE: dict[int | str, dict[str, Any]] = {
 
 
 def _count(request: Request, name: str) -> None:
-    """Count an accepted submission when the service has monitoring on (FACTS: one per submission)."""
+    """Count an accepted submission when the service has monitoring on (one count per accepted submission)."""
     metrics = get_service_metrics(request.app)
     if metrics is not None:
         metrics.increment(name)
