@@ -4,123 +4,133 @@ Every public name of the reference is importable from here (D1); service-buildin
 `chapkit.api`.
 """
 
-from chapkit.adapters.memory import (
-    InMemoryArtifactStore,
-    InMemoryConfigStore,
-    InMemoryDatastore,
-    InMemoryJobRecordStore,
-    InMemoryRepository,
-    InMemoryTaskStore,
-)
-from chapkit.adapters.scheduler import AIOJobScheduler
-from chapkit.adapters.sql import (
-    ArtifactRepository,
-    Base,
-    BaseRepository,
-    ConfigRepository,
-    Database,
-    Entity,
-    SqliteDatabase,
-    SqliteDatabaseBuilder,
-    SqlJobRecordStore,
-    TaskRepository,
-    ULIDType,
-)
-from chapkit.api import *  # noqa: F403  (the service-building names, listed once in chapkit.api)
+from typing import TYPE_CHECKING
+
+from chapkit._exports import lazy_exports
 from chapkit.api import __all__ as _service_building_names
-from chapkit.application.artifact_manager import ArtifactManager
-from chapkit.application.config_manager import ConfigManager
-from chapkit.application.manager import BaseManager, LifecycleHooks, Manager
-from chapkit.application.ml_manager import MLManager
-from chapkit.application.services import JobFailedError
-from chapkit.application.task_manager import TaskManager
-from chapkit.application.task_registry import TaskRegistry
-from chapkit.bootstrap.containers import ServiceContainer, create_container
-from chapkit.bootstrap.dependencies import manager_dependency
-from chapkit.bootstrap.service_builder import validate_and_disable_orphaned_tasks
-from chapkit.domain.artifact import (
-    Artifact,
-    ArtifactHierarchy,
-    ArtifactIn,
-    ArtifactOut,
-    ArtifactTreeNode,
-    PandasDataFrame,
-)
-from chapkit.domain.artifact_tree import ArtifactTreeError
-from chapkit.domain.config import (
-    ArtifactLinkError,
-    BaseConfig,
-    Config,
-    ConfigArtifact,
-    ConfigIn,
-    ConfigOut,
-    LinkArtifactRequest,
-    UnlinkArtifactRequest,
-)
-from chapkit.domain.errors import (
-    BadRequestError,
-    ChapkitException,
-    ConflictError,
-    ErrorType,
-    ForbiddenError,
-    InvalidULIDError,
-    JobNotFoundError,
-    NotFoundError,
-    UnauthorizedError,
-    ValidationError,
-)
-from chapkit.domain.forecasts import ForecastError
-from chapkit.domain.job_states import InvalidJobTransitionError
-from chapkit.domain.jobs import JobRecord, JobStatus
-from chapkit.domain.json_safe import JsonSafe
-from chapkit.domain.ml import (
-    BaseModelRunner,
-    ModelRunnerProtocol,
-    PredictionArtifactData,
-    PredictRequest,
-    PredictResponse,
-    RunInfo,
-    TrainedModelArtifactData,
-    TrainRequest,
-    TrainResponse,
-)
-from chapkit.domain.ml_artifacts import ModelRunFailedError, prediction_frame
-from chapkit.domain.ml_checks import (
-    MLRequestError,
-    ModelRequirements,
-    PeriodType,
-    ValidationDiagnostic,
-    ValidationResponse,
-)
-from chapkit.domain.ports import (
-    ArtifactStore,
-    ConfigStore,
-    Datastore,
-    JobRecordStore,
-    JobScheduler,
-    Repository,
-    TaskStore,
-)
-from chapkit.domain.schemas import (
-    BulkOperationError,
-    BulkOperationResult,
-    EntityIn,
-    EntityOut,
-    PaginatedResponse,
-    ProblemDetail,
-)
-from chapkit.domain.task import Task, TaskExecuteResponse, TaskIn, TaskOut
-from chapkit.embedding import ChapkitService, Storage, SyncChapkitService, open_storage
+
+# Every name below loads when it is first used (`chapkit._exports`): `import chapkit` stays cheap, so
+# the `chapkit` command starts without the service stack. This block is the one list of the names.
+if TYPE_CHECKING:
+    from chapkit.adapters.memory import (
+        InMemoryArtifactStore,
+        InMemoryConfigStore,
+        InMemoryDatastore,
+        InMemoryJobRecordStore,
+        InMemoryRepository,
+        InMemoryTaskStore,
+    )
+
+    # The names these classes had before ports and adapters were named by one rule (a port is a plain
+    # noun, an adapter is technology + port): still importable from here, not listed in `__all__`.
+    from chapkit.adapters.memory import InMemoryArtifactStore as InMemoryArtifactRepository  # noqa: F401 (an old name)
+    from chapkit.adapters.memory import InMemoryConfigStore as InMemoryConfigRepository  # noqa: F401 (an old name)
+    from chapkit.adapters.memory import InMemoryDatastore as InMemoryDatabase  # noqa: F401 (an old name)
+    from chapkit.adapters.scheduler import AIOJobScheduler
+    from chapkit.adapters.sql import (
+        ArtifactRepository,
+        Base,
+        BaseRepository,
+        ConfigRepository,
+        Database,
+        Entity,
+        SqliteDatabase,
+        SqliteDatabaseBuilder,
+        SqlJobRecordStore,
+        TaskRepository,
+        ULIDType,
+    )
+    from chapkit.api import *  # noqa: F403  (the service-building names, listed once in chapkit.api)
+    from chapkit.application.artifact_manager import ArtifactManager
+    from chapkit.application.config_manager import ConfigManager
+    from chapkit.application.manager import BaseManager, LifecycleHooks, Manager
+    from chapkit.application.ml_manager import MLManager
+    from chapkit.application.services import JobFailedError
+    from chapkit.application.task_manager import TaskManager
+    from chapkit.application.task_registry import TaskRegistry
+    from chapkit.bootstrap.containers import ServiceContainer, create_container
+    from chapkit.bootstrap.dependencies import manager_dependency
+    from chapkit.bootstrap.service_builder import validate_and_disable_orphaned_tasks
+    from chapkit.domain.artifact import (
+        Artifact,
+        ArtifactHierarchy,
+        ArtifactIn,
+        ArtifactOut,
+        ArtifactTreeNode,
+        PandasDataFrame,
+    )
+    from chapkit.domain.artifact_tree import ArtifactTreeError
+    from chapkit.domain.config import (
+        ArtifactLinkError,
+        BaseConfig,
+        Config,
+        ConfigArtifact,
+        ConfigIn,
+        ConfigOut,
+        LinkArtifactRequest,
+        UnlinkArtifactRequest,
+    )
+    from chapkit.domain.errors import (
+        BadRequestError,
+        ChapkitException,
+        ConflictError,
+        ErrorType,
+        ForbiddenError,
+        InvalidULIDError,
+        JobNotFoundError,
+        NotFoundError,
+        UnauthorizedError,
+        ValidationError,
+    )
+    from chapkit.domain.forecasts import ForecastError
+    from chapkit.domain.job_states import InvalidJobTransitionError
+    from chapkit.domain.jobs import JobRecord, JobStatus
+    from chapkit.domain.json_safe import JsonSafe
+    from chapkit.domain.ml import (
+        BaseModelRunner,
+        ModelRunnerProtocol,
+        PredictionArtifactData,
+        PredictRequest,
+        PredictResponse,
+        RunInfo,
+        TrainedModelArtifactData,
+        TrainRequest,
+        TrainResponse,
+    )
+    from chapkit.domain.ml_artifacts import ModelRunFailedError, prediction_frame
+    from chapkit.domain.ml_checks import (
+        MLRequestError,
+        ModelRequirements,
+        PeriodType,
+        ValidationDiagnostic,
+        ValidationResponse,
+    )
+    from chapkit.domain.ports import (
+        ArtifactStore,
+        ConfigStore,
+        Datastore,
+        JobRecordStore,
+        JobScheduler,
+        Repository,
+        TaskStore,
+    )
+    from chapkit.domain.ports import ArtifactStore as ArtifactRepositoryPort  # noqa: F401 (an old name)
+    from chapkit.domain.ports import ConfigStore as ConfigRepositoryPort  # noqa: F401 (an old name)
+    from chapkit.domain.schemas import (
+        BulkOperationError,
+        BulkOperationResult,
+        EntityIn,
+        EntityOut,
+        PaginatedResponse,
+        ProblemDetail,
+    )
+    from chapkit.domain.task import Task, TaskExecuteResponse, TaskIn, TaskOut
+    from chapkit.embedding import ChapkitService, Storage, SyncChapkitService, open_storage
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __version__ = "0.1.0"
 
-# The names these classes had before ports and adapters were named by one rule (a port is a plain noun,
-# an adapter is technology + port): still importable from here, not listed in `__all__`.
-InMemoryDatabase = InMemoryDatastore
-InMemoryConfigRepository = InMemoryConfigStore
-InMemoryArtifactRepository = InMemoryArtifactStore
-ConfigRepositoryPort = ConfigStore
-ArtifactRepositoryPort = ArtifactStore
 
 # The service-building names come from `chapkit.api` (one list); these are the rest of the reference.
 __all__ = [

@@ -6,16 +6,16 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from chapkit.cli.client import ApiKey, AsJson, ServiceClient, ServiceError, console, errors, fail
-from chapkit.cli.sample_data import CheckData, bundled, from_csv, generate
-from chapkit.domain.forecasts import sample_columns
-from chapkit.domain.ml_artifacts import prediction_frame
+
+if TYPE_CHECKING:
+    from chapkit.cli.sample_data import CheckData
 
 TERMINAL = {"completed", "failed", "canceled"}
 
@@ -49,6 +49,8 @@ class Report:
 
 def choose_data(client: ServiceClient, data: Path | None) -> tuple[CheckData, dict[str, Any] | None]:
     """The data to check with: the CSV, else generated from `/api/v1/info`, else the bundled samples."""
+    from chapkit.cli.sample_data import bundled, from_csv, generate  # pandas loads only when a check runs
+
     try:
         info = client.get("/api/v1/info")
     except ServiceError:
@@ -88,6 +90,9 @@ def _job_detail(record: dict[str, Any]) -> str:
 
 def run_check(client: ServiceClient, data: CheckData, config: dict[str, Any], timeout: float) -> Report:
     """Create a config, validate, train, predict and read the predictions back."""
+    from chapkit.domain.forecasts import sample_columns
+    from chapkit.domain.ml_artifacts import prediction_frame
+
     report = Report()
     started = time.monotonic()
     try:

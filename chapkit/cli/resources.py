@@ -7,9 +7,8 @@ import json
 import pickle
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from chapkit.cli.client import (
@@ -26,7 +25,9 @@ from chapkit.cli.client import (
     print_record,
     print_table,
 )
-from chapkit.domain.ml_artifacts import prediction_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 configs = typer.Typer(help="Configs of a running service.", no_args_is_help=True)
 artifacts = typer.Typer(help="Artifacts (trained models, predictions) of a running service.", no_args_is_help=True)
@@ -110,6 +111,10 @@ class DownloadFormat(StrEnum):
 
 def artifact_frame(data: Any) -> pd.DataFrame | None:
     """The data frame an artifact carries (predictions, or a frame as data), if any."""
+    import pandas as pd  # loaded only by the commands that read frames
+
+    from chapkit.domain.ml_artifacts import prediction_frame
+
     if not isinstance(data, dict):
         return None
     predictions = prediction_frame(data)
