@@ -1,4 +1,7 @@
-"""The system Chromium for page tests: found on PATH, never downloaded; CHAPKIT_REQUIRE_BROWSER=1 makes its absence fail."""
+"""The system Chromium for page tests: found on PATH, never downloaded.
+
+With CHAPKIT_REQUIRE_BROWSER=1 (set by CI) its absence fails the tests instead of skipping them.
+"""
 
 from __future__ import annotations
 

@@ -17,14 +17,12 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from chapkit.demo.main_service import SAMPLES
 from tests.e2e.browser import require_browser
 from tests.e2e.console_auth_service import API_KEY
 from tests.support.server import free_port, running_server
-
-pytest.importorskip("playwright")
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "screenshots"
