@@ -1,8 +1,7 @@
-"""The bundled landing page, served by a real server and rendered by headless Chromium."""
+"""The bundled landing page (the console), served by a real server and rendered by headless Chromium (`--dump-dom`)."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import threading
@@ -15,18 +14,14 @@ import uvicorn
 from fastapi import FastAPI
 
 from chapkit.adapters.http import landing_page_app, mount_apps
+from tests.e2e.browser import require_browser
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 INFO = {
     "display_name": "E2E Landing Service",
     "version": "9.8.7",
     "description": "Rendered <b>by</b> a browser",
     "author": "Ada",
 }
-
-
-def find_browser() -> str | None:
-    return next((path for name in BROWSERS if (path := shutil.which(name))), None)
 
 
 def free_port() -> int:
@@ -49,10 +44,7 @@ def landing_service(*, with_info: bool = True) -> FastAPI:
 
 @pytest.fixture
 def browser() -> str:
-    path = find_browser()
-    if path is None:
-        pytest.skip(f"no headless browser found on PATH (looked for {', '.join(BROWSERS)})")
-    return path
+    return require_browser()
 
 
 @pytest.fixture
@@ -108,22 +100,22 @@ def render(browser: str, url: str, profile: Path, *, offline: bool = False) -> s
 
 def test_landing_page_renders_the_service_info(browser: str, serve: Callable[[FastAPI], str], tmp_path: Path) -> None:
     dom = render(browser, serve(landing_service()) + "/", tmp_path / "profile")
-    assert '<h1 id="service-name">E2E Landing Service</h1>' in dom
-    assert "<title>E2E Landing Service</title>" in dom
-    assert "Version 9.8.7" in dom
+    assert '<h1 id="overview-title">E2E Landing Service</h1>' in dom
+    assert "<title>E2E Landing Service · console</title>" in dom
+    assert '<span id="service-version">9.8.7</span>' in dom
     # Metadata is written as text, never parsed as markup.
-    assert "Rendered &lt;b&gt;by&lt;/b&gt; a browser" in dom
+    assert "<p>Rendered &lt;b&gt;by&lt;/b&gt; a browser</p>" in dom
     assert "<dd>Ada</dd>" in dom
     assert 'href="/docs"' in dom
-    assert 'id="service-error" hidden=""' in dom
+    assert 'id="service-error"' not in dom
 
 
 def test_landing_page_reports_a_missing_info_endpoint(
     browser: str, serve: Callable[[FastAPI], str], tmp_path: Path
 ) -> None:
     dom = render(browser, serve(landing_service(with_info=False)) + "/", tmp_path / "profile")
-    assert "Could not load the service information: GET /api/v1/info answered 404" in dom
-    assert 'id="service-error" hidden=""' not in dom
+    assert "Could not load the service information: Not Found" in dom
+    assert 'id="service-error"' in dom
 
 
 def test_docs_list_the_operations_with_the_network_off(
@@ -164,9 +156,9 @@ def test_landing_page_asks_for_a_key_when_the_service_needs_one(
     base = serve(auth_service())
     dom = render(browser, base + "/", tmp_path / "profile")
     assert "This service needs an API key." in dom
-    assert 'id="key-form" hidden' not in dom
+    assert '<dialog id="key-dialog" aria-labelledby="key-reason" open=""' in dom
     assert "answered 401" not in dom
     keyed = render(browser, base + "/set-key", tmp_path / "profile-keyed")  # the key, kept in the tab
-    assert '<h1 id="service-name">Keyed Service</h1>' in keyed
-    assert "Version 1.2.3" in keyed
-    assert 'id="key-form" hidden' in keyed
+    assert '<h1 id="overview-title">Keyed Service</h1>' in keyed
+    assert '<span id="service-version">1.2.3</span>' in keyed
+    assert '<dialog id="key-dialog" aria-labelledby="key-reason">' in keyed

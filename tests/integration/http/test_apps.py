@@ -219,7 +219,8 @@ def test_discover_missing_directory(tmp_path: Path) -> None:
 def test_landing_page_is_bundled_package_data() -> None:
     app = landing_page_app()
     assert (app.prefix, app.manifest.entry, app.is_package) == ("/", "index.html", True)
-    assert "/api/v1/info" in (app.directory / "index.html").read_text()
+    assert 'src="app.js"' in (app.directory / "index.html").read_text()
+    assert "/api/v1/info" in (app.directory / "app.js").read_text()
 
 
 # ---------------------------------------------------------------- manager and info

@@ -60,7 +60,7 @@ async def test_apps_list_shows_mounted_apps(tmp_path: Path) -> None:
     assert response.json() == [
         {
             "name": "Landing Page",
-            "version": "1.0.0",
+            "version": "2.0.0",
             "prefix": "/",
             "description": landing_page_app().manifest.description,
             "author": "chapkit",
