@@ -97,7 +97,8 @@ async function system(page, ctx) {
       ),
     );
   }
-  const response = await api("/metrics", { raw: true }).catch(() => null);
+  // Only where the service serves metrics (`with_monitoring`): no request that is sure to 404.
+  const response = ctx.has("/metrics") ? await api("/metrics", { raw: true }).catch(() => null) : null;
   if (response) {
     const figures = metricFigures(await response.text());
     if (figures.length) {
