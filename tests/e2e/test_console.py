@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from chapkit.demo.main_service import SAMPLES
 from tests.e2e.browser import require_browser
 from tests.e2e.console_auth_service import API_KEY
+from tests.e2e.console_failing_service import STDERR
 from tests.support.server import free_port, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -280,4 +281,37 @@ def test_console_under_auth_asks_for_the_key_and_keeps_it_in_the_tab(
     problem = page.locator("#config-problem")
     problem.wait_for(state="visible", timeout=TIMEOUT_MS)
     assert config_id in problem.inner_text() and "not found" in problem.inner_text()
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def failing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    directory = tmp_path_factory.mktemp("console-failing")
+    port = free_port()
+    command = [sys.executable, "-m", "chapkit", "serve", "tests.e2e.console_failing_service:app"]
+    with running_server(command, directory, service_env(port), port) as base:
+        yield base
+
+
+def test_a_failing_model_shows_its_stderr_where_the_job_is_followed(
+    browser: Browser, failing: str, tmp_path: Path
+) -> None:
+    config = httpx.post(f"{failing}/api/v1/configs", json={"name": "fails", "data": {}})
+    assert config.status_code == 201, config.text
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    train = json.loads((SAMPLES / "train.json").read_text())
+    open_page(page, failing, f"#/train?config={config.json()['id']}", "train")
+    page.set_input_files("#data-csv", str(write_csv(train["data"], tmp_path / "train.csv")))
+    page.click("#validate")
+    page.wait_for_selector('#validation-result[data-valid="true"]', timeout=TIMEOUT_MS)
+    page.click("#submit")
+    page.wait_for_selector('#job-status[data-status="failed"]', timeout=TIMEOUT_MS)
+    shown = page.inner_text(".job-error")
+    assert STDERR in shown and "exit code 3" in shown
+    shoot(page, "train-failed")
+
+    # The jobs page shows the same error for that job.
+    open_page(page, failing, "#/jobs", "jobs")
+    page.wait_for_selector(".job-error", timeout=TIMEOUT_MS)
+    assert STDERR in page.inner_text("#jobs")
     page.close()
