@@ -40,7 +40,179 @@ if TYPE_CHECKING:
         TaskRepository,
         ULIDType,
     )
-    from chapkit.api import *  # noqa: F403  (the service-building names, listed once in chapkit.api)
+
+    # The service-building names, re-exported from `chapkit.api` (D1; a test keeps the two lists equal).
+    from chapkit.api import (
+        APIKeyMiddleware as APIKeyMiddleware,
+    )
+    from chapkit.api import (
+        App as App,
+    )
+    from chapkit.api import (
+        AppInfo as AppInfo,
+    )
+    from chapkit.api import (
+        AppLoader as AppLoader,
+    )
+    from chapkit.api import (
+        AppManager as AppManager,
+    )
+    from chapkit.api import (
+        AppManifest as AppManifest,
+    )
+    from chapkit.api import (
+        ArtifactRouter as ArtifactRouter,
+    )
+    from chapkit.api import (
+        AssessedStatus as AssessedStatus,
+    )
+    from chapkit.api import (
+        BaseServiceBuilder as BaseServiceBuilder,
+    )
+    from chapkit.api import (
+        CheckResult as CheckResult,
+    )
+    from chapkit.api import (
+        ConfigRouter as ConfigRouter,
+    )
+    from chapkit.api import (
+        CrudPermissions as CrudPermissions,
+    )
+    from chapkit.api import (
+        CrudRouter as CrudRouter,
+    )
+    from chapkit.api import (
+        FunctionalModelRunner as FunctionalModelRunner,
+    )
+    from chapkit.api import (
+        HealthCheck as HealthCheck,
+    )
+    from chapkit.api import (
+        HealthRouter as HealthRouter,
+    )
+    from chapkit.api import (
+        HealthState as HealthState,
+    )
+    from chapkit.api import (
+        HealthStatus as HealthStatus,
+    )
+    from chapkit.api import (
+        JobRouter as JobRouter,
+    )
+    from chapkit.api import (
+        MetricsRouter as MetricsRouter,
+    )
+    from chapkit.api import (
+        MLRouter as MLRouter,
+    )
+    from chapkit.api import (
+        MLServiceBuilder as MLServiceBuilder,
+    )
+    from chapkit.api import (
+        MLServiceInfo as MLServiceInfo,
+    )
+    from chapkit.api import (
+        ModelMetadata as ModelMetadata,
+    )
+    from chapkit.api import (
+        PaginationParams as PaginationParams,
+    )
+    from chapkit.api import (
+        RequestLoggingMiddleware as RequestLoggingMiddleware,
+    )
+    from chapkit.api import (
+        Router as Router,
+    )
+    from chapkit.api import (
+        ServiceBuilder as ServiceBuilder,
+    )
+    from chapkit.api import (
+        ServiceInfo as ServiceInfo,
+    )
+    from chapkit.api import (
+        ShellModelRunner as ShellModelRunner,
+    )
+    from chapkit.api import (
+        SystemInfo as SystemInfo,
+    )
+    from chapkit.api import (
+        SystemRouter as SystemRouter,
+    )
+    from chapkit.api import (
+        TaskRouter as TaskRouter,
+    )
+    from chapkit.api import (
+        add_error_handlers as add_error_handlers,
+    )
+    from chapkit.api import (
+        add_logging_middleware as add_logging_middleware,
+    )
+    from chapkit.api import (
+        add_request_context as add_request_context,
+    )
+    from chapkit.api import (
+        build_location_url as build_location_url,
+    )
+    from chapkit.api import (
+        chapkit_exception_handler as chapkit_exception_handler,
+    )
+    from chapkit.api import (
+        clear_request_context as clear_request_context,
+    )
+    from chapkit.api import (
+        configure_logging as configure_logging,
+    )
+    from chapkit.api import (
+        create_paginated_response as create_paginated_response,
+    )
+    from chapkit.api import (
+        database_error_handler as database_error_handler,
+    )
+    from chapkit.api import (
+        get_app_manager as get_app_manager,
+    )
+    from chapkit.api import (
+        get_artifact_manager as get_artifact_manager,
+    )
+    from chapkit.api import (
+        get_config_manager as get_config_manager,
+    )
+    from chapkit.api import (
+        get_database as get_database,
+    )
+    from chapkit.api import (
+        get_logger as get_logger,
+    )
+    from chapkit.api import (
+        get_ml_manager as get_ml_manager,
+    )
+    from chapkit.api import (
+        get_scheduler as get_scheduler,
+    )
+    from chapkit.api import (
+        get_session as get_session,
+    )
+    from chapkit.api import (
+        get_task_manager as get_task_manager,
+    )
+    from chapkit.api import (
+        reset_request_context as reset_request_context,
+    )
+    from chapkit.api import (
+        run_app as run_app,
+    )
+    from chapkit.api import (
+        set_app_manager as set_app_manager,
+    )
+    from chapkit.api import (
+        set_database as set_database,
+    )
+    from chapkit.api import (
+        set_scheduler as set_scheduler,
+    )
+    from chapkit.api import (
+        validation_error_handler as validation_error_handler,
+    )
     from chapkit.application.artifact_manager import ArtifactManager
     from chapkit.application.config_manager import ConfigManager
     from chapkit.application.manager import BaseManager, LifecycleHooks, Manager

@@ -59,3 +59,11 @@ def test_old_names_still_resolve_and_unknown_names_raise_attribute_error() -> No
         assert "NoSuchName" in str(error)
     else:
         raise AssertionError("an unknown name must raise AttributeError")
+
+
+def test_chapkit_re_exports_exactly_the_service_building_names_of_chapkit_api() -> None:
+    assert chapkit.__file__ is not None
+    with open(chapkit.__file__, encoding="utf-8") as source:
+        names, _ = declared_imports(source.read())
+    from_api = {name for name, (module, _) in names.items() if module == "chapkit.api"}
+    assert from_api == set(chapkit.api.__all__)
