@@ -12,7 +12,8 @@ that reads the config (and, to predict, the model) once, then, after the runner 
 (`on_init`/`on_cleanup` around it), one write unit that stores the result and commits once. The config
 is validated into the schema once, together with the request's horizon and covariates
 (`run_settings`): that one object is what the checks read and what the model runs with. A trained
-model is pickled once (`PickledModel`, its size is `model_size_bytes`) and stored as a root artifact
+model is pickled once (`PickledModel`, its size is `model_size_bytes`), the metrics its training
+reported (`TrainResult`) stored next to it as JSON (`metrics`), as a root artifact
 linked to its config in the write unit's one commit, which does not read the config again: a config
 deleted meanwhile fails the link, and the job, and nothing is stored. A prediction is a child of its
 model artifact, stored in the shape of the generation of the `$predict` that asked for it
@@ -49,6 +50,7 @@ from chapkit.domain.ml import (
     TrainedModelArtifactData,
     TrainRequest,
     TrainResponse,
+    TrainResult,
     model_type_of,
 )
 from chapkit.domain.ml_artifacts import (
@@ -314,12 +316,14 @@ class MLManager:
         started_at = _now()
         try:
             async with model_runner_hooks(runner):
-                model = await runner.on_train(config=run_config, data=data, geo=request.geo)
+                trained = await runner.on_train(config=run_config, data=data, geo=request.geo)
         except ModelRunFailedError as failure:
             run = _Run(str(request.config_id), started_at, _now())
             await self._store_training_failure(request.config_id, model_artifact_id, failure, run)
             raise RuntimeError(_failure_message("train", failure, model_artifact_id)) from failure
         completed_at = _now()
+        # A `TrainResult` carries the model and its metrics (checked when it was made); a bare model, none.
+        model, metrics = (trained.model, dict(trained.metrics)) if isinstance(trained, TrainResult) else (trained, {})
         if model is None:
             raise ModelOutputError("the train function returned None; it must return the trained model")
         pickled = pickled_model(model)
@@ -333,6 +337,7 @@ class MLManager:
             model=None,
             model_type=model_type_of(model),
             model_size_bytes=pickled.size,
+            metrics=metrics or None,
         )
         # The model as pickled once, which reads back as the model object itself, not as a dump of it:
         # a pydantic model or dataclass stays what it was.
