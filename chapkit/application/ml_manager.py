@@ -12,14 +12,15 @@ that reads the config (and, to predict, the model) once, then, after the runner 
 (`on_init`/`on_cleanup` around it), one write unit that stores the result and commits once. The config
 is validated into the schema once, together with the request's horizon and covariates
 (`run_settings`): that one object is what the checks read and what the model runs with. A trained
-model is pickled once (`PickledModel`, its size is `model_size_bytes`), the metrics its training
-reported (`TrainResult`) stored next to it as JSON (`metrics`), as a root artifact
-linked to its config in the write unit's one commit, which does not read the config again: a config
-deleted meanwhile fails the link, and the job, and nothing is stored. A prediction is a child of its
-model artifact, stored in the shape of the generation of the `$predict` that asked for it
-(`chapkit.domain.ml_artifacts`). A model script that fails (`ModelRunFailedError`) leaves its
-diagnostic workspace at the promised artifact id and fails the job with the command, its exit code and
-the end of its stderr. Any other failure stores nothing.
+model is pickled once (`PickledModel`, its size is `model_size_bytes`) and stored, with the metrics its
+training reported (`TrainResult`) as JSON (`metrics`), as a root artifact linked to its config in the
+write unit's one commit, which does not read the config again: a config deleted meanwhile fails the
+link, and the job, and nothing is stored. A prediction is a child of its model artifact, stored in the
+shape of the generation of the `$predict` that asked for it (`chapkit.domain.ml_artifacts`), with the
+last periods of the target per location from the request's `historic` frame (`forecast_history`) for
+plotting. A model script that fails (`ModelRunFailedError`) leaves its diagnostic workspace at the
+promised artifact id and fails the job with the command, its exit code and the end of its stderr.
+Any other failure stores nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from chapkit.domain.artifact import Artifact, PandasDataFrame
 from chapkit.domain.artifact_tree import level_under
 from chapkit.domain.config import BaseConfig, Config
 from chapkit.domain.errors import ConflictError, NotFoundError
-from chapkit.domain.forecasts import as_chap_forecast, forecast_content
+from chapkit.domain.forecasts import as_chap_forecast, forecast_content, forecast_history
 from chapkit.domain.jobs import JobOutcome, job_name
 from chapkit.domain.ml import (
     ModelRunnerProtocol,
@@ -362,6 +363,8 @@ class MLManager:
         run_config = inputs.configured.for_the_model()
         historic = request.historic.to_dataframe()
         future = request.future.to_dataframe()
+        # Taken before the model runs: a predict function may change the frame it is given.
+        history = forecast_history(historic, self.requirements.target)
 
         runner = as_model_runner(self.runner)
         started_at = _now()
@@ -383,7 +386,7 @@ class MLManager:
             raise ModelOutputError(
                 f"the predict function returned {type(predictions).__qualname__}; it must return a pandas DataFrame"
             )
-        data = self._prediction_data(request, predictions, run)
+        data = self._prediction_data(request, predictions, run, history)
         async with self._unit_of_work(write=True) as uow:
             try:
                 await uow.artifacts.save(
@@ -401,11 +404,14 @@ class MLManager:
                 ) from exc
         return JobOutcome(artifact_id=prediction_artifact_id)
 
-    def _prediction_data(self, request: PredictRequest, predictions: pd.DataFrame, run: _Run) -> dict[str, Any]:
-        """The prediction's artifact data, in the shape of the request's generation (D24)."""
+    def _prediction_data(
+        self, request: PredictRequest, predictions: pd.DataFrame, run: _Run, history: PandasDataFrame | None
+    ) -> dict[str, Any]:
+        """The prediction's artifact data, in the shape of the request's generation (D24), with its history."""
         if request.generation == ContractGeneration.chap:
             forecast = as_chap_forecast(predictions, self.requirements.target)
-            return chap_prediction_data(forecast_content(forecast), run.metadata())
+            stored_history = history.model_dump() if history is not None else None
+            return chap_prediction_data(forecast_content(forecast), run.metadata(), stored_history)
         metadata = run.metadata()
         record = PredictionArtifactData(
             ml_type=PREDICTION,
@@ -415,6 +421,7 @@ class MLManager:
             completed_at=metadata.completed_at,
             duration_seconds=metadata.duration_seconds,
             predictions=PandasDataFrame.from_dataframe(predictions),
+            history=history,
         )
         return record.model_dump()
 

@@ -330,6 +330,11 @@ class PredictionArtifactData(BaseModel):
     completed_at: str = Field(description="ISO format timestamp when operation completed")
     duration_seconds: float = Field(description="Operation duration in seconds (rounded to 2 decimals)")
     predictions: PandasDataFrame = Field(description="Prediction results as structured DataFrame")
+    history: PandasDataFrame | None = Field(
+        default=None,
+        description="The target's last periods per location from the request's historic frame (`location`, "
+        "`time_period` and the target column), for plotting; `None` when that frame has no target column",
+    )
 
 
 def model_type_of(model: Any) -> str | None:
