@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     )
     from chapkit.bootstrap.ml_service_builder import MLServiceBuilder
     from chapkit.bootstrap.service_builder import ServiceBuilder
+    from chapkit.domain.ml import TrainResult
 else:
     __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
@@ -135,3 +136,6 @@ __all__ += [
 
 # CHAP interoperability (issue 19): authorship as chap-core reads it, nested in the info.
 __all__ += ["ModelMetadata"]
+
+# Model metrics (issue 21): what a train function returns to report metrics with its model.
+__all__ += ["TrainResult"]

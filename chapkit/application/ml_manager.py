@@ -12,13 +12,15 @@ that reads the config (and, to predict, the model) once, then, after the runner 
 (`on_init`/`on_cleanup` around it), one write unit that stores the result and commits once. The config
 is validated into the schema once, together with the request's horizon and covariates
 (`run_settings`): that one object is what the checks read and what the model runs with. A trained
-model is pickled once (`PickledModel`, its size is `model_size_bytes`) and stored as a root artifact
-linked to its config in the write unit's one commit, which does not read the config again: a config
-deleted meanwhile fails the link, and the job, and nothing is stored. A prediction is a child of its
-model artifact, stored in the shape of the generation of the `$predict` that asked for it
-(`chapkit.domain.ml_artifacts`). A model script that fails (`ModelRunFailedError`) leaves its
-diagnostic workspace at the promised artifact id and fails the job with the command, its exit code and
-the end of its stderr. Any other failure stores nothing.
+model is pickled once (`PickledModel`, its size is `model_size_bytes`) and stored, with the metrics its
+training reported (`TrainResult`) as JSON (`metrics`), as a root artifact linked to its config in the
+write unit's one commit, which does not read the config again: a config deleted meanwhile fails the
+link, and the job, and nothing is stored. A prediction is a child of its model artifact, stored in the
+shape of the generation of the `$predict` that asked for it (`chapkit.domain.ml_artifacts`), with the
+last periods of the target per location from the request's `historic` frame (`forecast_history`) for
+plotting. A model script that fails (`ModelRunFailedError`) leaves its diagnostic workspace at the
+promised artifact id and fails the job with the command, its exit code and the end of its stderr.
+Any other failure stores nothing.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from chapkit.domain.artifact import Artifact, PandasDataFrame
 from chapkit.domain.artifact_tree import level_under
 from chapkit.domain.config import BaseConfig, Config
 from chapkit.domain.errors import ConflictError, NotFoundError
-from chapkit.domain.forecasts import as_chap_forecast, forecast_content
+from chapkit.domain.forecasts import as_chap_forecast, forecast_content, forecast_history
 from chapkit.domain.jobs import JobOutcome, job_name
 from chapkit.domain.ml import (
     ModelRunnerProtocol,
@@ -49,6 +51,7 @@ from chapkit.domain.ml import (
     TrainedModelArtifactData,
     TrainRequest,
     TrainResponse,
+    TrainResult,
     model_type_of,
 )
 from chapkit.domain.ml_artifacts import (
@@ -314,12 +317,14 @@ class MLManager:
         started_at = _now()
         try:
             async with model_runner_hooks(runner):
-                model = await runner.on_train(config=run_config, data=data, geo=request.geo)
+                trained = await runner.on_train(config=run_config, data=data, geo=request.geo)
         except ModelRunFailedError as failure:
             run = _Run(str(request.config_id), started_at, _now())
             await self._store_training_failure(request.config_id, model_artifact_id, failure, run)
             raise RuntimeError(_failure_message("train", failure, model_artifact_id)) from failure
         completed_at = _now()
+        # A `TrainResult` carries the model and its metrics (checked when it was made); a bare model, none.
+        model, metrics = (trained.model, dict(trained.metrics)) if isinstance(trained, TrainResult) else (trained, {})
         if model is None:
             raise ModelOutputError("the train function returned None; it must return the trained model")
         pickled = pickled_model(model)
@@ -333,6 +338,7 @@ class MLManager:
             model=None,
             model_type=model_type_of(model),
             model_size_bytes=pickled.size,
+            metrics=metrics or None,
         )
         # The model as pickled once, which reads back as the model object itself, not as a dump of it:
         # a pydantic model or dataclass stays what it was.
@@ -357,6 +363,8 @@ class MLManager:
         run_config = inputs.configured.for_the_model()
         historic = request.historic.to_dataframe()
         future = request.future.to_dataframe()
+        # Taken before the model runs: a predict function may change the frame it is given.
+        history = forecast_history(historic, self.requirements.target)
 
         runner = as_model_runner(self.runner)
         started_at = _now()
@@ -378,7 +386,7 @@ class MLManager:
             raise ModelOutputError(
                 f"the predict function returned {type(predictions).__qualname__}; it must return a pandas DataFrame"
             )
-        data = self._prediction_data(request, predictions, run)
+        data = self._prediction_data(request, predictions, run, history)
         async with self._unit_of_work(write=True) as uow:
             try:
                 await uow.artifacts.save(
@@ -396,11 +404,14 @@ class MLManager:
                 ) from exc
         return JobOutcome(artifact_id=prediction_artifact_id)
 
-    def _prediction_data(self, request: PredictRequest, predictions: pd.DataFrame, run: _Run) -> dict[str, Any]:
-        """The prediction's artifact data, in the shape of the request's generation (D24)."""
+    def _prediction_data(
+        self, request: PredictRequest, predictions: pd.DataFrame, run: _Run, history: PandasDataFrame | None
+    ) -> dict[str, Any]:
+        """The prediction's artifact data, in the shape of the request's generation (D24), with its history."""
         if request.generation == ContractGeneration.chap:
             forecast = as_chap_forecast(predictions, self.requirements.target)
-            return chap_prediction_data(forecast_content(forecast), run.metadata())
+            stored_history = history.model_dump() if history is not None else None
+            return chap_prediction_data(forecast_content(forecast), run.metadata(), stored_history)
         metadata = run.metadata()
         record = PredictionArtifactData(
             ml_type=PREDICTION,
@@ -410,6 +421,7 @@ class MLManager:
             completed_at=metadata.completed_at,
             duration_seconds=metadata.duration_seconds,
             predictions=PandasDataFrame.from_dataframe(predictions),
+            history=history,
         )
         return record.model_dump()
 

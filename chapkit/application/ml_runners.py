@@ -38,7 +38,7 @@ ConfigT = DefaultTypeVar("ConfigT", bound=BaseConfig, default=BaseConfig)
 
 
 TrainFunction: TypeAlias = Callable[[ConfigT, pd.DataFrame, GeoFeatureCollection | None], Any]
-"""`(config, data, geo) -> model`, a coroutine function or a plain function (run on a worker thread)."""
+"""`(config, data, geo) -> model` (or a `TrainResult` with metrics), async or plain (run on a worker thread)."""
 
 PredictFunction: TypeAlias = Callable[
     [ConfigT, Any, pd.DataFrame, pd.DataFrame, GeoFeatureCollection | None],

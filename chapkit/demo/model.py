@@ -5,7 +5,8 @@ It is what a modeller writes for chapkit: a config schema and two plain function
 columns are the config's); prediction applies the fit to the future rows and never predicts fewer than
 zero cases. Besides that point forecast it draws `samples` forecasts per row from the fit's error
 distribution (normal, with the in-sample RMSE), as CHAP needs: `sample_0..sample_{N-1}`. The draws are
-seeded from the model and the future frame, so the same request gives the same samples.
+seeded from the model and the future frame, so the same request gives the same samples. Training
+reports the fit's in-sample RMSE and MAE as metrics (`TrainResult`), stored with the model.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic import BeforeValidator, Field
 
 from chapkit.application.ml_runners import FunctionalModelRunner
 from chapkit.domain.config import BaseConfig
+from chapkit.domain.ml import TrainResult
 
 TARGET = "disease_cases"
 
@@ -53,8 +55,8 @@ def _design(frame: pd.DataFrame, features: list[str]) -> np.ndarray[Any, np.dtyp
     return np.column_stack([np.ones(len(values)), values])
 
 
-def train_disease_model(config: DiseaseModelConfig, data: pd.DataFrame, geo: Any = None) -> dict[str, Any]:
-    """Fit the least-squares model; rows with a missing value are left out."""
+def train_disease_model(config: DiseaseModelConfig, data: pd.DataFrame, geo: Any = None) -> TrainResult:
+    """Fit the least-squares model (rows with a missing value are left out); report its in-sample RMSE and MAE."""
     if TARGET not in data.columns:
         raise ValueError(f"the training data needs a `{TARGET}` column")
     usable = data.dropna(subset=[*config.features, TARGET])
@@ -66,13 +68,15 @@ def train_disease_model(config: DiseaseModelConfig, data: pd.DataFrame, geo: Any
     penalty[0, 0] = 0.0  # the intercept is not penalised
     coefficients = np.linalg.solve(x.T @ x + penalty, x.T @ y)
     residuals = y - x @ coefficients
-    return {
+    rmse = float(np.sqrt(np.mean(residuals**2)))
+    model = {
         "features": list(config.features),
         "intercept": float(coefficients[0]),
         "coefficients": {name: float(value) for name, value in zip(config.features, coefficients[1:], strict=True)},
-        "rmse": float(np.sqrt(np.mean(residuals**2))),
+        "rmse": rmse,
         "rows": len(usable),
     }
+    return TrainResult(model, metrics={"rmse": rmse, "mae": float(np.mean(np.abs(residuals)))})
 
 
 def predict_disease_cases(

@@ -4,6 +4,10 @@ chap-core builds its forecast samples from the `sample_*` columns and refuses no
 may return only a point forecast of the service's target column: in the newer contract that forecast
 becomes the single sample `sample_0` (the target column is kept beside it). Whatever else a forecast
 lacks fails its job with a message saying what to return.
+
+A prediction also keeps the recent history of its target (`forecast_history`): the last
+`HISTORY_PERIODS` periods per location from the request's `historic` frame, so that a plot of the
+forecast can draw what came before it.
 """
 
 from __future__ import annotations
@@ -93,4 +97,40 @@ def forecast_content(predictions: pd.DataFrame) -> dict[str, Any]:
     return {"columns": frame.columns, "data": frame.data, "schema": frame_schema(predictions)}
 
 
-__all__ = ["SAMPLE_PREFIX", "ForecastError", "as_chap_forecast", "forecast_content", "frame_schema", "sample_columns"]
+HISTORY_PERIODS = 52
+"""How many of the latest periods of the target a prediction keeps per location (a year of weeks)."""
+
+
+def forecast_history(historic: pd.DataFrame, target: str, periods: int = HISTORY_PERIODS) -> PandasDataFrame | None:
+    """The last `periods` rows of `target` per location of a predict request's historic frame.
+
+    Columns `location` (when the frame has one; without it the frame is one series), `time_period` and
+    `target`, sorted by location, then by time period (as text: the ISO periods `2024-01` and
+    `2024-W01` sort in time order). Values of `target` that are not numbers are kept as missing (`None`).
+    `None` when the frame has no `target` or no `time_period` column: there is no history to draw.
+    """
+    if target not in historic.columns or TIME_PERIOD_COLUMN not in historic.columns:
+        return None
+    if target in (LOCATION_COLUMN, TIME_PERIOD_COLUMN):
+        return None
+    keys = [name for name in (LOCATION_COLUMN, TIME_PERIOD_COLUMN) if name in historic.columns]
+    frame = historic.loc[:, [*keys, target]].copy()
+    frame[target] = pd.to_numeric(frame[target], errors="coerce")
+    frame = frame.sort_values(by=keys, key=lambda column: column.astype(str), kind="stable")
+    if LOCATION_COLUMN in keys:
+        frame = frame.groupby(LOCATION_COLUMN, sort=False, dropna=False).tail(periods)
+    else:
+        frame = frame.tail(periods)
+    return PandasDataFrame.from_dataframe(frame.reset_index(drop=True))
+
+
+__all__ = [
+    "HISTORY_PERIODS",
+    "SAMPLE_PREFIX",
+    "ForecastError",
+    "as_chap_forecast",
+    "forecast_content",
+    "forecast_history",
+    "frame_schema",
+    "sample_columns",
+]

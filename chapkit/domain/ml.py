@@ -7,15 +7,18 @@ on a worker thread), and `ShellModelRunner` in the `chapkit.adapters.runners` ad
 processes, D23).
 
 The helpers `model_type_of` and `model_size_of` compute the metadata stored with a trained model;
-`PickledModel` is a trained model pickled once, as its artifact stores it.
+`PickledModel` is a trained model pickled once, as its artifact stores it. `TrainResult` is what a
+train function returns to report metrics along with its model (`validated_metrics` checks them).
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import pickle
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 import pandas as pd
@@ -75,10 +78,11 @@ class ModelRunnerProtocol(Protocol):
         data: pd.DataFrame,
         geo: GeoFeatureCollection | None = None,
     ) -> Any:
-        """Train a model and return the trained model object (must be pickleable).
+        """Train a model and return the trained model object (must be pickleable), or a `TrainResult`.
 
         The object is stored in the trained-model artifact; a failure is raised as an exception and
-        fails the training job.
+        fails the training job. Return `TrainResult(model, metrics={...})` to report metrics with the
+        model: they are stored as JSON next to it (`TrainedModelArtifactData.metrics`).
         """
 
     @abstractmethod
@@ -307,6 +311,11 @@ class TrainedModelArtifactData(BaseModel):
     model: Any = Field(description="The trained model object (must be pickleable)")
     model_type: str | None = Field(default=None, description="Fully qualified class name of the model")
     model_size_bytes: int | None = Field(default=None, description="Serialized pickle size of the model in bytes")
+    metrics: dict[str, float] | None = Field(
+        default=None,
+        description="Metrics the training reported (`TrainResult`, or a shell model's `metrics.json`); "
+        "`None` when it reported none",
+    )
 
 
 class PredictionArtifactData(BaseModel):
@@ -321,6 +330,11 @@ class PredictionArtifactData(BaseModel):
     completed_at: str = Field(description="ISO format timestamp when operation completed")
     duration_seconds: float = Field(description="Operation duration in seconds (rounded to 2 decimals)")
     predictions: PandasDataFrame = Field(description="Prediction results as structured DataFrame")
+    history: PandasDataFrame | None = Field(
+        default=None,
+        description="The target's last periods per location from the request's historic frame (`location`, "
+        "`time_period` and the target column), for plotting; `None` when that frame has no target column",
+    )
 
 
 def model_type_of(model: Any) -> str | None:
@@ -359,6 +373,67 @@ def model_size_of(model: Any) -> int | None:
     return counter.size
 
 
+MAX_METRICS = 100
+"""How many metrics one training may report."""
+MAX_METRIC_NAME_LENGTH = 200
+"""How long a metric's name may be (characters)."""
+
+
+def validated_metrics(metrics: Any, *, source: str = "metrics") -> dict[str, float]:
+    """Reported metrics checked and as stored: a new dict of each name to its value as a float.
+
+    Metrics are a mapping of names (non-empty strings of at most `MAX_METRIC_NAME_LENGTH` characters)
+    to finite real numbers (`int`, `float` or numpy's numbers; not booleans), at most `MAX_METRICS` of
+    them. Anything else raises `ValueError` naming the problem: `invalid <source>: ...`, where `source`
+    is `"metrics"` or says where they came from (a shell model's `metrics.json`).
+    """
+    checked: dict[str, float] = {}
+    problem = _metrics_problem(metrics, checked)
+    if problem is not None:
+        raise ValueError(f"invalid {source}: {problem}")
+    return checked
+
+
+def _metrics_problem(metrics: Any, checked: dict[str, float]) -> str | None:
+    """What is wrong with reported metrics (`None`: nothing), filling `checked` with the valid ones."""
+    if not isinstance(metrics, Mapping):
+        return f"metrics must map metric names to numbers, got {type(metrics).__qualname__}"
+    if len(metrics) > MAX_METRICS:
+        return f"{len(metrics)} metrics reported; at most {MAX_METRICS} may be"
+    for name, value in metrics.items():
+        if not isinstance(name, str) or not name.strip():
+            return f"a metric's name must be a non-empty string, got {name!r}"
+        if len(name) > MAX_METRIC_NAME_LENGTH:
+            return f"the metric name {name[:40]!r}... is longer than {MAX_METRIC_NAME_LENGTH} characters"
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return f"metric {name!r} must be a number, got {type(value).__qualname__}"
+        number = float(value)
+        if not math.isfinite(number):
+            return f"metric {name!r} must be a finite number, got {number}"
+        checked[name] = number
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    """What a train function may return instead of the bare model: the model and the metrics it reports.
+
+    `on_train` (a `FunctionalModelRunner`'s train function, or a `BaseModelRunner` subclass's method)
+    returns `TrainResult(model, metrics={"rmse": 1.2})`; the model is stored (pickled) as a bare
+    model is, and the metrics as JSON in the trained model's artifact (`TrainedModelArtifactData.metrics`).
+    Metrics are checked when the result is made (`validated_metrics`): invalid ones raise `ValueError`,
+    which fails the training job, and nothing is stored. Returning the bare model reports no metrics.
+    """
+
+    model: Any
+    """The trained model object (must be pickleable)."""
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    """Metric names and their values (finite numbers, at most `MAX_METRICS`), kept as floats."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metrics", validated_metrics(self.metrics))
+
+
 MODEL_PICKLE_PROTOCOL = 4
 """The pickle protocol a trained model is stored with (the one the SQL adapter stores artifact data with)."""
 
@@ -391,6 +466,8 @@ class PickledModel:
 
 
 __all__ = [
+    "MAX_METRICS",
+    "MAX_METRIC_NAME_LENGTH",
     "MODEL_PICKLE_PROTOCOL",
     "BaseModelRunner",
     "GeoFeatureCollection",
@@ -402,7 +479,9 @@ __all__ = [
     "RunInfo",
     "TrainRequest",
     "TrainResponse",
+    "TrainResult",
     "TrainedModelArtifactData",
     "model_size_of",
     "model_type_of",
+    "validated_metrics",
 ]

@@ -6,9 +6,14 @@ prediction takes the shape of the generation of the `$predict` that created it, 
 generation's reader forbids every field the reference's shape has:
 
 - reference: `{"ml_type": "prediction", "config_id", "model_artifact_id", "started_at", "completed_at",
-  "duration_seconds", "predictions": {"columns", "data"}}`;
-- newer: `{"type": "ml_prediction", "metadata": MLMetadata, "content": {"columns", "data", "schema"},
-  "content_type": "application/vnd.chapkit.dataframe+json", "content_size": null}`.
+  "duration_seconds", "predictions": {"columns", "data"}, "history"}`;
+- newer: `{"type": "ml_prediction", "metadata": {**MLMetadata, "history"}, "content": {"columns", "data",
+  "schema"}, "content_type": "application/vnd.chapkit.dataframe+json", "content_size": null}`.
+
+`history` is the recent history of the target the prediction was made from (`forecast_history`: the
+last periods per location of the request's `historic` frame, `{"columns", "data"}`), or `None` when
+that frame has no target column; the newer shape keeps it inside `metadata`, which chap-core's reader
+lets have members it does not know (it forbids them at the top level).
 
 A model script that fails leaves a diagnostic workspace at the artifact id the submission promised, in
 the newer generation's shape whatever the request's generation (`ml_training_workspace` or
@@ -126,11 +131,17 @@ def _rebuild_run_failure(
     return error
 
 
-def chap_prediction_data(content: dict[str, Any], metadata: MLMetadata) -> dict[str, Any]:
-    """Prediction artifact data in the newer generation's shape (exactly the members chap-core allows)."""
+def chap_prediction_data(
+    content: dict[str, Any], metadata: MLMetadata, history: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Prediction artifact data in the newer generation's shape (exactly the members chap-core allows).
+
+    `history` (the recent target values, `{"columns", "data"}`, or `None`) goes inside `metadata`, whose
+    reader ignores members it does not know; the top level admits none.
+    """
     return {
         "type": ML_PREDICTION,
-        "metadata": metadata.model_dump(),
+        "metadata": {**metadata.model_dump(), "history": history},
         "content": content,
         "content_type": DATAFRAME_CONTENT_TYPE,
         "content_size": None,

@@ -22,7 +22,16 @@ from pydantic import model_validator
 from sqlalchemy import text
 from ulid import ULID
 
-from chapkit import BaseConfig, Config, FunctionalModelRunner, JobStatus, MLManager, PredictRequest, TrainRequest
+from chapkit import (
+    BaseConfig,
+    Config,
+    FunctionalModelRunner,
+    JobStatus,
+    MLManager,
+    PredictRequest,
+    TrainRequest,
+    TrainResult,
+)
 from chapkit.adapters.memory import InMemoryDatastore
 from chapkit.domain.artifact import PandasDataFrame
 from chapkit.domain.ports import UnitOfWork
@@ -228,3 +237,26 @@ async def test_a_config_deleted_while_training_fails_the_job_and_stores_nothing(
     async with storage.unit_of_work() as uow:
         assert await uow.artifacts.find_by_id(ULID.from_str(response.model_artifact_id)) is None
         assert await uow.artifacts.count() == 0
+
+
+async def test_a_model_reported_with_metrics_is_pickled_once_and_its_metrics_stored_as_plain_data(
+    storage: Storage,
+) -> None:
+    def train_with_metrics(config: CountedConfig, data: pd.DataFrame, geo: Any = None) -> TrainResult:
+        return TrainResult(train(config, data, geo), metrics={"rmse": 0.5, "rows": len(data)})
+
+    config_id = await stored_config(storage, scale=1.0)
+    counts: Counter[str] = Counter()
+    manager = counted_manager(storage, counts, train=train_with_metrics)
+    reset()
+    model_id = await trained_model(storage, manager, config_id)
+
+    assert CountedModel.reduced == 1
+    assert counts == {"read units": 1, "config reads": 1, "write units": 1, "commits": 1}
+    async with storage.unit_of_work() as uow:
+        artifact = await uow.artifacts.find_by_id(ULID.from_str(model_id))
+    assert artifact is not None
+    assert isinstance(artifact.data["model"], CountedModel) and artifact.data["model"].slope == 2.0
+    assert artifact.data["model_type"].endswith("CountedModel")
+    assert artifact.data["metrics"] == {"rmse": 0.5, "rows": 3.0}
+    assert type(artifact.data["metrics"]["rows"]) is float

@@ -129,6 +129,7 @@ SERVICE_NAMES = [
     "ServiceInfo",
     "MLServiceInfo",
     "ModelMetadata",
+    "TrainResult",
     "AssessedStatus",
     "Router",
     "CrudRouter",

@@ -21,6 +21,11 @@ format (`"rds"`, `"joblib"`, ...) chapkit does not interpret the file: training 
 prediction writes the model's bytes back unchanged, so an R script can `saveRDS` and `readRDS`.
 Unpickling runs code from the pickle: the scripts are the service author's own, trusted as the service.
 
+Metrics: a training script may write `metrics.json` into its working directory (the command's cwd), a
+JSON object of metric names to numbers such as `{"rmse": 1.2}`. It is read after the script succeeded
+and stored with the model (`TrainResult`); a file that is not JSON or holds invalid metrics
+(`validated_metrics`) fails the training with a `ValueError` saying why, and nothing is stored.
+
 A script that exits non-zero, is killed or times out raises `ScriptFailedError`: a
 `ModelRunFailedError` (a `RuntimeError`, as the reference) with the command as run, its exit code, the
 ends of stdout and stderr and the working directory as a zip (bounded, `zip_workspace`), taken before
@@ -57,7 +62,7 @@ from chapkit.adapters.runners.workdirs import working_directory
 from chapkit.adapters.runners.workspace import zip_workspace
 from chapkit.application.shielding import complete_before_cancel
 from chapkit.domain.config import BaseConfig
-from chapkit.domain.ml import BaseModelRunner, GeoFeatureCollection
+from chapkit.domain.ml import BaseModelRunner, GeoFeatureCollection, TrainResult, validated_metrics
 
 TRAIN_PLACEHOLDERS = frozenset({"config_file", "data_file", "model_file", "geo_file"})
 """Placeholders a train command may use."""
@@ -68,6 +73,9 @@ PREDICT_PLACEHOLDERS = frozenset(
 """Placeholders a predict command may use."""
 
 PICKLE_FORMAT = "pickle"
+
+METRICS_FILE = "metrics.json"
+"""The file a training script may write into its working directory to report metrics (a JSON object)."""
 
 _FORMAT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 _LOG_OUTPUT_CHARS = 2000
@@ -134,7 +142,9 @@ class ShellModelRunner(BaseModelRunner):
                     f"Training script exited with code 0 but did not create the model file "
                     f"{model_file.name!r} (the {{model_file}} argument)"
                 )
-            return await _in_thread(self._read_model, model_file)
+            model = await _in_thread(self._read_model, model_file)
+            metrics = await _in_thread(_read_metrics, workdir / METRICS_FILE)
+            return model if metrics is None else TrainResult(model, metrics)
 
     async def on_predict(
         self,
@@ -220,6 +230,18 @@ def _zip_or_none(workdir: Path) -> bytes | None:
         return None
 
 
+def _read_metrics(path: Path) -> dict[str, float] | None:
+    """The metrics a training script wrote to `metrics.json`, checked; `None` when it wrote none."""
+    if not path.is_file():
+        return None
+    source = f"{METRICS_FILE} written by the training script"
+    try:
+        reported = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"invalid {source}: it is not JSON ({error})") from error
+    return validated_metrics(reported, source=source)
+
+
 def _write_config(workdir: Path, config: BaseConfig) -> str:
     path = workdir / "config.json"
     path.write_text(json.dumps(config.model_dump(mode="json"), indent=2), encoding="utf-8")
@@ -249,6 +271,7 @@ async def _in_thread(function: Callable[..., _T], *args: Any) -> _T:
 
 
 __all__ = [
+    "METRICS_FILE",
     "PREDICT_PLACEHOLDERS",
     "TRAIN_PLACEHOLDERS",
     "ScriptFailedError",

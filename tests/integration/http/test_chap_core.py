@@ -28,6 +28,8 @@ from chapkit.demo.main_service import INFO as DEMO_INFO
 from tests.integration.http.conftest import log_events, serve
 from tests.integration.http.ml_support import HIERARCHY, SlopeConfig, ml_service, slope_runner
 from tests.integration.http.registration_support import eventually, served
+from tests.integration.http.test_ml_history import historic, predicted
+from tests.integration.http.test_ml_history import service as history_service
 from tests.support.server import free_port
 
 PYTHON_ENV = "CHAPKIT_CHAP_CORE_PYTHON"
@@ -47,9 +49,12 @@ def chap_core_python() -> str:
 
 
 def run_chap_core(python: str, code: str, payload: Any) -> Any:
-    """Run `code` under chap-core's Python with `payload` as JSON on stdin; return the JSON it prints."""
+    """Run `code` under chap-core's Python with `payload` as JSON on stdin; return the JSON it prints.
+
+    `-P`: the working directory (this checkout) is not put on its path, so `chapkit` is chap-core's own.
+    """
     result = subprocess.run(
-        [python, "-c", code], input=json.dumps(payload), capture_output=True, text=True, timeout=180, check=False
+        [python, "-P", "-c", code], input=json.dumps(payload), capture_output=True, text=True, timeout=180, check=False
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout)
@@ -197,6 +202,27 @@ URLS = [
 ]
 # Beyond ASCII (and for IDNA-encoded domains) chapkit may be stricter than chap-core, never more lenient.
 STRICTER_EMAILS = ["møller@example.org", "a@exämple.org", "a@xn--bcher-kva.example", "x" * 65 + "@example.org"]
+
+
+READ_PREDICTION = """
+import json, sys
+from chapkit.artifact.schemas import MLPredictionArtifactData
+data = MLPredictionArtifactData.model_validate(json.load(sys.stdin))
+print(json.dumps({"metadata": data.metadata.model_dump(mode="json"), "content": data.content}))
+"""
+
+
+async def test_chap_core_reads_a_prediction_that_keeps_its_history(chap_core_python: str) -> None:
+    """chap-core reads the newer shape's prediction as it reads one without history: the forecast unchanged."""
+    async with serve(history_service("memory://")) as client:
+        stored = await predicted(client, "chap", historic())
+    assert stored["metadata"]["history"]["data"]  # a history is stored, inside `metadata`
+
+    read = run_chap_core(chap_core_python, READ_PREDICTION, stored)
+
+    assert read["content"] == stored["content"]
+    assert "history" not in read["metadata"]  # chap-core's reader ignores the member
+    assert read["metadata"] == {name: value for name, value in stored["metadata"].items() if name != "history"}
 
 
 def test_chapkit_keeps_in_model_metadata_only_what_chap_core_accepts(chap_core_python: str) -> None:
