@@ -142,6 +142,9 @@ if TYPE_CHECKING:
         TaskRouter as TaskRouter,
     )
     from chapkit.api import (
+        TrainResult as TrainResult,
+    )
+    from chapkit.api import (
         add_error_handlers as add_error_handlers,
     )
     from chapkit.api import (
