@@ -184,6 +184,16 @@ def test_console_trains_predicts_and_plots_the_forecast(browser: Browser, demo: 
         np.testing.assert_allclose(drawn, np.percentile(values, 50, axis=1), rtol=1e-9)
         assert page.locator("#plot polygon.band-outer").count() == 1
         assert page.locator("#plot polygon.band-inner").count() == 1
+        # The history the prediction stored (the request's last periods of the target) is drawn before it.
+        history = artifact["data"]["history"]
+        where = {name: history["columns"].index(name) for name in ("location", "time_period", "disease_cases")}
+        stored = {
+            row[where["time_period"]]: row[where["disease_cases"]]
+            for row in history["data"]
+            if row[where["location"]] == location
+        }
+        assert stored and plotted["history"] == stored
+        assert page.locator("#plot polyline.history").count() == 1
     page.select_option("#location-picker", locations[0])
     shoot(page, "forecast")
 
@@ -205,6 +215,11 @@ def test_console_trains_predicts_and_plots_the_forecast(browser: Browser, demo: 
     shoot(page, "models")
     open_page(page, demo, f"#/models/{model_id}", "models")
     assert page.locator(f'#predictions a[href="#/predictions/{prediction_id}"]').count() == 1
+    # The metrics the demo model reports (in-sample RMSE and MAE) are shown as stored.
+    metrics = httpx.get(f"{demo}/api/v1/artifacts/{model_id}").json()["data"]["metrics"]
+    assert set(metrics) == {"rmse", "mae"}
+    assert page.locator("#metrics tbody tr").all_inner_texts()[0].split()[0] in metrics
+    assert page.locator("#metrics tbody tr").count() == 2
     shoot(page, "model")
     open_page(page, demo, "#/jobs", "jobs")
     page.wait_for_selector("#jobs tbody tr")
