@@ -1,7 +1,8 @@
-"""The console's files are in the built wheel: built from a copy of the source, installed into a fresh venv."""
+"""The console ships in the wheel: built from the source, installed into a fresh venv, every asset served from there."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -47,3 +48,32 @@ def test_every_console_asset_is_installed_from_the_wheel(tmp_path: Path) -> None
     assert sorted(path.name for path in installed.iterdir() if path.is_file()) == expected
     for name in expected:
         assert (installed / name).read_bytes() == (CONSOLE / name).read_bytes(), name
+
+    # Served from the installed copy: every asset loads over HTTP with the bytes of the source.
+    serve = f"""
+import json, sys
+from pathlib import Path
+import chapkit
+assert Path(chapkit.__file__).resolve().is_relative_to(Path({target!r}).resolve()), chapkit.__file__
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from chapkit.adapters.http import landing_page_app, mount_apps
+app = FastAPI()
+mount_apps(app, [landing_page_app()])
+client = TestClient(app)
+names = {expected!r}
+loaded = {{name: client.get("/" + ("" if name == "index.html" else name)).content.hex() for name in names}}
+print(json.dumps(loaded))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", serve],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": target, "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,  # not the checkout: `python -c` puts the working directory first on sys.path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    for name in expected:
+        assert bytes.fromhex(loaded[name]) == (CONSOLE / name).read_bytes(), name
