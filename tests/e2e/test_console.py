@@ -242,13 +242,18 @@ def test_console_trains_predicts_and_plots_the_forecast(browser: Browser, demo: 
     page.close()
 
 
-@pytest.fixture(scope="module")
-def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    directory = tmp_path_factory.mktemp("console-auth")
+def served(tmp_path_factory: pytest.TempPathFactory, app: str) -> Iterator[str]:
+    """`chapkit serve APP` in a directory of its own; yields the base URL."""
+    directory = tmp_path_factory.mktemp(app.rpartition(".")[2].partition(":")[0])
     port = free_port()
-    command = [sys.executable, "-m", "chapkit", "serve", "tests.e2e.console_auth_service:app"]
+    command = [sys.executable, "-m", "chapkit", "serve", app]
     with running_server(command, directory, service_env(port), port) as base:
         yield base
+
+
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from served(tmp_path_factory, "tests.e2e.console_auth_service:app")
 
 
 def test_console_under_auth_asks_for_the_key_and_keeps_it_in_the_tab(
@@ -301,11 +306,7 @@ def test_console_under_auth_asks_for_the_key_and_keeps_it_in_the_tab(
 
 @pytest.fixture(scope="module")
 def failing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    directory = tmp_path_factory.mktemp("console-failing")
-    port = free_port()
-    command = [sys.executable, "-m", "chapkit", "serve", "tests.e2e.console_failing_service:app"]
-    with running_server(command, directory, service_env(port), port) as base:
-        yield base
+    yield from served(tmp_path_factory, "tests.e2e.console_failing_service:app")
 
 
 def test_a_failing_model_shows_its_stderr_where_the_job_is_followed(
