@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from chapkit.cli.client import ApiKey, AsJson, ServiceClient, ServiceError, console, errors, fail
 
@@ -177,7 +178,7 @@ def check(
         for column in ("step", "result", "detail", "seconds"):
             table.add_column(column)
         for step in report.steps:
-            result = "[green]ok[/green]" if step.ok else "[red]FAILED[/red]"
+            result = Text("ok", style="green") if step.ok else Text("FAILED", style="red")
             table.add_row(step.name, result, step.detail, f"{step.seconds:.2f}")
         console.print(table)
     if not report.ok:

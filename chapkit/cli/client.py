@@ -11,6 +11,7 @@ import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 API_KEY_HEADER = "X-API-Key"
@@ -19,8 +20,10 @@ Url = Annotated[str, typer.Option("--url", envvar="CHAPKIT_URL", help="Base URL 
 ApiKey = Annotated[str | None, typer.Option("--api-key", envvar="CHAPKIT_API_KEY", help="API key, sent as X-API-Key.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) instead of a table.")]
 
-console = Console()
-errors = Console(stderr=True)
+# Markup off: user text (paths, ids, error messages, `pip install 'chapkit[parquet]'`) prints literally;
+# styles are given as `Text` where the CLI wants them.
+console = Console(markup=False)
+errors = Console(stderr=True, markup=False)
 
 
 class ServiceError(Exception):
@@ -86,7 +89,7 @@ def _problem(response: httpx.Response) -> str:
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print `message` on stderr and return the Exit to raise."""
-    errors.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    errors.print(Text.assemble(("error:", "red"), f" {message}"), highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

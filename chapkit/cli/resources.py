@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.text import Text
 
 from chapkit.cli.client import (
     DEFAULT_URL,
@@ -203,7 +204,7 @@ def jobs_watch(
                 typer.echo(json.dumps(last, default=str))
             else:
                 error = f"  {last['error']}" if last.get("error") else ""
-                console.print(f"{job_id}  [bold]{last.get('status')}[/bold]{error}", highlight=False)
+                console.print(Text.assemble(f"{job_id}  ", (str(last.get("status")), "bold"), error), highlight=False)
     except ServiceError as exc:
         raise fail(str(exc)) from exc
     if last.get("status") != "completed":
