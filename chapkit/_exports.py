@@ -43,13 +43,16 @@ def declared_imports(source: str) -> tuple[dict[str, tuple[str, str]], list[str]
 def lazy_exports(module_name: str, file: str) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """The module-level `__getattr__` and `__dir__` of the facade `module_name` defined in `file`."""
     module = importlib.import_module(module_name)
-    table: dict[str, tuple[str, str]] | None = None
-    stars: list[str] = []
+    declared: tuple[dict[str, tuple[str, str]], list[str]] | None = None
+
+    def imports() -> tuple[dict[str, tuple[str, str]], list[str]]:
+        nonlocal declared
+        if declared is None:  # read once, on the first lookup
+            declared = declared_imports(Path(file).read_text(encoding="utf-8"))
+        return declared
 
     def locate(name: str) -> tuple[str, str] | None:
-        nonlocal table, stars
-        if table is None:
-            table, stars = declared_imports(Path(file).read_text(encoding="utf-8"))
+        table, stars = imports()
         if name in table:
             return table[name]
         for star in stars:
@@ -66,8 +69,7 @@ def lazy_exports(module_name: str, file: str) -> tuple[Callable[[str], Any], Cal
         return value
 
     def __dir__() -> list[str]:
-        locate("")
-        assert table is not None
+        table, stars = imports()
         starred = [name for star in stars for name in getattr(importlib.import_module(star), "__all__", ())]
         return sorted({*vars(module), *table, *starred})
 
