@@ -1,33 +1,6 @@
-"""Project-level files `chapkit init` writes: pyproject.toml, README, Dockerfile, compose file."""
+"""Project-level files `chapkit init` writes: README, compose file, .gitignore (packaging: `project_packaging`)."""
 
 from __future__ import annotations
-
-PYPROJECT = """[build-system]
-requires = ["setuptools>=77"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "__NAME__"
-version = "0.1.0"
-description = "A chapkit model service"
-requires-python = ">=3.11"
-dependencies = ["chapkit"]
-
-[project.optional-dependencies]
-dev = ["chapkit[testing]"]  # pytest, pytest-asyncio, httpx and the chapkit pytest plugin
-
-[tool.setuptools.packages.find]
-include = ["__PKG__*"]
-
-[tool.setuptools.package-data]
-__PKG__ = ["scripts/*"]
-
-[tool.pytest.ini_options]
-testpaths = ["tests"]
-pythonpath = ["."]
-asyncio_mode = "auto"
-asyncio_default_fixture_loop_scope = "function"
-"""
 
 README = """# __NAME__
 
@@ -58,6 +31,14 @@ CHAP reads the `sample_*` columns as the forecast's distribution; keep them when
 The draws are seeded from the request: a digest of the config and of the future rows (the config file
 and the future file for script models). The same config and the same future rows give the same
 samples, so a test can compare two predictions; another config or other future rows give other draws.
+
+## Which chapkit
+
+This project runs on the chapkit that created it, shipped as a wheel in `wheels/`: `setup.py` names
+that wheel as the `chapkit` dependency, so `pip install .`, `pip install -e '.[dev]'` and the
+Dockerfile install it and never ask the package index for `chapkit` (a different project of the same
+name lives there). Keep `wheels/` with the project (commit it). To move to another chapkit, run that
+chapkit's `chapkit init` on a scratch directory and copy its `wheels/` directory over this one.
 """
 
 FN_MODEL_LINE = (
@@ -74,18 +55,11 @@ SHELL_R_MODEL_LINE = (
     "  the covariates over each location's last `window` periods."
 )
 
-DOCKERFILE = """FROM python:3.12-slim
-__R_INSTALL__WORKDIR /app
-COPY . /app
-RUN pip install --no-cache-dir .
-ENV HOST=0.0.0.0 PORT=8000 DATABASE_URL=sqlite+aiosqlite:////data/__PKG__.db
-VOLUME ["/data"]
-EXPOSE 8000
-CMD ["chapkit", "serve", "__PKG__.service:create_app", "--factory"]
-"""
-
-R_INSTALL = (
-    "RUN apt-get update && apt-get install -y --no-install-recommends r-base-core && rm -rf /var/lib/apt/lists/*\n"
+SHELL_R_TIDYVERSE_MODEL_LINE = (
+    "- `__PKG__/scripts/train.R`, `predict.R`: the model as R scripts using dplyr, readr, tidyr and\n"
+    "  forecast (Debian's r-cran-* packages): per location, an ARIMA model of the cases with rainfall and\n"
+    "  mean_temperature as regressors over the last `window` periods (the config's JSON file is the\n"
+    "  scripts' first argument); the samples are 100 simulated future paths."
 )
 
 COMPOSE = """services:
@@ -101,12 +75,6 @@ COMPOSE = """services:
 
 volumes:
   __PKG___data:
-"""
-
-DOCKERIGNORE = """.venv
-__pycache__
-*.db
-.pytest_cache
 """
 
 GITIGNORE = """.venv/

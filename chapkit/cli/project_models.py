@@ -5,7 +5,9 @@ row, `disease_cases` (the centre) and `sample_0` ... `sample_99`: 100 draws from
 around it with the learned spread, cut at zero. chap-core reads the `sample_*` columns as the forecast's
 distribution. The draws are seeded from the config and the future rows of the request, so the same
 request gives the same samples (and a test can reproduce them); a different config or different future
-rows give other draws. Placeholders: `__PKG__` (the project's Python package).
+rows give other draws. The `shell-r-tidyverse` model instead simulates 100 future paths of an ARIMA
+model per location (R's forecast package), seeded the same way. Placeholders: `__PKG__` (the project's
+Python package).
 """
 
 from __future__ import annotations
@@ -214,4 +216,110 @@ output <- data.frame(
 write.csv(output, args[4], row.names = FALSE)
 """
 
-__all__ = ["FN_MODEL", "N_SAMPLES", "SHELL_PY_PREDICT", "SHELL_PY_TRAIN", "SHELL_R_PREDICT", "SHELL_R_TRAIN"]
+SHELL_R_TIDYVERSE_TRAIN = r"""# Train: Rscript train.R CONFIG_JSON DATA_CSV MODEL_RDS
+# Per location, a regression of disease_cases on rainfall and mean_temperature with ARIMA errors
+# (forecast::auto.arima), fitted on the location's last `window` periods (the config's option).
+suppressPackageStartupMessages({
+  library(dplyr)
+  library(readr)
+  library(forecast)
+})
+args <- commandArgs(trailingOnly = TRUE)
+covariates <- c("rainfall", "mean_temperature")
+
+# One scalar option from the config file chapkit writes (JSON), or `default` when it is not there.
+config_value <- function(path, name, default) {
+  text <- paste(readLines(path, warn = FALSE), collapse = "\n")
+  pattern <- sprintf('"%s"[[:space:]]*:[[:space:]]*("[^"]*"|[^],}[:space:]]+)', name)
+  found <- regmatches(text, regexec(pattern, text))[[1]]
+  if (length(found) < 2) return(default)
+  value <- gsub('^"|"$', "", found[2])
+  if (is.numeric(default)) as.numeric(value) else value
+}
+
+# An ARIMA model of `cases` with the covariates as regressors; without them when that cannot be fitted.
+fit_arima <- function(cases, regressors) {
+  fit <- tryCatch(auto.arima(cases, xreg = regressors), error = function(e) NULL)
+  if (is.null(fit)) fit <- auto.arima(cases)
+  fit
+}
+
+window <- config_value(args[1], "window", 12)
+data <- read_csv(args[2], show_col_types = FALSE) |>
+  filter(!is.na(disease_cases)) |>
+  arrange(location, time_period)
+means <- data |> summarise(across(all_of(covariates), \(x) mean(x, na.rm = TRUE)))
+fits <- list()
+for (place in unique(data$location)) {
+  recent <- data |> filter(location == place) |> slice_tail(n = window)
+  fits[[place]] <- fit_arima(recent$disease_cases, as.matrix(recent[covariates]))
+}
+saveRDS(list(fits = fits, window = window, means = unlist(means)), args[3])
+"""
+
+SHELL_R_TIDYVERSE_PREDICT = r"""# Predict: Rscript predict.R CONFIG_JSON MODEL_RDS HISTORIC_CSV FUTURE_CSV OUTPUT_CSV
+# Per location, the trained ARIMA model applied to the location's latest `window` periods of history,
+# then 100 simulated future paths (sample_0 ... sample_99, cut at zero) and the model's mean forecast
+# (disease_cases). The draws are seeded from the config and the future file: the same request gives
+# the same samples.
+suppressPackageStartupMessages({
+  library(dplyr)
+  library(readr)
+  library(tidyr)
+  library(forecast)
+})
+args <- commandArgs(trailingOnly = TRUE)
+n_samples <- 100
+covariates <- c("rainfall", "mean_temperature")
+model <- readRDS(args[2])
+fill <- function(frame) {  # a missing covariate is taken as its training mean
+  for (column in covariates) frame[[column]][is.na(frame[[column]])] <- model$means[[column]]
+  frame
+}
+historic <- read_csv(args[3], show_col_types = FALSE) |>
+  filter(!is.na(disease_cases)) |>
+  arrange(location, time_period) |>
+  fill()
+future <- read_csv(args[4], show_col_types = FALSE) |> fill()
+digests <- unname(tools::md5sum(c(args[1], args[4])))
+set.seed(sum(strtoi(substr(digests, 1, 7), 16L)))
+
+forecast_location <- function(rows, place) {
+  recent <- historic |> filter(location == place) |> slice_tail(n = model$window)
+  trained <- model$fits[[place]]
+  uses_regressors <- !is.null(trained) && !is.null(trained$xreg)
+  regressors <- if (uses_regressors) as.matrix(recent[covariates]) else NULL
+  future_regressors <- if (uses_regressors) as.matrix(rows[covariates]) else NULL
+  fit <- if (is.null(trained)) auto.arima(recent$disease_cases) else
+    Arima(recent$disease_cases, xreg = regressors, model = trained)
+  horizon <- nrow(rows)
+  mean_cases <- as.numeric(forecast(fit, h = horizon, xreg = future_regressors)$mean)
+  paths <- replicate(n_samples, as.numeric(simulate(fit, nsim = horizon, xreg = future_regressors, future = TRUE)))
+  paths <- matrix(paths, nrow = horizon)
+  tibble(
+    time_period = rows$time_period, location = place, disease_cases = round(pmax(mean_cases, 0), 2),
+    sample = list(seq_len(n_samples) - 1), value = split(round(pmax(paths, 0), 2), row(paths))
+  )
+}
+
+output <- future |>
+  group_by(location) |>
+  group_modify(\(rows, key) forecast_location(rows, key$location) |> select(-location)) |>
+  ungroup() |>
+  unnest(c(sample, value)) |>
+  pivot_wider(names_from = sample, values_from = value, names_prefix = "sample_")
+order <- match(paste(future$location, future$time_period), paste(output$location, output$time_period))
+output <- output[order, c("time_period", "location", "disease_cases", paste0("sample_", seq_len(n_samples) - 1))]
+write_csv(output, args[5])
+"""
+
+__all__ = [
+    "FN_MODEL",
+    "N_SAMPLES",
+    "SHELL_PY_PREDICT",
+    "SHELL_PY_TRAIN",
+    "SHELL_R_PREDICT",
+    "SHELL_R_TIDYVERSE_PREDICT",
+    "SHELL_R_TIDYVERSE_TRAIN",
+    "SHELL_R_TRAIN",
+]

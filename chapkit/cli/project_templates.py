@@ -7,10 +7,11 @@ Placeholders: `__NAME__` (the project name), `__PKG__` (its Python package), `__
 
 from __future__ import annotations
 
-TEMPLATES = ("fn-py", "shell-py", "shell-r")
+TEMPLATES = ("fn-py", "shell-py", "shell-r", "shell-r-tidyverse")
 
 MEAN_SUMMARY = "Forecasts disease_cases per location from its recent mean and spread, with 100 samples"
 LINEAR_R_SUMMARY = "Forecasts disease_cases from rainfall and mean_temperature (linear model in R), with 100 samples"
+ARIMA_R_SUMMARY = "Forecasts disease_cases per location (ARIMA on rainfall and mean_temperature in R), with 100 samples"
 
 CONFIG = '''"""The config schema: what a config of this model holds (validated on POST /api/v1/configs)."""
 
@@ -127,6 +128,23 @@ def runner() -> ShellModelRunner:
     return ShellModelRunner(
         train_command=f"Rscript {train} {{config_file}} {{data_file}} {{model_file}}",
         predict_command=f"Rscript {predict} {{config_file}} {{model_file}} {{future_file}} {{output_file}}",
+        model_format="rds",  # the model file is kept as bytes: saveRDS / readRDS
+        timeout=600,
+    )
+'''
+
+SHELL_R_TIDYVERSE_RUNNER = '''SCRIPTS = Path(__file__).resolve().parent / "scripts"
+
+
+def runner() -> ShellModelRunner:
+    """Run scripts/train.R and scripts/predict.R (dplyr, readr, tidyr, forecast) with Rscript."""
+    train = shlex.quote(str(SCRIPTS / "train.R"))
+    predict = shlex.quote(str(SCRIPTS / "predict.R"))
+    return ShellModelRunner(
+        train_command=f"Rscript {train} {{config_file}} {{data_file}} {{model_file}}",
+        predict_command=(
+            f"Rscript {predict} {{config_file}} {{model_file}} {{historic_file}} {{future_file}} {{output_file}}"
+        ),
         model_format="rds",  # the model file is kept as bytes: saveRDS / readRDS
         timeout=600,
     )

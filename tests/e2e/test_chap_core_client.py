@@ -5,7 +5,8 @@ service info and the config schema, stores a config, trains, predicts and reads 
 `DataSet[Samples]`. These cases run that client, unchanged, against real server processes: chap-core
 needs Python 3.13, so a driver script (`chap_core_driver.py`) runs under `CHAPKIT_CHAP_CORE_PYTHON` (an
 interpreter with chap-core installed; scripts/check builds one and sets it) and reports what chap-core got
-back as JSON, which the cases here assert on. Without the variable the cases are skipped.
+back as JSON, which the cases here assert on. Without the variable the cases are skipped. Each template's
+service is its generated project installed into a fresh venv from a copy (`installed_project`).
 
 Every service is started once and driven by one driver process (importing chap-core is slow); its
 scenarios are monthly and weekly data, with and without polygons, over several locations. A shell-py
@@ -28,6 +29,7 @@ from typing import Any
 import pytest
 
 from tests.cli.support import chapkit
+from tests.e2e.installed_projects import InstalledProject
 from tests.support.server import free_port, running_server
 
 CHAP_CORE_PYTHON = os.environ.get("CHAPKIT_CHAP_CORE_PYTHON", "")
@@ -115,6 +117,9 @@ SERVICES = [
     Service("shell-py", template_scenarios(), template="shell-py", info=TEMPLATE_INFO),
     Service("shell-r", template_scenarios(), template="shell-r", needs="Rscript", info=TEMPLATE_INFO),
     Service(
+        "shell-r-tidyverse", template_scenarios(), template="shell-r-tidyverse", needs="Rscript", info=TEMPLATE_INFO
+    ),
+    Service(
         "failing-shell-py",
         [
             scenario("train-fails", "monthly", False, {"fail_in": "train"}, expect="train-fails"),
@@ -142,27 +147,36 @@ def _make_failing(project: Path) -> None:
         script.write_text(guard + script.read_text())
 
 
-def _start(service: Service, directory: Path) -> AbstractContextManager[str]:
-    """Start the service's server process in `directory`; the context yields its base URL."""
+def _start(
+    service: Service, directory: Path, installed_project: Callable[[str], InstalledProject]
+) -> AbstractContextManager[str]:
+    """Start the service's server process; the context yields its base URL.
+
+    A template's service is the generated project installed into a fresh venv from a copy outside this
+    checkout (`installed_project`), served as its README says; the failing variant runs from this
+    checkout's chapkit with the project on PYTHONPATH.
+    """
     port = free_port()
     if service.template is None:
         env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
         env.pop("CHAPKIT_DATABASE_URL", None)
         return running_server([sys.executable, "-m", "chapkit"], directory, env, port)
-    name = "failing-model" if service.failing else "flu-model"
-    project = directory / name
-    created = chapkit("init", name, "--template", service.template, "--directory", str(project))
+    if not service.failing:
+        installed = installed_project(service.template)
+        serve = installed.command(installed.next_lines[1])
+        env = installed.env(HOST="127.0.0.1", PORT=str(port), DATABASE_URL=f"sqlite+aiosqlite:///{directory}/c.db")
+        return running_server(serve, directory, env, port)
+    project = directory / "failing-model"
+    created = chapkit("init", "failing-model", "--template", service.template, "--directory", str(project))
     assert created.exit_code == 0, created.output
-    if service.failing:
-        _make_failing(project)
-    package = name.replace("-", "_")
-    command = [sys.executable, "-m", "chapkit", "serve", f"{package}.service:create_app", "--factory"]
+    _make_failing(project)
+    command = [sys.executable, "-m", "chapkit", "serve", "failing_model.service:create_app", "--factory"]
     return running_server([*command, "--port", str(port)], project, _template_env(project), port)
 
 
-def _drive(service: Service, directory: Path) -> dict[str, Any]:
+def _drive(service: Service, directory: Path, installed_project: Callable[[str], InstalledProject]) -> dict[str, Any]:
     """Start the service, run the driver under chap-core's Python against it, return its summary."""
-    with _start(service, directory) as base:
+    with _start(service, directory, installed_project) as base:
         plan = json.dumps({"url": base, "scenarios": service.scenarios})
         finished = subprocess.run(
             [CHAP_CORE_PYTHON, "-I", str(DRIVER)],
@@ -179,7 +193,9 @@ def _drive(service: Service, directory: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def chap_core_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], dict[str, Any]]]:
+def chap_core_run(
+    tmp_path_factory: pytest.TempPathFactory, installed_project: Callable[[str], InstalledProject]
+) -> Iterator[Callable[[str], dict[str, Any]]]:
     """Each service's driver summary, made once per module the first time a case asks for it."""
     summaries: dict[str, dict[str, Any] | BaseException] = {}
 
@@ -189,7 +205,7 @@ def chap_core_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
             pytest.skip(f"the {name} service needs {service.needs}")
         if name not in summaries:
             try:
-                summaries[name] = _drive(service, tmp_path_factory.mktemp(name))
+                summaries[name] = _drive(service, tmp_path_factory.mktemp(name), installed_project)
             except BaseException as error:  # every case of the service reports the same failure
                 summaries[name] = error
         found = summaries[name]
