@@ -40,6 +40,8 @@ pytestmark = [
         not CHAP_CORE_PYTHON, reason="CHAPKIT_CHAP_CORE_PYTHON is not set (scripts/check builds chap-core and sets it)"
     ),
     pytest.mark.slow,
+    # A hang guard: a template's first case installs its project into a fresh venv, then chap-core drives it.
+    pytest.mark.timeout(600),
 ]
 
 N_SAMPLES = 100

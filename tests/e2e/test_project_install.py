@@ -26,7 +26,8 @@ from chapkit.cli.init import Template, project_files
 from tests.e2e.installed_projects import NAME, InstalledProject, fresh_venv, make_project
 from tests.support.server import free_port, running_server
 
-pytestmark = pytest.mark.slow
+# A hang guard: the first case of a template installs it into a fresh venv (a minute or more on a cold pip cache).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 REPOSITORY = Path(__file__).resolve().parents[2]
 TEMPLATES = [template.value for template in Template]
 NEEDS_R = {"shell-r", "shell-r-tidyverse"}
