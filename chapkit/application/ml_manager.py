@@ -29,9 +29,8 @@ import contextlib
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import ValidationError as PydanticValidationError
 from ulid import ULID
 
@@ -39,6 +38,7 @@ from chapkit.application.ml_runners import as_model_runner, model_runner_hooks
 from chapkit.domain.artifact import Artifact, PandasDataFrame
 from chapkit.domain.artifact_tree import level_under
 from chapkit.domain.config import BaseConfig, Config
+from chapkit.domain.dataframes import is_dataframe
 from chapkit.domain.errors import ConflictError, NotFoundError
 from chapkit.domain.forecasts import as_chap_forecast, forecast_content, forecast_history
 from chapkit.domain.jobs import JobOutcome, job_name
@@ -83,6 +83,9 @@ from chapkit.domain.ml_checks import (
 )
 from chapkit.domain.ml_horizon import horizon_findings, run_settings
 from chapkit.domain.ports import Datastore, JobScheduler, UnitOfWork
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 UnitOfWorkFactory = Callable[..., UnitOfWork]
 """Opens a unit of work: called as `factory(write=True)` or `factory(write=False)`."""
@@ -382,7 +385,7 @@ class MLManager:
             await self._store_prediction_failure(model_artifact, prediction_artifact_id, failure, run)
             raise RuntimeError(_failure_message("predict", failure, prediction_artifact_id)) from failure
         run = _Run(str(inputs.config_id), started_at, _now())
-        if not isinstance(predictions, pd.DataFrame):
+        if not is_dataframe(predictions):
             raise ModelOutputError(
                 f"the predict function returned {type(predictions).__qualname__}; it must return a pandas DataFrame"
             )

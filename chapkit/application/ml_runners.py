@@ -22,10 +22,9 @@ import functools
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Generic, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, cast
 
 import anyio.to_thread
-import pandas as pd
 import structlog
 from typing_extensions import TypeVar as DefaultTypeVar
 
@@ -33,16 +32,20 @@ from chapkit.application.shielding import complete_before_cancel
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ml import BaseModelRunner, GeoFeatureCollection
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 ConfigT = DefaultTypeVar("ConfigT", bound=BaseConfig, default=BaseConfig)
 """The service's config schema, as the train and predict functions receive it."""
 
 
-TrainFunction: TypeAlias = Callable[[ConfigT, pd.DataFrame, GeoFeatureCollection | None], Any]
+# The frame types are forward references, so that naming them does not import pandas (domain.dataframes).
+TrainFunction: TypeAlias = Callable[[ConfigT, "pd.DataFrame", GeoFeatureCollection | None], Any]
 """`(config, data, geo) -> model` (or a `TrainResult` with metrics), async or plain (run on a worker thread)."""
 
 PredictFunction: TypeAlias = Callable[
-    [ConfigT, Any, pd.DataFrame, pd.DataFrame, GeoFeatureCollection | None],
-    Awaitable[pd.DataFrame] | pd.DataFrame,
+    [ConfigT, Any, "pd.DataFrame", "pd.DataFrame", GeoFeatureCollection | None],
+    "Awaitable[pd.DataFrame] | pd.DataFrame",
 ]
 """`(config, model, historic, future, geo) -> predictions`, async or plain (run on a worker thread)."""
 

@@ -14,9 +14,8 @@ import builtins
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import pandas as pd
 from pydantic import BaseModel
 from ulid import ULID
 
@@ -40,6 +39,9 @@ from chapkit.domain.ml import (
 from chapkit.domain.ml_artifacts import prediction_frame
 from chapkit.domain.ports import JobScheduler, UnitOfWork
 from chapkit.domain.task import TaskIn, TaskOut
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TaskManagerFactory = Callable[[UnitOfWork], TaskManager]
 """Builds the service's task manager on a unit (the container binds scheduler, hierarchy and registry)."""

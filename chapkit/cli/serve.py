@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-MAIN_JOB = "chapkit.demo.main_service:main_app"
-"""The demo model service's app factory (the main job, `python -m chapkit`)."""
+from chapkit.demo import MAIN_JOB
+
 
 Host = Annotated[str | None, typer.Option("--host", envvar="HOST", help="Interface to bind (default 127.0.0.1).")]
 Port = Annotated[int | None, typer.Option("--port", envvar="PORT", help="Port to listen on (default 8000).")]

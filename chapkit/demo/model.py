@@ -7,21 +7,26 @@ zero cases. Besides that point forecast it draws `samples` forecasts per row fro
 distribution (normal, with the in-sample RMSE), as CHAP needs: `sample_0..sample_{N-1}`. The draws are
 seeded from the model and the future frame, so the same request gives the same samples. Training
 reports the fit's in-sample RMSE and MAE as metrics (`TrainResult`), stored with the model.
+
+numpy and pandas are imported inside the functions that use them, so a started service that has not
+trained or predicted yet does not hold them (about 90 MB; many model services share one host).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 from pydantic import BeforeValidator, Field
 
 from chapkit.application.ml_runners import FunctionalModelRunner
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ml import TrainResult
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 TARGET = "disease_cases"
 
@@ -48,6 +53,9 @@ class DiseaseModelConfig(BaseConfig):
 
 
 def _design(frame: pd.DataFrame, features: list[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    import numpy as np
+    import pandas as pd
+
     missing = [name for name in features if name not in frame.columns]
     if missing:
         raise ValueError(f"the data lacks the feature column(s) {', '.join(missing)}")
@@ -57,6 +65,8 @@ def _design(frame: pd.DataFrame, features: list[str]) -> np.ndarray[Any, np.dtyp
 
 def train_disease_model(config: DiseaseModelConfig, data: pd.DataFrame, geo: Any = None) -> TrainResult:
     """Fit the least-squares model (rows with a missing value are left out); report its in-sample RMSE and MAE."""
+    import numpy as np
+
     if TARGET not in data.columns:
         raise ValueError(f"the training data needs a `{TARGET}` column")
     usable = data.dropna(subset=[*config.features, TARGET])
@@ -83,6 +93,9 @@ def predict_disease_cases(
     config: DiseaseModelConfig, model: dict[str, Any], historic: pd.DataFrame, future: pd.DataFrame, geo: Any = None
 ) -> pd.DataFrame:
     """Predict `disease_cases` for every future row (missing covariates give a missing prediction)."""
+    import numpy as np
+    import pandas as pd
+
     features: list[str] = model["features"]
     weights = np.array([model["intercept"], *(model["coefficients"][name] for name in features)])
     predicted = _design(future, features) @ weights

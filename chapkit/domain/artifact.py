@@ -8,15 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, cast
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_serializer, model_validator
 from ulid import ULID
 
 from chapkit.domain.config import BaseConfig, ConfigOut
 from chapkit.domain.data_bounds import check_data
+from chapkit.domain.dataframes import is_dataframe
 from chapkit.domain.ids import ULIDOut, ULIDValue
 from chapkit.domain.json_safe import JsonSafe
 from chapkit.domain.schemas import EntityIn, EntityOut
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(kw_only=True, eq=False)
@@ -192,7 +195,7 @@ class PandasDataFrame(BaseModel):
     @classmethod
     def from_dataframe(cls, df: pd.DataFrame) -> Self:
         """Create schema from pandas DataFrame (missing values and infinities as None)."""
-        if not isinstance(df, pd.DataFrame):
+        if not is_dataframe(df):
             raise TypeError(f"Expected a pandas DataFrame, but got {type(df)}")
         if df.columns.has_duplicates:
             raise ValueError("column names must be unique to be carried as a PandasDataFrame")
@@ -229,6 +232,8 @@ class PandasDataFrame(BaseModel):
 
     def to_dataframe(self) -> pd.DataFrame:
         """Convert schema back to pandas DataFrame."""
+        import pandas as pd
+
         if self._column_lists is None:
             return pd.DataFrame(self.data, columns=self.columns)
         if self._rows_in_columns == 0:

@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import pandas as pd
 from pydantic_core import to_json
 
 from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.dataframes import is_dataframe
 from chapkit.domain.errors import BadRequestError, NotAcceptableError, NotFoundError
 from chapkit.domain.json_safe import to_json_safe
 from chapkit.domain.ml_artifacts import (
@@ -177,7 +177,7 @@ def _table_of(data: Any) -> tuple[PandasDataFrame | None, TableFormat]:
 
 
 def _table_or_none(data: Any) -> tuple[PandasDataFrame | None, TableFormat]:
-    if isinstance(data, pd.DataFrame):
+    if is_dataframe(data):
         return PandasDataFrame.from_dataframe(data), TableFormat.csv
     if is_prediction(data):
         frame = prediction_frame(data)
@@ -185,7 +185,7 @@ def _table_or_none(data: Any) -> tuple[PandasDataFrame | None, TableFormat]:
             return frame, _default_format(data.get(CONTENT_TYPE), TableFormat.csv)
     if isinstance(data, dict) and CONTENT in data:
         content, content_type = data[CONTENT], data.get(CONTENT_TYPE)
-        if isinstance(content, pd.DataFrame):
+        if is_dataframe(content):
             return PandasDataFrame.from_dataframe(content), _default_format(content_type, TableFormat.json)
         if isinstance(content, PandasDataFrame):
             return content, _default_format(content_type, TableFormat.json)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from chapkit.domain.artifact import PandasDataFrame
 from chapkit.domain.ml_checks import LOCATION_COLUMN, TIME_PERIOD_COLUMN
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SAMPLE_PREFIX = "sample_"
 _SAMPLE = re.compile(r"^sample_(\d+)$")
@@ -42,6 +42,9 @@ def as_chap_forecast(predictions: pd.DataFrame, target: str) -> pd.DataFrame:
     Needs `location` and `time_period`, and samples `sample_0..sample_{N-1}` (numbered from 0 without
     gaps) holding finite numbers; a frame with no samples but a `target` column gets it as `sample_0`.
     """
+    import numpy as np
+    import pandas as pd
+
     missing = [name for name in (LOCATION_COLUMN, TIME_PERIOD_COLUMN) if name not in predictions.columns]
     if missing:
         names = " and ".join(f"`{name}`" for name in missing)
@@ -109,6 +112,8 @@ def forecast_history(historic: pd.DataFrame, target: str, periods: int = HISTORY
     `2024-W01` sort in time order). Values of `target` that are not numbers are kept as missing (`None`).
     `None` when the frame has no `target` or no `time_period` column: there is no history to draw.
     """
+    import pandas as pd
+
     if target not in historic.columns or TIME_PERIOD_COLUMN not in historic.columns:
         return None
     if target in (LOCATION_COLUMN, TIME_PERIOD_COLUMN):

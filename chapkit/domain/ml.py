@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
-import pandas as pd
 from geojson_pydantic import FeatureCollection
 from pydantic import (
     AliasChoices,
@@ -40,6 +39,9 @@ from chapkit.domain.artifact import PandasDataFrame
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ids import ULIDText, ULIDValue
 from chapkit.domain.ml_artifacts import ContractGeneration
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # geojson-pydantic's `FeatureCollection` as the reference uses it, unparametrized at run time:
 # `FeatureCollection[Any]` would be another pydantic class that copies every collection it validates.

@@ -32,16 +32,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-import httpx
 from fastapi import FastAPI
 
 from chapkit.adapters.http.info import ServiceInfo, service_id_of
 from chapkit.adapters.http.registration_lock import RegistrationLock
 from chapkit.adapters.http.self_probe import ReadinessMiddleware, served_port
 from chapkit.adapters.observability import get_logger
+
+if TYPE_CHECKING:
+    import httpx  # imported where a registration runs: most services never register
 
 SERVICE_KEY_HEADER = "X-Service-Key"
 """The header that carries the registration key."""
@@ -107,6 +109,8 @@ class Registrar:
         self._token = readiness_token
         self._find_port = find_port or self._probe_own_port
         self._sleep = sleep
+        import httpx
+
         self._client = httpx.AsyncClient(timeout=settings.timeout, transport=transport)
         self._headers = {SERVICE_KEY_HEADER: settings.service_key} if settings.service_key else {}
         self._lock: RegistrationLock | None = None
@@ -185,6 +189,8 @@ class Registrar:
         self._log.info("registration.takeover", service_id=self.settings.service_id)
 
     async def _register(self) -> None:
+        import httpx
+
         body = {"id": self.settings.service_id, "url": self.service_url, "info": dict(self.settings.info)}
         failures = 0
         while True:
@@ -236,6 +242,8 @@ class Registrar:
 
     async def _keep_alive(self) -> None:
         """Ping until the orchestrator no longer knows the service (404); failures are retried sooner."""
+        import httpx
+
         assert self.ping_url is not None
         failures = 0
         while True:
@@ -263,6 +271,8 @@ class Registrar:
             self._log.warning("registration.ping_failed", reason=reason)
 
     async def _deregister(self) -> None:
+        import httpx
+
         url = self.settings.deregister_url
         timeout = min(self.settings.timeout, _DEREGISTER_TIMEOUT)
         try:

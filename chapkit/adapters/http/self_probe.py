@@ -15,13 +15,16 @@ import socket
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 READINESS_HEADER = "x-chapkit-readiness"
 """The header a readiness probe carries, and its answer echoes."""
 _PROBE_PATH = "/.chapkit-readiness"
+
+if TYPE_CHECKING:
+    import httpx  # imported when a probe runs (registration only)
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # wildcards are asked on loopback
 
 
@@ -104,6 +107,8 @@ async def served_port(
     Asks the sockets this process listens on, then `candidates` (ports to try on loopback where the
     sockets cannot be read).
     """
+    import httpx
+
     targets = listening_addresses()
     targets += [("127.0.0.1", port) for port in candidates if ("127.0.0.1", port) not in targets]
     async with httpx.AsyncClient(timeout=timeout, transport=transport, trust_env=False) as client:

@@ -45,9 +45,7 @@ import pickle
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chapkit.adapters.observability import get_logger
 from chapkit.adapters.runners.process import ProcessResult, run_shell
@@ -63,6 +61,9 @@ from chapkit.adapters.runners.workspace import zip_workspace
 from chapkit.application.shielding import complete_before_cancel
 from chapkit.domain.config import BaseConfig
 from chapkit.domain.ml import BaseModelRunner, GeoFeatureCollection, TrainResult, validated_metrics
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TRAIN_PLACEHOLDERS = frozenset({"config_file", "data_file", "model_file", "geo_file"})
 """Placeholders a train command may use."""
@@ -175,7 +176,7 @@ class ShellModelRunner(BaseModelRunner):
                     f"Prediction script exited with code 0 but did not create the predictions file "
                     f"{output_file.name!r} (the {{output_file}} argument)"
                 )
-            return await _in_thread(pd.read_csv, output_file)
+            return await _in_thread(_read_csv, output_file)
 
     async def _run(self, phase: Phase, command: str, workdir: Path) -> ProcessResult:
         """Run one script; raise `ScriptFailedError` (with the zipped workspace) unless it exited 0 in time."""
@@ -246,6 +247,12 @@ def _write_config(workdir: Path, config: BaseConfig) -> str:
     path = workdir / "config.json"
     path.write_text(json.dumps(config.model_dump(mode="json"), indent=2), encoding="utf-8")
     return str(path)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.read_csv(path)
 
 
 def _write_csv(path: Path, frame: pd.DataFrame) -> str:
