@@ -8,11 +8,13 @@ from collections.abc import Sequence
 import typer
 
 from chapkit.cli.check import check
+from chapkit.cli.client import fail
 from chapkit.cli.db import db
 from chapkit.cli.init import init
 from chapkit.cli.resources import artifacts, configs, jobs
 from chapkit.cli.serve import demo, serve
 from chapkit.cli.worker import worker
+from chapkit.domain.extras import MissingExtraError
 
 app = typer.Typer(
     name="chapkit",
@@ -32,11 +34,18 @@ app.add_typer(db, name="db")
 
 
 def main(argv: Sequence[str] | None = None, *, default_command: str | None = None) -> None:
-    """Run the command line on `argv` (default: the process arguments); `default_command` when there are none."""
+    """Run the command line on `argv` (default: the process arguments); `default_command` when there are none.
+
+    A missing optional extra, wherever a command meets it, is one line naming the `pip install` to run
+    (exit code 2), not a traceback.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     if not args and default_command is not None:
         args = [default_command]
-    app(args=args, prog_name="chapkit")
+    try:
+        app(args=args, prog_name="chapkit")
+    except MissingExtraError as exc:
+        raise SystemExit(fail(str(exc), 2).exit_code) from None
 
 
 __all__ = ["app", "main"]
