@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 API_KEY_HEADER = "X-API-Key"
@@ -27,7 +29,14 @@ errors = Console(stderr=True, markup=False)
 
 
 class ServiceError(Exception):
-    """A request the service refused or could not answer; the message is for people."""
+    """A request the service refused or could not answer; the message is for people.
+
+    `status` is the HTTP status of a refusal, None when the service was not reached.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -39,18 +48,22 @@ class ServiceClient:
     timeout: float = 30.0
 
     def _client(self) -> httpx.Client:
+        import httpx  # loaded by the commands that talk to a service, not by `--help`
+
         headers = {API_KEY_HEADER: self.api_key} if self.api_key else {}
         return httpx.Client(base_url=self.url.rstrip("/"), headers=headers, timeout=self.timeout)
 
     def request(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None) -> Any:
         """Send one request and return its JSON body (None for an empty one); raise ServiceError otherwise."""
+        import httpx
+
         try:
             with self._client() as client:
                 response = client.request(method, path, json=body, params=params)
         except httpx.HTTPError as exc:
             raise ServiceError(f"cannot reach {self.url}: {exc}") from exc
         if response.is_error:
-            raise ServiceError(f"{method} {path}: {response.status_code} {_problem(response)}")
+            raise ServiceError(f"{method} {path}: {response.status_code} {_problem(response)}", response.status_code)
         return response.json() if response.content else None
 
     def get(self, path: str, **params: Any) -> Any:
@@ -61,13 +74,19 @@ class ServiceClient:
         """POST a JSON body to `path` and return the JSON answer."""
         return self.request("POST", path, body=body)
 
+    def delete(self, path: str) -> None:
+        """DELETE `path`."""
+        self.request("DELETE", path)
+
     def events(self, path: str) -> Iterator[Any]:
         """Follow a Server-Sent Events stream and yield each event's JSON data until it ends."""
+        import httpx
+
         try:
             with self._client() as client, client.stream("GET", path, timeout=None) as response:
                 if response.is_error:
                     response.read()
-                    raise ServiceError(f"GET {path}: {response.status_code} {_problem(response)}")
+                    raise ServiceError(f"GET {path}: {response.status_code} {_problem(response)}", response.status_code)
                 for line in response.iter_lines():
                     if line.startswith("data:"):
                         yield json.loads(line[len("data:") :].strip())
