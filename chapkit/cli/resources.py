@@ -7,7 +7,7 @@ import json
 import pickle
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeGuard
 
 import typer
 from rich.table import Table
@@ -97,7 +97,7 @@ HEAD_ROWS = 5
 """How many rows of each frame `artifacts show` prints."""
 
 
-def _is_frame(value: Any) -> bool:
+def _is_frame(value: Any) -> TypeGuard[dict[str, Any]]:
     """Whether `value` is a frame as JSON carries it: `{"columns": [...], "data": [[...], ...]}`."""
     return (
         isinstance(value, dict)
