@@ -10,6 +10,7 @@ import typer
 from chapkit.cli.check import check
 from chapkit.cli.client import fail
 from chapkit.cli.db import db
+from chapkit.cli.groups import Group
 from chapkit.cli.init import init
 from chapkit.cli.resources import artifacts, configs, jobs
 from chapkit.cli.serve import demo, serve
@@ -20,6 +21,7 @@ app = typer.Typer(
     name="chapkit",
     help="Build, run, check and talk to chapkit model services.",
     no_args_is_help=True,
+    cls=Group,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command(help="Serve a chapkit app, or the demo model service when no app is given.")(serve)

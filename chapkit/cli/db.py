@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chapkit.cli.client import AsJson, console, fail
+from chapkit.cli.groups import Group
 
 if TYPE_CHECKING:  # the service stack loads only when a command runs
     from chapkit.adapters.sql.migrations.status import SchemaRevision
 
 db = typer.Typer(
+    cls=Group,
     help="The database schema (the bundled migrations). Exit codes: 0 up to date, 1 missing or behind, 2 error.",
     no_args_is_help=True,
 )

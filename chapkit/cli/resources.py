@@ -28,13 +28,16 @@ from chapkit.cli.client import (
     print_record,
     print_table,
 )
+from chapkit.cli.groups import Group
 
 if TYPE_CHECKING:
     import pandas as pd
 
-configs = typer.Typer(help="Configs of a running service.", no_args_is_help=True)
-artifacts = typer.Typer(help="Artifacts (trained models, predictions) of a running service.", no_args_is_help=True)
-jobs = typer.Typer(help="Jobs of a running service.", no_args_is_help=True)
+configs = typer.Typer(cls=Group, help="Configs of a running service.", no_args_is_help=True)
+artifacts = typer.Typer(
+    cls=Group, help="Artifacts (trained models, predictions) of a running service.", no_args_is_help=True
+)
+jobs = typer.Typer(cls=Group, help="Jobs of a running service.", no_args_is_help=True)
 
 
 def _call(url: str, api_key: str | None, path: str) -> Any:
