@@ -27,7 +27,12 @@ app = typer.Typer(
 app.command(help="Serve a chapkit app, or the demo model service when no app is given.")(serve)
 app.command(help="Serve the demo model service (disease cases from rainfall and temperature).")(demo)
 app.command(help="Run the queued jobs of a distributed service (with_jobs(backend='procrastinate')).")(worker)
-app.command(help="Validate, train and predict against a running service; exit 1 on any failure.")(check)
+app.command(
+    help=(
+        "Validate, train and predict against a running service; exit 1 on any failure. It stops at the first "
+        "failing step and deletes the config, jobs, model and predictions it created (--keep keeps them)."
+    )
+)(check)
 app.command(help="Create a ready model-service project.")(init)
 app.add_typer(configs, name="configs")
 app.add_typer(artifacts, name="artifacts")

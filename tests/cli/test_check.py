@@ -186,3 +186,10 @@ def test_generated_data_follows_chap_cores_period_names_and_the_declared_bounds(
     assert len({row[0] for row in data.future["data"]}) == 4
     monthly, _ = choose_data(InfoOnly({"required_covariates": ["rain"], "period_type": "any"}), None)
     assert re.match(r"^\d{4}-\d{2}$", monthly.future["data"][0][0])
+
+
+def test_check_help_says_what_it_deletes_and_how_to_keep_it() -> None:
+    result = chapkit("check", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "deletes the config, jobs, model and predictions it created" in text and "--keep" in text
