@@ -14,4 +14,4 @@ else:
     from chapkit.adapters.http.serving import run_app
     from chapkit.demo import MAIN_JOB
 
-    run_app(MAIN_JOB, factory=True, access_log=False)  # the app logs each request once itself
+    run_app(MAIN_JOB, factory=True)

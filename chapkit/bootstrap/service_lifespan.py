@@ -59,7 +59,9 @@ async def running(state: ServiceState, app: FastAPI, *, register: bool = True) -
     """
     runtime = state.runtime
     if state.include_logging:
-        configure_logging()
+        # The app logs each request (RequestLoggingMiddleware): the server's access line would repeat it. This
+        # runs in every serving process (uvicorn's workers, `python -m chapkit`, `chapkit serve`, `run_app`).
+        configure_logging(access_log=False)
     try:
         async with started(runtime.spec) as (container, services):
             # The runtime is the one place the service is reached from (`app.state.database`, the `get_*`

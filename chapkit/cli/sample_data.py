@@ -59,7 +59,18 @@ def generate(covariates: list[str], period_type: str, history: int = 24, horizon
 
 
 def from_csv(path: Path, horizon: int = 3) -> CheckData:
-    """Train on the rows of a CSV that have the target; predict the rows without it (else the next periods)."""
+    """Train on the rows of a CSV that have the target; predict the rows without it (else the next periods).
+
+    `ValueError` naming the file when it cannot be read or used.
+    """
+    try:
+        return _from_csv(path, horizon)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        message = str(exc).strip() or type(exc).__name__
+        raise ValueError(message if str(path) in message else f"{path}: {message}") from exc
+
+
+def _from_csv(path: Path, horizon: int) -> CheckData:
     frame = pd.read_csv(path, dtype={"time_period": str})
     missing = {"time_period", "location"} - set(frame.columns)
     if missing:

@@ -11,7 +11,6 @@ import typer
 
 from chapkit.demo import MAIN_JOB
 
-
 Host = Annotated[str | None, typer.Option("--host", envvar="HOST", help="Interface to bind (default 127.0.0.1).")]
 Port = Annotated[int | None, typer.Option("--port", envvar="PORT", help="Port to listen on (default 8000).")]
 Workers = Annotated[
@@ -87,17 +86,9 @@ def _run(
 ) -> None:
     from chapkit import run_app  # the service stack loads only for the commands that serve
 
-    # The app logs every request itself, so uvicorn's access line would repeat it.
-    run_app(
-        target,
-        factory=factory,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        log_level=log_level,
-        access_log=False,
-    )
+    # An app built `with_logging()` turns uvicorn's access line off when it starts (one line per request);
+    # any other app keeps uvicorn's line, its only one.
+    run_app(target, factory=factory, host=host, port=port, workers=workers, reload=reload, log_level=log_level)
 
 
 def serve(

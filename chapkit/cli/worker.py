@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import typer
 
-from chapkit.adapters.observability import configure_logging
 from chapkit.cli.serve import DatabaseUrl, LogLevel, import_target, use_database
 
 
@@ -50,7 +49,8 @@ def worker(
     log_level: LogLevel = None,
 ) -> None:
     """Run the queued jobs of a service built with with_jobs(backend='procrastinate'), until SIGINT/SIGTERM."""
-    from chapkit.bootstrap.worker import run_worker  # the service stack loads only for the commands that run it
+    from chapkit.adapters.observability import configure_logging  # the service stack loads only for the commands
+    from chapkit.bootstrap.worker import run_worker  # that run it
 
     use_database(database)
     if log_level is not None:

@@ -8,12 +8,14 @@ import pickle
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pandas as pd
 import pytest
 
 from chapkit.cli import app
+from chapkit.cli.client import ServiceClient
 from tests.cli.support import chapkit, runner, seed
 from tests.e2e.test_main_job import free_port, running_main_job, running_server
 
@@ -82,6 +84,44 @@ def test_artifacts_list_show_and_download(service: tuple[str, dict[str, str]], t
     assert refused.exit_code == 1 and "pickle" in refused.stderr
 
 
+def narrow(*args: str) -> Any:
+    """Run `chapkit ARGS` on an 80-column terminal."""
+    return runner.invoke(app, list(args), env={"COLUMNS": "80"})
+
+
+def test_ids_are_never_cut_in_an_80_column_terminal(service: tuple[str, dict[str, str]]) -> None:
+    base, ids = service
+    for command, expected in (
+        ("configs", {ids["config"]}),
+        ("jobs", {ids["train_job"], ids["predict_job"], ids["model"], ids["prediction"]}),
+        ("artifacts", {ids["model"], ids["prediction"]}),
+    ):
+        result = narrow(command, "list", "--url", base)
+        assert result.exit_code == 0, result.output
+        assert all(len(line) <= 80 for line in result.stdout.splitlines()), result.stdout
+        assert "…" not in result.stdout
+        lines = result.stdout.splitlines()
+        for identifier in expected:
+            assert any(identifier in line for line in lines), (identifier, result.stdout)
+    for command, identifier in (("configs", ids["config"]), ("jobs", ids["predict_job"]), ("artifacts", ids["model"])):
+        shown = narrow(command, "show", identifier, "--url", base).stdout
+        assert identifier in shown and "…" not in shown
+
+
+def test_artifacts_show_prints_a_frame_as_its_head_and_shape(service: tuple[str, dict[str, str]]) -> None:
+    base, ids = service
+    result = narrow("artifacts", "show", ids["prediction"], "--url", base)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) <= 45, result.stdout  # a 6-row prediction of 100 samples: 838 lines as indented JSON
+    assert "predictions: 6 rows x 105 columns" in result.stdout
+    assert "1 row and" in result.stdout and "more (--json for all)" in result.stdout
+    assert ids["model"] in result.stdout  # the parent and the model the predictions came from
+    rows = [line for line in lines if "district_a" in line or "district_b" in line]
+    assert len(rows) == 10  # the first five rows of the predictions and of the history
+    assert all(len(line) <= 80 for line in lines)
+
+
 def test_jobs_list_show_and_watch(service: tuple[str, dict[str, str]]) -> None:
     base, ids = service
     table = chapkit("jobs", "list", "--url", base).stdout
@@ -138,3 +178,24 @@ def test_the_api_key_is_sent_as_x_api_key(tmp_path: Path) -> None:
         assert refused.exit_code == 1 and "401" in refused.stderr
         allowed = chapkit("configs", "list", "--url", base, "--api-key", "sk-test", "--json")
         assert allowed.exit_code == 0 and json.loads(allowed.stdout) == []
+
+
+REPEATED_EVENTS = [
+    {"id": "J", "status": "pending", "error": None},
+    {"id": "J", "status": "running", "error": None},
+    {"id": "J", "status": "running", "error": None},
+    {"id": "J", "status": "running", "error": None},
+    {"id": "J", "status": "failed", "error": "boom"},
+]
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["table", "json"])
+def test_jobs_watch_prints_changes_only(monkeypatch: pytest.MonkeyPatch, as_json: bool) -> None:
+    monkeypatch.setattr(ServiceClient, "events", lambda self, path: iter(REPEATED_EVENTS))
+    result = chapkit("jobs", "watch", "J", "--url", "http://127.0.0.1:9", *(["--json"] if as_json else []))
+    assert result.exit_code == 1  # it failed
+    lines = result.stdout.splitlines()
+    if as_json:
+        assert [json.loads(line)["status"] for line in lines] == ["pending", "running", "failed"]
+    else:
+        assert lines == ["J  pending", "J  running", "J  failed  boom"]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from chapkit.domain.ports.scheduler import NO_QUEUE
 from tests.cli.test_serve import CHAPKIT
+from tests.conftest import fresh_postgres_database
 
 IN_PROCESS_SERVICE = """
 from chapkit import ServiceBuilder, ServiceInfo
@@ -42,3 +46,52 @@ def test_a_worker_names_a_module_that_cannot_be_imported(tmp_path: Path) -> None
     result = _worker(tmp_path, "no_such_service:app")
     assert result.returncode == 2
     assert "no_such_service" in result.stderr
+
+
+DISTRIBUTED_SERVICE = """
+import os
+
+from chapkit import ServiceBuilder, ServiceInfo
+
+app = ServiceBuilder(info=ServiceInfo(display_name="queued")).with_database(os.environ["SERVICE_URL"]).with_jobs(
+    backend="procrastinate"
+).build()
+"""
+
+WITHOUT_THE_DISTRIBUTED_EXTRA = """
+import sys
+from importlib.abc import MetaPathFinder
+
+
+class Block(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "procrastinate":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, Block())
+from chapkit.cli import main
+
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.postgres
+def test_a_worker_without_the_distributed_extra_says_what_to_install_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "queued_service.py").write_text(DISTRIBUTED_SERVICE)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CHAPKIT_")}
+    with fresh_postgres_database() as url:
+        result = subprocess.run(
+            [sys.executable, "-c", WITHOUT_THE_DISTRIBUTED_EXTRA, "worker", "queued_service:app"],
+            cwd=tmp_path,
+            env={**env, "SERVICE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: The distributed job backend needs the 'distributed' extra: pip install 'chapkit[distributed]' "
+        "(missing module: procrastinate)"
+    ]

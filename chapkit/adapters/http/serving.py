@@ -63,7 +63,7 @@ def run_app(
     the app). HOST (127.0.0.1), PORT (8000), WORKERS (1) and LOG_LEVEL (info) come from the environment
     when not given. An app built `with_logging()` logs each request once, so uvicorn's access log is off.
     """
-    configure_logging()
+    configure_logging(access_log=not logs_requests(app))
     options = resolve_run_options(app, host=host, port=port, workers=workers, reload=reload, log_level=log_level)
     if options["workers"] > 1 and not isinstance(app, str):
         raise ValueError(WORKERS_NEED_AN_IMPORT_STRING.format(workers=options["workers"]))

@@ -11,13 +11,16 @@ import structlog
 from structlog.typing import Processor
 
 _THIRD_PARTY_LOGGERS = ("uvicorn", "uvicorn.access", "uvicorn.error", "gunicorn.access", "gunicorn.error")
+_ACCESS_LOGGERS = frozenset({"uvicorn.access", "gunicorn.access"})
 
 
-def configure_logging() -> None:
+def configure_logging(*, access_log: bool = True) -> None:
     """Configure structlog and route standard library logging through it.
 
     `LOG_FORMAT` is `console` (default) or `json`; `LOG_LEVEL` a standard level name (default INFO).
-    Calling it again reconfigures; it never adds a second handler.
+    Calling it again reconfigures; it never adds a second handler. `access_log=False` is for an app that
+    logs each request itself (`with_logging()`): the servers' access loggers (uvicorn's, gunicorn's) get
+    no handler then, so each request is logged once, whichever way the app is served.
     """
     log_format = os.getenv("LOG_FORMAT", "console").lower()
     level_name = os.getenv("LOG_LEVEL", "INFO").upper()
@@ -68,7 +71,8 @@ def configure_logging() -> None:
     for name in _THIRD_PARTY_LOGGERS:
         logger = logging.getLogger(name)
         logger.handlers.clear()
-        logger.addHandler(handler)
+        if access_log or name not in _ACCESS_LOGGERS:
+            logger.addHandler(handler)
         logger.setLevel(level)
         logger.propagate = False
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chapkit.domain.extras import MissingExtraError
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -25,14 +27,11 @@ _METER_NAME = "chapkit"
 _MONITORING_PACKAGES = "opentelemetry-sdk, opentelemetry-exporter-prometheus, opentelemetry-instrumentation-fastapi"
 
 
-class MonitoringUnavailableError(ImportError):
+class MonitoringUnavailableError(MissingExtraError):
     """Monitoring was asked for but the `monitoring` extra is not installed."""
 
     def __init__(self, missing: str) -> None:
-        super().__init__(
-            f"Monitoring needs the optional 'monitoring' extra ({_MONITORING_PACKAGES}); "
-            f"install it with: pip install 'chapkit[monitoring]' (missing module: {missing})"
-        )
+        super().__init__("Monitoring", "monitoring", missing=missing, detail=_MONITORING_PACKAGES)
 
 
 class ServiceMetrics:

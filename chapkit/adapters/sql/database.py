@@ -8,8 +8,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, Self
 
-from sqlalchemy import event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import event, make_url, text
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -19,6 +19,7 @@ from chapkit.adapters.sql.schema.entities import map_entities
 from chapkit.adapters.sql.sqlite_driver import one_hop_dbapi
 from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork
 from chapkit.adapters.sql.write_queue import TURN_KEY, WRITE_INTENT_KEY, QueuedWriteSession, WriteTurn
+from chapkit.domain.extras import MissingExtraError
 from chapkit.domain.ports.datastore import Datastore
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -46,7 +47,7 @@ class Database(Datastore):
         self.url = url
         self.alembic_dir = alembic_dir
         self.auto_migrate = auto_migrate
-        self.engine: AsyncEngine = create_async_engine(
+        self.engine: AsyncEngine = async_engine(
             url,
             **self._engine_options(
                 echo=echo,
@@ -157,9 +158,7 @@ class SqliteDatabase(Database):
             self._turn = WriteTurn(None, SQLITE_BUSY_TIMEOUT_MS / 1000)
         else:
             # Writers of this process take turns on one connection of their own (see write_queue).
-            writer = create_async_engine(
-                url, echo=self.engine.echo, pool_size=1, max_overflow=0, **self._driver_options()
-            )
+            writer = async_engine(url, echo=self.engine.echo, pool_size=1, max_overflow=0, **self._driver_options())
             event.listen(writer.sync_engine, "connect", _configure_writer_connection)
             event.listen(writer.sync_engine, "begin", _begin_immediate)
             self._turn = WriteTurn(writer, SQLITE_BUSY_TIMEOUT_MS / 1000)
@@ -316,6 +315,35 @@ def async_url(url: str) -> str:
     return url
 
 
+DRIVER_EXTRAS = {"asyncpg": "postgres"}
+"""The async drivers that come with an extra (aiosqlite comes with chapkit itself)."""
+
+
+def async_engine(url: str, **options: Any) -> AsyncEngine:
+    """`create_async_engine(url)`; a driver that is not installed raises `MissingExtraError` naming its extra."""
+    try:
+        return create_async_engine(url, **options)
+    except ImportError as exc:
+        extra = DRIVER_EXTRAS.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        driver = url.partition("://")[0]
+        raise MissingExtraError(f"The {exc.name} driver ({driver}://)", extra, missing=exc.name) from exc
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file an SQLite URL names (None for in-memory SQLite and other databases)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return None  # an SQLite URI: its own options say where (and whether) it lives
+    return Path(parsed.database)
+
+
 def create_database(url: str, **options: Any) -> Database:
     """Return a `SqliteDatabase` for SQLite URLs and a `Database` for any other SQLAlchemy URL."""
     url = async_url(url)
@@ -324,4 +352,13 @@ def create_database(url: str, **options: Any) -> Database:
     return Database(url, **options)
 
 
-__all__ = ["Database", "SqliteDatabase", "SqliteDatabaseBuilder", "async_url", "create_database"]
+__all__ = [
+    "DRIVER_EXTRAS",
+    "Database",
+    "SqliteDatabase",
+    "SqliteDatabaseBuilder",
+    "async_engine",
+    "async_url",
+    "create_database",
+    "sqlite_file",
+]

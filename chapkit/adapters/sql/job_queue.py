@@ -17,6 +17,7 @@ from chapkit.adapters.sql.database import Database
 from chapkit.adapters.sql.job_store import row_values
 from chapkit.adapters.sql.schema.jobs import job_records
 from chapkit.domain.errors import ConflictError
+from chapkit.domain.extras import MissingExtraError
 from chapkit.domain.jobs import JobRecord
 from chapkit.domain.ports.job_queue import JobQueue
 
@@ -26,7 +27,6 @@ _DEFER = text(
     "::procrastinate_job_to_defer_v1])"
 )
 
-DISTRIBUTED_NEEDS_EXTRA = "Distributed jobs need the `distributed` extra: pip install 'chapkit[distributed]'"
 DISTRIBUTED_NEEDS_POSTGRES = (
     "Distributed jobs need PostgreSQL: the queue lives in the service's database (give a postgresql:// URL)"
 )
@@ -47,7 +47,7 @@ class SqlJobQueue(JobQueue):
         try:
             from procrastinate.schema import SchemaManager
         except ImportError as exc:
-            raise RuntimeError(DISTRIBUTED_NEEDS_EXTRA) from exc
+            raise MissingExtraError("The distributed job backend", "distributed", missing=exc.name) from exc
 
         async with self.database.write_transaction() as connection:
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
@@ -67,4 +67,4 @@ class SqlJobQueue(JobQueue):
             raise ConflictError(f"Job {record.id} already exists") from exc
 
 
-__all__ = ["DISTRIBUTED_NEEDS_EXTRA", "DISTRIBUTED_NEEDS_POSTGRES", "SqlJobQueue"]
+__all__ = ["DISTRIBUTED_NEEDS_POSTGRES", "SqlJobQueue"]

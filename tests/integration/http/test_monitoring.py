@@ -218,4 +218,4 @@ def test_chapkit_imports_without_the_monitoring_extra() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("MonitoringUnavailableError Monitoring needs the optional 'monitoring' extra")
+    assert result.stdout.startswith("MonitoringUnavailableError Monitoring needs the 'monitoring' extra")
