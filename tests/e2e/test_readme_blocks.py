@@ -100,5 +100,5 @@ def test_the_readme_installs_a_projects_test_tools_before_running_its_tests() ->
         if "python -m pytest" in line and any(line.startswith(step) for step in ("cd flu-model", "pip install")):
             before = " ".join(lines[max(0, number - 2) : number + 1])
             assert "pip install -e '.[dev]'" in before, line
-    dev_extra = project_files("flu-model", Template.fn_py)["pyproject.toml"]
-    assert "chapkit[testing]" in dev_extra  # pytest, pytest-asyncio and the plugin
+    dev_extra = project_files("flu-model", Template.fn_py)["setup.py"]  # the dependencies are there (D28)
+    assert '"dev": [f"chapkit[testing] @ {WHEEL_URL}"]' in dev_extra  # pytest, pytest-asyncio and the plugin
