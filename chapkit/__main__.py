@@ -14,4 +14,4 @@ else:
     from chapkit.adapters.http.serving import run_app
     from chapkit.demo import MAIN_JOB
 
-    run_app(MAIN_JOB, factory=True)
+    run_app(MAIN_JOB, factory=True, reload=False)  # as `chapkit demo`: one process, no file watcher
