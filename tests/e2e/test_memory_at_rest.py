@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.cli.support import sample, wait_for_job
 from tests.support.server import free_port, running_server
 
 AT_REST = ["pandas", "numpy", "pyarrow", "typer", "httpx", "chapkit.cli"]
@@ -65,8 +66,6 @@ def test_python_m_chapkit_maps_no_pandas_or_numpy_library_until_a_frame_is_neede
         pid = _server_pid(port)
         assert not _mapped(pid, ("/pandas/", "/numpy/")), "pandas or numpy is loaded in an idle service"
         config = httpx.post(f"{base}/api/v1/configs", json={"name": "c", "data": {}}).json()
-        from tests.cli.support import sample, wait_for_job
-
         train = httpx.post(f"{base}/api/v1/ml/$train", json=sample("train.json", CONFIG_ID=config["id"])).json()
         assert wait_for_job(base, train["job_id"])["status"] == "completed"
         assert _mapped(pid, ("/pandas/",)), "the check cannot see pandas even after a train"

@@ -1,0 +1,221 @@
+"""Memory at rest: what a started model service holds, against the same demo built on chapkit 2.4.1.
+
+Many model services run side by side on one CHAP host, so every megabyte an idle service holds counts
+once per model. This starts each service in its own process on an SQLite file in a fresh directory,
+asks `/health` once, waits a moment and reads the server process's resident memory (VmRSS from
+/proc). Each figure is the median of `--runs` starts.
+
+- **chapkit** (this checkout): `python -m chapkit`, the main job, under the interpreter running this
+  script, and under Python 3.13 from a venv with this checkout's wheel installed.
+- **chapkit 2.4.1** (the newer upstream on PyPI, what a user would pick instead of us): the equivalent
+  demo, same config schema (`features`, `ridge`, `samples`), the same model functions in a
+  `FunctionalModelRunner`, the same modules (configs, artifacts with config linking, jobs, ML, landing
+  page, health, system, info; `MLServiceBuilder`'s defaults), served by uvicorn in one process, under
+  Python 3.13. Its interpreter is CHAPKIT_BENCH_UPSTREAM_PYTHON, else the chap-core environment
+  (scripts/chap-core-env, which holds chapkit 2.4.1).
+
+The budget (issue "Speed", item 4): chapkit on Python 3.13 holds no more than chapkit 2.4.1. The
+demo's model imports numpy and pandas inside its functions in both services, so neither holds them
+at rest; the first train or predict loads them (about 90 MB).
+
+    .venv/bin/python bench/memory.py [--runs 3] [--no-upstream]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "chapkit" / "bench"
+
+UPSTREAM_DEMO = '''
+"""The chapkit demo (python -m chapkit) rebuilt on chapkit 2.4.1: same config schema, model and modules."""
+
+import hashlib
+import json
+import os
+
+import uvicorn
+from chapkit import ArtifactHierarchy, BaseConfig
+from chapkit.api import AssessedStatus, MLServiceBuilder, MLServiceInfo, ModelMetadata
+from chapkit.ml import FunctionalModelRunner
+from pydantic import Field
+
+TARGET = "disease_cases"
+
+
+class DiseaseModelConfig(BaseConfig):
+    features: list[str] = Field(default_factory=lambda: ["rainfall", "mean_temperature"], min_length=1)
+    ridge: float = Field(default=0.0, ge=0, le=1e6)
+    samples: int = Field(default=100, ge=1, le=1000)
+
+
+def _design(frame, features):
+    import numpy as np
+    import pandas as pd
+
+    values = frame[features].apply(pd.to_numeric, errors="raise").to_numpy(dtype=float)
+    return np.column_stack([np.ones(len(values)), values])
+
+
+async def on_train(config, data, geo=None):
+    import numpy as np
+
+    usable = data.dropna(subset=[*config.features, TARGET])
+    x = _design(usable, config.features)
+    y = usable[TARGET].to_numpy(dtype=float)
+    penalty = config.ridge * np.eye(x.shape[1])
+    penalty[0, 0] = 0.0
+    coefficients = np.linalg.solve(x.T @ x + penalty, x.T @ y)
+    residuals = y - x @ coefficients
+    return {
+        "features": list(config.features),
+        "intercept": float(coefficients[0]),
+        "coefficients": dict(zip(config.features, map(float, coefficients[1:]))),
+        "rmse": float(np.sqrt(np.mean(residuals**2))),
+    }
+
+
+async def on_predict(config, model, historic, future, geo=None):
+    import numpy as np
+    import pandas as pd
+
+    weights = np.array([model["intercept"], *(model["coefficients"][name] for name in model["features"])])
+    predicted = _design(future, model["features"]) @ weights
+    out = future.copy()
+    out[TARGET] = np.clip(predicted, 0.0, None)
+    digest = hashlib.sha256(json.dumps(model, sort_keys=True).encode() + future.to_json().encode())
+    rng = np.random.default_rng(int.from_bytes(digest.digest()[:8], "big"))
+    draws = np.clip(predicted[:, None] + rng.normal(0.0, max(model["rmse"], 1e-9), (len(out), config.samples)), 0, None)
+    samples = pd.DataFrame(draws, columns=[f"sample_{i}" for i in range(config.samples)], index=out.index)
+    return pd.concat([out, samples], axis=1)
+
+
+app = MLServiceBuilder(
+    info=MLServiceInfo(
+        id="chapkit",
+        display_name="chapkit",
+        version="0.1.0",
+        description="A demo model service: disease cases from rainfall and temperature (least squares)",
+        model_metadata=ModelMetadata(author="chapkit", author_assessed_status=AssessedStatus.red),
+        period_type="monthly",
+        min_prediction_periods=1,
+        max_prediction_periods=24,
+        required_covariates=["rainfall", "mean_temperature"],
+    ),
+    config_schema=DiseaseModelConfig,
+    hierarchy=ArtifactHierarchy(name="disease_model", level_labels={0: "trained_model", 1: "prediction"}),
+    runner=FunctionalModelRunner(on_train=on_train, on_predict=on_predict),
+    database_url="sqlite+aiosqlite:///chapkit.db",
+).build()
+
+uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning")
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def resident_mb(command: list[str], runs: int) -> float:
+    """The median VmRSS (MB) of the server started by `command`, after start-up and one /health."""
+    figures = []
+    for _ in range(runs):
+        directory = Path(tempfile.mkdtemp(prefix="chapkit-bench-memory-"))
+        port = free_port()
+        env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
+        for name in ("PYTHONPATH", "CHAPKIT_DATABASE_URL", "DATABASE_URL"):
+            env.pop(name, None)
+        log = (directory / "server.log").open("wb")
+        server = subprocess.Popen(command, cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as answer:
+                        if answer.status == 200:
+                            break
+                except OSError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"{' '.join(command)} did not start:\n{(directory / 'server.log').read_text()}")
+                time.sleep(0.1)
+            time.sleep(0.5)  # let start-up work scheduled after the first answer finish
+            status = Path(f"/proc/{server.pid}/status").read_text()
+            figures.append(int(status.split("VmRSS:")[1].split()[0]) / 1024)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            log.close()
+            shutil.rmtree(directory, ignore_errors=True)
+    return statistics.median(figures)
+
+
+def chap_core_python() -> str | None:
+    """The chap-core environment's interpreter (it holds chapkit 2.4.1), building it when needed."""
+    found = os.environ.get("CHAPKIT_BENCH_UPSTREAM_PYTHON") or os.environ.get("CHAPKIT_CHAP_CORE_PYTHON")
+    if found:
+        return found
+    done = subprocess.run([str(REPOSITORY / "scripts" / "chap-core-env")], capture_output=True, text=True, check=False)
+    return done.stdout.strip() or None
+
+
+def ours_on(base_python: str) -> str:
+    """A venv of `base_python` with this checkout's chapkit installed from its wheel (cached per wheel)."""
+    sys.path.insert(0, str(REPOSITORY))
+    from chapkit.cli.project_packaging import running_chapkit_wheel
+
+    name, content = running_chapkit_wheel()
+    venv = CACHE / f"ours-{Path(base_python).name}-{hashlib.sha256(content).hexdigest()[:12]}"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        wheel = Path(tempfile.mkdtemp()) / name
+        wheel.write_bytes(content)
+        subprocess.run([base_python, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True)
+    return str(python)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-upstream", action="store_true", help="measure chapkit only (no chapkit 2.4.1)")
+    options = parser.parse_args()
+
+    here = resident_mb([sys.executable, "-m", "chapkit"], options.runs)
+    print(f"chapkit demo, Python {sys.version.split()[0]}: {here:.1f} MB resident after start-up and one /health")
+    if options.no_upstream:
+        return
+    upstream = chap_core_python()
+    if upstream is None:
+        raise SystemExit("no Python with chapkit 2.4.1: set CHAPKIT_BENCH_UPSTREAM_PYTHON")
+    base = subprocess.run(
+        [upstream, "-c", "import sys; print(sys._base_executable)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    ours = ours_on(base)
+    demo = Path(tempfile.mkdtemp(prefix="chapkit-bench-upstream-")) / "upstream_demo.py"
+    demo.write_text(UPSTREAM_DEMO)
+    version = subprocess.run([ours, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True)
+    ours_mb = resident_mb([ours, "-m", "chapkit"], options.runs)
+    upstream_mb = resident_mb([upstream, "-I", str(demo)], options.runs)
+    print(f"chapkit demo, Python {version.stdout.strip()}: {ours_mb:.1f} MB")
+    print(f"chapkit 2.4.1 equivalent demo, same Python: {upstream_mb:.1f} MB")
+    verdict = "PASS" if ours_mb <= upstream_mb else "FAIL"
+    print(f"memory at rest, chapkit / 2.4.1: {ours_mb:.1f} / {upstream_mb:.1f} MB (budget <= 1.00x): {verdict}")
+
+
+if __name__ == "__main__":
+    main()
