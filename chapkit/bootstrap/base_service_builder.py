@@ -33,6 +33,7 @@ from chapkit.adapters.http.request_body import (
     RequestBodyMiddleware,
     max_body_size_from_env,
 )
+from chapkit.adapters.http.startup import StartupFailureMiddleware
 from chapkit.adapters.http.system import SystemRouter
 from chapkit.bootstrap.containers import ServiceSpec, is_memory_url
 from chapkit.bootstrap.dependencies import ServiceAppState, ServiceRuntime, current_scheduler, current_service
@@ -378,6 +379,8 @@ class BaseServiceBuilder:
             add_logging_middleware(app)
         # Outermost: every other layer (auth, logging, handlers, endpoints) sees this service as current (D6).
         app.add_middleware(ContextValueMiddleware[ServiceRuntime], variable=current_service, value=state.runtime)
+        # A start-up that fails for a missing extra is reported as its one line, not a traceback.
+        app.add_middleware(StartupFailureMiddleware)
 
         if self._health_options:
             app.include_router(

@@ -153,3 +153,38 @@ def test_serve_register_registers_once_however_many_workers_and_deregisters_on_s
             assert list(tmp_path.glob("chapkit-registration-*.lock"))
         assert registry.deletes == ["two-workers"] and registry.live == {}
         assert len(registry.registrations) == 1
+
+
+WITHOUT_ASYNCPG = """
+import sys
+from importlib.abc import MetaPathFinder
+
+
+class Block(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "asyncpg":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, Block())
+from chapkit.cli import main
+
+main(sys.argv[1:])
+"""
+
+
+def test_serve_without_the_driver_of_its_database_says_what_to_install_in_one_line(tmp_path: Path) -> None:
+    """A postgresql:// service without asyncpg stops at start-up with the pip install, not a traceback."""
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_ASYNCPG, "serve", "--database", "postgresql://nobody@127.0.0.1:9/none"],
+        cwd=tmp_path,
+        env=_env(free_port()),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "pip install 'chapkit[postgres]'" in output, output
+    assert "Traceback" not in output and len(output.strip().splitlines()) <= 3, output
