@@ -8,7 +8,8 @@ The service is an ordinary ML service (`MLServiceBuilder`):
   falling back to the name; `version` (default 1.0.0), `target`, `required_covariates`,
   `allow_free_additional_continuous_covariates`, `requires_geo`, the prediction bounds and
   `hpo_search_space` from the keys of the same names; `supported_period_type` `month`, `week` or `any`
-  becomes `period_type` `monthly`, `weekly` or `any` (unset: `any`);
+  becomes `period_type` `monthly`, `weekly` or `any` (unset: `any`); `git_revision` is `GIT_REVISION`,
+  else the commit checked out where the directory is (chap-core keeps no model template without one);
 - its config schema is made from `user_options` (`chapkit.mlproject.options`);
 - its runner is a `ShellModelRunner` in workspace mode (`ModelWorkspace`): the entry points' commands
   run in a fresh copy of the directory, on the files their parameters name, with `config.yml` in the
@@ -20,13 +21,15 @@ The layout of `config.yml` is the `config_format` argument, else the MLproject's
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from chapkit.adapters.http.info import service_id_from
+from chapkit.adapters.http.info import GIT_REVISION_ENV, service_id_from
 from chapkit.adapters.http.ml_info import AUTHORSHIP_FIELDS, MLServiceInfo
 from chapkit.adapters.runners.model_workspace import CONFIG_FORMATS, ConfigFormat, ModelWorkspace
 from chapkit.adapters.runners.shell_model_runner import ShellModelRunner
@@ -65,6 +68,8 @@ def service_info(project: MLProject) -> MLServiceInfo:
     }
     if project.version is not None:
         values["version"] = project.version
+    if not os.environ.get(GIT_REVISION_ENV):
+        values["git_revision"] = git_commit(project.directory)
     for name in AUTHORSHIP_FIELDS:
         if _text(meta.get(name)) is not None:
             values[name] = _text(meta.get(name))
@@ -138,6 +143,22 @@ def mlproject_app(
     return mlproject_builder(path, config_format=config_format, database_url=url, timeout=timeout).build()
 
 
+def git_commit(directory: Path) -> str | None:
+    """The commit checked out where `directory` is (`git rev-parse HEAD`); None outside git or without git."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "--verify", "--quiet", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    commit = found.stdout.strip()
+    return commit if found.returncode == 0 and commit else None
+
+
 def _hierarchy_name(name: str) -> str:
     return service_id_from(name).replace("-", "_")
 
@@ -153,6 +174,7 @@ __all__ = [
     "DEFAULT_CONFIG_FORMAT",
     "PERIOD_TYPES",
     "config_format_of",
+    "git_commit",
     "mlproject_app",
     "mlproject_builder",
     "mlproject_runner",
