@@ -133,29 +133,49 @@ _MEMORY = "sqlite+aiosqlite:///:memory:"
 
 @mlproject.command("migrate")
 def migrate(path: ModelPath = Path(".")) -> None:
-    """Write a chapkit project around an MLproject directory, in place; files that exist are kept."""
+    """Write a chapkit project around an MLproject directory, in place; files that exist are kept.
+
+    The project installs the chapkit that wrote it, shipped as a wheel in its wheels/ directory.
+    """
     project = _load(path)
-    from chapkit.cli.mlproject_files import MODULE, migration_files, packaging_files
+    from chapkit.cli import project_packaging as packaging
+    from chapkit.cli.init import R_PACKAGES
+    from chapkit.cli.mlproject_files import MODULE, migration_files
     from chapkit.mlproject import MLProjectError, config_schema, service_info
 
     try:
         config_schema(project)  # refuse, before writing anything, an MLproject that would not serve
         info = service_info(project)
+        packaging.running_chapkit_wheel()
     except MLProjectError as error:
         raise fail(str(error), 2) from None
+    except packaging.NotInstalledError as error:
+        raise fail(str(error), 1) from None
     package = info.id.replace("-", "_")
     commands = [project.train.command, project.predict.command]
-    apt = ["r-base-core"] if "renv_env" in project.environments or any("Rscript" in text for text in commands) else []
+    apt = R_PACKAGES if "renv_env" in project.environments or any("Rscript" in text for text in commands) else []
     serve = ["chapkit", "serve", f"{MODULE}:create_app", "--factory"]
     files = {
         **migration_files(project.name, package, commands),
-        **packaging_files(info.id, package, serve, apt_packages=apt),
+        **packaging.packaging_files(info.id, package, serve, apt_packages=apt),
     }
+    notes = []
+    if (project.directory / "pyproject.toml").exists():
+        # setup.py would give the existing project's build chapkit as a second set of dependencies.
+        del files["setup.py"]
+        notes.append("setup.py not written: pyproject.toml exists; add chapkit to its dependencies")
     written, kept = _write_new(project.directory, files)
+    wheels = project.directory / packaging.WHEELS
+    if any(wheels.glob("chapkit-*.whl")):
+        kept.append(f"{packaging.WHEELS}/ (it has a chapkit wheel)")
+    else:
+        written.append(packaging.write_chapkit_wheel(project.directory).relative_to(project.directory).as_posix())
     for name in written:
         _say(f"wrote {name}")
     for name in kept:
         _say(f"kept {name} (it exists; not overwritten)")
+    for note in notes:
+        _say(note)
     if not written:
         _say(f"Nothing written: {project.directory} has every file already.")
         return

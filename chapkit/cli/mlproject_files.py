@@ -1,6 +1,7 @@
-"""The files `chapkit mlproject migrate` writes around an MLproject: service module, test and packaging.
+"""The files `chapkit mlproject migrate` writes around an MLproject: the service module and its test.
 
-`migration_files` gives every file by its path relative to the model directory. The service module
+`migration_files` gives them by path relative to the model directory (the packaging files, and the
+chapkit wheel, come from `project_packaging`, as for `chapkit init`). The service module
 builds the service from the MLproject each time it starts (`mlproject_app`), so the MLproject stays
 the one description of the model. Placeholders: `__NAME__` (the MLproject's name), `__PKG__` (its
 Python name), `__NEEDS__` (the programs the commands start with).
@@ -144,63 +145,4 @@ def migration_files(name: str, package: str, commands: list[str]) -> dict[str, s
     }
 
 
-PYPROJECT = """[build-system]
-requires = ["setuptools>=77"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "__NAME__"
-version = "0.1.0"
-description = "A chapkit model service"
-requires-python = ">=3.11"
-dependencies = ["chapkit"]
-
-[project.optional-dependencies]
-dev = ["chapkit[testing]"]  # pytest, pytest-asyncio, httpx and the chapkit pytest plugin
-
-[tool.setuptools.packages.find]
-include = ["__PKG__*"]
-
-[tool.pytest.ini_options]
-testpaths = ["tests"]
-pythonpath = ["."]
-asyncio_mode = "auto"
-asyncio_default_fixture_loop_scope = "function"
-"""
-
-DOCKERFILE = """FROM python:3.12-slim
-__APT_INSTALL__WORKDIR /app
-COPY . /app
-RUN pip install --no-cache-dir .
-ENV HOST=0.0.0.0 PORT=8000 DATABASE_URL=sqlite+aiosqlite:////data/__PKG__.db
-VOLUME ["/data"]
-EXPOSE 8000
-CMD __CMD__
-"""
-
-DOCKERIGNORE = """.venv
-__pycache__
-*.db
-.pytest_cache
-"""
-
-
-def packaging_files(name: str, package: str, command: list[str], *, apt_packages: list[str]) -> dict[str, str]:
-    """pyproject.toml, Dockerfile and .dockerignore of a project that serves with `command`."""
-    apt = (
-        "RUN apt-get update && apt-get install -y --no-install-recommends "
-        + " ".join(apt_packages)
-        + " && rm -rf /var/lib/apt/lists/*\n"
-        if apt_packages
-        else ""
-    )
-    exec_form = "[" + ", ".join(f'"{part}"' for part in command) + "]"
-    dockerfile = DOCKERFILE.replace("__APT_INSTALL__", apt).replace("__PKG__", package).replace("__CMD__", exec_form)
-    return {
-        "pyproject.toml": PYPROJECT.replace("__NAME__", name).replace("__PKG__", package),
-        "Dockerfile": dockerfile,
-        ".dockerignore": DOCKERIGNORE,
-    }
-
-
-__all__ = ["MODULE", "SERVICE_FILE", "TEST_FILE", "migration_files", "needs", "packaging_files"]
+__all__ = ["MODULE", "SERVICE_FILE", "TEST_FILE", "migration_files", "needs"]

@@ -19,7 +19,14 @@ from tests.cli.support import chapkit
 from tests.support.mlprojects import PYTHON_MODEL, R_MODEL, copy_mlproject
 from tests.support.server import free_port, running_server
 
-MIGRATED = ["chapkit_service.py", "tests/test_chapkit_service.py", "pyproject.toml", "Dockerfile", ".dockerignore"]
+MIGRATED = [
+    "chapkit_service.py",
+    "tests/test_chapkit_service.py",
+    "pyproject.toml",
+    "setup.py",
+    "Dockerfile",
+    ".dockerignore",
+]
 
 MINIMAL = """name: tiny
 entry_points:
@@ -101,16 +108,30 @@ def test_migrate_writes_a_project_around_the_model_and_keeps_existing_files(tmp_
     written = [name for name in MIGRATED if name != "Dockerfile"]
     for name in written:
         assert f"wrote {name}" in result.output
+    (wheel,) = (directory / "wheels").glob("chapkit-*-py3-none-any.whl")
+    assert f"wrote wheels/{wheel.name}" in result.output
     assert "kept Dockerfile (it exists; not overwritten)" in result.output
     assert (directory / "Dockerfile").read_text() == "FROM r-base:4.3\n"
-    texts = {name: (directory / name).read_text() for name in written}
-    assert 'name = "seasonal-rate-r"' in texts["pyproject.toml"]
-    assert "NEEDS = ['Rscript']" in texts["tests/test_chapkit_service.py"]
+    texts = {name: (directory / name).read_bytes() for name in [*written, f"wheels/{wheel.name}"]}
+    assert b'name = "seasonal-rate-r"' in texts["pyproject.toml"]
+    assert b"NEEDS = ['Rscript']" in texts["tests/test_chapkit_service.py"]
 
     again = chapkit("mlproject", "migrate", str(directory))
     assert again.exit_code == 0
     assert "Nothing written" in again.output
-    assert {name: (directory / name).read_text() for name in written} == texts
+    assert "kept wheels/ (it has a chapkit wheel)" in again.output
+    assert {name: (directory / name).read_bytes() for name in texts} == texts
+
+
+def test_migrate_leaves_an_existing_python_project_its_own_build(tmp_path: Path) -> None:
+    directory = copy_mlproject(PYTHON_MODEL, tmp_path / "python_model")
+    (directory / "pyproject.toml").write_text('[project]\nname = "weekly"\ndependencies = ["numpy"]\n')
+    result = chapkit("mlproject", "migrate", str(directory))
+    assert result.exit_code == 0, result.output
+    assert "kept pyproject.toml (it exists; not overwritten)" in result.output
+    assert "setup.py not written: pyproject.toml exists; add chapkit to its dependencies" in result.output
+    assert not (directory / "setup.py").exists()
+    assert (directory / "chapkit_service.py").is_file()
 
 
 def test_migrate_writes_a_dockerfile_that_serves_the_module_with_r_for_r_models(tmp_path: Path) -> None:

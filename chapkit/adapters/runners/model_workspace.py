@@ -68,6 +68,8 @@ COPY_EXCLUDED: tuple[str, ...] = (
     ".git",
     "__pycache__",
     "*.pyc",
+    "*.egg-info",
+    "*.whl",
     ".pytest_cache",
     ".mypy_cache",
     ".ruff_cache",
