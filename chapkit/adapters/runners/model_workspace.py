@@ -1,4 +1,4 @@
-"""`ModelWorkspace`: the opt-in workspace mode of `ShellModelRunner`, for models that live in a directory of their own.
+"""`ModelWorkspace`: the opt-in workspace mode of `ShellModelRunner`, for models in a directory of their own (D31).
 
 A CHAP model is a directory (its scripts, helper modules, data files) whose commands are run inside a
 copy of it, on files with fixed names. With `ShellModelRunner(..., workspace=ModelWorkspace(directory))`
