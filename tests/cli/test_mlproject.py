@@ -16,6 +16,7 @@ import pytest
 
 from chapkit.testing import serve_app
 from tests.cli.support import chapkit
+from tests.integration.http.registration_support import eventually, orchestrator, served
 from tests.support.mlprojects import PYTHON_MODEL, R_MODEL, copy_mlproject
 from tests.support.server import free_port, running_server
 
@@ -79,16 +80,24 @@ def test_an_unknown_config_format_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_run_serves_the_model_directory(tmp_path: Path) -> None:
+def test_run_serves_the_model_directory_and_registers_it(tmp_path: Path) -> None:
     directory = copy_mlproject(PYTHON_MODEL, tmp_path / "python_model", venv=True)
     port = free_port()
     database = tmp_path / "state" / "service.db"
     (tmp_path / "state").mkdir()
     command = [sys.executable, "-m", "chapkit", "mlproject", "run", str(directory), "--port", str(port)]
     command += ["--config-format", "flat", "--database", str(database)]
-    with running_server(command, tmp_path, _env(), port) as base:
-        info = httpx.get(f"{base}/api/v1/info").json()
-        schema = httpx.get(f"{base}/api/v1/configs/$schema").json()
+    chap, registry = orchestrator(ttl=1)
+    with served(chap) as chap_port:
+        command += ["--register-url", f"http://127.0.0.1:{chap_port}/v2/services/$register"]
+        env = _env(SERVICEKIT_HOST="127.0.0.1", TMPDIR=str(tmp_path))
+        with running_server(command, tmp_path, env, port) as base:
+            info = httpx.get(f"{base}/api/v1/info").json()
+            schema = httpx.get(f"{base}/api/v1/configs/$schema").json()
+            eventually(lambda: len(registry.registrations) == 1)
+            assert registry.registrations[0]["url"] == f"http://127.0.0.1:{port}"
+            assert registry.registrations[0]["info"]["id"] == "weekly-level-python"
+        assert registry.deletes == ["weekly-level-python"]
     assert info["id"] == "weekly-level-python" and info["period_type"] == "weekly"
     assert info["required_covariates"] == ["rainfall"]
     assert set(schema["$defs"]["ModelConfiguration"]["properties"]) == {"window", "rain_effect", "n_samples"}

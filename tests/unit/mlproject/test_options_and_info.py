@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +175,21 @@ def test_the_config_format_is_the_argument_then_meta_data_then_chap_core(tmp_pat
     assert config_format_of(declared, "chap_core") == "chap_core"
     with pytest.raises(MLProjectError, match="'nested' is not one of chap_core, flat"):
         config_format_of(declared, "nested")
+
+
+def test_git_revision_is_the_commit_of_the_models_checkout_unless_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    model = project(tmp_path)
+    monkeypatch.delenv("GIT_REVISION", raising=False)
+    assert service_info(model).git_revision is None  # not a git checkout
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    for args in (["init", "-q"], ["add", "MLproject"], ["commit", "-q", "-m", "model"]):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, env=env, capture_output=True)
+    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    assert service_info(model).git_revision == head.strip()
+    monkeypatch.setenv("GIT_REVISION", "abc1234")
+    assert service_info(model).git_revision is None  # left to GIT_REVISION, which the service reads itself
