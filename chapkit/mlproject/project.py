@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from chapkit.adapters.runners.shell_template import CommandTemplate
+
 MLPROJECT_FILE_NAMES = ("MLproject", "MLproject.yaml", "MLproject.yml")
 """The names an MLproject file may have in a model directory, in the order they are looked for."""
 
@@ -293,6 +295,9 @@ def _entry_point(reader: _Reader, name: str, body: Any) -> EntryPoint:
             raise reader.error(f"{key}.parameters", _unknown(str(parameter), name))
     try:
         template = runner_template(command, name)
+        # The shell's quoting, as the runner will read it: an unclosed quote is refused here, not at run time.
+        placeholders = frozenset(RUNNER_PLACEHOLDERS[parameter] for parameter in allowed)
+        CommandTemplate(template, placeholders, "the command")
     except ValueError as error:
         raise reader.error(f"{key}.command", str(error)) from None
     return EntryPoint(command=command, template=template, parameters=tuple(str(item) for item in parameters))

@@ -87,6 +87,7 @@ def test_literal_braces_stay_literal() -> None:
         (MINIMAL.replace("{train_data}", "{out_file}"), "unknown parameter 'out_file'; train takes"),
         (MINIMAL.replace("{train_data}", "{train_data!r}"), "no conversion or format spec"),
         (MINIMAL.replace("{train_data}", "{train_data"), "malformed placeholder"),
+        (MINIMAL.replace("python train.py", "python 'train.py"), "the command has an unclosed single quote"),
         (MINIMAL.replace('"python train.py {train_data} {model}"', '""'), "entry_points.train.command: is missing"),
         (MINIMAL + "    parameters: {dataset: str}\n", "entry_points.predict.parameters: unknown parameter 'dataset'"),
         (MINIMAL + "required_covariates: population\n", "required_covariates: must be a list of column names"),
