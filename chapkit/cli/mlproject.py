@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chapkit.cli.client import console, errors, fail
+from chapkit.cli.groups import Group
 from chapkit.cli.serve import Host, LogLevel, run_target, use_registration
 
 if TYPE_CHECKING:
     from chapkit.mlproject import MLProject
 
 mlproject = typer.Typer(
+    cls=Group,
     help="Serve or adopt an existing CHAP model: a directory with an MLproject file.",
     no_args_is_help=True,
 )

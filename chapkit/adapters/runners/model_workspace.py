@@ -43,12 +43,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
-
-import pandas as pd
-import yaml
+from typing import TYPE_CHECKING, Any, Literal
 
 from chapkit.domain.config import ADDITIONAL_CONTINUOUS_COVARIATES, PREDICTION_PERIODS, USER_OPTION_VALUES, BaseConfig
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ConfigFormat = Literal["chap_core", "flat"]
 CONFIG_FORMATS: tuple[ConfigFormat, ...] = ("chap_core", "flat")
@@ -213,6 +213,8 @@ def _regular_files(directory: Path) -> list[Path]:
 
 def config_yaml(config: BaseConfig, config_format: ConfigFormat) -> str:
     """The run's config as the YAML text of `config.yml`, in the given layout."""
+    import yaml  # loaded by the runs that write it, not when a service starts
+
     values: dict[str, Any] = config.model_dump(mode="json")
     if config_format == "chap_core":
         top = {key: values.pop(key) for key in _RESERVED_TOP_LEVEL if key in values}

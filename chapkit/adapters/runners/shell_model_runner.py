@@ -267,7 +267,7 @@ class ShellModelRunner(BaseModelRunner):
                     f"Prediction script exited with code 0 but did not create the predictions file "
                     f"{output_file.name!r} (the {{output_file}} argument)"
                 )
-            return await _in_thread(pd.read_csv, output_file)
+            return await _in_thread(_read_csv, output_file)
 
     async def _run(self, phase: Phase, command: str, workdir: Path, env: dict[str, str] | None = None) -> ProcessResult:
         """Run one script; raise `ScriptFailedError` (with the zipped workspace) unless it exited 0 in time."""
