@@ -103,6 +103,12 @@ if TYPE_CHECKING:
         MetricsRouter as MetricsRouter,
     )
     from chapkit.api import (
+        MLProject as MLProject,
+    )
+    from chapkit.api import (
+        MLProjectError as MLProjectError,
+    )
+    from chapkit.api import (
         MLRouter as MLRouter,
     )
     from chapkit.api import (
@@ -113,6 +119,9 @@ if TYPE_CHECKING:
     )
     from chapkit.api import (
         ModelMetadata as ModelMetadata,
+    )
+    from chapkit.api import (
+        ModelWorkspace as ModelWorkspace,
     )
     from chapkit.api import (
         PaginationParams as PaginationParams,
@@ -197,6 +206,15 @@ if TYPE_CHECKING:
     )
     from chapkit.api import (
         get_task_manager as get_task_manager,
+    )
+    from chapkit.api import (
+        load_mlproject as load_mlproject,
+    )
+    from chapkit.api import (
+        mlproject_app as mlproject_app,
+    )
+    from chapkit.api import (
+        mlproject_builder as mlproject_builder,
     )
     from chapkit.api import (
         reset_request_context as reset_request_context,

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         get_logger,
         reset_request_context,
     )
+    from chapkit.adapters.runners.model_workspace import ModelWorkspace
     from chapkit.adapters.runners.shell_model_runner import ShellModelRunner
     from chapkit.application.ml_runners import FunctionalModelRunner
     from chapkit.bootstrap.base_service_builder import BaseServiceBuilder
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     from chapkit.bootstrap.ml_service_builder import MLServiceBuilder
     from chapkit.bootstrap.service_builder import ServiceBuilder
     from chapkit.domain.ml import TrainResult
+    from chapkit.mlproject import MLProject, MLProjectError, load_mlproject, mlproject_app, mlproject_builder
 else:
     __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
@@ -139,3 +141,6 @@ __all__ += ["ModelMetadata"]
 
 # Model metrics (issue 21): what a train function returns to report metrics with its model.
 __all__ += ["TrainResult"]
+
+# Existing CHAP models served as they are: MLproject directories, and the runner's workspace mode.
+__all__ += ["MLProject", "MLProjectError", "ModelWorkspace", "load_mlproject", "mlproject_app", "mlproject_builder"]

@@ -27,6 +27,7 @@ from chapkit.application.task_manager import TaskManager
 from chapkit.domain.artifact import ArtifactHierarchy, ArtifactIn, ArtifactOut, ArtifactTreeNode, PandasDataFrame
 from chapkit.domain.config import BaseConfig, ConfigIn, ConfigOut
 from chapkit.domain.errors import ChapkitException, ConflictError, ErrorType, NotFoundError
+from chapkit.domain.job_states import is_terminal
 from chapkit.domain.jobs import JobRecord
 from chapkit.domain.ml import (
     GeoFeatureCollection,
@@ -216,9 +217,16 @@ class JobService:
         return await self.scheduler.get_all_records()
 
     async def wait(self, job_id: ULID, timeout: float | None = None) -> JobRecord:
-        """Wait until the job has ended (no polling) and return its final record."""
+        """Wait until the job has ended (no polling) and return its final record, failed ones too."""
         await self.get(job_id)
-        await self.scheduler.wait(job_id, timeout=timeout)
+        try:
+            await self.scheduler.wait(job_id, timeout=timeout)
+        except Exception:
+            # The scheduler's wait re-raises a failed job's own error (as the reference's); the record says why.
+            record = await self.get(job_id)
+            if not is_terminal(record.status):
+                raise  # the timeout, or the scheduler's own trouble
+            return record
         return await self.get(job_id)
 
     async def result(self, job_id: ULID, timeout: float | None = None) -> ArtifactOut:

@@ -12,6 +12,7 @@ from chapkit.cli.client import fail
 from chapkit.cli.db import db
 from chapkit.cli.groups import Group
 from chapkit.cli.init import init
+from chapkit.cli.mlproject import mlproject
 from chapkit.cli.resources import artifacts, configs, jobs
 from chapkit.cli.serve import demo, serve
 from chapkit.cli.worker import worker
@@ -38,6 +39,7 @@ app.add_typer(configs, name="configs")
 app.add_typer(artifacts, name="artifacts")
 app.add_typer(jobs, name="jobs")
 app.add_typer(db, name="db")
+app.add_typer(mlproject, name="mlproject")
 
 
 def main(argv: Sequence[str] | None = None, *, default_command: str | None = None) -> None:

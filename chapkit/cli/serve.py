@@ -74,16 +74,17 @@ def import_target(target: str) -> None:
         raise typer.BadParameter(f"module {module_name!r} has no attribute {attribute!r}", param_hint="APP")
 
 
-def _run(
-    target: str,
+def run_target(
+    target: object,
     *,
-    factory: bool,
+    factory: bool = False,
     host: str | None,
     port: int | None,
-    workers: int | None,
-    reload: bool,
+    workers: int | None = None,
+    reload: bool = False,
     log_level: str | None,
 ) -> None:
+    """Serve `target` (a FastAPI app, or a `module:attribute` string) with `run_app` until stopped."""
     from chapkit import run_app  # the service stack loads only for the commands that serve
 
     # An app built `with_logging()` turns uvicorn's access line off when it starts (one line per request);
@@ -112,7 +113,7 @@ def serve(
         target, factory = MAIN_JOB, True
     else:
         import_target(target)
-    _run(
+    run_target(
         target,
         factory=factory,
         host=host,
@@ -145,4 +146,4 @@ def demo(
     )
 
 
-__all__ = ["MAIN_JOB", "demo", "import_target", "serve", "use_registration"]
+__all__ = ["MAIN_JOB", "demo", "import_target", "run_target", "serve", "use_registration"]

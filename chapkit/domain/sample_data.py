@@ -47,7 +47,12 @@ def sample_frames(
     horizon: int,
     rng: random.Random,
 ) -> tuple[PandasDataFrame, PandasDataFrame]:
-    """`history` periods with the target and the `horizon` periods after them without it, for every location."""
+    """`history` periods with the target and the `horizon` periods after them without it, for every location.
+
+    A covariate named like a column every frame has (`population`, `time_period`, ...) is that column.
+    """
+    fixed = (TIME_PERIOD_COLUMN, LOCATION_COLUMN, "population", TARGET)
+    covariates = [name for name in dict.fromkeys(covariates) if name not in fixed]
     weekly = period_type == PeriodType.weekly
     first = "2019-W52" if weekly else "2019-12"
     season = 52 if weekly else 12

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -44,7 +45,9 @@ async def wait_for_job(
     with anyio.fail_after(timeout):
         scheduler = _scheduler_of(client)
         if scheduler is not None:
-            await scheduler.wait(ulid_id)
+            # The scheduler's wait re-raises a failed job's own error (as the reference's); its record says why.
+            with contextlib.suppress(Exception):
+                await scheduler.wait(ulid_id)
         while True:
             response = await client.get(f"{prefix}/{ulid_id}")
             response.raise_for_status()

@@ -10,7 +10,9 @@ service is its generated project installed into a fresh venv from a copy (`insta
 
 Every service is started once and driven by one driver process (importing chap-core is slow); its
 scenarios are monthly and weekly data, with and without polygons, over several locations. A shell-py
-project whose scripts fail on request checks that chap-core's error carries the script's stderr.
+project whose scripts fail on request checks that chap-core's error carries the script's stderr. Two
+existing-model directories (tests/fixtures/mlprojects: an R model, monthly, and a Python model, weekly,
+each with user options and adapters) are served as they are with `chapkit mlproject run`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import pytest
 
 from tests.cli.support import chapkit
 from tests.e2e.installed_projects import InstalledProject
+from tests.support.mlprojects import PYTHON_MODEL, R_MODEL, copy_mlproject
 from tests.support.server import free_port, running_server
 
 CHAP_CORE_PYTHON = os.environ.get("CHAPKIT_CHAP_CORE_PYTHON", "")
@@ -96,6 +99,8 @@ class Service:
     failing: bool = False  # the template's scripts fail when the config asks them to
     sample_count: int | None = N_SAMPLES  # None: any number above one
     info: dict[str, Any] = field(default_factory=dict)  # what chap-core must read in /api/v1/info
+    mlproject: str | None = None  # an MLproject fixture, served with `chapkit mlproject run`
+    run_args: tuple[str, ...] = ()  # more arguments of `chapkit mlproject run`
 
 
 TEMPLATE_INFO = {
@@ -130,6 +135,26 @@ SERVICES = [
         template="shell-py",
         failing=True,
     ),
+    Service(
+        "mlproject-r",
+        [
+            scenario("monthly", "monthly", False, {"season_weight": 0.6, "n_samples": 100}, repeat=True),
+            scenario("monthly-geo", "monthly", True, {}),
+        ],
+        mlproject=R_MODEL,
+        needs="Rscript",
+        info={"id": "seasonal-rate-r", "period_type": "monthly", "required_covariates": ["population"]},
+    ),
+    Service(
+        "mlproject-python",
+        [
+            scenario("weekly", "weekly", False, {"window": 6}, repeat=True),
+            scenario("weekly-geo", "weekly", True, {"rain_effect": 0.2}),
+        ],
+        mlproject=PYTHON_MODEL,
+        run_args=("--config-format", "flat"),
+        info={"id": "weekly-level-python", "period_type": "weekly", "required_covariates": ["rainfall"]},
+    ),
 ]
 BY_NAME = {service.name: service for service in SERVICES}
 
@@ -159,6 +184,10 @@ def _start(
     checkout's chapkit with the project on PYTHONPATH.
     """
     port = free_port()
+    if service.mlproject is not None:
+        model = copy_mlproject(service.mlproject, directory / service.mlproject, venv=service.mlproject == PYTHON_MODEL)
+        command = [sys.executable, "-m", "chapkit", "mlproject", "run", str(model), "--port", str(port)]
+        return running_server([*command, *service.run_args], directory, _template_env(directory), port)
     if service.template is None:
         env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
         env.pop("CHAPKIT_DATABASE_URL", None)

@@ -26,6 +26,14 @@ JSON object of metric names to numbers such as `{"rmse": 1.2}`. It is read after
 and stored with the model (`TrainResult`); a file that is not JSON or holds invalid metrics
 (`validated_metrics`) fails the training with a `ValueError` saying why, and nothing is stored.
 
+Workspace mode (opt-in, for CHAP models that live in a directory of their own): with
+`workspace=ModelWorkspace(directory, ...)` each run's working directory starts as a copy of that
+directory, the config is written as `config.yml` (chap-core's layout or flat), the frames get the
+workspace's column `adapters`, the placeholders name fixed files relative to the working directory
+(`data.csv`, `historic.csv`, `future.csv`, `predictions.csv`, `geo.json`, `config.yml` and the model
+file `model`), and what training wrote there is the trained model; `model_format` does not apply. See
+`chapkit.adapters.runners.model_workspace`. Without `workspace` nothing of this changes.
+
 A script that exits non-zero, is killed or times out raises `ScriptFailedError`: a
 `ModelRunFailedError` (a `RuntimeError`, as the reference) with the command as run, its exit code, the
 ends of stdout and stderr and the working directory as a zip (bounded, `zip_workspace`), taken before
@@ -48,6 +56,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chapkit.adapters.observability import get_logger
+from chapkit.adapters.runners import model_workspace as files
+from chapkit.adapters.runners.model_workspace import ModelWorkspace
 from chapkit.adapters.runners.process import ProcessResult, run_shell
 from chapkit.adapters.runners.script_errors import (
     Phase,
@@ -100,12 +110,14 @@ class ShellModelRunner(BaseModelRunner):
         model_format: str = "pickle",
         *,
         timeout: float | None = None,
+        workspace: ModelWorkspace | None = None,
     ) -> None:
         """Initialize shell runner with command templates for train/predict operations.
 
         Raises `ValueError` for a template that is empty, names an unknown placeholder or leaves a
         quote open, for a `model_format` that is not a plain file extension, and for a non-positive
-        `timeout` (seconds per script run; `None` for no limit).
+        `timeout` (seconds per script run; `None` for no limit). `workspace` turns on the workspace
+        mode (see the module's description).
         """
         self._train_template = CommandTemplate(train_command, TRAIN_PLACEHOLDERS, "train_command")
         self._predict_template = CommandTemplate(predict_command, PREDICT_PLACEHOLDERS, "predict_command")
@@ -115,8 +127,11 @@ class ShellModelRunner(BaseModelRunner):
             raise ValueError("timeout must be a positive number of seconds or None")
         self.train_command = train_command
         self.predict_command = predict_command
+        if workspace is not None and not isinstance(workspace, ModelWorkspace):
+            raise TypeError(f"workspace must be a ModelWorkspace, got {type(workspace).__name__}")
         self.model_format = model_format
         self.timeout = timeout
+        self.workspace = workspace
 
     async def on_train(
         self,
@@ -125,6 +140,8 @@ class ShellModelRunner(BaseModelRunner):
         geo: GeoFeatureCollection | None = None,
     ) -> Any:
         """Train a model by executing external training script."""
+        if self.workspace is not None:
+            return await self._train_in_workspace(self.workspace, config, data, geo)
         async with working_directory("chapkit_ml_train_") as workdir:
             model_file = workdir / f"model.{self.model_format}"
 
@@ -156,6 +173,8 @@ class ShellModelRunner(BaseModelRunner):
         geo: GeoFeatureCollection | None = None,
     ) -> pd.DataFrame:
         """Make predictions by executing external prediction script."""
+        if self.workspace is not None:
+            return await self._predict_in_workspace(self.workspace, config, model, historic, future, geo)
         async with working_directory("chapkit_ml_predict_") as workdir:
             output_file = workdir / "predictions.csv"
 
@@ -178,11 +197,83 @@ class ShellModelRunner(BaseModelRunner):
                 )
             return await _in_thread(_read_csv, output_file)
 
-    async def _run(self, phase: Phase, command: str, workdir: Path) -> ProcessResult:
+    async def _train_in_workspace(
+        self, workspace: ModelWorkspace, config: BaseConfig, data: pd.DataFrame, geo: GeoFeatureCollection | None
+    ) -> bytes | TrainResult:
+        """Train in a copy of the model directory; the files training wrote are the model (zip bytes)."""
+        async with working_directory("chapkit_ml_train_") as workdir:
+
+            def prepare() -> files.Snapshot:
+                files.copy_model_directory(workspace.directory, workdir)
+                _write_workspace_config(workdir, config, workspace)
+                frame = files.adapted(data, workspace.adapters, what="training data")
+                _write_csv(workdir / files.DATA_FILE, frame)
+                _write_geo(workdir, geo)
+                return files.snapshot(workdir)
+
+            before = await _in_thread(prepare)
+            values = _workspace_values(geo, data_file=files.DATA_FILE)
+            await self._run("train", self._train_template.render(values), workdir, workspace.command_environment())
+            if "model_file" in self._train_template.placeholders and not (workdir / files.MODEL_FILE).exists():
+                # As chap-core: some models fit at predict time and write nothing here.
+                _logger.warning("ml.shell.train.no_model_file", model_file=files.MODEL_FILE)
+
+            def collect() -> tuple[bytes, dict[str, float] | None]:
+                outputs = files.pack_outputs(workdir, before)
+                changed = files.snapshot(workdir).get(METRICS_FILE) != before.get(METRICS_FILE)
+                return outputs, _read_metrics(workdir / METRICS_FILE) if changed else None
+
+            model, metrics = await _in_thread(collect)
+            return model if metrics is None else TrainResult(model, metrics)
+
+    async def _predict_in_workspace(
+        self,
+        workspace: ModelWorkspace,
+        config: BaseConfig,
+        model: Any,
+        historic: pd.DataFrame,
+        future: pd.DataFrame,
+        geo: GeoFeatureCollection | None,
+    ) -> pd.DataFrame:
+        """Predict in a new copy of the model directory with the files training wrote unpacked over it."""
+        if not isinstance(model, bytes | bytearray | memoryview):
+            raise TypeError(
+                f"a workspace model is the files its training wrote (zip bytes), got {type(model).__name__}"
+            )
+        async with working_directory("chapkit_ml_predict_") as workdir:
+            output_file = workdir / files.OUTPUT_FILE
+
+            def prepare() -> None:
+                files.copy_model_directory(workspace.directory, workdir)
+                files.unpack_outputs(bytes(model), workdir)
+                output_file.unlink(missing_ok=True)  # only the command's own predictions count
+                _write_workspace_config(workdir, config, workspace)
+                past = files.adapted(historic, workspace.adapters, what="historic data")
+                coming = files.adapted(future, workspace.adapters, what="future data", lacks_target=True)
+                _write_csv(workdir / files.HISTORIC_FILE, past)
+                _write_csv(workdir / files.FUTURE_FILE, coming)
+                _write_geo(workdir, geo)
+
+            await _in_thread(prepare)
+            values = _workspace_values(
+                geo,
+                historic_file=files.HISTORIC_FILE,
+                future_file=files.FUTURE_FILE,
+                output_file=files.OUTPUT_FILE,
+            )
+            await self._run("predict", self._predict_template.render(values), workdir, workspace.command_environment())
+            if not output_file.is_file():
+                raise ScriptOutputMissingError(
+                    f"Prediction script exited with code 0 but did not create the predictions file "
+                    f"{output_file.name!r} (the {{output_file}} argument)"
+                )
+            return await _in_thread(_read_csv, output_file)
+
+    async def _run(self, phase: Phase, command: str, workdir: Path, env: dict[str, str] | None = None) -> ProcessResult:
         """Run one script; raise `ScriptFailedError` (with the zipped workspace) unless it exited 0 in time."""
         _logger.info(f"ml.shell.{phase}.started", command=command, timeout=self.timeout)
         try:
-            result = await run_shell(command, cwd=workdir, timeout=self.timeout)
+            result = await run_shell(command, cwd=workdir, env=env, timeout=self.timeout)
         except OSError as error:
             raise ScriptStartError(f"{phase} script could not be started: {error.strerror or error}") from error
         outcome = {
@@ -241,6 +332,21 @@ def _read_metrics(path: Path) -> dict[str, float] | None:
     except (UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"invalid {source}: it is not JSON ({error})") from error
     return validated_metrics(reported, source=source)
+
+
+def _workspace_values(geo: GeoFeatureCollection | None, **inputs: str) -> dict[str, str]:
+    """The placeholders' values in workspace mode: fixed names relative to the working directory."""
+    return {
+        "config_file": files.CONFIG_FILE,
+        "model_file": files.MODEL_FILE,
+        "geo_file": files.GEO_FILE if geo is not None else "",
+        **inputs,
+    }
+
+
+def _write_workspace_config(workdir: Path, config: BaseConfig, workspace: ModelWorkspace) -> None:
+    text = files.config_yaml(config, workspace.config_format)
+    (workdir / files.CONFIG_FILE).write_text(text, encoding="utf-8")
 
 
 def _write_config(workdir: Path, config: BaseConfig) -> str:
