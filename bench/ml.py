@@ -50,7 +50,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from memory import ours_on
 from upstream import chap_core_python, clean_env, free_port, started
 
@@ -297,9 +296,7 @@ async def measure(server: Server, args: argparse.Namespace, bodies: dict[str, An
         await finished(client, (await post(client, f"{ML}/$predict", small_predict))["job_id"])  # warm
         for _ in range(args.rounds):
             figures.cpu_train_ms.append(await trivial_cpu(client, server, f"{ML}/$train", small_train, args.jobs))
-            figures.cpu_predict_ms.append(
-                await trivial_cpu(client, server, f"{ML}/$predict", small_predict, args.jobs)
-            )
+            figures.cpu_predict_ms.append(await trivial_cpu(client, server, f"{ML}/$predict", small_predict, args.jobs))
 
         forecast = json.dumps(
             {"artifact_id": model_id, "historic": bodies["small"], "future": bodies["chap_future"]}
@@ -330,7 +327,9 @@ async def measure(server: Server, args: argparse.Namespace, bodies: dict[str, An
     return figures
 
 
-async def run_service(name: str, command: list[str], extra_env: dict[str, str], args: argparse.Namespace, bodies: dict[str, Any]) -> Figures:
+async def run_service(
+    name: str, command: list[str], extra_env: dict[str, str], args: argparse.Namespace, bodies: dict[str, Any]
+) -> Figures:
     directory = Path(tempfile.mkdtemp(prefix="chapkit-bench-ml-"))
     try:
         (directory / "service.py").write_text(SERVICE)
@@ -429,9 +428,7 @@ def main() -> None:
         services.append(("chapkit py3.13", [ours_on(base), "-I"], {}))
         services.append((UPSTREAM, [upstream, "-I"], {}))
     print(f"python {sys.version.split()[0]}; cpus {os.cpu_count()}; {args.rounds} rounds of {args.jobs} jobs")
-    results = {
-        name: asyncio.run(run_service(name, command, env, args, bodies)) for name, command, env in services
-    }
+    results = {name: asyncio.run(run_service(name, command, env, args, bodies)) for name, command, env in services}
     report(results, args.rows, frame_sizes)
 
 

@@ -47,7 +47,9 @@ def clean_env(port: int, **extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def started(command: list[str], directory: Path, env: dict[str, str], timeout: float = 120) -> Iterator[subprocess.Popen[bytes]]:
+def started(
+    command: list[str], directory: Path, env: dict[str, str], timeout: float = 120
+) -> Iterator[subprocess.Popen[bytes]]:
     """A server started by `command` in `directory`, once its `/health` answers 200; stopped on exit.
 
     Its output goes to `directory/server.log`, shown when it does not start.
