@@ -6,9 +6,10 @@ directory. The services measured in one run, side by side:
 
 - **chapkit**: this checkout;
 - **main-before** (`--before DIR`): the same script under this interpreter with DIR (a worktree of
-  the commit compared against) first on PYTHONPATH;
+  the commit compared against) first on PYTHONPATH (`--also NAME=DIR` adds more such checkouts);
 - **chapkit 2.4.1** (the newer upstream on PyPI) under Python 3.13 (`bench/upstream.py` finds that
-  environment; `--no-upstream` skips it).
+  environment; `--no-upstream` skips it), and **chapkit py3.13**, this checkout's wheel on the same
+  Python (`bench/memory.py` builds that venv): the figures against 2.4.1 compare these two.
 
 Figures (medians of `--rounds`):
 
@@ -62,6 +63,7 @@ LOCATIONS = 100
 PERIODS = 12
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 UPSTREAM = "chapkit 2.4.1"
+OURS_313 = "chapkit py3.13"
 
 SERVICE = '''
 """A bench ML service: least squares over nine features; 1,000 forecast samples for chap-shaped futures."""
@@ -372,19 +374,20 @@ def report(results: dict[str, Figures], rows: int, frame_sizes: dict[str, int]) 
     ours = results["chapkit"]
     before = results.get("main-before")
     upstream = results.get(UPSTREAM)
+    # Against chapkit 2.4.1, this checkout on the same Python (3.13) when it was measured.
+    peer_name = OURS_313 if OURS_313 in results else "chapkit"
+    peer = results[peer_name]
     print("\nThe framework's CPU per trivial job (server user+system less the model's; ms per job, median):")
-    print(f"  {'':10} {'chapkit':>9} {'main-before':>12} {'2.4.1':>9}")
+    print("  " + " " * 10 + "".join(f"{name:>16}" for name in results))
     for label, pick in (("$train", "cpu_train_ms"), ("$predict", "cpu_predict_ms")):
-        cells = [median(getattr(figures, pick)) if figures else float("nan") for figures in (ours, before, upstream)]
-        print(f"  {label:10} {cells[0]:9.2f} {cells[1]:12.2f} {cells[2]:9.2f}")
+        print(f"  {label:10}" + "".join(f"{median(getattr(figures, pick)):16.2f}" for figures in results.values()))
     for label, pick in (("$train", "cpu_train_ms"), ("$predict", "cpu_predict_ms")):
-        mine = median(getattr(ours, pick))
         if before:
-            ratio = mine / median(getattr(before, pick))
+            ratio = median(getattr(ours, pick)) / median(getattr(before, pick))
             print(f"  {label} CPU, chapkit / main-before: {ratio:.2f}x (budget <= 0.60x): {verdict(ratio <= 0.6)}")
         if upstream:
-            ratio = mine / median(getattr(upstream, pick))
-            print(f"  {label} CPU, chapkit / 2.4.1: {ratio:.2f}x (budget <= 0.33x): {verdict(ratio <= 1 / 3)}")
+            ratio = median(getattr(peer, pick)) / median(getattr(upstream, pick))
+            print(f"  {label} CPU, {peer_name} / 2.4.1: {ratio:.2f}x (budget <= 0.33x): {verdict(ratio <= 1 / 3)}")
 
     print(f"\n{rows:,}-row jobs over HTTP (body sent -> job completed; one run each):")
     for name, figures in results.items():
@@ -405,9 +408,9 @@ def report(results: dict[str, Figures], rows: int, frame_sizes: dict[str, int]) 
         print(f"  {name:13} stored {median(figures.stored_s):6.3f} s, served {median(figures.served_s):6.3f} s")
     if upstream:
         for label, pick in (("stored", "stored_s"), ("served", "served_s")):
-            mine, theirs = median(getattr(ours, pick)), median(getattr(upstream, pick))
+            mine, theirs = median(getattr(peer, pick)), median(getattr(upstream, pick))
             print(
-                f"  {label}, chapkit / 2.4.1: {mine:.3f} / {theirs:.3f} s = {mine / theirs:.2f}x "
+                f"  {label}, {peer_name} / 2.4.1: {mine:.3f} / {theirs:.3f} s = {mine / theirs:.2f}x "
                 f"(budget <= 1.00x): {verdict(mine <= theirs)}"
             )
 
@@ -418,6 +421,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=100, help="trivial jobs per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--before", type=Path, help="a checkout of the commit to compare against (main-before)")
+    parser.add_argument(
+        "--also", action="append", default=[], metavar="NAME=DIR", help="another checkout to measure (repeatable)"
+    )
     parser.add_argument("--no-upstream", action="store_true", help="measure without chapkit 2.4.1")
     args = parser.parse_args()
 
@@ -433,6 +439,9 @@ def main() -> None:
     services: list[tuple[str, list[str], dict[str, str]]] = [("chapkit", [sys.executable], {})]
     if args.before:
         services.append(("main-before", [sys.executable], {"PYTHONPATH": str(args.before.resolve())}))
+    for also in args.also:
+        name, _, directory = also.partition("=")
+        services.append((name, [sys.executable], {"PYTHONPATH": str(Path(directory).resolve())}))
     if not args.no_upstream:
         upstream = chap_core_python()
         if upstream is None:
@@ -440,7 +449,7 @@ def main() -> None:
         base = subprocess.run(
             [upstream, "-c", "import sys; print(sys._base_executable)"], capture_output=True, text=True, check=True
         ).stdout.strip()
-        services.append(("chapkit py3.13", [ours_on(base), "-I"], {}))
+        services.append((OURS_313, [ours_on(base), "-I"], {}))
         services.append((UPSTREAM, [upstream, "-I"], {}))
     print(f"python {sys.version.split()[0]}; cpus {os.cpu_count()}; {args.rounds} rounds of {args.jobs} jobs")
     results = {name: asyncio.run(run_service(name, command, env, args, bodies)) for name, command, env in services}
