@@ -27,16 +27,15 @@ import argparse
 import hashlib
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+from upstream import REPOSITORY, chap_core_python, clean_env, free_port, started
+
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "chapkit" / "bench"
 
 UPSTREAM_DEMO = '''
@@ -124,53 +123,19 @@ uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warn
 '''
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def resident_mb(command: list[str], runs: int) -> float:
     """The median VmRSS (MB) of the server started by `command`, after start-up and one /health."""
     figures = []
     for _ in range(runs):
         directory = Path(tempfile.mkdtemp(prefix="chapkit-bench-memory-"))
-        port = free_port()
-        env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
-        for name in ("PYTHONPATH", "CHAPKIT_DATABASE_URL", "DATABASE_URL"):
-            env.pop(name, None)
-        log = (directory / "server.log").open("wb")
-        server = subprocess.Popen(command, cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as answer:
-                        if answer.status == 200:
-                            break
-                except OSError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"{' '.join(command)} did not start:\n{(directory / 'server.log').read_text()}")
-                time.sleep(0.1)
-            time.sleep(0.5)  # let start-up work scheduled after the first answer finish
-            status = Path(f"/proc/{server.pid}/status").read_text()
-            figures.append(int(status.split("VmRSS:")[1].split()[0]) / 1024)
+            with started(command, directory, clean_env(free_port())) as server:
+                time.sleep(0.5)  # let start-up work scheduled after the first answer finish
+                status = Path(f"/proc/{server.pid}/status").read_text()
+                figures.append(int(status.split("VmRSS:")[1].split()[0]) / 1024)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
-            log.close()
             shutil.rmtree(directory, ignore_errors=True)
     return statistics.median(figures)
-
-
-def chap_core_python() -> str | None:
-    """The chap-core environment's interpreter (it holds chapkit 2.4.1), building it when needed."""
-    found = os.environ.get("CHAPKIT_BENCH_UPSTREAM_PYTHON") or os.environ.get("CHAPKIT_CHAP_CORE_PYTHON")
-    if found:
-        return found
-    done = subprocess.run([str(REPOSITORY / "scripts" / "chap-core-env")], capture_output=True, text=True, check=False)
-    return done.stdout.strip() or None
 
 
 def ours_on(base_python: str) -> str:

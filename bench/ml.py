@@ -1,95 +1,212 @@
-"""ML benchmark: train and predict on 100,000 rows x 10 columns, then batches of small train jobs.
+"""ML benchmark: what the framework costs around a model, against its budgets, here and on chapkit 2.4.1.
 
-Starts an ML service (MLServiceBuilder, a numpy least-squares model over nine features) in a child
-process on an SQLite file (or `--database-url`), and prints:
+Every service is the same inline script (`SERVICE`: `MLServiceBuilder`, a `FunctionalModelRunner` over a
+numpy least-squares model on nine features, SQLite file), started in a child process from a fresh
+directory. The services measured in one run, side by side:
 
-- for a large train and a large predict: the submission latency (`$train` -> 202), the time until the
-  job is completed, and the server's resident and peak memory (VmRSS / VmHWM from /proc);
-- for `--batches` batches of `--jobs` small train jobs submitted and awaited by `--clients` concurrent
-  clients: jobs/s and the server's memory after each batch; later batches should grow memory by no
-  more than a few KB per job (stored models live in the database, not in the server).
+- **chapkit**: this checkout;
+- **main-before** (`--before DIR`): the same script under this interpreter with DIR (a worktree of
+  the commit compared against) first on PYTHONPATH (`--also NAME=DIR` adds more such checkouts);
+- **chapkit 2.4.1** (the newer upstream on PyPI) under Python 3.13 (`bench/upstream.py` finds that
+  environment; `--no-upstream` skips it), and **chapkit py3.13**, this checkout's wheel on the same
+  Python (`bench/memory.py` builds that venv): the figures against 2.4.1 compare these two.
 
-    .venv/bin/python bench/ml.py [--rows 100000] [--jobs 300] [--clients 16] [--batches 3] [--database-url URL]
+Figures (medians of `--rounds`):
 
-Not run in CI: it prints numbers for the notes. Linux only (reads /proc).
+1. **The framework's CPU per trivial job**: the server's CPU time (user + system from /proc) less the
+   model's own (its functions time their thread's CPU) per `$train` of ten rows (submit, run, store the
+   model, link it to its config) and per `$predict` of ten rows (submit, run, store the predictions
+   under the model): `--jobs` jobs submitted one after another, awaited by polling the last one every
+   50 ms, until the server's CPU stops moving. Budget: chapkit <= 0.6x
+   main-before; it also prints the ratio to chapkit 2.4.1 (the issue's "a third of the reference's").
+2. **A 100,000-row train and predict over HTTP** (`--rows`): the time from sending the body until the
+   job is completed, against the model's own time (the model functions time themselves), and the
+   server's peak memory during it (VmHWM, reset before the request) above its resident memory before
+   it, against the frame's size (`DataFrame.memory_usage(deep=True)`). Budgets: <= 1.5x the model's
+   time, <= 2x the frame's size.
+3. **Forecast samples**: a `$predict` naming `artifact_id` (chap-core's call) for 100 locations x 12
+   periods whose model returns 1,000 samples per row: the time until the job is completed (stored),
+   and the time to read the prediction artifact back (served). Budget: no slower than chapkit 2.4.1.
+
+    .venv/bin/python bench/ml.py [--before DIR] [--no-upstream] [--rounds 5] [--jobs 100] [--rows 100000]
+
+Not run in CI: it prints numbers for the notes. Linux only (reads /proc). Compare figures of one run only.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
-import socket
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
-import pandas as pd
-
-from chapkit import (
-    ArtifactHierarchy,
-    BaseConfig,
-    FunctionalModelRunner,
-    MLServiceBuilder,
-    MLServiceInfo,
-)
+from memory import ours_on
+from upstream import chap_core_python, clean_env, free_port, started
 
 FEATURES = [f"f{i}" for i in range(9)]
 COLUMNS = [*FEATURES, "y"]
 ML = "/api/v1/ml"
+SAMPLES = 1000
+LOCATIONS = 100
+PERIODS = 12
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+UPSTREAM = "chapkit 2.4.1"
+OURS_313 = "chapkit py3.13"
+
+SERVICE = '''
+"""A bench ML service: least squares over nine features; 1,000 forecast samples for chap-shaped futures."""
+
+import os
+import time
+
+import uvicorn
+from chapkit import ArtifactHierarchy, BaseConfig
+from chapkit.api import AssessedStatus, MLServiceBuilder, MLServiceInfo, ModelMetadata
+
+try:
+    from chapkit.ml import FunctionalModelRunner  # chapkit 2.4.1
+except ImportError:
+    from chapkit.api import FunctionalModelRunner
+
+FEATURES = [f"f{i}" for i in range(9)]
+TIMES = os.environ["BENCH_MODEL_TIMES"]
 
 
-# ---------------------------------------------------------------------------------------------- server
+def _took(what, started):
+    """Append the model's own wall time and CPU time (of its thread) since `started`."""
+    wall, cpu = started
+    with open(TIMES, "a") as times:
+        times.write(f"{what} {time.perf_counter() - wall} {time.thread_time() - cpu}\\n")
 
 
-def train(config: BaseConfig, data: pd.DataFrame, geo: Any = None) -> dict[str, Any]:
+def _pandas(frame):
+    """chapkit 2.4.1 hands models its own DataFrame: pandas for the model (the framework's cost, not timed)."""
+    return frame.to_pandas() if hasattr(frame, "to_pandas") else frame
+
+
+def _returned(frame, given):
+    """What the framework takes back: its own DataFrame on chapkit 2.4.1, pandas here."""
+    return type(given).from_pandas(frame) if hasattr(given, "to_pandas") else frame
+
+
+async def on_train(config, data, geo=None):
+    import numpy as np
+
+    data = _pandas(data)
+    started = time.perf_counter(), time.thread_time()
     x = np.column_stack([np.ones(len(data)), data[FEATURES].to_numpy(dtype=float)])
     coefficients, *_ = np.linalg.lstsq(x, data["y"].to_numpy(dtype=float), rcond=None)
-    return {"coefficients": coefficients.tolist()}
+    model = {"coefficients": coefficients.tolist()}
+    _took("train", started)
+    return model
 
 
-def predict(
-    config: BaseConfig, model: dict[str, Any], historic: pd.DataFrame, future: pd.DataFrame, geo: Any = None
-) -> pd.DataFrame:
+async def on_predict(config, model, historic, future, geo=None):
+    import numpy as np
+    import pandas as pd
+
+    given, future = future, _pandas(future)
+    started = time.perf_counter(), time.thread_time()
     x = np.column_stack([np.ones(len(future)), future[FEATURES].to_numpy(dtype=float)])
-    return future.assign(y=x @ np.array(model["coefficients"]))
+    predicted = x @ np.array(model["coefficients"])
+    if "location" in future.columns:  # a forecast for CHAP: samples around the point forecast
+        count = SAMPLES if len(future) >= 1000 else 1  # one sample for a small (trivial) future
+        draws = predicted[:, None] + np.random.default_rng(0).normal(0.0, 1.0, (len(future), count))
+        samples = pd.DataFrame(draws, columns=[f"sample_{i}" for i in range(count)], index=future.index)
+        out = pd.concat([future[["location", "time_period"]], samples], axis=1)
+    else:
+        out = future.assign(y=predicted)
+    _took("predict", started)
+    return _returned(out, given)
 
 
-def serve(database_url: str, port: int) -> None:
-    import uvicorn
+SAMPLES = __SAMPLES__
+builder = MLServiceBuilder(
+    info=MLServiceInfo(
+        id="bench",
+        display_name="bench",
+        version="0.1.0",
+        model_metadata=ModelMetadata(author="bench", author_assessed_status=AssessedStatus.red),
+        period_type="monthly",
+    ),
+    config_schema=BaseConfig,
+    hierarchy=ArtifactHierarchy(name="bench", level_labels={0: "model", 1: "prediction"}),
+    runner=FunctionalModelRunner(on_train=on_train, on_predict=on_predict),
+    database_url="sqlite+aiosqlite:///bench.db",
+    include_logging=False,
+)
+if hasattr(builder, "with_request_size_limit"):
+    builder = builder.with_request_size_limit(256 * 1024 * 1024)
+uvicorn.run(builder.build(), host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning")
+'''.replace("__SAMPLES__", str(SAMPLES))
 
-    app = (
-        MLServiceBuilder(
-            info=MLServiceInfo(display_name="bench"),
-            config_schema=BaseConfig,
-            hierarchy=ArtifactHierarchy(name="bench", level_labels={0: "model", 1: "prediction"}),
-            runner=FunctionalModelRunner(on_train=train, on_predict=predict),
-            database_url=database_url,
-            include_logging=False,
-        )
-        .with_request_size_limit(256 * 1024 * 1024)
-        .build()
-    )
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+# ---------------------------------------------------------------------------------------------- the server
 
 
-# ---------------------------------------------------------------------------------------------- client
+@dataclass
+class Server:
+    """A running bench service: its process id, base URL and the file its model writes its times to."""
+
+    name: str
+    pid: int
+    base: str
+    times: Path
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process (all its threads)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def memory_kib(self) -> tuple[int, int]:
+        """The process's (VmRSS, VmHWM) in KiB."""
+        values = {}
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0])
+        return values["VmRSS"], values["VmHWM"]
+
+    def reset_peak(self) -> None:
+        """Reset VmHWM to the current resident size (Linux: write 5 to clear_refs)."""
+        Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+
+    def model_times(self) -> list[tuple[str, float, float]]:
+        """Every model call so far, as the model wrote it: (train or predict, wall seconds, CPU seconds)."""
+        if not self.times.exists():
+            return []
+        lines = map(str.split, self.times.read_text().splitlines())
+        return [(kind, float(wall), float(cpu)) for kind, wall, cpu in lines]
+
+    def model_seconds(self, what: str) -> float:
+        """The model's own (wall) time of its last `what` (train or predict)."""
+        return [wall for kind, wall, _ in self.model_times() if kind == what][-1]
+
+    async def settled_cpu(self) -> float:
+        """The server's CPU time once it stopped moving (jobs finish their last writes after their status)."""
+        last = self.cpu_seconds()
+        for _ in range(30):
+            await asyncio.sleep(0.2)
+            now = self.cpu_seconds()
+            if now == last:
+                break
+            last = now
+        return last
 
 
-def memory_kib(pid: int) -> tuple[int, int]:
-    """The process's (VmRSS, VmHWM) in KiB."""
-    values = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(rest.split()[0])
-    return values["VmRSS"], values["VmHWM"]
+# ---------------------------------------------------------------------------------------------- the client
 
 
 def frame(rows: int, with_target: bool = True) -> dict[str, Any]:
@@ -102,127 +219,241 @@ def frame(rows: int, with_target: bool = True) -> dict[str, Any]:
     return {"columns": COLUMNS if with_target else FEATURES, "data": data}
 
 
-async def finished(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
+def chap_future(locations: int, periods: int) -> dict[str, Any]:
+    """`locations` x `periods` months of the nine features, as chap-core sends a future."""
+    rng = random.Random(7)
+    data = [
+        [f"location_{place}", f"2025-{month:02d}", *(round(rng.uniform(0, 100), 3) for _ in FEATURES)]
+        for place in range(locations)
+        for month in range(1, periods + 1)
+    ]
+    return {"columns": ["location", "time_period", *FEATURES], "data": data}
+
+
+def frame_bytes(body: dict[str, Any]) -> int:
+    """`DataFrame.memory_usage(deep=True)` of a JSON frame, as the model receives it."""
+    import pandas as pd
+
+    return int(pd.DataFrame(body["data"], columns=body["columns"]).memory_usage(deep=True).sum())
+
+
+async def finished(client: httpx.AsyncClient, job_id: str, pause: float = 0.01) -> dict[str, Any]:
     while True:
         record: dict[str, Any] = (await client.get(f"/api/v1/jobs/{job_id}")).json()
         if record["status"] in {"completed", "failed", "canceled"}:
             if record["status"] != "completed":
                 raise RuntimeError(f"job {job_id} {record['status']}: {record.get('error')}")
             return record
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(pause)
 
 
-async def large(client: httpx.AsyncClient, pid: int, config_id: str, rows: int) -> None:
-    train_body = {"config_id": config_id, "data": frame(rows)}
-    started = time.perf_counter()
-    response = await client.post(f"{ML}/$train", json=train_body)
-    accepted = time.perf_counter() - started
+async def post(client: httpx.AsyncClient, path: str, body: bytes) -> dict[str, Any]:
+    response = await client.post(path, content=body, headers={"content-type": "application/json"})
     response.raise_for_status()
-    await finished(client, response.json()["job_id"])
-    total = time.perf_counter() - started
-    rss, hwm = memory_kib(pid)
-    print(
-        f"train   {rows:>7} rows x 10: 202 after {accepted:6.2f} s, completed after {total:6.2f} s; "
-        f"server RSS {rss / 1024:7.1f} MiB, peak {hwm / 1024:7.1f} MiB"
-    )
-    model_id = response.json()["model_artifact_id"]
-
-    predict_body = {"model_artifact_id": model_id, "historic": frame(10), "future": frame(rows, with_target=False)}
-    started = time.perf_counter()
-    response = await client.post(f"{ML}/$predict", json=predict_body)
-    accepted = time.perf_counter() - started
-    response.raise_for_status()
-    record = await finished(client, response.json()["job_id"])
-    total = time.perf_counter() - started
-    read_started = time.perf_counter()
-    stored = (await client.get(f"/api/v1/artifacts/{record['artifact_id']}")).json()
-    read = time.perf_counter() - read_started
-    assert len(stored["data"]["predictions"]["data"]) == rows
-    rss, hwm = memory_kib(pid)
-    print(
-        f"predict {rows:>7} rows x 9:  202 after {accepted:6.2f} s, completed after {total:6.2f} s "
-        f"(reading the predictions back: {read:.2f} s); server RSS {rss / 1024:7.1f} MiB, peak {hwm / 1024:7.1f} MiB"
-    )
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
-async def small_batch(base: str, pid: int, config_id: str, jobs: int, clients: int) -> tuple[float, int]:
-    body = {"config_id": config_id, "data": frame(10)}
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for index in range(jobs):
-        queue.put_nowait(index)
+@dataclass
+class Figures:
+    """One service's figures, each a list of per-round values."""
 
-    async def worker() -> None:
-        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-            while not queue.empty():
-                queue.get_nowait()
-                response = await client.post(f"{ML}/$train", json=body)
-                response.raise_for_status()
-                await finished(client, response.json()["job_id"])
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
-    elapsed = time.perf_counter() - started
-    return jobs / elapsed, memory_kib(pid)[0]
+    cpu_train_ms: list[float] = field(default_factory=list)
+    cpu_predict_ms: list[float] = field(default_factory=list)
+    large: dict[str, dict[str, float]] = field(default_factory=dict)
+    stored_s: list[float] = field(default_factory=list)
+    served_s: list[float] = field(default_factory=list)
 
 
-async def run(base: str, pid: int, args: argparse.Namespace) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=600) as client:
-        config_id = (await client.post("/api/v1/configs", json={"name": "bench", "data": {}})).json()["id"]
-        rss, _ = memory_kib(pid)
-        print(f"server started: RSS {rss / 1024:.1f} MiB")
-        await large(client, pid, config_id, args.rows)
-    previous = memory_kib(pid)[0]
-    for batch in range(1, args.batches + 1):
-        rate, rss = await small_batch(base, pid, config_id, args.jobs, args.clients)
-        growth = (rss - previous) / args.jobs
-        print(
-            f"batch {batch}: {args.jobs} small train jobs, {args.clients} clients: {rate:6.1f} jobs/s; "
-            f"server RSS {rss / 1024:7.1f} MiB ({growth:+.1f} KiB per job)"
-        )
-        previous = rss
+async def trivial_cpu(client: httpx.AsyncClient, server: Server, path: str, body: bytes, jobs: int) -> float:
+    """The framework's CPU (ms) per job: `jobs` submitted one after another, the last awaited, the server settled.
+
+    The server's CPU time less the model's own (the CPU time of the model functions, which run on the
+    server's event loop thread).
+    """
+    before = await server.settled_cpu()
+    calls = len(server.model_times())
+    ids = [(await post(client, path, body))["job_id"] for _ in range(jobs)]
+    await finished(client, ids[-1], pause=0.05)
+    used = await server.settled_cpu() - before
+    for job_id in ids:  # all of them completed (outside the measurement)
+        await finished(client, job_id, pause=0.05)
+    model = sum(cpu for _, _, cpu in server.model_times()[calls:])
+    return (used - model) * 1000 / jobs
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+async def large(client: httpx.AsyncClient, server: Server, what: str, body: bytes, rows: int) -> dict[str, float]:
+    """One large job: time to completion, the model's own time, server CPU and peak memory above resident."""
+    await server.settled_cpu()
+    rss, _ = server.memory_kib()
+    server.reset_peak()
+    cpu = server.cpu_seconds()
+    started_at = time.perf_counter()
+    answer = await post(client, f"{ML}/${what}", body)
+    await finished(client, answer["job_id"], pause=0.005)
+    elapsed = time.perf_counter() - started_at
+    cpu = await server.settled_cpu() - cpu
+    _, peak = server.memory_kib()
+    model = server.model_seconds(what)
+    return {"elapsed": elapsed, "model": model, "cpu": cpu, "extra_mib": (peak - rss) / 1024}
+
+
+async def measure(server: Server, args: argparse.Namespace, bodies: dict[str, Any]) -> Figures:
+    figures = Figures()
+    async with httpx.AsyncClient(base_url=server.base, timeout=600) as client:
+        config = (await client.post("/api/v1/configs", json={"name": "bench", "data": {}})).json()
+        config_id = config["id"]
+        small_train = json.dumps({"config_id": config_id, "data": bodies["small"]}).encode()
+        answer = await post(client, f"{ML}/$train", small_train)
+        await finished(client, answer["job_id"])
+        model_id = answer["artifact_id"]
+        small_predict = json.dumps(
+            {"artifact_id": model_id, "historic": bodies["small"], "future": bodies["small_future"]}
+        ).encode()
+        await finished(client, (await post(client, f"{ML}/$predict", small_predict))["job_id"])  # warm
+        for _ in range(args.rounds):
+            figures.cpu_train_ms.append(await trivial_cpu(client, server, f"{ML}/$train", small_train, args.jobs))
+            figures.cpu_predict_ms.append(await trivial_cpu(client, server, f"{ML}/$predict", small_predict, args.jobs))
+
+        forecast = json.dumps(
+            {"artifact_id": model_id, "historic": bodies["small"], "future": bodies["chap_future"]}
+        ).encode()
+        for _ in range(args.rounds):
+            started_at = time.perf_counter()
+            answer = await post(client, f"{ML}/$predict", forecast)
+            await finished(client, answer["job_id"], pause=0.005)
+            figures.stored_s.append(time.perf_counter() - started_at)
+            started_at = time.perf_counter()
+            response = await client.get(f"/api/v1/artifacts/{answer['artifact_id']}")
+            response.raise_for_status()
+            figures.served_s.append(time.perf_counter() - started_at)
+            assert len(response.content) > LOCATIONS * PERIODS * SAMPLES * 5
+
+        large_train = json.dumps({"config_id": config_id, "data": bodies["large"]}).encode()
+        train = await large(client, server, "train", large_train, args.rows)
+        answer = await post(client, f"{ML}/$train", large_train)
+        await finished(client, answer["job_id"])
+        # chap-core's `artifact_id` would ask this checkout for a forecast (location, period, samples);
+        # chapkit 2.4.1 knows only that name.
+        model_key = "artifact_id" if server.name == UPSTREAM else "model_artifact_id"
+        large_predict = json.dumps(
+            {model_key: answer["artifact_id"], "historic": bodies["small"], "future": bodies["large_future"]}
+        ).encode()
+        predict = await large(client, server, "predict", large_predict, args.rows)
+        figures.large = {"train": train, "predict": predict}
+    return figures
+
+
+async def run_service(
+    name: str, command: list[str], extra_env: dict[str, str], args: argparse.Namespace, bodies: dict[str, Any]
+) -> Figures:
+    directory = Path(tempfile.mkdtemp(prefix="chapkit-bench-ml-"))
+    try:
+        (directory / "service.py").write_text(SERVICE)
+        times = directory / "model-times.txt"
+        port = free_port()
+        env = clean_env(port, BENCH_MODEL_TIMES=str(times), **extra_env)
+        with started([*command, str(directory / "service.py")], directory, env) as process:
+            server = Server(name, process.pid, f"http://127.0.0.1:{port}", times)
+            figures = await measure(server, args, bodies)
+        print(f"  {name}: measured", file=sys.stderr)
+        return figures
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------- the report
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def report(results: dict[str, Figures], rows: int, frame_sizes: dict[str, int]) -> None:
+    median: Callable[[list[float]], float] = statistics.median
+    ours = results["chapkit"]
+    before = results.get("main-before")
+    upstream = results.get(UPSTREAM)
+    # Against chapkit 2.4.1, this checkout on the same Python (3.13) when it was measured.
+    peer_name = OURS_313 if OURS_313 in results else "chapkit"
+    peer = results[peer_name]
+    print("\nThe framework's CPU per trivial job (server user+system less the model's; ms per job, median):")
+    print("  " + " " * 10 + "".join(f"{name:>16}" for name in results))
+    for label, pick in (("$train", "cpu_train_ms"), ("$predict", "cpu_predict_ms")):
+        print(f"  {label:10}" + "".join(f"{median(getattr(figures, pick)):16.2f}" for figures in results.values()))
+    for label, pick in (("$train", "cpu_train_ms"), ("$predict", "cpu_predict_ms")):
+        if before:
+            ratio = median(getattr(ours, pick)) / median(getattr(before, pick))
+            print(f"  {label} CPU, chapkit / main-before: {ratio:.2f}x (budget <= 0.60x): {verdict(ratio <= 0.6)}")
+        if upstream:
+            ratio = median(getattr(peer, pick)) / median(getattr(upstream, pick))
+            print(f"  {label} CPU, {peer_name} / 2.4.1: {ratio:.2f}x (budget <= 0.33x): {verdict(ratio <= 1 / 3)}")
+
+    print(f"\n{rows:,}-row jobs over HTTP (body sent -> job completed; one run each):")
+    for name, figures in results.items():
+        for what, numbers in figures.large.items():
+            times = numbers["elapsed"] / numbers["model"]
+            memory = numbers["extra_mib"] * 1024 * 1024 / frame_sizes[what]
+            line = (
+                f"  {name:13} {what:8} {numbers['elapsed']:6.2f} s (server CPU {numbers['cpu']:5.2f} s), model "
+                f"{numbers['model']:6.3f} s: {times:6.1f}x; peak +{numbers['extra_mib']:6.1f} MiB = {memory:4.1f}x "
+                f"the frame ({frame_sizes[what] / 2**20:.1f} MiB)"
+            )
+            if name == "chapkit":
+                line += f"; budgets <= 1.5x: {verdict(times <= 1.5)}, <= 2x: {verdict(memory <= 2)}"
+            print(line)
+
+    print(f"\nForecast of {LOCATIONS} locations x {PERIODS} periods x {SAMPLES} samples (median seconds):")
+    for name, figures in results.items():
+        print(f"  {name:13} stored {median(figures.stored_s):6.3f} s, served {median(figures.served_s):6.3f} s")
+    if upstream:
+        for label, pick in (("stored", "stored_s"), ("served", "served_s")):
+            mine, theirs = median(getattr(peer, pick)), median(getattr(upstream, pick))
+            print(
+                f"  {label}, {peer_name} / 2.4.1: {mine:.3f} / {theirs:.3f} s = {mine / theirs:.2f}x "
+                f"(budget <= 1.00x): {verdict(mine <= theirs)}"
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--jobs", type=int, default=300)
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--batches", type=int, default=3)
-    parser.add_argument("--database-url", default=None)
-    parser.add_argument("--serve", nargs=2, metavar=("URL", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--jobs", type=int, default=100, help="trivial jobs per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--before", type=Path, help="a checkout of the commit to compare against (main-before)")
+    parser.add_argument(
+        "--also", action="append", default=[], metavar="NAME=DIR", help="another checkout to measure (repeatable)"
+    )
+    parser.add_argument("--no-upstream", action="store_true", help="measure without chapkit 2.4.1")
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve[0], int(args.serve[1]))
-        return
-    with tempfile.TemporaryDirectory() as directory:
-        url = args.database_url or f"sqlite+aiosqlite:///{Path(directory) / 'ml.db'}"
-        port = free_port()
-        server = subprocess.Popen([sys.executable, __file__, "--serve", url, str(port)])
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the service did not start")
-                time.sleep(0.1)
-            python = sys.version.split()[0]
-            print(f"storage: {url.split(':')[0]}; python {python}; pid {server.pid}; cpus {os.cpu_count()}")
-            asyncio.run(run(base, server.pid, args))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+
+    small, large_frame = frame(10), frame(args.rows)
+    bodies = {
+        "small": small,
+        "small_future": chap_future(2, 5),
+        "chap_future": chap_future(LOCATIONS, PERIODS),
+        "large": large_frame,
+        "large_future": frame(args.rows, with_target=False),
+    }
+    frame_sizes = {"train": frame_bytes(bodies["large"]), "predict": frame_bytes(bodies["large_future"])}
+    services: list[tuple[str, list[str], dict[str, str]]] = [("chapkit", [sys.executable], {})]
+    if args.before:
+        services.append(("main-before", [sys.executable], {"PYTHONPATH": str(args.before.resolve())}))
+    for also in args.also:
+        name, _, directory = also.partition("=")
+        services.append((name, [sys.executable], {"PYTHONPATH": str(Path(directory).resolve())}))
+    if not args.no_upstream:
+        upstream = chap_core_python()
+        if upstream is None:
+            raise SystemExit("no Python with chapkit 2.4.1: set CHAPKIT_BENCH_UPSTREAM_PYTHON or pass --no-upstream")
+        base = subprocess.run(
+            [upstream, "-c", "import sys; print(sys._base_executable)"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        services.append((OURS_313, [ours_on(base), "-I"], {}))
+        services.append((UPSTREAM, [upstream, "-I"], {}))
+    print(f"python {sys.version.split()[0]}; cpus {os.cpu_count()}; {args.rounds} rounds of {args.jobs} jobs")
+    results = {name: asyncio.run(run_service(name, command, env, args, bodies)) for name, command, env in services}
+    report(results, args.rows, frame_sizes)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, cast
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_serializer, model_validator
@@ -201,11 +202,12 @@ class PandasDataFrame(BaseModel):
             raise ValueError("column names must be unique to be carried as a PandasDataFrame")
         numeric = df.select_dtypes(include="number")
         if not numeric.empty:
-            df = df.copy()
-            df[numeric.columns] = numeric.mask(numeric.isin([math.inf, -math.inf]))
-        rows = df.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[arg-type]
+            infinite = numeric.isin([math.inf, -math.inf])
+            if infinite.to_numpy().any():  # copied only when there is something to mask
+                df = df.copy()
+                df[numeric.columns] = numeric.mask(infinite)
         # Built without validation: the rows fit the columns by construction (a frame of 100,000 rows).
-        return cast("Self", cls.model_construct(columns=[str(name) for name in df.columns], data=rows))
+        return cast("Self", cls.model_construct(columns=[str(name) for name in df.columns], data=_rows_of(df)))
 
     def is_rectangular(self) -> bool:
         """Whether every row has one value per column (a frame held as columns always has; its rows are not built)."""
@@ -238,8 +240,11 @@ class PandasDataFrame(BaseModel):
             return pd.DataFrame(self.data, columns=self.columns)
         if self._rows_in_columns == 0:
             return pd.DataFrame([], columns=self.columns)  # the dtypes rows would give an empty frame
-        # Column by column, pandas infers each column's dtype as it does from rows (tested).
-        return pd.DataFrame(dict(zip(self.columns, self._column_lists, strict=True)), columns=self.columns)
+        # Column by column, pandas infers each column's dtype as it does from rows (tested). A column of
+        # floats only, ints only or booleans only is handed over as the numpy array pandas would make of
+        # it: most of the cost of a small frame is pandas inferring each list's type. The names are the
+        # dict's keys, unique, in order, so the frame needs no `columns=` (a reindex).
+        return pd.DataFrame(dict(zip(self.columns, map(_column_array, self._column_lists), strict=True)))
 
     def __eq__(self, other: object) -> bool:
         """Frames are equal when their columns and rows are, however each is held."""
@@ -275,6 +280,73 @@ class PandasDataFrame(BaseModel):
     def _rows_from_columns(self) -> list[list[Any]]:
         assert self._column_lists is not None
         return [list(row) for row in zip(*self._column_lists, strict=True)]
+
+
+_SMALL_FRAME = 20_000
+"""Values in a frame below which `_rows_of` reads it as one object array whatever its column types."""
+
+
+def _rows_of(df: pd.DataFrame) -> list[list[Any]]:
+    """The frame's rows as lists of Python values, missing values as None: `df.to_numpy(dtype=object, na_value=None)`.
+
+    Read in runs of adjacent columns: a run of float64, int64 or bool columns (a forecast's samples, a
+    model's numbers) as one array of that type, whose `tolist()` makes the same Python values without
+    an object array of the run (NaN read as None); a run of any other columns as the object array reads
+    it. The runs' rows are joined side by side. A small frame of several runs is read as one object array.
+    """
+    import numpy as np
+
+    fast = {np.dtype(np.float64): "float", np.dtype(np.int64): "int", np.dtype(np.bool_): "bool"}
+    runs: list[tuple[Any, list[int]]] = []
+    for position, dtype in enumerate(df.dtypes):
+        kind = fast.get(dtype) if isinstance(dtype, np.dtype) else None  # (numpy takes None for float64)
+        if runs and runs[-1][0] == kind:
+            runs[-1][1].append(position)
+        else:
+            runs.append((kind, [position]))
+    if len(runs) > 1 and df.size < _SMALL_FRAME:  # slicing costs more than it saves
+        runs = [(None, list(range(df.shape[1])))]
+    pieces: list[list[list[Any]]] = []
+    for kind, positions in runs:
+        part = df.iloc[:, positions[0] : positions[-1] + 1] if len(runs) > 1 else df  # a run is adjacent columns
+        if kind is None:
+            pieces.append(part.to_numpy(dtype=object, na_value=None).tolist())  # type: ignore[arg-type]
+            continue
+        values = part.to_numpy()  # one numpy type: that type
+        rows = values.tolist()
+        if kind == "float":
+            for row, column in zip(*np.nonzero(np.isnan(values)), strict=True):
+                rows[row][column] = None
+        pieces.append(rows)
+    if len(pieces) == 1:
+        return pieces[0]
+    if not pieces:
+        return [[] for _ in range(len(df))]
+    return [list(chain.from_iterable(parts)) for parts in zip(*pieces, strict=True)]
+
+
+def _column_array(values: list[Any]) -> Any:
+    """A column's values as the numpy array pandas infers for them when they are all floats, ints or booleans.
+
+    Anything else (strings, missing values, mixed types, ints beyond int64) is left to pandas as the list.
+    """
+    import numpy as np
+
+    kinds = set(map(type, values))
+    if len(kinds) != 1:
+        return values
+    kind = kinds.pop()
+    if kind is float:
+        return np.array(values, dtype=np.float64)
+    if kind is bool:
+        return np.array(values, dtype=np.bool_)
+    if kind is int:
+        try:
+            array = np.array(values)
+        except OverflowError:
+            return values
+        return array if array.dtype == np.int64 else values
+    return values
 
 
 def _row_width_problem(index: int, length: int, width: int) -> str:

@@ -65,9 +65,20 @@ def as_chap_forecast(predictions: pd.DataFrame, target: str) -> pd.DataFrame:
     expected = [f"{SAMPLE_PREFIX}{index}" for index in range(len(samples))]
     if samples != expected:
         raise ForecastError(f"sample columns must be numbered from sample_0 without gaps; got {', '.join(samples)}")
+    # Many columns of numpy numbers are checked together (a forecast has hundreds of samples); others one by one.
+    counted: dict[str, int] = {}
+    if len(samples) > _CHECKED_ONE_BY_ONE:
+        positions = {str(name): position for position, name in enumerate(predictions.columns)}
+        dtypes = predictions.dtypes
+        numbers = [name for name in samples if dtypes.iloc[positions[name]].kind in "iuf"]
+        if numbers:
+            block = predictions.iloc[:, [positions[name] for name in numbers]].to_numpy(dtype=float)
+            counted = dict(zip(numbers, (~np.isfinite(block)).sum(axis=0).tolist(), strict=True))
     for name in samples:
-        values = pd.to_numeric(predictions[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        bad = int((~np.isfinite(values)).sum())
+        bad = counted.get(name)
+        if bad is None:
+            values = pd.to_numeric(predictions[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            bad = int((~np.isfinite(values)).sum())
         if bad:
             raise ForecastError(
                 f"`{name}` holds {bad} value(s) that are missing, not numbers or infinite; every sample must be "
@@ -76,16 +87,24 @@ def as_chap_forecast(predictions: pd.DataFrame, target: str) -> pd.DataFrame:
     return predictions
 
 
+_CHECKED_ONE_BY_ONE = 16
+"""Up to this many sample columns of numbers are checked one by one (taking them together costs more)."""
+
 _JSON_TYPES = {"b": "boolean", "i": "integer", "u": "integer", "f": "number"}
 
 
 def frame_schema(frame: pd.DataFrame) -> dict[str, Any]:
     """A self-describing schema of a frame's columns, as the newer contract attaches to stored predictions."""
+    import pandas as pd
+
     fields = []
-    for name in frame.columns:
-        kind = _JSON_TYPES.get(frame[name].dtype.kind)
+    for position, (name, dtype) in enumerate(zip(frame.columns, frame.dtypes, strict=True)):
+        kind = _JSON_TYPES.get(dtype.kind)
+        if kind is None and isinstance(dtype, pd.StringDtype) and isinstance(dtype.na_value, float):
+            kind = "string"  # holds text and NaN only (the `string` dtype's pd.NA counts as no string)
         if kind is None:
-            kind = "string" if frame[name].map(lambda value: isinstance(value, str) or _missing(value)).all() else "any"
+            column = frame.iloc[:, position]
+            kind = "string" if column.map(lambda value: isinstance(value, str) or _missing(value)).all() else "any"
         fields.append({"name": str(name), "type": kind})
     return {"fields": fields}
 

@@ -166,6 +166,37 @@ async def test_a_new_link_to_a_linked_tree_is_visible_in_the_same_session(storag
         assert await configs.find_by_root_artifact_id(root_id) is None
 
 
+async def test_linking_an_artifact_staged_in_the_same_unit(storage: Storage) -> None:
+    """A job stores its model and links it in one unit: the same rules as for a stored artifact."""
+    first, second = await _configs(storage, "one", "two")
+    [stored] = await save_artifacts(storage, Artifact(data="stored"))
+    root_id, child_id = ULID(), ULID()
+    async with storage.unit_of_work() as session:
+        await session.artifacts.save(Artifact(id=root_id, data="root"))
+        await session.artifacts.save(Artifact(id=child_id, data="child", parent_id=stored.id, level=1))
+        with pytest.raises(ArtifactLinkError, match="not a root"):
+            await session.configs.link_artifact(first, child_id)
+        with pytest.raises(NotFoundError):
+            await session.configs.link_artifact(ULID(), root_id)
+        await session.configs.link_artifact(first, root_id)
+        await session.configs.link_artifact(first, root_id)  # the same pair again: nothing changes
+        with pytest.raises(ConflictError):
+            await session.configs.link_artifact(second, root_id)
+        await session.commit()
+    async with storage.unit_of_work() as session:
+        linked = await session.configs.find_by_root_artifact_id(root_id)
+        assert linked is not None and linked.id == first
+        assert [a.id for a in await session.configs.find_artifacts_for_config(first)] == [root_id]
+        assert await session.configs.find_artifacts_for_config(second) == []
+
+    staged_link_id = ULID()
+    async with storage.unit_of_work() as session:
+        await session.artifacts.save(Artifact(id=staged_link_id, data="root"))
+        await session.configs.link_artifact(second, staged_link_id)
+        with pytest.raises(ConflictError):
+            await session.configs.link_artifact(first, staged_link_id)
+
+
 async def test_unknown_ids_are_harmless(storage: Storage) -> None:
     await save_artifacts(storage, Artifact(data=1))
     async with storage.unit_of_work() as session:

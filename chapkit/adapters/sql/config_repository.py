@@ -24,6 +24,21 @@ _links = config_artifacts_table.c
 _SYNC_FETCH: dict[str, Any] = {"synchronize_session": "fetch"}
 
 
+def _staged_new_artifact(session: AsyncSession, artifact_id: ULID) -> Artifact | None:
+    """The artifact with this id when this session stages it as new (to be inserted) and no link to it, else None.
+
+    Staged as new by `save`, it is not stored yet (`save` found no row with its id), so nothing links
+    to it outside this session.
+    """
+    found: Artifact | None = None
+    for obj in session.new:
+        if isinstance(obj, ConfigArtifact) and obj.artifact_id == artifact_id:
+            return None
+        if isinstance(obj, Artifact) and obj.id == artifact_id:
+            found = obj
+    return found
+
+
 class ConfigRepository(BaseRepository[Config, ULID], ConfigStore):
     """Repository for Config entities with artifact linking operations."""
 
@@ -46,8 +61,16 @@ class ConfigRepository(BaseRepository[Config, ULID], ConfigStore):
     @translated
     async def link_artifact(self, config_id: ULID, artifact_id: ULID) -> None:
         """Link a config to a root artifact."""
+        # An artifact staged as new in this session (a job storing its model) is known without asking
+        # for it or its link; looked up before the first query flushes it.
+        staged = _staged_new_artifact(self.s, artifact_id)
         if await self.s.scalar(select(_configs.id).where(_configs.id == config_id)) is None:
             raise NotFoundError(f"Config {config_id} not found")
+        if staged is not None:
+            if staged.parent_id is not None:
+                raise ArtifactLinkError(f"Artifact {artifact_id} is not a root artifact (parent_id={staged.parent_id})")
+            self.s.add(ConfigArtifact(config_id=config_id, artifact_id=artifact_id))
+            return
         artifact = (
             await self.s.execute(select(_artifacts.id, _artifacts.parent_id).where(_artifacts.id == artifact_id))
         ).first()

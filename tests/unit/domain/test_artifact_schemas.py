@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
@@ -60,6 +61,69 @@ def test_pandas_dataframe_round_trip_and_type_check() -> None:
     pd.testing.assert_frame_equal(PandasDataFrame.model_validate_json(wrapped.model_dump_json()).to_dataframe(), frame)
     with pytest.raises(TypeError, match="Expected a pandas DataFrame"):
         PandasDataFrame.from_dataframe({"a": [1]})  # type: ignore[arg-type]
+
+
+def _object_rows(frame: pd.DataFrame) -> list[list[Any]]:
+    """What `from_dataframe` stores: the object array's rows, infinities in number columns as missing."""
+    numbers = frame.select_dtypes(include="number")
+    frame = frame.copy()
+    frame[numbers.columns] = numbers.mask(numbers.isin([np.inf, -np.inf]))
+    return frame.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[arg-type]
+
+
+def _same_values(got: list[list[Any]], expected: list[list[Any]]) -> None:
+    assert len(got) == len(expected)
+    for row, wanted in zip(got, expected, strict=True):
+        assert type(row) is list
+        assert [type(value) for value in row] == [type(value) for value in wanted]
+        assert all(a == b or (a != a and b != b) for a, b in zip(row, wanted, strict=True))
+
+
+MIXED_COLUMNS = {
+    "location": ["a", None, "b", "c"],
+    "rain": [1.5, np.nan, np.inf, -np.inf],
+    "cases": [1, 2, 3, 4],
+    "flag": [True, False, True, False],
+    "when": pd.to_datetime(["2024-01-01", None, "2024-01-03", "2024-01-04"]),
+    "small": np.array([0.1, np.nan, np.inf, 1], dtype=np.float32),
+    "nullable": pd.array([1, None, 3, 4], dtype="Int64"),
+    "period": pd.period_range("2024-01", periods=4, freq="M"),
+    "objects": pd.Series([{"k": 1}, None, 3.5, "s"], dtype=object),
+    "rain2": [0.5, 1.5, 2.5, np.nan],
+}
+
+
+@pytest.mark.parametrize("cells", [10, 1_000_000])  # read in runs of column types / as one object array
+def test_from_dataframe_stores_the_object_arrays_values_for_every_column_type(
+    cells: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("chapkit.domain.artifact._SMALL_FRAME", cells)
+    frame = pd.DataFrame(MIXED_COLUMNS)
+    for columns in (list(MIXED_COLUMNS), ["rain", "rain2", "cases"], ["location", "rain", "rain2"], ["flag"]):
+        _same_values(PandasDataFrame.from_dataframe(frame[columns]).data, _object_rows(frame[columns]))
+    forecast = pd.concat(
+        [frame[["location"]], pd.DataFrame(np.arange(40.0).reshape(4, 10)).add_prefix("sample_")], axis=1
+    )
+    _same_values(PandasDataFrame.from_dataframe(forecast).data, _object_rows(forecast))
+    assert PandasDataFrame.from_dataframe(pd.DataFrame(index=range(2))).data == [[], []]
+
+
+def test_a_frame_held_as_columns_reads_back_with_the_dtypes_rows_give() -> None:
+    columns = {
+        "floats": [1.5, 2.0, float("nan")],
+        "ints": [1, 2, 3],
+        "bools": [True, False, True],
+        "mixed": [1, 2.5, 3],
+        "missing": [1, None, 3],
+        "text": ["a", None, "b"],
+        "beyond_int64": [1, 2**63, 3],
+        "beyond_uint64": [1, 2**70, 3],
+        "bool_and_int": [True, 1, 0],
+    }
+    held = PandasDataFrame.from_columns(list(columns), list(columns.values()))
+    rows = [list(row) for row in zip(*columns.values(), strict=True)]
+    pd.testing.assert_frame_equal(held.to_dataframe(), pd.DataFrame(rows, columns=list(columns)))
+    assert held.to_dataframe().dtypes.tolist() == pd.DataFrame(rows, columns=list(columns)).dtypes.tolist()
 
 
 def test_artifact_in_refuses_json_nested_too_deeply_and_bad_parent_ids() -> None:
