@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from typing import Any
 
 import httpx
 from typer.main import get_command
+from upstream import clean_env, free_port, started
 
 from chapkit.cli import app
 from chapkit.demo.main_service import SAMPLES
@@ -81,38 +81,12 @@ def command_paths(group: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[st
         yield from command_paths(command, (*prefix, name))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def main_job(directory: Path) -> Iterator[str]:
     """Run `python -m chapkit` (the demo service on an SQLite file in `directory`); yield its URL."""
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "warning"}
-    env.pop("CHAPKIT_DATABASE_URL", None)
-    env.pop("DATABASE_URL", None)
-    with (directory / "service.log").open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "chapkit"], cwd=directory, env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the service did not start:\n{(directory / 'service.log').read_text()[-2000:]}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with started([sys.executable, "-m", "chapkit"], directory, clean_env(port)):
+        yield f"http://127.0.0.1:{port}"
 
 
 def seed(base: str) -> str:

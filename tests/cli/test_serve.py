@@ -11,6 +11,7 @@ import httpx
 
 from tests.e2e.test_main_job import free_port, running_server
 from tests.integration.http.registration_support import eventually, orchestrator, served
+from tests.support.blocked_imports import chapkit_without
 
 CHAPKIT = [sys.executable, "-m", "chapkit"]
 
@@ -155,29 +156,17 @@ def test_serve_register_registers_once_however_many_workers_and_deregisters_on_s
         assert len(registry.registrations) == 1
 
 
-WITHOUT_ASYNCPG = """
-import sys
-from importlib.abc import MetaPathFinder
-
-
-class Block(MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "asyncpg":
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-
-
-sys.meta_path.insert(0, Block())
-from chapkit.cli import main
-
-main(sys.argv[1:])
-"""
-
-
 def test_serve_without_the_driver_of_its_database_says_what_to_install_in_one_line(tmp_path: Path) -> None:
     """A postgresql:// service without asyncpg stops at start-up with the pip install, not a traceback."""
     result = subprocess.run(
-        [sys.executable, "-c", WITHOUT_ASYNCPG, "serve", "--database", "postgresql://nobody@127.0.0.1:9/none"],
+        [
+            sys.executable,
+            "-c",
+            chapkit_without("asyncpg"),
+            "serve",
+            "--database",
+            "postgresql://nobody@127.0.0.1:9/none",
+        ],
         cwd=tmp_path,
         env=_env(free_port()),
         capture_output=True,

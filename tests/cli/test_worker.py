@@ -12,6 +12,7 @@ import pytest
 from chapkit.domain.ports.scheduler import NO_QUEUE
 from tests.cli.test_serve import CHAPKIT
 from tests.conftest import fresh_postgres_database
+from tests.support.blocked_imports import chapkit_without
 
 IN_PROCESS_SERVICE = """
 from chapkit import ServiceBuilder, ServiceInfo
@@ -58,24 +59,6 @@ app = ServiceBuilder(info=ServiceInfo(display_name="queued")).with_database(os.e
 ).build()
 """
 
-WITHOUT_THE_DISTRIBUTED_EXTRA = """
-import sys
-from importlib.abc import MetaPathFinder
-
-
-class Block(MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "procrastinate":
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-
-
-sys.meta_path.insert(0, Block())
-from chapkit.cli import main
-
-main(sys.argv[1:])
-"""
-
 
 @pytest.mark.postgres
 def test_a_worker_without_the_distributed_extra_says_what_to_install_in_one_line(tmp_path: Path) -> None:
@@ -83,7 +66,7 @@ def test_a_worker_without_the_distributed_extra_says_what_to_install_in_one_line
     env = {key: value for key, value in os.environ.items() if not key.startswith("CHAPKIT_")}
     with fresh_postgres_database() as url:
         result = subprocess.run(
-            [sys.executable, "-c", WITHOUT_THE_DISTRIBUTED_EXTRA, "worker", "queued_service:app"],
+            [sys.executable, "-c", chapkit_without("procrastinate"), "worker", "queued_service:app"],
             cwd=tmp_path,
             env={**env, "SERVICE_URL": url},
             capture_output=True,
