@@ -24,8 +24,6 @@ at rest; the first train or predict loads them (about 90 MB).
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
 import shutil
 import statistics
 import subprocess
@@ -34,9 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from upstream import REPOSITORY, chap_core_python, clean_env, free_port, started
-
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "chapkit" / "bench"
+from upstream import clean_env, free_port, side_by_side, started
 
 UPSTREAM_DEMO = '''
 """The chapkit demo (python -m chapkit) rebuilt on chapkit 2.4.1: same config schema, model and modules."""
@@ -138,22 +134,6 @@ def resident_mb(command: list[str], runs: int) -> float:
     return statistics.median(figures)
 
 
-def ours_on(base_python: str) -> str:
-    """A venv of `base_python` with this checkout's chapkit installed from its wheel (cached per wheel)."""
-    sys.path.insert(0, str(REPOSITORY))
-    from chapkit.cli.project_packaging import running_chapkit_wheel
-
-    name, content = running_chapkit_wheel()
-    venv = CACHE / f"ours-{Path(base_python).name}-{hashlib.sha256(content).hexdigest()[:12]}"
-    python = venv / "bin" / "python"
-    if not python.exists():
-        wheel = Path(tempfile.mkdtemp()) / name
-        wheel.write_bytes(content)
-        subprocess.run([base_python, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True)
-    return str(python)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -164,13 +144,7 @@ def main() -> None:
     print(f"chapkit demo, Python {sys.version.split()[0]}: {here:.1f} MB resident after start-up and one /health")
     if options.no_upstream:
         return
-    upstream = chap_core_python()
-    if upstream is None:
-        raise SystemExit("no Python with chapkit 2.4.1: set CHAPKIT_BENCH_UPSTREAM_PYTHON")
-    base = subprocess.run(
-        [upstream, "-c", "import sys; print(sys._base_executable)"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    ours = ours_on(base)
+    upstream, ours = side_by_side()
     demo = Path(tempfile.mkdtemp(prefix="chapkit-bench-upstream-")) / "upstream_demo.py"
     demo.write_text(UPSTREAM_DEMO)
     version = subprocess.run([ours, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True)

@@ -42,7 +42,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -52,8 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from memory import ours_on
-from upstream import chap_core_python, clean_env, free_port, started
+from upstream import clean_env, free_port, side_by_side, started
 
 FEATURES = [f"f{i}" for i in range(9)]
 COLUMNS = [*FEATURES, "y"]
@@ -443,13 +441,8 @@ def main() -> None:
         name, _, directory = also.partition("=")
         services.append((name, [sys.executable], {"PYTHONPATH": str(Path(directory).resolve())}))
     if not args.no_upstream:
-        upstream = chap_core_python()
-        if upstream is None:
-            raise SystemExit("no Python with chapkit 2.4.1: set CHAPKIT_BENCH_UPSTREAM_PYTHON or pass --no-upstream")
-        base = subprocess.run(
-            [upstream, "-c", "import sys; print(sys._base_executable)"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        services.append((OURS_313, [ours_on(base), "-I"], {}))
+        upstream, ours = side_by_side()
+        services.append((OURS_313, [ours, "-I"], {}))
         services.append((UPSTREAM, [upstream, "-I"], {}))
     print(f"python {sys.version.split()[0]}; cpus {os.cpu_count()}; {args.rounds} rounds of {args.jobs} jobs")
     results = {name: asyncio.run(run_service(name, command, env, args, bodies)) for name, command, env in services}
