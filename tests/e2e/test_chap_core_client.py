@@ -33,6 +33,7 @@ import pytest
 from tests.cli.support import chapkit
 from tests.e2e.installed_projects import InstalledProject
 from tests.support.mlprojects import PYTHON_MODEL, R_MODEL, copy_mlproject
+from tests.support.r_runtime import missing_for
 from tests.support.server import free_port, running_server
 
 CHAP_CORE_PYTHON = os.environ.get("CHAPKIT_CHAP_CORE_PYTHON", "")
@@ -234,6 +235,9 @@ def chap_core_run(
         service = BY_NAME[name]
         if service.needs and shutil.which(service.needs) is None:
             pytest.skip(f"the {name} service needs {service.needs}")
+        reason = missing_for(service.template) if service.template else None
+        if reason is not None:
+            pytest.skip(reason)
         if name not in summaries:
             try:
                 summaries[name] = _drive(service, tmp_path_factory.mktemp(name), installed_project)

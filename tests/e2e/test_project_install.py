@@ -24,18 +24,20 @@ import pytest
 
 from chapkit.cli.init import Template, project_files
 from tests.e2e.installed_projects import NAME, InstalledProject, fresh_venv, make_project
+from tests.support.r_runtime import missing_for
 from tests.support.server import free_port, running_server
 
 # A hang guard: the first case of a template installs it into a fresh venv (a minute or more on a cold pip cache).
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 REPOSITORY = Path(__file__).resolve().parents[2]
 TEMPLATES = [template.value for template in Template]
-NEEDS_R = {"shell-r", "shell-r-tidyverse"}
+NEEDS_R = {"shell-r", "shell-r-tidyverse"}  # their images install R
 
 
 def _needs(template: str) -> None:
-    if template in NEEDS_R and shutil.which("Rscript") is None:
-        pytest.skip(f"the {template} project needs Rscript")
+    reason = missing_for(template)
+    if reason is not None:
+        pytest.skip(reason)
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
