@@ -9,7 +9,7 @@ directory. The services measured in one run, side by side:
   the commit compared against) first on PYTHONPATH (`--also NAME=DIR` adds more such checkouts);
 - **chapkit 2.4.1** (the newer upstream on PyPI) under Python 3.13 (`bench/upstream.py` finds that
   environment; `--no-upstream` skips it), and **chapkit py3.13**, this checkout's wheel on the same
-  Python (`bench/memory.py` builds that venv): the figures against 2.4.1 compare these two.
+  Python (`bench/upstream.py` builds that venv): the figures against 2.4.1 compare these two.
 
 Figures (medians of `--rounds`):
 
