@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, inspect, select
+from sqlalchemy import Select, bindparam, delete, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chapkit.adapters.sql.errors import domain_errors, translated
@@ -13,6 +13,15 @@ from chapkit.domain.errors import NotFoundError
 from chapkit.domain.ports.repository import IdT, Repository, T
 
 _ADAPTER_OWNED = frozenset({"created_at", "updated_at"})
+_BY_ID: dict[type, Select[Any]] = {}
+"""Per mapped class, `SELECT ... WHERE id = :id`: built once, not cloned per read as `Session.get` does."""
+
+
+def _by_id_statement(model: type) -> Select[Any]:
+    statement = _BY_ID.get(model)
+    if statement is None:
+        statement = _BY_ID[model] = select(model).where(model.id == bindparam("chapkit_id"))  # type: ignore[attr-defined]
+    return statement
 
 
 class BaseRepository(Repository[T, IdT]):
@@ -148,8 +157,15 @@ class BaseRepository(Repository[T, IdT]):
 
     @translated
     async def find_by_id(self, id: IdT) -> T | None:
-        """Find an entity by its ID."""
-        return await self.s.get(self.model, id)
+        """Find an entity by its ID (the session's own instance, as `Session.get` returns it).
+
+        A session that holds no instance yet (every read request's) runs a statement built once per
+        class; one that does asks `Session.get`, which answers from its identity map when it can.
+        """
+        if id is None or self.s.sync_session.identity_map:
+            return await self.s.get(self.model, id)
+        result = await self.s.execute(_by_id_statement(self.model), {"chapkit_id": id})
+        return result.scalars().one_or_none()
 
 
 def _id_of(entity: object) -> Any:
