@@ -390,7 +390,9 @@ async def tree_phases(load: Load) -> None:
         assert content.count(b'"id"') == TREE_NODES, "the tree is not whole"
     median = statistics.median(timings)
     load.results["$tree"] = {"wall": median}
-    print(f"{'GET $tree (' + str(TREE_NODES) + ' nodes)':<24} median wall {median:>7.2f} ms over {len(timings)} requests")
+    print(
+        f"{'GET $tree (' + str(TREE_NODES) + ' nodes)':<24} median wall {median:>7.2f} ms over {len(timings)} requests"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- budgets
@@ -430,7 +432,9 @@ def budget_lines(results: dict[str, dict[str, float]], baseline: dict[str, dict[
         lines.append("  (tree budgets against the code before: pass --baseline FILE saved by --save on that code)")
     else:
         speedup = results["tree build"]["rate"] / baseline["tree build"]["rate"]
-        line("tree build at 16 clients: rate / before", speedup, ">=", TREE_BUILD_SPEEDUP, speedup >= TREE_BUILD_SPEEDUP)
+        line(
+            "tree build at 16 clients: rate / before", speedup, ">=", TREE_BUILD_SPEEDUP, speedup >= TREE_BUILD_SPEEDUP
+        )
         faster = baseline["$tree"]["wall"] / results["$tree"]["wall"]
         line("$tree (2,000 nodes): before / now", faster, ">=", TREE_READ_SPEEDUP, faster >= TREE_READ_SPEEDUP)
     return lines

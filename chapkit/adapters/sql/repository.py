@@ -165,7 +165,8 @@ class BaseRepository(Repository[T, IdT]):
         if id is None or self.s.sync_session.identity_map:
             return await self.s.get(self.model, id)
         result = await self.s.execute(_by_id_statement(self.model), {"chapkit_id": id})
-        return result.scalars().one_or_none()
+        found: T | None = result.scalars().one_or_none()
+        return found
 
 
 def _id_of(entity: object) -> Any:
