@@ -349,31 +349,37 @@ async def child_artifact_phase(load: Load, requests: int) -> None:
     await load.phase("POST child artifact", requests, post_child)
 
 
+async def tree_level(load: Load, parents: list[str], count: int) -> tuple[list[str], int]:
+    """POST `count` children under `parents` (TREE_FAN_OUT each) over every connection: their ids, and the failures."""
+    created: list[str] = []
+    errors = 0
+    counter = iter(range(count))
+
+    async def worker(connection: Connection) -> None:
+        nonlocal errors
+        for index in counter:
+            child = await post_artifact(connection, {"n": index}, parents[index // TREE_FAN_OUT])
+            if child is None:
+                errors += 1
+            else:
+                created.append(child)
+
+    await asyncio.gather(*(worker(connection) for connection in load.connections))
+    return created, errors
+
+
 async def tree_phases(load: Load) -> None:
     """Build a tree of TREE_NODES artifacts (fan-out TREE_FAN_OUT) at full concurrency, level by level; time `$tree`."""
     root = await post_artifact(load.connections[0], {"root": True})
     assert root is not None, "the tree's root was not created"
     level: list[str] = [root]
     nodes, built, errors, started = 1, 0, 0, time.perf_counter()
-    while nodes < TREE_NODES:
+    while nodes < TREE_NODES and level:
         count = min(len(level) * TREE_FAN_OUT, TREE_NODES - nodes)
-        parents = level
-        next_level: list[str] = []
-        counter = iter(range(count))
-
-        async def worker(connection: Connection) -> None:
-            nonlocal errors
-            for index in counter:
-                created = await post_artifact(connection, {"n": index}, parents[index // TREE_FAN_OUT])
-                if created is None:
-                    errors += 1
-                else:
-                    next_level.append(created)
-
-        await asyncio.gather(*(worker(connection) for connection in load.connections))
+        level, failed = await tree_level(load, level, count)
         nodes += count
         built += count
-        level = next_level
+        errors += failed
     elapsed = time.perf_counter() - started
     load.results["tree build"] = {"rate": built / elapsed, "errors": errors}
     print(

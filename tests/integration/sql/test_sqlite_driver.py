@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import sqlite3
 
 import pytest
 from aiosqlite import Connection as AiosqliteConnection
