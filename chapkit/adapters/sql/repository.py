@@ -13,14 +13,17 @@ from chapkit.domain.errors import NotFoundError
 from chapkit.domain.ports.repository import IdT, Repository, T
 
 _ADAPTER_OWNED = frozenset({"created_at", "updated_at"})
-_BY_ID: dict[type, Select[Any]] = {}
-"""Per mapped class, `SELECT ... WHERE id = :id`: built once, not cloned per read as `Session.get` does."""
+_BY_ID: dict[tuple[type, bool], Select[Any]] = {}
+"""Per mapped class, `SELECT ... WHERE id = :id` (and its reloading form): built once, not per read."""
 
 
-def _by_id_statement(model: type) -> Select[Any]:
-    statement = _BY_ID.get(model)
+def _by_id_statement(model: type, *, reload: bool = False) -> Select[Any]:
+    statement = _BY_ID.get((model, reload))
     if statement is None:
-        statement = _BY_ID[model] = select(model).where(model.id == bindparam("chapkit_id"))  # type: ignore[attr-defined]
+        statement = select(model).where(model.id == bindparam("chapkit_id"))  # type: ignore[attr-defined]
+        if reload:
+            statement = statement.execution_options(populate_existing=True)
+        _BY_ID[(model, reload)] = statement
     return statement
 
 
@@ -89,8 +92,12 @@ class BaseRepository(Repository[T, IdT]):
         if not wanted:
             return
         ids = [_id_of(e) for e in wanted]
-        statement = select(self.model).where(self._id_column.in_(ids)).execution_options(populate_existing=True)
-        rows = {_id_of(row): row for row in (await self.s.scalars(statement)).all()}
+        if len(ids) == 1:  # what every save of one entity reloads: a statement built once
+            result = await self.s.scalars(_by_id_statement(self.model, reload=True), {"chapkit_id": ids[0]})
+        else:
+            statement = select(self.model).where(self._id_column.in_(ids)).execution_options(populate_existing=True)
+            result = await self.s.scalars(statement)
+        rows = {_id_of(row): row for row in result.all()}
         for entity, entity_id in zip(wanted, ids, strict=True):
             row = rows.get(entity_id)
             if row is None:
