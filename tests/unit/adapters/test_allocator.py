@@ -11,6 +11,7 @@ import pytest
 from chapkit import ServiceBuilder, ServiceInfo
 from chapkit.adapters.http.allocator import (
     GC_FREEZE_ENV,
+    YOUNG_GC_THRESHOLD,
     malloc_tuning_enabled,
     release_heap,
     settle_heap,
@@ -59,14 +60,20 @@ async def test_a_started_service_freezes_its_heap_and_gives_it_back_when_it_stop
 ) -> None:
     monkeypatch.delenv(GC_FREEZE_ENV, raising=False)
     release_heap()
+    thresholds = gc.get_threshold()
     app = ServiceBuilder(info=ServiceInfo(display_name="heap")).with_health().build()
-    async with app.router.lifespan_context(app):
-        assert gc.get_freeze_count() > 0
-    assert gc.get_freeze_count() == 0
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_freeze_count() > 0
+            assert gc.get_threshold()[0] >= YOUNG_GC_THRESHOLD
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def test_the_freeze_is_off_with_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(GC_FREEZE_ENV, "off")
     release_heap()
+    thresholds = gc.get_threshold()
     settle_heap()
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
