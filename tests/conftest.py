@@ -19,6 +19,10 @@ from chapkit.adapters.sql.schema.base import Base
 from chapkit.embedding import Storage, open_storage
 
 POSTGRES_URL_ENV = "CHAPKIT_TEST_POSTGRES_URL"
+
+# The suite starts hundreds of services in one process: a full collection and a freeze at each start
+# (`settle_heap`) would cost it minutes. tests/unit/adapters/test_allocator.py covers the freeze.
+os.environ.setdefault("CHAPKIT_GC_FREEZE", "0")
 BACKENDS = ["memory", "sqlite_memory", "sqlite_file", "postgres"]
 
 TESTS_ROOT = Path(__file__).parent

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 from typing import Annotated, Any, TypeVar
@@ -63,17 +63,20 @@ class ServiceRuntime:
         self.services: Services | None = None
         self.scheduler: JobScheduler | None = None
         self.app_manager: AppManager | None = None
+        self._datastore: Datastore | None = None
+        """The container's datastore, read once when it is set rather than from the container per request."""
 
     def started(self, container: ServiceContainer | None, services: Services | None) -> None:
         """Serve from a started container and its services (None: stopped)."""
         self.container = container
         self.services = services
         self.scheduler = None if container is None else container.scheduler()
+        self._datastore = None if container is None else datastore_of(container)
 
     @property
     def database(self) -> Datastore | None:
         """The datastore the container's units of work use, or None before the service starts."""
-        return None if self.container is None else datastore_of(self.container)
+        return self._datastore
 
     @database.setter
     def database(self, database: Datastore | None) -> None:
@@ -84,8 +87,10 @@ class ServiceRuntime:
             # `set_database` outside a running service: the spec's services on that datastore, no jobs.
             container = build_container(replace(self.spec, datastore=database, database_options={}, jobs=None))
             self.container, self.services = container, container.services()
+            self._datastore = datastore_of(container)
         else:
             use_datastore(self.container, database)
+            self._datastore = datastore_of(self.container)
 
     def require_services(self) -> Services:
         """Return the services, or raise when the service has not started."""
@@ -95,9 +100,9 @@ class ServiceRuntime:
 
     def require_database(self) -> Datastore:
         """Return the database, or raise when the service has not started."""
-        if self.container is None:
+        if self._datastore is None:
             raise RuntimeError("Database not initialized. Call set_database() during app startup.")
-        return datastore_of(self.container)
+        return self._datastore
 
     def require_scheduler(self) -> JobScheduler:
         """Return the scheduler, or raise when the service has none."""
@@ -272,6 +277,48 @@ async def current_scheduler() -> JobScheduler:
     return current_runtime().require_scheduler()
 
 
+_REQUEST_UNIT = "chapkit.unit_of_work"
+"""Key of the request's unit of work in the ASGI scope (one unit per request, shared by its dependencies)."""
+_REQUEST_EXIT_STACK = "fastapi_inner_astack"
+"""FastAPI's per-request exit stack: what closes its dependencies with `yield`, after the response is sent."""
+
+
+async def request_unit_of_work(request: Request) -> UnitOfWork:
+    """The request's unit of work, as `current_unit_of_work` gives it, opened without a generator dependency.
+
+    FastAPI runs a dependency with `yield` inside two context managers and a cancel scope of its
+    own: on a simple read that was as much CPU as the read. This one opens the unit on the request's
+    first call and hands its closing to the exit stack FastAPI closes those dependencies with, at the
+    same point (after the response) and with the same exception; later calls in the request share it.
+    """
+    scope = request.scope
+    uow: UnitOfWork | None = scope.get(_REQUEST_UNIT)
+    if uow is not None:
+        return uow
+    stack: AsyncExitStack | None = scope.get(_REQUEST_EXIT_STACK)
+    if stack is None:
+        raise RuntimeError("request_unit_of_work serves FastAPI routes only (no request exit stack found)")
+    uow = await stack.enter_async_context(current_runtime().unit_of_work(write=writes(request)))
+    scope[_REQUEST_UNIT] = uow
+    stack.callback(scope.pop, _REQUEST_UNIT, None)
+    return uow
+
+
+async def builtin_config_manager(request: Request) -> ConfigManager[BaseConfig]:
+    """`get_config_manager` for chapkit's own routes, on `request_unit_of_work` (overrides do not reach it)."""
+    return current_runtime().require_services().configs.manager(await request_unit_of_work(request))
+
+
+async def builtin_artifact_manager(request: Request) -> ArtifactManager:
+    """`get_artifact_manager` for chapkit's own routes, on `request_unit_of_work` (overrides do not reach it)."""
+    return current_runtime().require_services().artifacts.manager(await request_unit_of_work(request))
+
+
+async def builtin_task_manager(request: Request) -> TaskManager:
+    """`get_task_manager` for chapkit's own routes, on `request_unit_of_work` (overrides do not reach it)."""
+    return current_runtime().require_services().tasks.manager(await request_unit_of_work(request))
+
+
 def builtin(dependency: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., Coroutine[Any, Any, T]]:
     """A copy of a `get_*` dependency for chapkit's own routers.
 
@@ -306,6 +353,10 @@ __all__ = [
     "READ_ONLY_METHODS",
     "current_scheduler",
     "builtin",
+    "builtin_artifact_manager",
+    "builtin_config_manager",
+    "builtin_task_manager",
+    "request_unit_of_work",
     "current_unit_of_work",
     "get_artifact_manager",
     "get_config_manager",

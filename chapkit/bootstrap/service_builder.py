@@ -1,8 +1,9 @@
 """`ServiceBuilder`: the base builder plus the config, artifact, task and ML modules.
 
 Each module adds to the service's spec (schema, hierarchy, registry, runner) and serves its router
-through the reference's dependencies (`get_config_manager`, `get_artifact_manager`, `get_task_manager`,
-`get_ml_manager`), which reach the running service's application services (D6, D21).
+through dependencies of its own (`builtin_config_manager`, `builtin_artifact_manager`,
+`builtin_task_manager`: the reference's `get_*_manager` on the request's unit of work, opened without a
+generator dependency; `get_ml_manager`), which reach the running service's application services (D6, D21).
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from chapkit.bootstrap.containers import ServiceSpec
 from chapkit.bootstrap.dependencies import (
     ServiceRuntime,
     builtin,
-    get_artifact_manager,
-    get_config_manager,
+    builtin_artifact_manager,
+    builtin_config_manager,
+    builtin_task_manager,
     get_ml_manager,
-    get_task_manager,
 )
 from chapkit.domain.artifact import ArtifactHierarchy, ArtifactIn, ArtifactOut
 from chapkit.domain.config import BaseConfig, ConfigIn, ConfigOut
@@ -230,7 +231,7 @@ class ServiceBuilder(BaseServiceBuilder):
         """Register the modules' routers: each reaches the running service through the `get_*` dependencies."""
         super()._register_module_routers(app)
         linking = self._artifact_options is not None and self._artifact_options.enable_config_linking
-        config_manager = builtin(get_config_manager)
+        config_manager = builtin_config_manager
         if self._config_options:
             options = self._config_options
             app.include_router(
@@ -250,7 +251,7 @@ class ServiceBuilder(BaseServiceBuilder):
                 ArtifactRouter.create(
                     prefix=artifact_options.prefix,
                     tags=artifact_options.tags,
-                    manager_factory=builtin(get_artifact_manager),
+                    manager_factory=builtin_artifact_manager,
                     entity_in_type=ArtifactIn,
                     entity_out_type=ArtifactOut,
                     permissions=artifact_options.permissions,
@@ -267,7 +268,7 @@ class ServiceBuilder(BaseServiceBuilder):
                 TaskRouter.create(
                     prefix=tasks.prefix,
                     tags=tasks.tags,
-                    manager_factory=builtin(get_task_manager),
+                    manager_factory=builtin_task_manager,
                     entity_in_type=TaskIn,
                     entity_out_type=TaskOut,
                     permissions=tasks.permissions,

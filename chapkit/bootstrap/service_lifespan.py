@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from chapkit.adapters.http.allocator import release_heap, settle_heap
 from chapkit.adapters.http.health import HealthCheck, HealthState
 from chapkit.adapters.http.registration import Registration, registered
 from chapkit.adapters.observability import configure_logging, get_logger
@@ -74,6 +75,7 @@ async def running(state: ServiceState, app: FastAPI, *, register: bool = True) -
             with service_started(runtime):
                 for hook in state.startup_hooks:
                     await hook(app)
+                settle_heap()
                 try:
                     # Registered after the start-up hooks (the service is complete), deregistered first.
                     async with registered(state.registration if register else None, auth_on=state.auth is not None):
@@ -83,6 +85,7 @@ async def running(state: ServiceState, app: FastAPI, *, register: bool = True) -
                         await hook(app)
     finally:
         runtime.started(None, None)
+        release_heap()
 
 
 def build_lifespan(state: ServiceState) -> LifespanFactory:

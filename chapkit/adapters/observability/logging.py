@@ -8,7 +8,8 @@ import sys
 from typing import Any
 
 import structlog
-from structlog.typing import Processor
+import structlog._frames
+from structlog.typing import EventDict, Processor
 
 _THIRD_PARTY_LOGGERS = ("uvicorn", "uvicorn.access", "uvicorn.error", "gunicorn.access", "gunicorn.error")
 _ACCESS_LOGGERS = frozenset({"uvicorn.access", "gunicorn.access"})
@@ -42,13 +43,7 @@ def configure_logging(*, access_log: bool = True) -> None:
         processors=[
             *shared,
             structlog.stdlib.add_logger_name,
-            structlog.processors.CallsiteParameterAdder(
-                [
-                    structlog.processors.CallsiteParameter.FILENAME,
-                    structlog.processors.CallsiteParameter.LINENO,
-                    structlog.processors.CallsiteParameter.FUNC_NAME,
-                ]
-            ),
+            add_callsite,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
@@ -59,7 +54,7 @@ def configure_logging(*, access_log: bool = True) -> None:
 
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
+        _Formatter(
             foreign_pre_chain=shared,
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
         )
@@ -75,6 +70,67 @@ def configure_logging(*, access_log: bool = True) -> None:
             logger.addHandler(handler)
         logger.setLevel(level)
         logger.propagate = False
+
+
+class _Formatter(structlog.stdlib.ProcessorFormatter):
+    """structlog's `ProcessorFormatter`, rendering structlog's own lines without copying their record.
+
+    A line logged through structlog carries its event dict (and no exception info: that is in the
+    dict) as the record's message: it is rendered by the processors straight from a copy of the dict,
+    which is what the base class returns for it after copying the whole record first. Other records
+    take the base class's path.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The rendered line of `record`."""
+        logger = getattr(record, "_logger", None)
+        if logger is None or not isinstance(record.msg, dict) or record.exc_info or record.stack_info:
+            return super().format(record)
+        method_name: str = getattr(record, "_name", record.levelname.lower())
+        event_dict: Any = {**record.msg, "_record": record, "_from_structlog": True}
+        for processor in self.processors:
+            event_dict = processor(self.logger if self.logger is not None else logger, method_name, event_dict)
+        if not isinstance(event_dict, str):
+            raise ValueError("The last processor of a ProcessorFormatter must render the event dict to a string.")
+        return event_dict
+
+
+_IGNORED_MODULES = ("structlog", "logging", __name__)
+"""Frames of these modules are not the call site of a log line (structlog's own ignores, plus this module)."""
+_ignored_code: dict[Any, bool] = {}
+"""Whether a code object's module is ignored, by code object: one dict look-up per frame after the first line."""
+_async_calling_stack = getattr(structlog._frames, "_ASYNC_CALLING_STACK", None)
+"""structlog's record of the caller of its `a*` (async) log methods, whose processors run in a thread."""
+
+
+def add_callsite(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
+    """Add `filename`, `lineno` and `func_name` of the line's call site, as structlog's `CallsiteParameterAdder` does.
+
+    The same values, found by the same walk out of structlog and logging frames, with each frame's
+    module checked once per code object instead of by name on every line. A standard-library
+    record (a foreign line) gives its own call site.
+    """
+    record: logging.LogRecord | None = event_dict.get("_record")
+    if record is not None and not event_dict.get("_from_structlog", False):
+        event_dict["filename"] = record.filename
+        event_dict["lineno"] = record.lineno
+        event_dict["func_name"] = record.funcName
+        return event_dict
+    frame: Any = sys._getframe(1)
+    if _async_calling_stack is not None:
+        frame = _async_calling_stack.get(frame)
+    while frame.f_back is not None:
+        code = frame.f_code
+        ignored = _ignored_code.get(code)
+        if ignored is None:
+            ignored = _ignored_code[code] = (frame.f_globals.get("__name__") or "?").startswith(_IGNORED_MODULES)
+        if not ignored:
+            break
+        frame = frame.f_back
+    event_dict["filename"] = os.path.basename(frame.f_code.co_filename)
+    event_dict["lineno"] = frame.f_lineno
+    event_dict["func_name"] = frame.f_code.co_name
+    return event_dict
 
 
 def get_logger(name: str | None = None) -> Any:

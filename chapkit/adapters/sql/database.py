@@ -16,7 +16,7 @@ from sqlalchemy.pool import StaticPool
 from chapkit.adapters.sql.migrations.runner import create_tables, upgrade_to_head
 from chapkit.adapters.sql.pool import FairAsyncQueuePool
 from chapkit.adapters.sql.schema.entities import map_entities
-from chapkit.adapters.sql.sqlite_driver import one_hop_dbapi
+from chapkit.adapters.sql.sqlite_driver import OneHopConnection, one_hop_dbapi
 from chapkit.adapters.sql.unit_of_work import SqlUnitOfWork
 from chapkit.adapters.sql.write_queue import TURN_KEY, WRITE_INTENT_KEY, QueuedWriteSession, WriteTurn
 from chapkit.domain.extras import MissingExtraError
@@ -238,8 +238,16 @@ def _configure_writer_connection(dbapi_connection: Any, record: Any) -> None:
 
 
 def _begin_immediate(connection: Any) -> None:
-    """Begin every writer transaction with SQLite's write lock, so its reads stay true until it commits."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """Begin every writer transaction with SQLite's write lock, so its reads stay true until it commits.
+
+    chapkit's aiosqlite driver sends it with the transaction's first statement (one worker-thread
+    round trip for both); other drivers get it as a statement of its own.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    if isinstance(dbapi_connection, OneHopConnection):
+        dbapi_connection.begin_with_next_statement("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class SqliteDatabaseBuilder:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, inspect, select
+from sqlalchemy import Select, bindparam, delete, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chapkit.adapters.sql.errors import domain_errors, translated
@@ -13,6 +13,18 @@ from chapkit.domain.errors import NotFoundError
 from chapkit.domain.ports.repository import IdT, Repository, T
 
 _ADAPTER_OWNED = frozenset({"created_at", "updated_at"})
+_BY_ID: dict[tuple[type, bool], Select[Any]] = {}
+"""Per mapped class, `SELECT ... WHERE id = :id` (and its reloading form): built once, not per read."""
+
+
+def _by_id_statement(model: type, *, reload: bool = False) -> Select[Any]:
+    statement = _BY_ID.get((model, reload))
+    if statement is None:
+        statement = select(model).where(model.id == bindparam("chapkit_id"))  # type: ignore[attr-defined]
+        if reload:
+            statement = statement.execution_options(populate_existing=True)
+        _BY_ID[(model, reload)] = statement
+    return statement
 
 
 class BaseRepository(Repository[T, IdT]):
@@ -80,8 +92,12 @@ class BaseRepository(Repository[T, IdT]):
         if not wanted:
             return
         ids = [_id_of(e) for e in wanted]
-        statement = select(self.model).where(self._id_column.in_(ids)).execution_options(populate_existing=True)
-        rows = {_id_of(row): row for row in (await self.s.scalars(statement)).all()}
+        if len(ids) == 1:  # what every save of one entity reloads: a statement built once
+            result = await self.s.scalars(_by_id_statement(self.model, reload=True), {"chapkit_id": ids[0]})
+        else:
+            statement = select(self.model).where(self._id_column.in_(ids)).execution_options(populate_existing=True)
+            result = await self.s.scalars(statement)
+        rows = {_id_of(row): row for row in result.all()}
         for entity, entity_id in zip(wanted, ids, strict=True):
             row = rows.get(entity_id)
             if row is None:
@@ -148,8 +164,16 @@ class BaseRepository(Repository[T, IdT]):
 
     @translated
     async def find_by_id(self, id: IdT) -> T | None:
-        """Find an entity by its ID."""
-        return await self.s.get(self.model, id)
+        """Find an entity by its ID (the session's own instance, as `Session.get` returns it).
+
+        A session that holds no instance yet (every read request's) runs a statement built once per
+        class; one that does asks `Session.get`, which answers from its identity map when it can.
+        """
+        if id is None or self.s.sync_session.identity_map:
+            return await self.s.get(self.model, id)
+        result = await self.s.execute(_by_id_statement(self.model), {"chapkit_id": id})
+        found: T | None = result.scalars().one_or_none()
+        return found
 
 
 def _id_of(entity: object) -> Any:

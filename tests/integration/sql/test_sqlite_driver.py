@@ -1,7 +1,9 @@
-"""The one-hop aiosqlite adapter: one worker-thread round trip per statement, none for idle commits and rollbacks."""
+"""The one-hop aiosqlite adapter: reads on the event loop's thread, one worker-thread round trip per write statement
+(the writer's BEGIN IMMEDIATE riding with its first), none for idle commits and rollbacks."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -45,7 +47,7 @@ async def test_engines_use_the_one_hop_connection(database: SqliteDatabase) -> N
         assert isinstance(raw.dbapi_connection, OneHopConnection)
 
 
-async def test_a_read_only_session_costs_one_round_trip_per_statement(
+async def test_a_read_only_session_makes_no_worker_thread_round_trip(
     database: SqliteDatabase, round_trips: list[str]
 ) -> None:
     async with database.session() as session:
@@ -54,7 +56,32 @@ async def test_a_read_only_session_costs_one_round_trip_per_statement(
     async with database.session() as session:
         assert await session.scalar(select(func.count()).select_from(Widget)) == 0
         assert await session.get(Widget, IDS[0]) is None
-    assert round_trips == ["_run_statement", "_run_statement"]  # no cursor, fetch, close or rollback trips
+        assert (await session.execute(text("SELECT count(*) FROM test_widgets"))).scalar() == 0
+    async with database.engine.connect() as connection:  # an engine's read (AsyncConnection checks for an await)
+        assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    assert round_trips == []  # SELECTs run on the event loop's thread; no cursor, fetch, close or rollback trips
+
+
+async def test_a_writer_takes_the_write_lock_in_its_first_statements_round_trip(
+    database: SqliteDatabase, round_trips: list[str], tmp_path: Path
+) -> None:
+    async with database.session(write=True) as session:  # warm the writer connection
+        session.add(Widget(id=IDS[1], name="first"))
+        await session.commit()
+    round_trips.clear()
+    async with database.session(write=True) as session:
+        assert await session.get(Widget, IDS[0]) is None  # the first statement: BEGIN IMMEDIATE goes with it
+        neighbour = sqlite3.connect(tmp_path / "driver.db", timeout=0, isolation_level=None)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                neighbour.execute("BEGIN IMMEDIATE")
+        finally:
+            neighbour.close()
+        session.add(Widget(id=IDS[0], name="w"))
+        await session.commit()
+    assert round_trips == ["_run_statement", "_run_statement", "commit"]  # (BEGIN + SELECT), INSERT, COMMIT
+    async with database.session() as session:
+        assert (await session.scalars(select(Widget.name).order_by(Widget.name))).all() == ["first", "w"]
 
 
 async def test_rows_rowcount_and_executemany_behave_as_sqlite3(database: SqliteDatabase) -> None:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import ctypes
+import gc
 import sys
 
 import pytest
 
 from chapkit import ServiceBuilder, ServiceInfo
-from chapkit.adapters.http.allocator import malloc_tuning_enabled, tune_allocator
+from chapkit.adapters.http.allocator import (
+    GC_FREEZE_ENV,
+    YOUNG_GC_THRESHOLD,
+    malloc_tuning_enabled,
+    release_heap,
+    settle_heap,
+    tune_allocator,
+)
 
 
 def _glibc() -> bool:
@@ -45,3 +53,27 @@ def test_an_unknown_value_stops_the_build(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("CHAPKIT_MALLOC_TUNING", "sometimes")
     with pytest.raises(ValueError, match="CHAPKIT_MALLOC_TUNING must be 1 or 0"):
         ServiceBuilder(info=ServiceInfo(display_name="x")).build()
+
+
+async def test_a_started_service_freezes_its_heap_and_gives_it_back_when_it_stops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(GC_FREEZE_ENV, raising=False)
+    release_heap()
+    thresholds = gc.get_threshold()
+    app = ServiceBuilder(info=ServiceInfo(display_name="heap")).with_health().build()
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_freeze_count() > 0
+            assert gc.get_threshold()[0] >= YOUNG_GC_THRESHOLD
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def test_the_freeze_is_off_with_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(GC_FREEZE_ENV, "off")
+    release_heap()
+    thresholds = gc.get_threshold()
+    settle_heap()
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
