@@ -230,8 +230,15 @@ class JobService:
         return await self.get(job_id)
 
     async def result(self, job_id: ULID, timeout: float | None = None) -> ArtifactOut:
-        """Wait for the job and return the artifact it stored; `JobFailedError` when it did not complete."""
-        record = await self.wait(job_id, timeout)
+        """Wait for the job and return the artifact it stored.
+
+        A job that failed raises its own error (the scheduler re-raises it: `train_and_wait` and `forecast`
+        raise what the model or the forecast check raised); one that was canceled or stored nothing
+        raises `JobFailedError`.
+        """
+        await self.get(job_id)
+        await self.scheduler.wait(job_id, timeout=timeout)
+        record = await self.get(job_id)
         if record.status != "completed" or record.artifact_id is None:
             raise JobFailedError(record)
         return await self._artifacts.get(record.artifact_id)

@@ -1,4 +1,7 @@
-"""A failed job's wait returns its record (status and error), through the testing kit and the embedding API."""
+"""A failed job's wait returns its record (status and error), through the testing kit and the embedding API.
+
+`result` (and so `train_and_wait`, `forecast`) raises the job's own error instead: the model's exception.
+"""
 
 from typing import Any
 
@@ -50,11 +53,12 @@ async def test_over_http_the_failed_record_is_returned(chapkit_client: Any) -> N
     assert "marker 9d1f" in record["error"]
 
 
-async def test_in_the_embedding_api_wait_returns_it_and_result_raises(chapkit_service: Any) -> None:
+async def test_in_the_embedding_api_wait_returns_it_and_result_raises_the_job_s_error(chapkit_service: Any) -> None:
     config = await chapkit_service.configs.create("c", {})
     submitted = await chapkit_service.ml.train(TrainRequest(config_id=config.id, data=TRAIN_DATA))
     job_id = ULID.from_str(submitted.job_id)
     record = await chapkit_service.jobs.wait(job_id)
     assert record.status == "failed" and "marker 9d1f" in (record.error or "")
-    with pytest.raises(JobFailedError):
+    with pytest.raises(ValueError, match="marker 9d1f") as raised:
         await chapkit_service.jobs.result(job_id)
+    assert not isinstance(raised.value, JobFailedError)  # that one is for a canceled job
