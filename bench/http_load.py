@@ -14,18 +14,23 @@ the bare route of the same run (machines differ; ratios within one run are what 
 as p99/p50, and, given `--baseline` (the `--save`d numbers of a run of the code before), the artifact
 tree build rate and `$tree` time against that run's.
 
+With `--upstream`, the config phases (POST, GET by id, page of 50) also run, in the same sitting and
+after the main run, against this checkout's service under Python 3.13 and the same service built on
+chapkit 2.4.1 (the newer upstream on PyPI, what a user would pick instead of us; `bench/upstream.py`
+finds both interpreters), one after the other, and their CPU per request prints side by side.
+
     .venv/bin/python bench/http_load.py [--requests 5000] [--clients 16] [--no-logging]
-        [--database-url URL] [--save FILE] [--baseline FILE]
+        [--database-url URL] [--save FILE] [--baseline FILE] [--upstream]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +44,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from upstream import free_port, side_by_side
 
 from chapkit import (
     ArtifactHierarchy,
@@ -99,6 +105,40 @@ def build_app(database_url: str, logging: bool) -> Any:
     if logging:
         builder = builder.with_logging()
     return builder.include_router(CrudRouter(ITEMS, ["Items"], ItemIn, ItemOut, item_manager).router).build()
+
+
+UPSTREAM_SERVICE = """
+import sys
+
+import uvicorn
+from chapkit import ArtifactHierarchy, BaseConfig, get_alembic_dir
+from chapkit.api import ServiceBuilder, ServiceInfo
+from servicekit import SqliteDatabaseBuilder
+
+
+class BenchConfig(BaseConfig):
+    epochs: int = 1
+    rate: float = 0.1
+
+
+app = (
+    ServiceBuilder(info=ServiceInfo(id="bench", display_name="bench"))
+    # An SQLite file with chapkit's bundled migrations, as 2.4.1's MLServiceBuilder makes it.
+    .with_database(
+        SqliteDatabaseBuilder.from_file(sys.argv[2].split("///", 1)[1])
+        .with_migrations(enabled=True, alembic_dir=get_alembic_dir())
+        .build()
+    )
+    .with_health()
+    .with_config(BenchConfig)
+    .with_artifacts(hierarchy=ArtifactHierarchy(name="bench", level_labels={0: "model", 1: "prediction"}))
+    .with_logging()
+    .build()
+)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), loop="uvloop", http="httptools", log_level="warning",
+            access_log=False)
+"""
+"""The bench's service (configs and artifacts, request logging on) built on chapkit 2.4.1: `PORT URL`."""
 
 
 def build_bare_app() -> Any:
@@ -264,6 +304,15 @@ async def drive(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         await tree_phases(load)
     finally:
         load.close()
+    for name, pid, port in args.compare:
+        print(f"\n{name}", flush=True)
+        compared = await Load.open(pid, port, clients, {})
+        try:
+            await warm_up(compared, requests)
+            await crud_phases(compared, "config", CONFIGS, config_body, requests)
+        finally:
+            compared.close()
+        results.update({f"{name}: {phase}": numbers for phase, numbers in compared.results.items()})
     return results
 
 
@@ -447,14 +496,21 @@ def budget_lines(results: dict[str, dict[str, float]], baseline: dict[str, dict[
     return lines
 
 
+SIDE_BY_SIDE = ("POST config", "GET config by id", "GET config page (50)")
+OURS_313 = "chapkit, Python 3.13"
+UPSTREAM = "chapkit 2.4.1, Python 3.13"
+
+
+def side_by_side_lines(results: dict[str, dict[str, float]]) -> list[str]:
+    """Server CPU per request of the config phases, this checkout against chapkit 2.4.1 on one Python."""
+    lines = [f"  {'phase':<24} {'chapkit':>10} {'2.4.1':>10} {'chapkit / 2.4.1':>16}   (server CPU ms/req)"]
+    for phase in SIDE_BY_SIDE:
+        ours, theirs = results[f"{OURS_313}: {phase}"]["cpu"], results[f"{UPSTREAM}: {phase}"]["cpu"]
+        lines.append(f"  {phase:<24} {ours:>10.3f} {theirs:>10.3f} {ours / theirs:>15.2f}x")
+    return lines
+
+
 # ---------------------------------------------------------------------------------------------- main
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager
@@ -477,6 +533,9 @@ def main() -> None:
     parser.add_argument("--database-url", help="serve on this database (default: a new SQLite file)")
     parser.add_argument("--save", type=Path, help="write this run's numbers to FILE (JSON)")
     parser.add_argument("--baseline", type=Path, help="numbers saved by --save: the tree budgets compare to them")
+    parser.add_argument(
+        "--upstream", action="store_true", help="also run the config phases on Python 3.13: chapkit and chapkit 2.4.1"
+    )
     parser.add_argument("--serve", nargs=2, metavar=("PORT", "URL"), help=argparse.SUPPRESS)
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--load", help=argparse.SUPPRESS)
@@ -500,7 +559,7 @@ def main() -> None:
 
     baseline = json.loads(args.baseline.read_text()) if args.baseline else None
     port, bare_port = free_port(), free_port()
-    with tempfile.TemporaryDirectory() as directory:
+    with tempfile.TemporaryDirectory() as directory, contextlib.ExitStack() as compared_servers:
         folder = Path(directory)
         url = args.database_url or f"sqlite+aiosqlite:///{folder / 'bench.db'}"
         storage = "SQLite file" if args.database_url is None else url.split("://", 1)[0]
@@ -509,6 +568,20 @@ def main() -> None:
         if args.no_logging:
             service_command.append("--no-logging")
         bare_command = [sys.executable, __file__, "--serve-bare", str(bare_port)]
+        compare = []
+        if args.upstream:
+            upstream, ours = side_by_side()
+            (folder / "upstream_service.py").write_text(UPSTREAM_SERVICE)
+            for name, command in (
+                (OURS_313, [ours, __file__, "--serve"]),
+                (UPSTREAM, [upstream, "-I", str(folder / "upstream_service.py")]),
+            ):
+                other_port = free_port()
+                other_url = f"sqlite+aiosqlite:///{folder / (str(other_port) + '.db')}"
+                process = compared_servers.enter_context(
+                    server([*command, str(other_port), other_url], folder / f"{other_port}.log", env)
+                )
+                compare.append((name, process.pid, other_port))
         with (
             server(service_command, folder / "service.log", env) as service,
             server(bare_command, folder / "bare.log", env) as bare,
@@ -523,6 +596,7 @@ def main() -> None:
                 "storage": storage,
                 "no_logging": args.no_logging,
                 "output": str(folder / "results.json"),
+                "compare": compare,
             }
             subprocess.run([sys.executable, __file__, "--load", json.dumps(load_args)], check=True)
         logged = sum(1 for line in (folder / "service.log").open() if "http.request.complete" in line)
@@ -532,6 +606,9 @@ def main() -> None:
         args.save.write_text(json.dumps(results, indent=1))
     print("\nbudgets (measured / budget)")
     print("\n".join(budget_lines(results, baseline)))
+    if args.upstream:
+        print("\nside by side, same sitting, same load (what a user would pick instead of us)")
+        print("\n".join(side_by_side_lines(results)))
 
 
 if __name__ == "__main__":
