@@ -25,6 +25,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +37,6 @@ from typing import Any
 
 import httpx
 import pandas as pd
-from upstream import clean_env, free_port, started
 
 from chapkit import ArtifactHierarchy, BaseConfig, FunctionalModelRunner, MLServiceBuilder, MLServiceInfo
 
@@ -414,6 +415,14 @@ async def bad_input_run(
 # ---------------------------------------------------------------------------------------------- main
 
 
+def free_port() -> int:
+    # Its own (not bench/upstream.py's): the end-to-end tests import this module as bench.bad_input.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mb", type=float, default=20)
@@ -427,20 +436,34 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(directory) / 'bad_input.db'}"
         port = free_port()
-        with started(serve_command(url, port), Path(directory), clean_env(port)) as server:
-            base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(serve_command(url, port))
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the service did not start")
+                time.sleep(0.1)
             print(
                 f"storage: {url.split(':')[0]}; python {sys.version.split()[0]}; pid {server.pid}; "
                 f"bodies of {args.size_mb} MB; JSON {args.depth} deep"
             )
-            began = time.perf_counter()
+            started = time.perf_counter()
             run = asyncio.run(bad_input_run(base, size=int(args.size_mb * 1_000_000), depth=args.depth, pid=server.pid))
             _, peak = memory_kib(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
     counts: dict[int, int] = {}
     for status in run.statuses.values():
         counts[status] = counts.get(status, 0) + 1
     print(
-        f"{len(run.statuses)} requests in {time.perf_counter() - began:.1f} s; statuses "
+        f"{len(run.statuses)} requests in {time.perf_counter() - started:.1f} s; statuses "
         + ", ".join(f"{status}: {count}" for status, count in sorted(counts.items()))
     )
     for failure in run.failures:
