@@ -39,13 +39,20 @@ def configure_logging(*, access_log: bool = True) -> None:
     else:
         renderer = [structlog.processors.ExceptionRenderer(), structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())]
 
+    processors: list[Processor] = [
+        *shared,
+        structlog.stdlib.add_logger_name,
+        add_callsite,
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ]
+    current = structlog.get_config()["processors"]
+    if structlog.is_configured() and isinstance(current, list):
+        # Loggers cached on first use keep the list they were made with: filled in place, it stays the
+        # one list every logger reads, so a reconfiguration (each app start calls this) reaches them all.
+        current[:] = processors
+        processors = current
     structlog.configure(
-        processors=[
-            *shared,
-            structlog.stdlib.add_logger_name,
-            add_callsite,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(level),
         context_class=dict,
         logger_factory=structlog.stdlib.LoggerFactory(),

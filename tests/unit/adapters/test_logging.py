@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from structlog.testing import capture_logs
 
 from chapkit import (
     add_request_context,
@@ -74,3 +75,14 @@ def test_console_format_and_reconfiguring_keeps_one_handler(
     get_logger("console").info("readable", key="value")
     out = capsys.readouterr().out
     assert "readable" in out and "key=value" in out
+
+
+def test_a_logger_cached_before_a_reconfiguration_still_follows_it() -> None:
+    """Each app start calls configure_logging again: loggers cached under the earlier configuration follow."""
+    configure_logging()
+    logger = get_logger("chapkit.test.cached")
+    logger.info("first")  # cached on first use, with the processors of that configuration
+    configure_logging()
+    with capture_logs() as logs:
+        logger.warning("second", key=1)
+    assert [(entry["event"], entry["log_level"]) for entry in logs] == [("second", "warning")]
