@@ -368,11 +368,17 @@ async def _opened(app: Any) -> AsyncIterator[None]:
 
     procrastinate's own context closes nothing when the opening is cut short: a worker stopped while its
     pool connects would leave the pool's tasks running, and a pool task that swallows the cancellation
-    (psycopg's pool catches it while it connects) keeps the event loop from ever closing. Closing also
-    completes when the worker is canceled again meanwhile.
+    (psycopg's pool catches it while it connects) keeps the event loop from ever closing. A cancellation
+    the pool swallowed is still pending on the task (`cancelling()`), and is raised once the opening
+    returns. Closing also completes when the worker is canceled again meanwhile.
     """
     try:
         await app.open_async()
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            # A stop that arrived while the pool connected and was swallowed there: honour it now, or the
+            # worker would start and run until killed.
+            raise asyncio.CancelledError
         yield
     finally:
         await complete_before_cancel(app.close_async())
