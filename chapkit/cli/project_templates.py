@@ -118,37 +118,42 @@ SHELL_R_IMPORTS = (
 )
 """The shell-r service's imports: standard library, names from chapkit, the project's own modules."""
 
-SHELL_R_RUNNER = '''SCRIPTS = Path(__file__).resolve().parent / "scripts"
+_R_RUNNER = '''SCRIPTS = Path(__file__).resolve().parent / "scripts"
 
 
 def runner() -> ShellModelRunner:
-    """Run scripts/train.R and scripts/predict.R with Rscript, on files chapkit writes."""
+    """Run scripts/train.R and scripts/predict.R__R_PACKAGES__ with Rscript__R_ON__."""
     train = shlex.quote(str(SCRIPTS / "train.R"))
     predict = shlex.quote(str(SCRIPTS / "predict.R"))
     return ShellModelRunner(
         train_command=f"Rscript {train} {{config_file}} {{data_file}} {{model_file}}",
-        predict_command=f"Rscript {predict} {{config_file}} {{model_file}} {{future_file}} {{output_file}}",
+__R_PREDICT__
         model_format="rds",  # the model file is kept as bytes: saveRDS / readRDS
         timeout=600,
     )
 '''
+"""The runner of the R templates; they differ in what the scripts use and what predict is given."""
 
-SHELL_R_TIDYVERSE_RUNNER = '''SCRIPTS = Path(__file__).resolve().parent / "scripts"
-
-
-def runner() -> ShellModelRunner:
-    """Run scripts/train.R and scripts/predict.R (dplyr, readr, tidyr, forecast) with Rscript."""
-    train = shlex.quote(str(SCRIPTS / "train.R"))
-    predict = shlex.quote(str(SCRIPTS / "predict.R"))
-    return ShellModelRunner(
-        train_command=f"Rscript {train} {{config_file}} {{data_file}} {{model_file}}",
-        predict_command=(
-            f"Rscript {predict} {{config_file}} {{model_file}} {{historic_file}} {{future_file}} {{output_file}}"
-        ),
-        model_format="rds",  # the model file is kept as bytes: saveRDS / readRDS
-        timeout=600,
+SHELL_R_RUNNER = (
+    _R_RUNNER.replace("__R_PACKAGES__", "")
+    .replace("__R_ON__", ", on files chapkit writes")
+    .replace(
+        "__R_PREDICT__",
+        '        predict_command=f"Rscript {predict} {{config_file}} {{model_file}} {{future_file}} {{output_file}}",',
     )
-'''
+)
+
+SHELL_R_TIDYVERSE_RUNNER = (
+    _R_RUNNER.replace("__R_PACKAGES__", " (dplyr, readr, tidyr, forecast)")
+    .replace("__R_ON__", "")
+    .replace(
+        "__R_PREDICT__",
+        "        predict_command=(\n"
+        '            f"Rscript {predict} {{config_file}} {{model_file}} '
+        '{{historic_file}} {{future_file}} {{output_file}}"\n'
+        "        ),",
+    )
+)
 
 TEST = '''"""The service trains and predicts end to end, over HTTP, as CHAP does, with chapkit's pytest plugin."""
 

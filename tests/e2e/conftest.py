@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.e2e.installed_projects import InstalledProject, install_project
+from tests.support.once import Once
 
 
 @pytest.fixture(scope="session")
@@ -15,17 +16,4 @@ def installed_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str
 
     A failed install is kept, so every case that needs the project reports the same failure once made.
     """
-    made: dict[str, InstalledProject | BaseException] = {}
-
-    def installed(template: str) -> InstalledProject:
-        if template not in made:
-            try:
-                made[template] = install_project(template, tmp_path_factory.mktemp(f"installed-{template}"))
-            except BaseException as error:
-                made[template] = error
-        found = made[template]
-        if isinstance(found, BaseException):
-            raise found
-        return found
-
-    return installed
+    return Once(lambda template: install_project(template, tmp_path_factory.mktemp(f"installed-{template}")))

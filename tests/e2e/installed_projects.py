@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -47,8 +48,6 @@ class InstalledProject:
 
     def command(self, line: str) -> list[str]:
         """A command line (split as the shell would) with its program resolved on the venv's PATH."""
-        import shlex
-
         words = shlex.split(line)
         program = shutil.which(words[0], path=self.env()["PATH"])
         assert program is not None, f"{words[0]} is not on the venv's PATH"

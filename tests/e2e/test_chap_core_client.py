@@ -33,6 +33,7 @@ import pytest
 from tests.cli.support import chapkit
 from tests.e2e.installed_projects import InstalledProject
 from tests.support.mlprojects import PYTHON_MODEL, R_MODEL, copy_mlproject
+from tests.support.once import Once
 from tests.support.r_runtime import missing_for
 from tests.support.server import free_port, running_server
 
@@ -229,7 +230,7 @@ def chap_core_run(
     tmp_path_factory: pytest.TempPathFactory, installed_project: Callable[[str], InstalledProject]
 ) -> Iterator[Callable[[str], dict[str, Any]]]:
     """Each service's driver summary, made once per module the first time a case asks for it."""
-    summaries: dict[str, dict[str, Any] | BaseException] = {}
+    driven = Once(lambda name: _drive(BY_NAME[name], tmp_path_factory.mktemp(name), installed_project))
 
     def summary(name: str) -> dict[str, Any]:
         service = BY_NAME[name]
@@ -238,15 +239,7 @@ def chap_core_run(
         reason = missing_for(service.template) if service.template else None
         if reason is not None:
             pytest.skip(reason)
-        if name not in summaries:
-            try:
-                summaries[name] = _drive(service, tmp_path_factory.mktemp(name), installed_project)
-            except BaseException as error:  # every case of the service reports the same failure
-                summaries[name] = error
-        found = summaries[name]
-        if isinstance(found, BaseException):
-            raise found
-        return found
+        return driven(name)  # every case of the service reports the same failure
 
     yield summary
 
