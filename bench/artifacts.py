@@ -31,7 +31,6 @@ from chapkit import (
     ServiceInfo,
     SqliteDatabase,
 )
-from chapkit.domain.artifact_tree import dump_tree_json
 
 RUNS = 7
 HIERARCHY = ArtifactHierarchy(name="bench", level_labels={0: "train", 1: "predict"})
@@ -162,9 +161,7 @@ async def main() -> None:
 
         async def tree_json(root_id: ULID) -> Callable[[ArtifactManager], Awaitable[None]]:
             async def work(manager: ArtifactManager) -> None:
-                built = await manager.build_tree(root_id)
-                assert built is not None
-                dump_tree_json(built)
+                assert await manager.tree_json(root_id) is not None
 
             return work
 
@@ -175,8 +172,8 @@ async def main() -> None:
             ("build_tree, 1,000-deep chain", await tree(chain_root, 1_000)),
             ("find_subtree, 2,000-node tree", await subtree(medium_root, 2_000)),
             ("build_tree, 2,000-node tree", await tree(medium_root, 2_000)),
-            ("build_tree + JSON ($tree body), 2,000 nodes", await tree_json(medium_root)),
-            ("build_tree + JSON ($tree body), 1,000-deep chain", await tree_json(chain_root)),
+            ("tree_json ($tree body), 2,000 nodes", await tree_json(medium_root)),
+            ("tree_json ($tree body), 1,000-deep chain", await tree_json(chain_root)),
         ]
         print(f"SQLite file, median of {RUNS} runs")
         print(f"{'operation':<52} {'ms':>9} {'statements':>11}")

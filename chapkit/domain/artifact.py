@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, Self, cast
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_serializer, model_validator
 from ulid import ULID
@@ -65,6 +65,27 @@ class ArtifactSnapshot(Protocol):
     @property
     def updated_at(self) -> datetime | None:
         """When the artifact was last changed."""
+
+
+class ArtifactRow(NamedTuple):
+    """An artifact as a tree read returns it: plain stored values, its ids as their canonical text.
+
+    What a `$tree` response is written from: JSON carries the ids as text, so a read of thousands of
+    nodes makes no ULID object (`stored_ulid(row.id)` makes one where a caller needs it).
+    """
+
+    id: str
+    parent_id: str | None
+    level: int
+    data: Any
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, artifact: ArtifactSnapshot) -> ArtifactRow:
+        """The row of a stored artifact."""
+        parent_id = None if artifact.parent_id is None else str(artifact.parent_id)
+        return cls(str(artifact.id), parent_id, artifact.level, artifact.data, artifact.created_at, artifact.updated_at)
 
 
 class ArtifactHierarchy(BaseModel):
@@ -366,6 +387,7 @@ __all__ = [
     "ArtifactHierarchy",
     "ArtifactIn",
     "ArtifactOut",
+    "ArtifactRow",
     "ArtifactSnapshot",
     "ArtifactTreeNode",
     "PandasDataFrame",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
+from pydantic_core import to_json
 from ulid import ULID
 
-from chapkit.domain.artifact import ArtifactTreeNode
+from chapkit.domain.artifact import ArtifactRow
 from chapkit.domain.errors import ConflictError
+from chapkit.domain.json_safe import to_json_safe
 
 
 class ArtifactTreeError(ConflictError, ValueError):
@@ -111,59 +113,81 @@ def assemble_tree(root_id: ULID, nodes: Sequence[NodeT]) -> NodeT | None:
     return root
 
 
-ONE_PASS_DEPTH = 100
-"""Trees at most this deep are encoded by pydantic in one pass (about twice as fast as node by node)."""
+def link_rows(root_id: str, rows: Sequence[ArtifactRow], nodes: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """Link node dicts made from `rows` (one per row, in order) into a tree; return the root's.
 
-
-def tree_depth(root: TreeNode) -> int:
-    """Number of levels below `root` (0 for a node without children), counted without recursion."""
-    deepest = 0
-    pending: list[tuple[TreeNode, int]] = [(root, 0)]
-    while pending:
-        node, depth = pending.pop()
-        deepest = max(deepest, depth)
-        pending.extend((child, depth + 1) for child in node.children or ())
-    return deepest
-
-
-def dump_tree_json(root: ArtifactTreeNode) -> str:
-    """Encode a tree as JSON without recursion, so trees of any depth can be returned.
-
-    pydantic's serializer stops a few hundred levels down, and a chain of artifacts can be far deeper:
-    past `ONE_PASS_DEPTH` levels each node is encoded on its own (its `children` member comes last) and
-    the pieces are joined.
+    The same tree as `assemble_tree`: every node's `children` list (already in it) gets its children in
+    the order of `rows`; nodes whose parent is not among `rows` are left out, except the root; None when
+    `root_id` is not among them.
     """
-    if tree_depth(root) <= ONE_PASS_DEPTH:
-        return root.model_dump_json()
-    parts: list[str] = []
-    pending: list[ArtifactTreeNode | str] = [root]
+    by_id = {row.id: node for row, node in zip(rows, nodes, strict=True)}
+    root = by_id.get(root_id)
+    if root is None:
+        return None
+    for row, node in zip(rows, nodes, strict=True):
+        if node is not root and (parent := by_id.get(row.parent_id)) is not None:  # type: ignore[arg-type]
+            parent["children"].append(node)
+    return root
+
+
+def encode_tree(root: dict[str, Any]) -> bytes:
+    """JSON of a tree of node dicts, as `ArtifactTreeNode.model_dump_json()` writes the same tree.
+
+    Each node holds an `ArtifactTreeNode`'s members in its field order, its `data` as stored, its
+    `children` a list of nodes and its `config` a JSON value. Encoded in one pass when the tree goes
+    as it is; otherwise (data JSON cannot carry, which `JsonSafe` replaces, or a chain deeper than
+    pydantic's serializer goes, a few hundred levels) node by node without recursion.
+    """
+    try:
+        return to_json(root, inf_nan_mode="null")
+    except (ValueError, TypeError):  # what `to_json_safe` replaces; PydanticSerializationError is a ValueError
+        return _encode_node_by_node(root)
+
+
+def _encode_node_by_node(root: dict[str, Any]) -> bytes:
+    parts: list[bytes] = []
+    pending: list[dict[str, Any] | bytes] = [root]
     while pending:
         item = pending.pop()
-        if isinstance(item, str):
+        if isinstance(item, bytes):
             parts.append(item)
             continue
-        head = item.model_dump_json(exclude={"children"})[:-1]
-        if item.children is None:
-            parts.append(head + ',"children":null}')
+        head = {key: value for key, value in item.items() if key not in _LAST_MEMBERS}
+        parts.append(_encode_head(head)[:-1])
+        tail = b',"config":' + to_json(item["config"], inf_nan_mode="null") + b"}"
+        children = item["children"]
+        if children is None:
+            parts.append(b',"children":null' + tail)
             continue
-        parts.append(head + ',"children":[')
-        pending.append("]}")
-        for index in range(len(item.children) - 1, -1, -1):
-            pending.append(item.children[index])
+        parts.append(b',"children":[')
+        pending.append(b"]" + tail)
+        for index in range(len(children) - 1, -1, -1):
+            pending.append(children[index])
             if index:
-                pending.append(",")
-    return "".join(parts)
+                pending.append(b",")
+    return b"".join(parts)
+
+
+_LAST_MEMBERS = ("children", "config")
+"""The members a node's JSON ends with, in this order (`ArtifactTreeNode`'s last fields)."""
+
+
+def _encode_head(head: dict[str, Any]) -> bytes:
+    """A node's members but its last ones; data JSON cannot carry is replaced as `JsonSafe` replaces it."""
+    try:
+        return to_json(head, inf_nan_mode="null")
+    except (ValueError, TypeError):  # what `to_json_safe` replaces; PydanticSerializationError is a ValueError
+        return to_json({**head, "data": to_json_safe(head["data"])}, inf_nan_mode="null")
 
 
 __all__ = [
-    "ONE_PASS_DEPTH",
     "ArtifactTreeError",
     "LevelledNode",
     "TreeNode",
     "assemble_tree",
-    "dump_tree_json",
+    "encode_tree",
     "ensure_not_own_ancestor",
     "level_under",
+    "link_rows",
     "relevel_descendants",
-    "tree_depth",
 ]

@@ -7,6 +7,7 @@ import pytest
 from ulid import ULID
 
 from chapkit import Artifact, Config, ConflictError
+from chapkit.domain.artifact import ArtifactRow
 from chapkit.embedding import Storage
 from tests.support.artifacts import TrainedModel, all_artifact_ids, chain, save_artifacts
 
@@ -74,22 +75,20 @@ async def test_find_subtree_returns_the_artifact_and_its_descendants_in_id_order
         assert await repo.find_subtree(ULID()) == []
 
 
-async def test_subtree_snapshots_hold_the_same_values_and_see_the_sessions_own_changes(storage: Storage) -> None:
+async def test_subtree_rows_hold_the_same_values_and_see_the_sessions_own_changes(storage: Storage) -> None:
     ids = await _tree(storage)
-    fields = ("id", "parent_id", "level", "data", "created_at", "updated_at")
     async with storage.unit_of_work() as session:
         repo = session.artifacts
         tracked = await repo.find_subtree(ids["a"])
-        snapshots = await repo.find_subtree_snapshot(ids["a"])
-        assert [[getattr(s, f) for f in fields] for s in snapshots] == [
-            [getattr(t, f) for f in fields] for t in tracked
-        ]
+        rows = await repo.find_subtree_rows(ids["a"])
+        assert rows == [ArtifactRow.of(artifact) for artifact in tracked]
+        assert all(isinstance(row.id, str) and type(row.parent_id) in (str, type(None)) for row in rows)
         added = await repo.save(Artifact(data="new", parent_id=ids["a2x"], level=4))
         await repo.delete_by_id(ids["a1"])
-        seen = await repo.find_subtree_snapshot(ids["a"])
-        assert [s.id for s in seen] == [ids["a"], ids["a2"], ids["a2x"], added.id]
+        seen = await repo.find_subtree_rows(ids["a"])
+        assert [row.id for row in seen] == [str(ids["a"]), str(ids["a2"]), str(ids["a2x"]), str(added.id)]
         assert seen[-1].data == "new" and seen[-1].level == 4
-        assert await repo.find_subtree_snapshot(ULID()) == []
+        assert await repo.find_subtree_rows(ULID()) == []
         await repo.rollback()
     assert len(await all_artifact_ids(storage)) == 7
 

@@ -159,6 +159,20 @@ async def test_tree_expand_and_config_of_the_root(managers: Managers) -> None:
     assert linked.id == root
 
 
+async def test_tree_json_is_the_built_trees_json_byte_for_byte(managers: Managers) -> None:
+    config = await managers.configs.save(ConfigIn[ModelConfig](name="c", data=ModelConfig(epochs=3)))
+    root = await _add(managers, {"model": TrainedModel([1.0]), "content": "big", "nan": float("nan")})
+    children = [await _add(managers, {"n": n, "when": "now"}, root) for n in range(3)]
+    await _add(managers, ["leaf", None], children[1])
+    await managers.configs.link_artifact(config.id, root)
+    for start in (root, children[1]):  # with the root's config, and a subtree without one
+        for content in (True, False):
+            built = await managers.artifacts.build_tree(start, content=content)
+            assert built is not None
+            assert await managers.artifacts.tree_json(start, content=content) == built.model_dump_json().encode()
+    assert await managers.artifacts.tree_json(ULID()) is None
+
+
 async def test_config_data_is_an_instance_of_the_schema(managers: Managers) -> None:
     saved = await managers.configs.save(ConfigIn[ModelConfig](name="c", data=ModelConfig(epochs=2, extra="x")))
     assert isinstance(saved.data, ModelConfig) and saved.data.epochs == 2

@@ -23,7 +23,6 @@ from chapkit.application.config_manager import ConfigManager
 from chapkit.application.services import found
 from chapkit.domain.artifact import ArtifactIn, ArtifactOut, ArtifactTreeNode
 from chapkit.domain.artifact_content import TableFormat, parse_table_format, without_content
-from chapkit.domain.artifact_tree import dump_tree_json
 from chapkit.domain.config import BaseConfig, ConfigOut
 from chapkit.domain.errors import NotFoundError
 from chapkit.domain.schemas import PaginatedResponse
@@ -155,11 +154,10 @@ class ArtifactRouter(CrudRouter[ArtifactIn, ArtifactOut]):
         async def build_tree(
             entity_id: UlidPath, content: ContentQuery = True, manager: ArtifactManager = Depends(manager_factory)
         ) -> Response:
-            tree = await manager.build_tree(parse_ulid(entity_id), content=content)
+            tree = await manager.tree_json(parse_ulid(entity_id), content=content)
             if tree is None:
                 raise artifact_not_found(entity_id)
-            # Encoded without recursion: a chain of artifacts may be deeper than pydantic serializes.
-            return Response(dump_tree_json(tree), media_type=JSON_MEDIA_TYPE)
+            return Response(tree, media_type=JSON_MEDIA_TYPE)
 
         async def download(
             entity_id: UlidPath, table_format: FormatQuery = None, manager: ArtifactManager = Depends(manager_factory)

@@ -9,7 +9,7 @@ from ulid import ULID
 
 from chapkit.adapters.memory.repository import InMemoryRepository
 from chapkit.adapters.memory.session import InMemorySession, id_key, materialize
-from chapkit.domain.artifact import Artifact
+from chapkit.domain.artifact import Artifact, ArtifactRow
 from chapkit.domain.config import ConfigArtifact
 from chapkit.domain.errors import ConflictError
 from chapkit.domain.ports.artifact_store import ArtifactStore
@@ -62,9 +62,9 @@ class InMemoryArtifactStore(InMemoryRepository[Artifact, ULID], ArtifactStore):
         keys = sorted(subtree_keys(self.s, [id_key(start_id)]))
         return [materialize(Artifact, snapshot) for key in keys if (snapshot := self.s.find(Artifact, key))]
 
-    async def find_subtree_snapshot(self, start_id: ULID) -> Sequence[Artifact]:
-        """Return the artifact and all its descendants, ordered by id (copies, like every read here)."""
-        return await self.find_subtree(start_id)
+    async def find_subtree_rows(self, start_id: ULID) -> Sequence[ArtifactRow]:
+        """Return the artifact and all its descendants as rows, ordered by id (copies, like every read here)."""
+        return [ArtifactRow.of(artifact) for artifact in await self.find_subtree(start_id)]
 
     async def get_root_artifact(self, artifact_id: ULID) -> Artifact | None:
         """Walk up the parent chain to the root."""

@@ -10,6 +10,7 @@ from sqlalchemy.types import TypeDecorator
 from ulid import ULID
 
 from chapkit.domain.errors import InvalidULIDError
+from chapkit.domain.ids import stored_ulid
 
 
 def parse_ulid(value: ULID | str) -> ULID:
@@ -20,41 +21,6 @@ def parse_ulid(value: ULID | str) -> ULID:
         return ULID.from_str(value)
     except (ValueError, TypeError) as exc:
         raise InvalidULIDError(f"Invalid ULID format: {value!r}") from exc
-
-
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-# Crockford digits to the digits of int(..., 32); every other letter to a character int() refuses.
-_TO_BASE32 = str.maketrans(
-    _CROCKFORD + "".join(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in _CROCKFORD),
-    "0123456789abcdefghijklmnopqrstuv" + "!" * (52 - 22),
-)
-
-
-class _StoredULID(ULID):
-    """A ULID read from the database that keeps its canonical text, so encoding it again costs nothing.
-
-    Responses encode every id back to text; `ULID.__str__` re-encodes the bytes each time, which is
-    most of the cost of returning a large artifact tree. Equality, hashing and ordering are ULID's.
-    """
-
-    def __init__(self, value: bytes, text: str) -> None:
-        super().__init__(value)
-        self._text = text
-
-    def __str__(self) -> str:
-        return self._text
-
-
-def stored_ulid(value: str) -> ULID:
-    """Parse a ULID read from the database: several times faster than `ULID.from_str` for canonical strings.
-
-    Tree reads turn thousands of ids into ULIDs; anything but a canonical (upper-case) ULID takes the
-    general path.
-    """
-    try:
-        return _StoredULID(int(value.translate(_TO_BASE32), 32).to_bytes(16, "big"), value)
-    except (ValueError, OverflowError):
-        return ULID.from_str(value)
 
 
 class ULIDType(TypeDecorator[ULID]):
@@ -116,4 +82,4 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-__all__ = ["ULIDType", "UTCDateTime", "parse_ulid", "stored_ulid"]
+__all__ = ["ULIDType", "UTCDateTime", "parse_ulid"]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from ulid import ULID
 
-from chapkit.domain.artifact import Artifact, ArtifactSnapshot
+from chapkit.domain.artifact import Artifact, ArtifactRow
 from chapkit.domain.ports.repository import Repository
 
 
@@ -28,12 +28,12 @@ class ArtifactStore(Repository[Artifact, ULID]):
         """Return the artifact `start_id` and all its descendants, ordered by id (empty when unknown)."""
 
     @abstractmethod
-    async def find_subtree_snapshot(self, start_id: ULID) -> Sequence[ArtifactSnapshot]:
-        """Return what `find_subtree` returns as read-only values, not tracked for changes.
+    async def find_subtree_rows(self, start_id: ULID) -> Sequence[ArtifactRow]:
+        """Return what `find_subtree` returns as plain read-only rows, ids as their text (`ArtifactRow`).
 
         For reads that change nothing (building a tree for a response): on SQL it skips the unit of
-        work's bookkeeping, which is most of the cost of reading a large tree. Saving a change goes
-        through `find_subtree` (or `find_by_id`) and `save`.
+        work's bookkeeping and the ids' conversion, which are most of the cost of reading a large tree.
+        Saving a change goes through `find_subtree` (or `find_by_id`) and `save`.
         """
 
     @abstractmethod

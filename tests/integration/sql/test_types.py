@@ -9,7 +9,8 @@ from sqlalchemy import text
 from ulid import ULID
 
 from chapkit import Artifact, ArtifactRepository, InvalidULIDError, SqliteDatabase
-from chapkit.adapters.sql.types import ULIDType, UTCDateTime, stored_ulid
+from chapkit.adapters.sql.types import ULIDType, UTCDateTime
+from chapkit.domain.ids import stored_ulid
 
 
 def test_stored_ulids_equal_parsed_ones_and_keep_their_text() -> None:

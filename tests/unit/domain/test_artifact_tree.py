@@ -5,21 +5,22 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 from ulid import ULID
 
-from chapkit import ArtifactTreeError, ArtifactTreeNode, ConflictError
+from chapkit import ArtifactTreeError, ArtifactTreeNode, BaseConfig, ConfigOut, ConflictError
+from chapkit.domain.artifact import ArtifactRow
 from chapkit.domain.artifact_tree import (
-    ONE_PASS_DEPTH,
     assemble_tree,
-    dump_tree_json,
+    encode_tree,
     ensure_not_own_ancestor,
     level_under,
+    link_rows,
     relevel_descendants,
-    tree_depth,
 )
 
 NOW = datetime.now(UTC)
@@ -93,66 +94,96 @@ def test_assemble_tree_without_the_root_is_none() -> None:
     assert assemble_tree(a, [Node(b, None)]) is None
 
 
-def _tree_node(parent: Any = None, data: Any = None) -> Any:
-    from datetime import UTC, datetime
+class Opaque:
+    """A value JSON cannot carry: `JsonSafe` describes it instead."""
 
-    from chapkit import ArtifactTreeNode
-
-    now = datetime.now(UTC)
-    return ArtifactTreeNode(
-        id=ULID(), created_at=now, updated_at=now, data=data, parent_id=parent, level=0, children=[]
-    )
+    def __repr__(self) -> str:
+        return "Opaque()"
 
 
-def test_dump_tree_json_equals_pydantic_for_a_shallow_tree() -> None:
-    import json
-
-    root = _tree_node(data={"x": 1})
-    a, b = _tree_node(root.id, "a"), _tree_node(root.id, object())
-    root.children = [a, b]
-    a.children = [_tree_node(a.id, [1, 2])]
-    b.children = None
-    assert json.loads(dump_tree_json(root)) == json.loads(root.model_dump_json())
+def _row(node_id: ULID, parent_id: ULID | None, data: Any, level: int = 0) -> ArtifactRow:
+    return ArtifactRow(str(node_id), None if parent_id is None else str(parent_id), level, data, NOW, NOW)
 
 
-def test_dump_tree_json_handles_chains_deeper_than_pydantic_can() -> None:
-    import json
-
-    root = node = _tree_node()
-    for _ in range(400):
-        child = _tree_node(node.id)
-        node.children = [child]
-        node = child
-    with pytest.raises(ValueError):  # pydantic's own serializer gives up at this depth
-        root.model_dump_json()
-    decoded = json.loads(dump_tree_json(root))
-    depth = 0
-    while decoded["children"]:
-        [decoded] = decoded["children"]
-        depth += 1
-    assert depth == 400 and decoded["children"] == []
+def _node_dict(row: ArtifactRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "data": row.data,
+        "parent_id": row.parent_id,
+        "level": row.level,
+        "level_label": "train" if row.level == 0 else None,
+        "hierarchy": "h",
+        "children": [],
+        "config": None,
+    }
 
 
-def _chain_tree(depth: int) -> ArtifactTreeNode:
-    nodes = [
-        ArtifactTreeNode(id=ULID(), data={"step": step}, level=step, created_at=NOW, updated_at=NOW)
-        for step in range(depth + 1)
+def _node_model(node: dict[str, Any]) -> ArtifactTreeNode:
+    return ArtifactTreeNode.model_validate({**node, "children": [_node_model(child) for child in node["children"]]})
+
+
+AWKWARD_DATA = [
+    {"x": 1, "nested": {"list": [1, 2.5, None, True], "text": 'é\u2028"quoted"'}},
+    {"nan": float("nan"), "inf": float("inf"), "minus": float("-inf")},
+    {1: "int key", "when": NOW, "id": ULID(), "raw": b"bytes", "set": {3}},
+    {"model": Opaque(), "fine": [1, 2], (1, 2): "tuple key"},
+    Opaque(),
+    "just text",
+    None,
+]
+
+
+@pytest.mark.parametrize("data", AWKWARD_DATA, ids=range(len(AWKWARD_DATA)))
+def test_encode_tree_writes_what_pydantic_writes_for_the_same_tree(data: Any) -> None:
+    root_id, a, b, a1 = _ids(4)
+    rows = [_row(root_id, None, {"root": True}), _row(a, root_id, data, 1), _row(b, root_id, "b", 1)]
+    rows.append(_row(a1, a, [data], 2))
+    nodes = [_node_dict(row) for row in rows]
+    root = link_rows(str(root_id), rows, nodes)
+    assert root is not None
+    config = {"id": ULID(), "created_at": NOW, "updated_at": NOW, "name": "c"}
+    config["data"] = {"k": [1, 2], "wait": timedelta(seconds=1.5), "raw": b"x", "nan": float("nan")}
+    root["config"] = TypeAdapter(ConfigOut[BaseConfig]).dump_python(ConfigOut[BaseConfig](**config), mode="json")
+    assert encode_tree(root) == _node_model(root).model_dump_json().encode()
+
+
+def test_link_rows_links_children_in_row_order_and_leaves_the_unlinked_out() -> None:
+    root, a, b, a1, outside = _ids(5)
+    rows = [_row(root, ULID(), 0), _row(a1, a, 3), _row(a, root, 1), _row(b, root, 2), _row(outside, ULID(), 4)]
+    nodes = [_node_dict(row) for row in rows]
+    tree = link_rows(str(root), rows, nodes)
+    assert tree is not None and tree["id"] == str(root)
+    assert [child["id"] for child in tree["children"]] == [str(a), str(b)]
+    assert [child["id"] for child in tree["children"][0]["children"]] == [str(a1)]
+    assert link_rows(str(ULID()), rows, nodes) is None
+
+
+def _chain(depth: int, data: Any = None) -> dict[str, Any]:
+    ids = _ids(depth + 1)
+    rows = [_row(ids[0], None, data)] + [
+        _row(child, parent, data, step + 1) for step, (parent, child) in enumerate(itertools.pairwise(ids))
     ]
-    for parent, child in itertools.pairwise(nodes):
-        child.parent_id = parent.id
-    root = assemble_tree(nodes[0].id, nodes)  # type: ignore[arg-type]
+    root = link_rows(str(ids[0]), rows, [_node_dict(row) for row in rows])
     assert root is not None
     return root
 
 
-@pytest.mark.parametrize("depth", [0, 3, ONE_PASS_DEPTH, ONE_PASS_DEPTH + 1, 400])
-def test_trees_of_any_depth_encode_to_the_same_json(depth: int) -> None:
-    root = _chain_tree(depth)
-    assert tree_depth(root) == depth
-    decoded = json.loads(dump_tree_json(root))
+@pytest.mark.parametrize("depth", [0, 3, 100, 126, 127, 400])
+@pytest.mark.parametrize("data", [{"step": 1}, {"opaque": Opaque()}], ids=["plain", "opaque"])
+def test_trees_of_any_depth_encode_node_by_node_where_one_pass_cannot(depth: int, data: Any) -> None:
+    root = _chain(depth, data)
+    if depth <= 100:  # where pydantic's own serializer goes, the documents are the same
+        assert encode_tree(root) == _node_model(root).model_dump_json().encode()
+    decoded = json.loads(encode_tree(root))
     levels = 0
     while decoded["children"]:
-        assert decoded["data"] == {"step": levels} and len(decoded["children"]) == 1
+        assert len(decoded["children"]) == 1 and decoded["level"] == levels
         [decoded] = decoded["children"]
         levels += 1
     assert levels == depth and decoded["children"] == [] and decoded["config"] is None
+    assert (
+        decoded["data"]
+        == json.loads(ArtifactTreeNode(**{**_node_dict(_row(ULID(), None, data))}).model_dump_json())["data"]
+    )
