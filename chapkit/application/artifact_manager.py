@@ -125,8 +125,13 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
         return super()._should_assign_field(field, value)
 
     async def _stage(self, data: ArtifactIn) -> tuple[Artifact, Changes | None]:
-        """Check the parent exists before anything is changed, so an unknown parent is a clear 409."""
-        if data.parent_id is not None and not await self.repo.exists_by_id(data.parent_id):
+        """Check the parent exists before a stored artifact is changed, so an unknown parent is a clear 409.
+
+        A stored artifact given an unknown parent would reach the database with the next query's
+        autoflush (a foreign-key error). A new artifact is not in the session yet: `pre_save` reads its
+        parent for its level and refuses an unknown one with the same error, in one read instead of two.
+        """
+        if data.parent_id is not None and data.id is not None and not await self.repo.exists_by_id(data.parent_id):
             raise ArtifactTreeError(f"Parent artifact {data.parent_id} not found")
         return await super()._stage(data)
 
