@@ -129,7 +129,7 @@ class BaseManager(
             entity, changes = await self._stage(data)
             await self.repo.save(entity)
             await self.repo.commit()
-        await self.repo.refresh_many([entity])
+        await self.repo.refresh_saved([entity])
         await self._run_post_hook(entity, changes)
         return self._to_output_schema(entity)
 
@@ -143,7 +143,7 @@ class BaseManager(
             await self.repo.commit()
         entities = [entity for entity, _ in staged]
         if entities:
-            await self.repo.refresh_many(entities)
+            await self.repo.refresh_saved(entities)
         for entity, changes in staged:
             if changes is None:
                 await self.post_save(entity)

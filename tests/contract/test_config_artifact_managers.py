@@ -19,6 +19,8 @@ from chapkit import (
     ConfigManager,
     ConflictError,
     PandasDataFrame,
+    TaskIn,
+    TaskManager,
     ValidationError,
 )
 from chapkit.embedding import Storage
@@ -171,6 +173,31 @@ async def test_tree_json_is_the_built_trees_json_byte_for_byte(managers: Manager
             assert built is not None
             assert await managers.artifacts.tree_json(start, content=content) == built.model_dump_json().encode()
     assert await managers.artifacts.tree_json(ULID()) is None
+
+
+async def test_what_a_save_returns_is_what_a_later_read_finds(storage: Storage) -> None:
+    # SQL reloads only what the flush may not have written as stored (`refresh_saved`): every save of
+    # chapkit's own entities returns the values a fresh unit reads, timestamps included.
+    async with storage.unit_of_work() as session:
+        configs = ConfigManager[ModelConfig](session.configs, ModelConfig)
+        artifacts = ArtifactManager(session.artifacts, hierarchy=HIERARCHY)
+        tasks = TaskManager(session.tasks)
+        created = await configs.save(ConfigIn[ModelConfig](name="c", data=ModelConfig(epochs=3)))
+        config = await configs.save(ConfigIn[ModelConfig](id=created.id, name="d", data=ModelConfig(epochs=4)))
+        assert config.updated_at >= created.updated_at and config.created_at == created.created_at
+        root = await artifacts.save(ArtifactIn(data={"x": 1.5, "nested": {"list": [1, None]}}))
+        child = await artifacts.save(ArtifactIn(data=[1, None], parent_id=root.id))
+        moved = await artifacts.save(ArtifactIn(id=child.id, data="moved", parent_id=None))
+        [first, second] = await artifacts.save_all([ArtifactIn(data=1), ArtifactIn(data=2, parent_id=root.id)])
+        task = await tasks.save(TaskIn(command="echo hi", parameters={"a": [1, 2]}, timeout=1.5))
+    async with storage.unit_of_work() as session:
+        configs = ConfigManager[ModelConfig](session.configs, ModelConfig)
+        artifacts = ArtifactManager(session.artifacts, hierarchy=HIERARCHY)
+        assert await configs.find_by_id(config.id) == config
+        for saved in (root, moved, first, second):
+            assert await artifacts.find_by_id(saved.id) == saved
+        assert moved.data == "moved" and second.level == 1
+        assert await TaskManager(session.tasks).find_by_id(task.id) == task
 
 
 async def test_config_data_is_an_instance_of_the_schema(managers: Managers) -> None:

@@ -183,6 +183,19 @@ async def test_delete_of_a_copy_deletes_by_id(storage: Storage) -> None:
     assert await _all(storage) == []
 
 
+async def test_refresh_saved_brings_a_copy_saved_by_id_up_to_date(storage: Storage) -> None:
+    [widget] = await _insert(storage, Widget(name="a", size=1))
+    async with storage.unit_of_work() as session:
+        repo = session.repository(Widget)
+        copy = Widget(id=widget.id, name="b", size=2)
+        await repo.save(copy)
+        await repo.commit()
+        await repo.refresh_saved([copy])
+        assert (copy.name, copy.size, copy.created_at) == ("b", 2, widget.created_at)
+        assert copy.updated_at >= widget.updated_at
+        await repo.refresh_saved([])
+
+
 async def test_refresh_many_reloads_and_reports_missing(storage: Storage) -> None:
     [widget] = await _insert(storage, Widget(name="a", size=1))
     async with storage.unit_of_work() as session:

@@ -11,6 +11,8 @@ import structlog
 import structlog._frames
 from structlog.typing import EventDict, Processor
 
+_PROCESSORS: list[Processor] = []
+"""The processors of every logger chapkit configures: one list, refilled by each `configure_logging`."""
 _THIRD_PARTY_LOGGERS = ("uvicorn", "uvicorn.access", "uvicorn.error", "gunicorn.access", "gunicorn.error")
 _ACCESS_LOGGERS = frozenset({"uvicorn.access", "gunicorn.access"})
 
@@ -39,20 +41,17 @@ def configure_logging(*, access_log: bool = True) -> None:
     else:
         renderer = [structlog.processors.ExceptionRenderer(), structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())]
 
-    processors: list[Processor] = [
+    # Loggers cached on first use keep the list they were made with: chapkit's one list, filled in
+    # place, so a reconfiguration (each app start calls this) reaches them all. Only this list is
+    # changed in place, never one structlog or another configuration owns.
+    _PROCESSORS[:] = [
         *shared,
         structlog.stdlib.add_logger_name,
         add_callsite,
         structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
     ]
-    current = structlog.get_config()["processors"]
-    if structlog.is_configured() and isinstance(current, list):
-        # Loggers cached on first use keep the list they were made with: filled in place, it stays the
-        # one list every logger reads, so a reconfiguration (each app start calls this) reaches them all.
-        current[:] = processors
-        processors = current
     structlog.configure(
-        processors=processors,
+        processors=_PROCESSORS,
         wrapper_class=structlog.make_filtering_bound_logger(level),
         context_class=dict,
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -9,6 +9,7 @@ from sqlalchemy import Select, bindparam, delete, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chapkit.adapters.sql.errors import domain_errors, translated
+from chapkit.adapters.sql.schema.entities import CHAPKIT_OWNED
 from chapkit.domain.errors import NotFoundError
 from chapkit.domain.ports.repository import IdT, Repository, T
 
@@ -104,6 +105,26 @@ class BaseRepository(Repository[T, IdT]):
                 raise NotFoundError(f"{self.model.__name__} {entity_id} is not stored")
             if row is not entity:  # a copy saved by id: give it the stored values
                 self._copy_columns(row, entity)
+
+    async def refresh_saved(self, entities: Iterable[T]) -> None:
+        """Reload the saved entities that may not hold what was stored; chapkit's own hold it after the flush.
+
+        An instance of this session whose flush wrote every column, to one of chapkit's own tables
+        (configs, artifacts, tasks: every default computed in Python, no type that changes a value on
+        its way through the database), holds exactly what a reload would read: reloading it was a
+        second statement and, on SQLite, a second write turn for every `POST` and `PUT`. Others (a copy
+        saved by id, columns the database filled, users' own tables) are reloaded with `refresh_many`.
+        """
+        stale = [entity for entity in entities if not self._holds_what_was_stored(entity)]
+        if stale:
+            await self.refresh_many(stale)
+
+    def _holds_what_was_stored(self, entity: T) -> bool:
+        state = inspect(entity)
+        if not state.persistent or state.mapper.local_table.info.get("owner") != CHAPKIT_OWNED["owner"]:
+            return False
+        unloaded = state.unloaded
+        return not unloaded or not any(column.key in unloaded for column in state.mapper.column_attrs)
 
     @translated
     async def delete(self, entity: T) -> None:

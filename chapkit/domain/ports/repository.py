@@ -39,6 +39,14 @@ class Repository(ABC, Generic[T, IdT]):
     async def refresh_many(self, entities: Iterable[T]) -> None:
         """Reload the given entities' attributes from storage (ids and timestamps included)."""
 
+    async def refresh_saved(self, entities: Iterable[T]) -> None:
+        """Bring entities just saved and committed up to date with what storage holds for them.
+
+        What managers call after a save. By default `refresh_many`; an adapter that knows an entity
+        already holds every value as stored reloads only the others.
+        """
+        await self.refresh_many(entities)
+
     @abstractmethod
     async def delete(self, entity: T) -> None:
         """Stage the deletion of `entity`."""
