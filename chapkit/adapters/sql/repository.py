@@ -55,7 +55,7 @@ class BaseRepository(Repository[T, IdT]):
         """
         entity_id = getattr(entity, "id", None)
         if entity_id is not None and inspect(entity).transient:
-            stored = await self.s.get(self.model, entity_id)
+            stored = await self._instance(entity_id)
             if stored is not None:
                 self._copy_columns(entity, stored, skip=_ADAPTER_OWNED | {"id"})
                 return entity
@@ -185,10 +185,15 @@ class BaseRepository(Repository[T, IdT]):
 
     @translated
     async def find_by_id(self, id: IdT) -> T | None:
-        """Find an entity by its ID (the session's own instance, as `Session.get` returns it).
+        """Find an entity by its ID (the session's own instance, as `Session.get` returns it)."""
+        return await self._instance(id)
 
-        A session that holds no instance yet (every read request's) runs a statement built once per
-        class; one that does asks `Session.get`, which answers from its identity map when it can.
+    async def _instance(self, id: Any) -> T | None:
+        """The session's instance of the row `id` (None when there is none), as `Session.get` finds it.
+
+        A session that holds no instance yet (every read request's, a job's write unit) runs a
+        statement built once per class; one that does asks `Session.get`, which answers from its
+        identity map when it can.
         """
         if id is None or self.s.sync_session.identity_map:
             return await self.s.get(self.model, id)
