@@ -11,8 +11,12 @@ number of requests after a warm-up and prints the throughput, p50/p99 latency an
 per request (user + system of the server process, its threads included, read from /proc). The run ends
 with each budget of the request path as measured/budget and PASS or FAIL: CPU per request as a ratio to
 the bare route of the same run (machines differ; ratios within one run are what compare), the GET tail
-as p99/p50, and, given `--baseline` (the `--save`d numbers of a run of the code before), the artifact
-tree build rate and `$tree` time against that run's.
+as p99/p50, and the artifact tree build rate and `$tree` time against the code before: given
+`--before DIR` (a checkout of it), its service runs beside this one in the same run and builds the
+same tree right after (the machine's speed can drift between runs); each `$tree` is timed after its
+own build, and again with requests alternating between the two servers (each then meets the other's
+effect on the machine's caches: both are slower so). Given `--baseline` instead, against the
+`--save`d numbers of a run of it.
 
 With `--upstream`, the config phases (POST, GET by id, page of 50) also run, in the same sitting and
 after the main run, against this checkout's service under Python 3.13 and the same service built on
@@ -20,7 +24,7 @@ chapkit 2.4.1 (the newer upstream on PyPI, what a user would pick instead of us;
 finds both interpreters), one after the other, and their CPU per request prints side by side.
 
     .venv/bin/python bench/http_load.py [--requests 5000] [--clients 16] [--no-logging]
-        [--database-url URL] [--save FILE] [--baseline FILE] [--upstream]
+        [--database-url URL] [--save FILE] [--before DIR | --baseline FILE] [--upstream]
 """
 
 from __future__ import annotations
@@ -301,9 +305,20 @@ async def drive(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         configs = await crud_phases(load, "config", CONFIGS, config_body, requests)
         await put_phase(load, configs, requests)
         await child_artifact_phase(load, requests)
-        await tree_phases(load)
+        root = await tree_phases(load)
     finally:
         load.close()
+    if args.before_port:
+        print(f"\nmain-before ({args.before})", flush=True)
+        before = await Load.open(args.before_pid, args.before_port, clients, {})
+        try:
+            await warm_up(before, requests)
+            before_root = await tree_phases(before)
+        finally:
+            before.close()
+        results[f"{BEFORE}tree build"] = before.results["tree build"]
+        results[f"{BEFORE}$tree"] = before.results["$tree"]
+        await alternating_trees(results, [("", args.port, root), (BEFORE, args.before_port, before_root)])
     for name, pid, port in args.compare:
         print(f"\n{name}", flush=True)
         compared = await Load.open(pid, port, clients, {})
@@ -418,8 +433,11 @@ async def tree_level(load: Load, parents: list[str], count: int) -> tuple[list[s
     return created, errors
 
 
-async def tree_phases(load: Load) -> None:
-    """Build a tree of TREE_NODES artifacts (fan-out TREE_FAN_OUT) at full concurrency, level by level; time `$tree`."""
+async def tree_phases(load: Load) -> str:
+    """Build a tree of TREE_NODES artifacts (fan-out TREE_FAN_OUT) at full concurrency, level by level; time `$tree`.
+
+    Returns the tree's root.
+    """
     root = await post_artifact(load.connections[0], {"root": True})
     assert root is not None, "the tree's root was not created"
     level: list[str] = [root]
@@ -449,6 +467,33 @@ async def tree_phases(load: Load) -> None:
     print(
         f"{'GET $tree (' + str(TREE_NODES) + ' nodes)':<24} median wall {median:>7.2f} ms over {len(timings)} requests"
     )
+    return root
+
+
+async def alternating_trees(results: dict[str, dict[str, float]], trees: list[tuple[str, int, str]]) -> None:
+    """`$tree` on each (name, port, root) in turn, the order swapped every round; medians as `{name}$tree alternating`.
+
+    Servers measured one after another can meet a machine of another speed; requests alternating
+    meet the same one.
+    """
+    connections = [await Connection.open("127.0.0.1", port) for _, port, _ in trees]
+    timings: list[list[float]] = [[] for _ in trees]
+    try:
+        for round_ in range(20):
+            order = range(len(trees)) if round_ % 2 else range(len(trees) - 1, -1, -1)
+            for index in order:
+                started = time.perf_counter()
+                status, content = await connections[index].request("GET", f"{ARTIFACTS}/{trees[index][2]}/$tree")
+                timings[index].append((time.perf_counter() - started) * 1000)
+                assert status == 200 and content.count(b'"id"') == TREE_NODES, "the tree is not whole"
+    finally:
+        for connection in connections:
+            connection.close()
+    for (name, _, _), measured in zip(trees, timings, strict=True):
+        median = statistics.median(measured)
+        results[f"{name}$tree alternating"] = {"wall": median}
+        label = f"GET $tree, alternating ({name.rstrip(': ') or 'chapkit'})"
+        print(f"{label:<40} median wall {median:>7.2f} ms over {len(measured)} requests", flush=True)
 
 
 # ---------------------------------------------------------------------------------------------- budgets
@@ -484,8 +529,10 @@ def budget_lines(results: dict[str, dict[str, float]], baseline: dict[str, dict[
     line(f"{name}: p99 / p50", tail, "<=", limit, tail <= limit)
     errors = results["tree build"]["errors"]
     line("tree build: errors", errors, "<=", 0, errors == 0)
+    if f"{BEFORE}tree build" in results:
+        baseline = {"tree build": results[f"{BEFORE}tree build"], "$tree": results[f"{BEFORE}$tree"]}
     if baseline is None:
-        lines.append("  (tree budgets against the code before: pass --baseline FILE saved by --save on that code)")
+        lines.append("  (tree budgets against the code before: pass --before DIR, or --baseline FILE saved by --save)")
     else:
         speedup = results["tree build"]["rate"] / baseline["tree build"]["rate"]
         line(
@@ -493,9 +540,15 @@ def budget_lines(results: dict[str, dict[str, float]], baseline: dict[str, dict[
         )
         faster = baseline["$tree"]["wall"] / results["$tree"]["wall"]
         line("$tree (2,000 nodes): before / now", faster, ">=", TREE_READ_SPEEDUP, faster >= TREE_READ_SPEEDUP)
+        if "$tree alternating" in results:
+            faster = results[f"{BEFORE}$tree alternating"]["wall"] / results["$tree alternating"]["wall"]
+            holds = faster >= TREE_READ_SPEEDUP
+            line("$tree, requests alternating: before / now", faster, ">=", TREE_READ_SPEEDUP, holds)
     return lines
 
 
+BEFORE = "main-before: "
+"""The prefix of the figures of `--before`'s service in the results."""
 SIDE_BY_SIDE = ("POST config", "GET config by id", "GET config page (50)")
 OURS_313 = "chapkit, Python 3.13"
 UPSTREAM = "chapkit 2.4.1, Python 3.13"
@@ -533,6 +586,9 @@ def main() -> None:
     parser.add_argument("--database-url", help="serve on this database (default: a new SQLite file)")
     parser.add_argument("--save", type=Path, help="write this run's numbers to FILE (JSON)")
     parser.add_argument("--baseline", type=Path, help="numbers saved by --save: the tree budgets compare to them")
+    parser.add_argument(
+        "--before", type=Path, help="a checkout of the code before: its service beside this one, for the tree budgets"
+    )
     parser.add_argument(
         "--upstream", action="store_true", help="also run the config phases on Python 3.13: chapkit and chapkit 2.4.1"
     )
@@ -582,11 +638,22 @@ def main() -> None:
                     server([*command, str(other_port), other_url], folder / f"{other_port}.log", env)
                 )
                 compare.append((name, process.pid, other_port))
+        before_port, before_pid = None, None
+        if args.before:
+            before_port = free_port()
+            before_url = f"sqlite+aiosqlite:///{folder / 'before.db'}"
+            before_command = [sys.executable, __file__, "--serve", str(before_port), before_url]
+            before_env = {**env, "PYTHONPATH": str(args.before.resolve())}
+            before_service = compared_servers.enter_context(server(before_command, folder / "before.log", before_env))
+            before_pid = before_service.pid
         with (
             server(service_command, folder / "service.log", env) as service,
             server(bare_command, folder / "bare.log", env) as bare,
         ):
             load_args = {
+                "before": str(args.before),
+                "before_port": before_port,
+                "before_pid": before_pid,
                 "pid": service.pid,
                 "port": port,
                 "bare_pid": bare.pid,
