@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import State
 
 from chapkit.adapters.http.app import AppManager
+from chapkit.adapters.http.direct_route import request_scoped
 from chapkit.application.artifact_manager import ArtifactManager
 from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import BaseManager
@@ -304,16 +305,22 @@ async def request_unit_of_work(request: Request) -> UnitOfWork:
     return uow
 
 
+@request_scoped
 async def builtin_config_manager(request: Request) -> ConfigManager[BaseConfig]:
-    """`get_config_manager` for chapkit's own routes, on `request_unit_of_work` (overrides do not reach it)."""
+    """`get_config_manager` for chapkit's own routes, on `request_unit_of_work` (overrides do not reach it).
+
+    It needs only the request (`request_scoped`), so routes that read only their path call it themselves.
+    """
     return current_runtime().require_services().configs.manager(await request_unit_of_work(request))
 
 
+@request_scoped
 async def builtin_artifact_manager(request: Request) -> ArtifactManager:
     """`get_artifact_manager` for chapkit's own routes, on `request_unit_of_work` (overrides do not reach it)."""
     return current_runtime().require_services().artifacts.manager(await request_unit_of_work(request))
 
 
+@request_scoped
 async def builtin_task_manager(request: Request) -> TaskManager:
     """`get_task_manager` for chapkit's own routes, on `request_unit_of_work` (overrides do not reach it)."""
     return current_runtime().require_services().tasks.manager(await request_unit_of_work(request))

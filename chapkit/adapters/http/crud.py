@@ -1,6 +1,6 @@
 """`CrudRouter` and `CrudPermissions`: REST CRUD routes over a `Manager`, plus `$name` operations."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -10,6 +10,7 @@ from pydantic import BaseModel, TypeAdapter
 from starlette.routing import BaseRoute
 from ulid import ULID
 
+from chapkit.adapters.http.direct_route import DirectRoute, is_request_scoped, serve_directly
 from chapkit.adapters.http.pagination import PageQuery, SizeQuery
 from chapkit.adapters.http.problems import problem_responses
 from chapkit.adapters.http.router import Router
@@ -212,13 +213,16 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
     def _register_find_by_id_route(self) -> None:
         manager_dep = self._manager_dependency()
 
-        async def find_by_id(entity_id: UlidPath, manager: Manager[Any, Any, ULID] = manager_dep) -> Response:
+        async def find(entity_id: str, manager: Manager[Any, Any, ULID]) -> Response:
             ulid_id = parse_ulid(entity_id)
             return self._json(self._out_adapter, found(await manager.find_by_id(ulid_id), ulid_id))
 
-        self.router.add_api_route(
-            id_path("entity_id"),
+        async def find_by_id(entity_id: UlidPath, manager: Manager[Any, Any, ULID] = manager_dep) -> Response:
+            return await find(entity_id, manager)
+
+        self._add_id_route(
             find_by_id,
+            find,
             methods=["GET"],
             response_model=self.entity_out_type,
             summary="Get by id",
@@ -251,19 +255,45 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
     def _register_delete_route(self) -> None:
         manager_dep = self._manager_dependency()
 
-        async def delete_by_id(entity_id: UlidPath, manager: Manager[Any, Any, ULID] = manager_dep) -> Response:
+        async def delete(entity_id: str, manager: Manager[Any, Any, ULID]) -> Response:
             await delete_existing(manager, parse_ulid(entity_id))
             return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-        self.router.add_api_route(
-            id_path("entity_id"),
+        async def delete_by_id(entity_id: UlidPath, manager: Manager[Any, Any, ULID] = manager_dep) -> Response:
+            return await delete(entity_id, manager)
+
+        self._add_id_route(
             delete_by_id,
+            delete,
             methods=["DELETE"],
             status_code=status.HTTP_204_NO_CONTENT,
             response_class=Response,
             summary="Delete",
             responses=problem_responses(400, 404, 405),
         )
+
+    def _add_id_route(
+        self,
+        endpoint: Callable[..., Awaitable[Response]],
+        serve: Callable[[str, Manager[Any, Any, ULID]], Awaitable[Response]],
+        **options: Any,
+    ) -> None:
+        """Add `/{entity_id}` served by `serve(entity_id, manager)`; `endpoint` documents it.
+
+        With a `request_scoped` manager factory (chapkit's built-in routers) the route is a
+        `DirectRoute`: the handler reads the id from the path and calls the factory itself. Any other
+        factory is a dependency of the endpoint, solved (and overridable) as FastAPI does.
+        """
+        factory = self.manager_factory
+        if not is_request_scoped(factory):
+            self.router.add_api_route(id_path("entity_id"), endpoint, **options)
+            return
+
+        async def handler(request: Request) -> Response:
+            return await serve(request.path_params["entity_id"], await factory(request))
+
+        serve_directly(endpoint, handler)
+        self.router.add_api_route(id_path("entity_id"), endpoint, route_class_override=DirectRoute, **options)
 
     def _register_schema_route(self) -> None:
         """Register JSON schema endpoint for the entity output type."""
