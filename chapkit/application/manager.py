@@ -235,8 +235,7 @@ class BaseManager(
         """Return page `page` (1-indexed) of `size` items and the total count."""
         if page < 1 or size < 1:
             raise BadRequestError(f"page and size must be at least 1 (got page={page}, size={size})")
-        entities = await self.repo.find_all_paginated((page - 1) * size, size)
-        total = await self.repo.count()
+        entities, total = await self.repo.find_page((page - 1) * size, size)
         return [self._to_output_schema(e) for e in entities], total
 
     async def find_all_by_id(self, ids: Sequence[IdT]) -> list[OutSchemaT]:

@@ -142,6 +142,22 @@ async def test_lists_are_ordered_by_id(storage: Storage) -> None:
         assert await repo.find_all_by_id([]) == []
 
 
+async def test_a_page_comes_with_the_total(storage: Storage) -> None:
+    ids = sorted(ULID() for _ in range(5))
+    await _insert(storage, *[Widget(id=i, name=str(n)) for n, i in enumerate(ids)])
+    async with storage.unit_of_work() as session:
+        repo = session.repository(Widget)
+        for offset, limit, expected in [(0, 2, ids[:2]), (1, 2, ids[1:3]), (4, 10, ids[4:]), (5, 3, []), (9, 3, [])]:
+            entities, total = await repo.find_page(offset, limit)
+            assert ([w.id for w in entities], total) == (expected, 5)
+        await repo.save(Widget(name="staged"))  # unflushed: the page and the total both see it
+        entities, total = await repo.find_page(0, 10)
+        assert (len(entities), total) == (6, 6)
+    async with storage.unit_of_work() as session:  # the staged one was rolled back
+        entities, total = await session.repository(Widget).find_page(0, 10)
+        assert ([w.id for w in entities], total) == (ids, 5)
+
+
 async def test_count_exists_and_missing_ids(storage: Storage) -> None:
     [a, _b] = await _insert(storage, Widget(name="a"), Widget(name="b"))
     async with storage.unit_of_work() as session:

@@ -176,6 +176,24 @@ class BaseRepository(Repository[T, IdT]):
         return (await self.s.scalars(query)).all()
 
     @translated
+    async def find_page(self, offset: int, limit: int) -> tuple[Sequence[T], int]:
+        """A page and the total in one statement (the count as a subquery), so both show the same state of storage.
+
+        Past the end there is no row to carry the total: it is then counted on its own.
+        """
+        total = select(func.count()).select_from(self.model).scalar_subquery()
+        query = (
+            select(self.model, total)
+            .order_by(self._id_column)
+            .offset(max(offset, 0))
+            .limit(max(limit, 0))
+        )
+        rows = (await self.s.execute(query)).all()
+        if not rows:
+            return [], await self.count()
+        return [row[0] for row in rows], rows[0][1]
+
+    @translated
     async def find_all_by_id(self, ids: Sequence[IdT]) -> Sequence[T]:
         """Find entities by their IDs, ordered by id."""
         if not ids:

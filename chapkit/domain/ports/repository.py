@@ -79,6 +79,14 @@ class Repository(ABC, Generic[T, IdT]):
     async def find_all_paginated(self, offset: int, limit: int) -> Sequence[T]:
         """Return at most `limit` entities after skipping `offset`, ordered by id (empty past the end)."""
 
+    async def find_page(self, offset: int, limit: int) -> tuple[Sequence[T], int]:
+        """`find_all_paginated(offset, limit)` and `count()` together, as one read where the adapter can.
+
+        What a paginated listing asks for. By default the two calls; an adapter that can read the
+        page and the total in one statement answers both from the same state of storage.
+        """
+        return await self.find_all_paginated(offset, limit), await self.count()
+
     @abstractmethod
     async def find_all_by_id(self, ids: Sequence[IdT]) -> Sequence[T]:
         """Return the entities with these ids, ordered by id; unknown ids are skipped."""

@@ -281,6 +281,6 @@ async def test_integers_beyond_the_column_range_are_a_400_problem(request: pytes
             response = await client.post(PREFIX, json={"name": "huge", "size": size})
             body = assert_problem(response, 400, "validation-failed")
             assert "INSERT" not in body["detail"] and str(size) not in body["detail"]
-        stored = await client.get(PREFIX)
-        assert [widget["name"] for widget in stored.json()] == []
+        stored = await client.get(PREFIX)  # the run's database: other tests' widgets may be there
+        assert "huge" not in [widget["name"] for widget in stored.json()]
         assert (await client.post(PREFIX, json={"name": "big", "size": 2**31 - 1})).status_code == 201
