@@ -182,12 +182,7 @@ class BaseRepository(Repository[T, IdT]):
         Past the end there is no row to carry the total: it is then counted on its own.
         """
         total = select(func.count()).select_from(self.model).scalar_subquery()
-        query = (
-            select(self.model, total)
-            .order_by(self._id_column)
-            .offset(max(offset, 0))
-            .limit(max(limit, 0))
-        )
+        query = select(self.model, total).order_by(self._id_column).offset(max(offset, 0)).limit(max(limit, 0))
         rows = (await self.s.execute(query)).all()
         if not rows:
             return [], await self.count()
