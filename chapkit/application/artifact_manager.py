@@ -167,10 +167,10 @@ class ArtifactManager(BaseManager[Artifact, ArtifactIn, ArtifactOut, ULID]):
         """Compute the level of an artifact based on its parent."""
         if parent_id is None:
             return level_under(None)
-        parent = await self.repo.find_by_id(parent_id)
-        if parent is None:
+        parent_level = await self.repo.level_of(parent_id)  # not the parent's data, which can be a large model
+        if parent_level is None:
             raise ArtifactTreeError(f"Parent artifact {parent_id} not found")
-        return level_under(parent.level)
+        return level_under(parent_level)
 
     async def _config_of_root(self, artifact_id: ULID) -> ConfigOut[BaseConfig] | None:
         """The config linked to this artifact when it is a linked root and linking is on."""

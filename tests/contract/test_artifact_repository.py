@@ -6,10 +6,24 @@ import pandas as pd
 import pytest
 from ulid import ULID
 
-from chapkit import Artifact, Config, ConflictError
+from chapkit import Artifact, ArtifactHierarchy, ArtifactIn, ArtifactManager, Config, ConflictError
 from chapkit.domain.artifact import ArtifactRow
 from chapkit.embedding import Storage
 from tests.support.artifacts import TrainedModel, all_artifact_ids, chain, save_artifacts
+
+
+class LoadCounter:
+    """Data that counts how often it is unpickled."""
+
+    loads = 0
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return _loaded, ()
+
+
+def _loaded() -> LoadCounter:
+    LoadCounter.loads += 1
+    return LoadCounter()
 
 
 async def _tree(storage: Storage) -> dict[str, ULID]:
@@ -101,6 +115,31 @@ async def test_get_root_artifact_walks_to_the_root(storage: Storage) -> None:
             root = await repo.get_root_artifact(start)
             assert root is not None and root.id == ids[0] and root.parent_id is None
         assert await repo.get_root_artifact(ULID()) is None
+
+
+async def test_level_of_reads_the_stored_or_staged_level(storage: Storage) -> None:
+    ids = await chain(storage, 3)
+    async with storage.unit_of_work() as session:
+        repo = session.artifacts
+        assert [await repo.level_of(i) for i in ids] == [0, 1, 2, 3]
+        assert await repo.level_of(ULID()) is None
+        staged = await repo.save(Artifact(id=ULID(), data="new", parent_id=ids[3], level=4))
+        assert staged.id is not None and await repo.level_of(staged.id) == 4
+        held = await repo.find_by_id(ids[1])
+        assert held is not None
+        held.level = 7  # a change this unit has made and not flushed yet
+        await repo.save(held)
+        assert await repo.level_of(ids[1]) == 7
+
+
+async def test_a_new_childs_level_does_not_load_its_parents_data(storage: Storage) -> None:
+    [parent] = await save_artifacts(storage, Artifact(data=LoadCounter()))
+    LoadCounter.loads = 0
+    async with storage.unit_of_work() as session:
+        manager = ArtifactManager(session.artifacts, hierarchy=ArtifactHierarchy(name="counted"))
+        child = await manager.save(ArtifactIn(data="prediction", parent_id=parent.id))
+    assert child.level == 1
+    assert LoadCounter.loads == 0  # the parent (a model, say) was not unpickled for its level
 
 
 async def test_saving_under_an_unknown_parent_conflicts(storage: Storage) -> None:

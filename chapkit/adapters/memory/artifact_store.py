@@ -66,6 +66,11 @@ class InMemoryArtifactStore(InMemoryRepository[Artifact, ULID], ArtifactStore):
         """Return the artifact and all its descendants as rows, ordered by id (copies, like every read here)."""
         return [ArtifactRow.of(artifact) for artifact in await self.find_subtree(start_id)]
 
+    async def level_of(self, artifact_id: ULID) -> int | None:
+        """Return the level of the artifact this session sees (its data is not copied), or None."""
+        snapshot = self.s.find(Artifact, id_key(artifact_id))
+        return None if snapshot is None else snapshot["level"]
+
     async def get_root_artifact(self, artifact_id: ULID) -> Artifact | None:
         """Walk up the parent chain to the root."""
         snapshot = self.s.find(Artifact, id_key(artifact_id))

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import CTE, ColumnElement, Select, String, bindparam, delete, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 from ulid import ULID
 
 from chapkit.adapters.sql.errors import translated
@@ -64,6 +65,12 @@ def _subtree_rows_statement() -> Select[Any]:
     return select(*columns).join(subtree, _artifacts.id == subtree.c.id).order_by(_artifacts.id)
 
 
+@cache
+def _level_statement() -> Select[Any]:
+    """The level of the artifact bound as `chapkit_id`, built once."""
+    return select(_artifacts.level).where(_artifacts.id == bindparam("chapkit_id"))
+
+
 def forget(session: AsyncSession, deleted: Callable[[object], bool]) -> None:
     """Remove from the session the objects whose rows a bulk statement deleted, so reads do not see them."""
     for obj in list(session.identity_map.values()):
@@ -98,6 +105,19 @@ class ArtifactRepository(BaseRepository[Artifact, ULID], ArtifactStore):
         """
         result = await self.s.execute(_subtree_rows_statement(), {"chapkit_start": start_id})
         return list(map(ArtifactRow._make, result.all()))  # all(): one fetch, not one per row
+
+    @translated
+    async def level_of(self, artifact_id: ULID) -> int | None:
+        """Return the artifact's level: the session's own instance's when it holds one, else the column alone.
+
+        The row's pickled `data` is not loaded (a model artifact's can be large), unlike `find_by_id`.
+        """
+        held = self.s.sync_session.identity_map.get(identity_key(Artifact, artifact_id))
+        if held is not None:
+            level: int = held.level
+            return level
+        found: int | None = await self.s.scalar(_level_statement(), {"chapkit_id": artifact_id})
+        return found
 
     @translated
     async def get_root_artifact(self, artifact_id: ULID) -> Artifact | None:

@@ -37,6 +37,14 @@ class ArtifactStore(Repository[Artifact, ULID]):
         """
 
     @abstractmethod
+    async def level_of(self, artifact_id: ULID) -> int | None:
+        """Return the artifact's level, or None when it is unknown, without loading anything else of it.
+
+        What a new child's level is computed from: its parent's `data` (a trained model, often large)
+        is not read for it.
+        """
+
+    @abstractmethod
     async def get_root_artifact(self, artifact_id: ULID) -> Artifact | None:
         """Return the root of the artifact's tree (the artifact itself when it is a root), or None when unknown."""
 
