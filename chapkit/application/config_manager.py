@@ -50,11 +50,14 @@ class ConfigManager(BaseManager[Config, ConfigIn[DataT], ConfigOut[DataT], ULID]
             await self.repo.commit()
 
     async def get_config_for_artifact(self, artifact_id: ULID, artifact_repo: ArtifactStore) -> ConfigOut[DataT] | None:
-        """Get the config for an artifact by going to its root (two queries, whatever the depth)."""
-        root = await artifact_repo.get_root_artifact(artifact_id)
-        if root is None or root.id is None:
+        """Get the config for an artifact by going to its root (two queries, whatever the depth).
+
+        Only the root's id is read, not the root (often a trained model, whose data can be large).
+        """
+        root_id = await artifact_repo.root_id_of(artifact_id)
+        if root_id is None:
             return None
-        config = await self.repo.find_by_root_artifact_id(root.id)
+        config = await self.repo.find_by_root_artifact_id(root_id)
         return None if config is None else self._to_output_schema(config)
 
     async def get_linked_artifacts(self, config_id: ULID) -> list[ArtifactOut]:

@@ -6,7 +6,17 @@ import pandas as pd
 import pytest
 from ulid import ULID
 
-from chapkit import Artifact, ArtifactHierarchy, ArtifactIn, ArtifactManager, Config, ConflictError
+from chapkit import (
+    Artifact,
+    ArtifactHierarchy,
+    ArtifactIn,
+    ArtifactManager,
+    BaseConfig,
+    Config,
+    ConfigIn,
+    ConfigManager,
+    ConflictError,
+)
 from chapkit.domain.artifact import ArtifactRow
 from chapkit.embedding import Storage
 from tests.support.artifacts import TrainedModel, all_artifact_ids, chain, save_artifacts
@@ -115,6 +125,8 @@ async def test_get_root_artifact_walks_to_the_root(storage: Storage) -> None:
             root = await repo.get_root_artifact(start)
             assert root is not None and root.id == ids[0] and root.parent_id is None
         assert await repo.get_root_artifact(ULID()) is None
+        assert [await repo.root_id_of(start) for start in (ids[-1], ids[30], ids[0])] == [ids[0]] * 3
+        assert await repo.root_id_of(ULID()) is None
 
 
 async def test_level_of_reads_the_stored_or_staged_level(storage: Storage) -> None:
@@ -140,6 +152,24 @@ async def test_a_new_childs_level_does_not_load_its_parents_data(storage: Storag
         child = await manager.save(ArtifactIn(data="prediction", parent_id=parent.id))
     assert child.level == 1
     assert LoadCounter.loads == 0  # the parent (a model, say) was not unpickled for its level
+
+
+async def test_an_artifacts_config_is_found_without_loading_its_root(storage: Storage) -> None:
+    [model] = await save_artifacts(storage, Artifact(data=LoadCounter()))
+    [prediction] = await save_artifacts(storage, Artifact(data="prediction", parent_id=model.id, level=1))
+    assert model.id is not None and prediction.id is not None
+    async with storage.unit_of_work() as session:
+        config = await ConfigManager[BaseConfig](session.configs, BaseConfig).save(ConfigIn(name="c", data={}))
+        await session.configs.link_artifact(config.id, model.id)
+        await session.commit()
+    LoadCounter.loads = 0
+    async with storage.unit_of_work() as session:
+        configs = ConfigManager[BaseConfig](session.configs, BaseConfig)
+        for artifact_id in (prediction.id, model.id):
+            found = await configs.get_config_for_artifact(artifact_id, session.artifacts)
+            assert found is not None and found.id == config.id
+        assert await configs.get_config_for_artifact(ULID(), session.artifacts) is None
+    assert LoadCounter.loads == 0  # the model was not unpickled to learn its id
 
 
 async def test_saving_under_an_unknown_parent_conflicts(storage: Storage) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from ulid import ULID
 
 from chapkit.adapters.memory.repository import InMemoryRepository
-from chapkit.adapters.memory.session import InMemorySession, id_key, materialize
+from chapkit.adapters.memory.session import InMemorySession, Snapshot, id_key, materialize
 from chapkit.domain.artifact import Artifact, ArtifactRow
 from chapkit.domain.config import ConfigArtifact
 from chapkit.domain.errors import ConflictError
@@ -73,6 +73,15 @@ class InMemoryArtifactStore(InMemoryRepository[Artifact, ULID], ArtifactStore):
 
     async def get_root_artifact(self, artifact_id: ULID) -> Artifact | None:
         """Walk up the parent chain to the root."""
+        snapshot = self._root_snapshot(artifact_id)
+        return None if snapshot is None else materialize(Artifact, snapshot)
+
+    async def root_id_of(self, artifact_id: ULID) -> ULID | None:
+        """Walk up the parent chain to the root; its id (nothing is copied)."""
+        snapshot = self._root_snapshot(artifact_id)
+        return None if snapshot is None else snapshot["id"]
+
+    def _root_snapshot(self, artifact_id: ULID) -> Snapshot | None:
         snapshot = self.s.find(Artifact, id_key(artifact_id))
         seen: set[Any] = set()
         while snapshot is not None and snapshot.get("parent_id") is not None and snapshot["id"] not in seen:
@@ -81,7 +90,7 @@ class InMemoryArtifactStore(InMemoryRepository[Artifact, ULID], ArtifactStore):
             if parent is None:
                 break
             snapshot = parent
-        return None if snapshot is None else materialize(Artifact, snapshot)
+        return snapshot
 
     async def linked_config_id(self, artifact_id: ULID) -> ULID | None:
         """Return the id of the config linked to this artifact, or None."""

@@ -71,6 +71,16 @@ def _level_statement() -> Select[Any]:
     return select(_artifacts.level).where(_artifacts.id == bindparam("chapkit_id"))
 
 
+def _root_id(artifact_id: ULID) -> Any:
+    """The id of the root above `artifact_id` (itself for a root), as a scalar subquery: one recursive walk up."""
+    chain = select(_artifacts.id, _artifacts.parent_id).where(_artifacts.id == artifact_id)
+    ancestors = chain.cte("ancestors", recursive=True)
+    ancestors = ancestors.union(
+        select(_artifacts.id, _artifacts.parent_id).join(ancestors, _artifacts.id == ancestors.c.parent_id)
+    )
+    return select(ancestors.c.id).where(ancestors.c.parent_id.is_(None)).scalar_subquery()
+
+
 def forget(session: AsyncSession, deleted: Callable[[object], bool]) -> None:
     """Remove from the session the objects whose rows a bulk statement deleted, so reads do not see them."""
     for obj in list(session.identity_map.values()):
@@ -122,13 +132,13 @@ class ArtifactRepository(BaseRepository[Artifact, ULID], ArtifactStore):
     @translated
     async def get_root_artifact(self, artifact_id: ULID) -> Artifact | None:
         """Find the root artifact by walking up the parent chain in one recursive query."""
-        chain = select(_artifacts.id, _artifacts.parent_id).where(_artifacts.id == artifact_id)
-        ancestors = chain.cte("ancestors", recursive=True)
-        ancestors = ancestors.union(
-            select(_artifacts.id, _artifacts.parent_id).join(ancestors, _artifacts.id == ancestors.c.parent_id)
-        )
-        root_id = select(ancestors.c.id).where(ancestors.c.parent_id.is_(None)).scalar_subquery()
-        return (await self.s.scalars(select(Artifact).where(_artifacts.id == root_id))).first()
+        return (await self.s.scalars(select(Artifact).where(_artifacts.id == _root_id(artifact_id)))).first()
+
+    @translated
+    async def root_id_of(self, artifact_id: ULID) -> ULID | None:
+        """The root's id, from the same recursive query as `get_root_artifact`; no artifact is loaded."""
+        root_id: ULID | None = await self.s.scalar(select(_root_id(artifact_id)))
+        return root_id
 
     @translated
     async def linked_config_id(self, artifact_id: ULID) -> ULID | None:

@@ -49,6 +49,13 @@ class ArtifactStore(Repository[Artifact, ULID]):
         """Return the root of the artifact's tree (the artifact itself when it is a root), or None when unknown."""
 
     @abstractmethod
+    async def root_id_of(self, artifact_id: ULID) -> ULID | None:
+        """Return the id of the root of the artifact's tree (its own id for a root), or None when unknown.
+
+        What finds an artifact's config: no artifact of the chain is loaded (the root is often a model).
+        """
+
+    @abstractmethod
     async def linked_config_id(self, artifact_id: ULID) -> ULID | None:
         """Return the id of the config linked to this artifact, or None when it has no link."""
 
