@@ -221,12 +221,6 @@ class PandasDataFrame(BaseModel):
             raise TypeError(f"Expected a pandas DataFrame, but got {type(df)}")
         if df.columns.has_duplicates:
             raise ValueError("column names must be unique to be carried as a PandasDataFrame")
-        numeric = df.select_dtypes(include="number")
-        if not numeric.empty:
-            infinite = numeric.isin([math.inf, -math.inf])
-            if infinite.to_numpy().any():  # copied only when there is something to mask
-                df = df.copy()
-                df[numeric.columns] = numeric.mask(infinite)
         # Built without validation: the rows fit the columns by construction (a frame of 100,000 rows).
         return cast("Self", cls.model_construct(columns=[str(name) for name in df.columns], data=_rows_of(df)))
 
@@ -308,18 +302,21 @@ _SMALL_FRAME = 20_000
 
 
 def _rows_of(df: pd.DataFrame) -> list[list[Any]]:
-    """The frame's rows as lists of Python values, missing values as None: `df.to_numpy(dtype=object, na_value=None)`.
+    """The frame's rows as lists of Python values, missing values and the infinities of number columns as None.
 
-    Read in runs of adjacent columns: a run of float64, int64 or bool columns (a forecast's samples, a
-    model's numbers) as one array of that type, whose `tolist()` makes the same Python values without
-    an object array of the run (NaN read as None); a run of any other columns as the object array reads
-    it. The runs' rows are joined side by side. A small frame of several runs is read as one object array.
+    The values of `df.to_numpy(dtype=object, na_value=None)` once every `inf`/`-inf` of a float or
+    complex column is masked. Read in runs of adjacent columns: a run of float64, int64 or bool columns
+    (a forecast's samples, a model's numbers) as one array of that type, whose `tolist()` makes the same
+    Python values without an object array of the run (NaN and infinities read as None); a run of any
+    other columns as the object array reads it. The runs' rows are joined side by side. A small frame of
+    several runs is read as one object array.
     """
     import numpy as np
 
     fast = {np.dtype(np.float64): "float", np.dtype(np.int64): "int", np.dtype(np.bool_): "bool"}
+    dtypes = list(df.dtypes)
     runs: list[tuple[Any, list[int]]] = []
-    for position, dtype in enumerate(df.dtypes):
+    for position, dtype in enumerate(dtypes):
         kind = fast.get(dtype) if isinstance(dtype, np.dtype) else None  # (numpy takes None for float64)
         if runs and runs[-1][0] == kind:
             runs[-1][1].append(position)
@@ -331,12 +328,16 @@ def _rows_of(df: pd.DataFrame) -> list[list[Any]]:
     for kind, positions in runs:
         part = df.iloc[:, positions[0] : positions[-1] + 1] if len(runs) > 1 else df  # a run is adjacent columns
         if kind is None:
-            pieces.append(part.to_numpy(dtype=object, na_value=None).tolist())  # type: ignore[arg-type]
+            rows = part.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[arg-type]
+            numbers = [index for index, position in enumerate(positions) if dtypes[position].kind in "fc"]
+            if numbers:
+                _mask_infinities(rows, numbers)
+            pieces.append(rows)
             continue
         values = part.to_numpy()  # one numpy type: that type
         rows = values.tolist()
         if kind == "float":
-            for row, column in zip(*np.nonzero(np.isnan(values)), strict=True):
+            for row, column in zip(*np.nonzero(~np.isfinite(values)), strict=True):
                 rows[row][column] = None
         pieces.append(rows)
     if len(pieces) == 1:
@@ -344,6 +345,15 @@ def _rows_of(df: pd.DataFrame) -> list[list[Any]]:
     if not pieces:
         return [[] for _ in range(len(df))]
     return [list(chain.from_iterable(parts)) for parts in zip(*pieces, strict=True)]
+
+
+def _mask_infinities(rows: list[list[Any]], columns: list[int]) -> None:
+    """Set to None each value of `columns` (float or complex columns) that equals `inf` or `-inf`."""
+    for row in rows:
+        for column in columns:
+            value = row[column]
+            if value == math.inf or value == -math.inf:
+                row[column] = None
 
 
 def _column_array(values: list[Any]) -> Any:

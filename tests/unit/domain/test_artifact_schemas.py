@@ -90,6 +90,9 @@ MIXED_COLUMNS = {
     "period": pd.period_range("2024-01", periods=4, freq="M"),
     "objects": pd.Series([{"k": 1}, None, 3.5, "s"], dtype=object),
     "rain2": [0.5, 1.5, 2.5, np.nan],
+    "nullable_float": pd.array([np.inf, None, 2.5, -np.inf], dtype="Float64"),
+    "complex": np.array([1 + 2j, complex(np.inf, 0), -np.inf, complex(np.inf, 1)]),
+    "object_inf": pd.Series([np.inf, "x", -np.inf, 1], dtype=object),
 }
 
 
