@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -259,7 +260,15 @@ class PandasDataFrame(BaseModel):
         # floats only, ints only or booleans only is handed over as the numpy array pandas would make of
         # it: most of the cost of a small frame is pandas inferring each list's type. The names are the
         # dict's keys, unique, in order, so the frame needs no `columns=` (a reindex).
-        return pd.DataFrame(dict(zip(self.columns, map(_column_array, self._column_lists), strict=True)))
+        arrays = list(map(_column_array, self._column_lists))
+        if _one_numpy_type(arrays):
+            # The one block pandas would consolidate the columns into, built at once, under names read
+            # once per set of names: a small numeric frame cost several times this in per-column checks
+            # and in reading the names' type.
+            import numpy as np
+
+            return pd.DataFrame(np.column_stack(arrays), columns=_column_index(tuple(self.columns)).copy())
+        return pd.DataFrame(dict(zip(self.columns, arrays, strict=True)))
 
     def __eq__(self, other: object) -> bool:
         """Frames are equal when their columns and rows are, however each is held."""
@@ -354,6 +363,28 @@ def _mask_infinities(rows: list[list[Any]], columns: list[int]) -> None:
             value = row[column]
             if value == math.inf or value == -math.inf:
                 row[column] = None
+
+
+def _one_numpy_type(arrays: list[Any]) -> bool:
+    """Whether every column is a numpy array of one and the same type (`_column_array` made them all)."""
+    import numpy as np
+
+    first = arrays[0]
+    return isinstance(first, np.ndarray) and all(
+        isinstance(array, np.ndarray) and array.dtype == first.dtype for array in arrays
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _column_index(names: tuple[str, ...]) -> pd.Index:
+    """The column index pandas makes of `names`, made once per set of names (frames get a copy of it).
+
+    Reading the type of text labels is most of a small frame's construction. A frame gets its own
+    (shallow) copy, so setting its `columns.name` leaves other frames alone.
+    """
+    import pandas as pd
+
+    return pd.Index(list(names))
 
 
 def _column_array(values: list[Any]) -> Any:

@@ -129,6 +129,28 @@ def test_a_frame_held_as_columns_reads_back_with_the_dtypes_rows_give() -> None:
     assert held.to_dataframe().dtypes.tolist() == pd.DataFrame(rows, columns=list(columns)).dtypes.tolist()
 
 
+@pytest.mark.parametrize(
+    "columns",
+    [
+        {"a": [1.5, 2.0, float("nan")], "b": [0.0, -1.0, 2.5]},
+        {"a": [1, 2, 3], "b": [-4, 5, 2**62]},
+        {"a": [True, False, True]},
+        {"a": [1.5, 2.0, 3.0], "b": [1, 2, 3]},  # two numpy types: built column by column
+    ],
+)
+def test_a_numeric_frame_held_as_columns_reads_back_as_rows_give_it(columns: dict[str, list[Any]]) -> None:
+    held = PandasDataFrame.from_columns(list(columns), list(columns.values()))
+    expected = pd.DataFrame([list(row) for row in zip(*columns.values(), strict=True)], columns=list(columns))
+    frame = held.to_dataframe()
+    pd.testing.assert_frame_equal(frame, expected)
+    assert frame.dtypes.tolist() == expected.dtypes.tolist() and frame.columns.dtype == expected.columns.dtype
+    # Frames with the same names share no column index: naming one frame's columns names no other's.
+    frame.columns.name = "renamed"
+    assert held.to_dataframe().columns.name is None
+    frame.iloc[0, 0] = frame.iloc[1, 0]
+    pd.testing.assert_frame_equal(held.to_dataframe(), expected)
+
+
 def test_artifact_in_refuses_json_nested_too_deeply_and_bad_parent_ids() -> None:
     deep: Any = []
     for _ in range(500):
