@@ -10,7 +10,12 @@ from pydantic import BaseModel, TypeAdapter
 from starlette.routing import BaseRoute
 from ulid import ULID
 
-from chapkit.adapters.http.direct_route import DirectRoute, is_request_scoped, serve_directly
+from chapkit.adapters.http.direct_route import (
+    DirectRoute,
+    is_request_scoped,
+    serve_directly,
+    serve_directly_with_body,
+)
 from chapkit.adapters.http.pagination import PageQuery, SizeQuery
 from chapkit.adapters.http.problems import problem_responses
 from chapkit.adapters.http.router import Router
@@ -166,21 +171,23 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
 
     def _register_create_route(self) -> None:
         manager_dep = self._manager_dependency()
-        entity_in_type = self.entity_in_type
         prefix = self.router.prefix
 
-        async def create(
-            entity_in: BaseModel, request: Request, manager: Manager[Any, Any, ULID] = manager_dep
-        ) -> Response:
+        async def insert(request: Request, entity_in: BaseModel, manager: Manager[Any, Any, ULID]) -> Response:
             # POST inserts; replacing a stored entity is PUT's job (D14).
             created = await insert_new(manager, entity_in)
             location = build_location_url(request, f"{prefix}/{created.id}")
             return self._json(self._out_adapter, created, status.HTTP_201_CREATED, Location=location)
 
-        create.__annotations__["entity_in"] = entity_in_type
-        self.router.add_api_route(
+        async def create(
+            entity_in: BaseModel, request: Request, manager: Manager[Any, Any, ULID] = manager_dep
+        ) -> Response:
+            return await insert(request, entity_in, manager)
+
+        self._add_body_route(
             "",
             create,
+            insert,
             methods=["POST"],
             status_code=status.HTTP_201_CREATED,
             response_model=self.entity_out_type,
@@ -233,19 +240,22 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
         manager_dep = self._manager_dependency()
         entity_in_type = self.entity_in_type
 
-        async def update(
-            entity_id: UlidPath, entity_in: BaseModel, manager: Manager[Any, Any, ULID] = manager_dep
-        ) -> Response:
+        async def replace(request: Request, entity_in: BaseModel, manager: Manager[Any, Any, ULID]) -> Response:
             # PUT updates a stored entity; an unknown id is a 404, as in the reference (D14).
             entity_dict = entity_in.model_dump(exclude_unset=True)
-            entity_dict["id"] = parse_ulid(entity_id)
+            entity_dict["id"] = parse_ulid(request.path_params["entity_id"])
             saved = await update_existing(manager, entity_in_type.model_validate(entity_dict))
             return self._json(self._out_adapter, saved)
 
-        update.__annotations__["entity_in"] = entity_in_type
-        self.router.add_api_route(
+        async def update(
+            entity_id: UlidPath, entity_in: BaseModel, request: Request, manager: Manager[Any, Any, ULID] = manager_dep
+        ) -> Response:
+            return await replace(request, entity_in, manager)
+
+        self._add_body_route(
             id_path("entity_id"),
             update,
+            replace,
             methods=["PUT"],
             response_model=self.entity_out_type,
             summary="Update by id",
@@ -294,6 +304,33 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
 
         serve_directly(endpoint, handler)
         self.router.add_api_route(id_path("entity_id"), endpoint, route_class_override=DirectRoute, **options)
+
+    def _add_body_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Awaitable[Response]],
+        serve: Callable[[Request, BaseModel, Manager[Any, Any, ULID]], Awaitable[Response]],
+        **options: Any,
+    ) -> None:
+        """Add `path` taking the input schema as its body, served by `serve(request, body, manager)`.
+
+        `endpoint` documents the route.
+
+        With a `request_scoped` manager factory (chapkit's built-in routers) the route is a
+        `DirectRoute`: a JSON body that validates goes to `serve` with the factory's manager; any other
+        request, and every request on any other factory, is FastAPI's to solve (its 422s included).
+        """
+        endpoint.__annotations__["entity_in"] = self.entity_in_type
+        factory = self.manager_factory
+        if not is_request_scoped(factory):
+            self.router.add_api_route(path, endpoint, **options)
+            return
+
+        async def handler(request: Request, entity_in: BaseModel) -> Response:
+            return await serve(request, entity_in, await factory(request))
+
+        serve_directly_with_body(endpoint, handler, TypeAdapter(self.entity_in_type))
+        self.router.add_api_route(path, endpoint, route_class_override=DirectRoute, **options)
 
     def _register_schema_route(self) -> None:
         """Register JSON schema endpoint for the entity output type."""

@@ -8,23 +8,37 @@ route of theirs that reads only path parameters can skip that machinery: its Ope
 path matching, its middleware, its exception handlers and the closing of its unit of work after the
 response are FastAPI's as before; only the endpoint's arguments are computed by the handler instead
 of by the dependency solver.
+
+A route with a JSON body (`POST`, `PUT`) gets its body the way FastAPI gets it: a body sent as JSON is
+parsed with `json.loads` and validated as FastAPI validates it (`validate_python`, `from_attributes`).
+Anything else, and any body that does not parse or validate, goes to FastAPI's own handler, which reads
+the same (cached) body and answers as it always does: its 422s, its errors for a body that is no JSON
+and its content-type rules are FastAPI's, not copies of them.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
 
 RequestHandler = Callable[[Request], Coroutine[Any, Any, Response]]
 """What serves a direct route's request: the request in, the response out."""
+
+BodyHandler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
+"""What serves a direct route with a body: the request and its validated body in, the response out."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _REQUEST_SCOPED = "__chapkit_request_scoped__"
 _DIRECT_HANDLER = "__chapkit_direct_handler__"
+_DIRECT_BODY = "__chapkit_direct_body__"
+_UNDECIDED: Any = object()
+"""A body the direct handler leaves to FastAPI."""
 
 
 def request_scoped(factory: F) -> F:
@@ -48,6 +62,17 @@ def serve_directly(endpoint: F, handler: RequestHandler) -> F:
     return endpoint
 
 
+def serve_directly_with_body(endpoint: F, handler: BodyHandler, body: TypeAdapter[Any]) -> F:
+    """Have `DirectRoute` serve `endpoint`'s route with `handler`, given the JSON body validated by `body`.
+
+    A body that is not JSON, does not parse or does not validate is left to FastAPI's handler of the
+    endpoint (which has `body`'s type as its body parameter), so its answers are FastAPI's own.
+    """
+    setattr(endpoint, _DIRECT_HANDLER, handler)
+    setattr(endpoint, _DIRECT_BODY, body)
+    return endpoint
+
+
 class DirectRoute(APIRoute):
     """An `APIRoute` whose requests go to the handler `serve_directly` attached to its endpoint.
 
@@ -59,10 +84,53 @@ class DirectRoute(APIRoute):
 
     def get_route_handler(self) -> RequestHandler:
         """The endpoint's direct handler when it has one and the route has no dependencies, else FastAPI's."""
-        handler: RequestHandler | None = getattr(self.endpoint, _DIRECT_HANDLER, None)
+        handler: Any = getattr(self.endpoint, _DIRECT_HANDLER, None)
         if handler is None or self.dependencies:
             return super().get_route_handler()
-        return handler
+        body: TypeAdapter[Any] | None = getattr(self.endpoint, _DIRECT_BODY, None)
+        if body is None:
+            direct: RequestHandler = handler
+            return direct
+        return _with_body(handler, body, super().get_route_handler())
 
 
-__all__ = ["DirectRoute", "RequestHandler", "is_request_scoped", "request_scoped", "serve_directly"]
+def _with_body(handler: BodyHandler, body: TypeAdapter[Any], fastapi_handler: RequestHandler) -> RequestHandler:
+    async def serve(request: Request) -> Response:
+        value = await _json_body(request, body)
+        if value is _UNDECIDED:
+            return await fastapi_handler(request)
+        return await handler(request, value)
+
+    return serve
+
+
+async def _json_body(request: Request, body: TypeAdapter[Any]) -> Any:
+    """The request's body as FastAPI would pass it to the endpoint, or `_UNDECIDED` where FastAPI must decide."""
+    if not _is_json(request.headers.get("content-type")):
+        return _UNDECIDED
+    raw = await request.body()  # kept by the request: FastAPI's handler reads it again from there
+    if not raw:
+        return _UNDECIDED
+    try:
+        return body.validate_python(json.loads(raw), from_attributes=True)
+    except Exception:  # whatever it is, FastAPI's handler meets it again and answers it
+        return _UNDECIDED
+
+
+def _is_json(content_type: str | None) -> bool:
+    """Whether FastAPI reads a body of this content type as JSON (`application/json`, `application/...+json`)."""
+    if content_type is None:
+        return False
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+__all__ = [
+    "BodyHandler",
+    "DirectRoute",
+    "RequestHandler",
+    "is_request_scoped",
+    "request_scoped",
+    "serve_directly",
+    "serve_directly_with_body",
+]

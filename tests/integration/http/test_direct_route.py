@@ -1,11 +1,10 @@
-"""`DirectRoute`: id routes on a `request_scoped` manager factory skip FastAPI's dependency solver, nothing else."""
+"""`DirectRoute`: routes on a `request_scoped` manager factory skip FastAPI's dependency solver, nothing else."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.routing import APIRoute
 from ulid import ULID
 
 from chapkit import BaseManager, CrudRouter
@@ -30,20 +29,72 @@ def router(factory: Any, **kwargs: Any) -> CrudRouter[WidgetIn, WidgetOut]:
     return CrudRouter(PREFIX, ["Widgets"], WidgetIn, WidgetOut, factory, **kwargs)
 
 
-def id_routes(crud: CrudRouter[Any, Any]) -> dict[str, APIRoute]:
+def direct_routes(crud: CrudRouter[Any, Any]) -> set[tuple[str, str]]:
     return {
-        method: route
+        (method, route.path_format.removeprefix(PREFIX))
         for route in crud.router.routes
-        if isinstance(route, APIRoute) and route.path_format == PREFIX + "/{entity_id}"
+        if isinstance(route, DirectRoute)
         for method in route.methods
     }
 
 
-def test_only_the_id_reads_and_deletes_of_a_request_scoped_factory_are_direct() -> None:
-    scoped = id_routes(router(scoped_widget_manager))
-    assert {method for method, route in scoped.items() if isinstance(route, DirectRoute)} == {"GET", "DELETE"}
-    assert not isinstance(scoped["PUT"], DirectRoute)  # a body: FastAPI parses it
-    assert not any(isinstance(route, DirectRoute) for route in id_routes(router(widget_manager)).values())
+def test_only_the_id_and_body_routes_of_a_request_scoped_factory_are_direct() -> None:
+    direct = {("GET", "/{entity_id}"), ("DELETE", "/{entity_id}"), ("PUT", "/{entity_id}"), ("POST", "")}
+    assert direct_routes(router(scoped_widget_manager)) == direct  # the list (query parameters) is FastAPI's
+    assert direct_routes(router(widget_manager)) == set()
+
+
+def _comparable(response: Any) -> tuple[int, str, Any]:
+    """Status, media type and body of an answer, the values a new entity gets (id, times) left out."""
+    body = response.json() if response.content else None
+    if isinstance(body, dict):
+        body = {key: value for key, value in body.items() if key not in ("id", "created_at", "updated_at")}
+    return response.status_code, response.headers.get("content-type", ""), body
+
+
+async def test_body_routes_answer_as_fastapi_ones_do_whatever_the_body() -> None:
+    """Every request gets the same answer from a direct route as from FastAPI's handler of the same route."""
+    stored = str(ULID())
+    requests: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", "", {"json": {"name": "a", "size": 2}}),
+        ("POST", "", {"json": {"id": stored, "name": "s"}}),
+        ("POST", "", {"json": {"id": stored, "name": "again"}}),  # 409
+        ("POST", "", {"json": {"size": 2}}),  # 422: no name
+        ("POST", "", {"json": {"name": "a", "size": "big"}}),
+        ("POST", "", {"json": [1, 2]}),
+        ("POST", "", {"json": None}),
+        ("POST", "", {"content": b'{"name": "a",', "headers": {"content-type": "application/json"}}),
+        ("POST", "", {"content": b"", "headers": {"content-type": "application/json"}}),
+        ("POST", "", {"content": b'{"name": "t"}', "headers": {"content-type": "text/plain"}}),
+        ("POST", "", {"content": b'{"name": "n"}'}),  # no content type
+        ("POST", "", {"content": b'{"name": "v"}', "headers": {"content-type": "application/vnd.x+json"}}),
+        ("POST", "", {"content": b'{"name": "c"}', "headers": {"content-type": "Application/JSON; charset=utf-8"}}),
+        ("POST", "", {"content": b'{"name": "\xff"}', "headers": {"content-type": "application/json"}}),
+        ("PUT", f"/{stored}", {"json": {"name": "renamed", "size": 5}}),
+        ("PUT", f"/{stored}", {"json": {"name": 5}}),
+        ("PUT", f"/{ULID()}", {"json": {"name": "nobody"}}),  # 404
+        ("PUT", "/not-a-ulid", {"json": {"name": "x"}}),  # 400
+        ("PUT", "/not-a-ulid", {"json": {"size": 1}}),  # the body's 422 first, as FastAPI
+        ("GET", f"/{stored}", {}),
+    ]
+    answers = []
+    for factory in (scoped_widget_manager, widget_manager):
+        async with serve(builder().include_router(router(factory).router).build()) as client:
+            answers.append([_comparable(await client.request(m, PREFIX + path, **kw)) for m, path, kw in requests])
+    direct, fastapi = answers
+    for request, mine, theirs in zip(requests, direct, fastapi, strict=True):
+        assert mine == theirs, request
+    assert [status for status, _, _ in direct[:4]] == [201, 201, 409, 422]
+    assert direct[-1][2]["name"] == "renamed"  # the direct PUT was committed
+
+
+async def test_a_body_route_calls_the_factory_once_per_request() -> None:
+    calls.clear()
+    async with serve(builder().include_router(router(scoped_widget_manager).router).build()) as client:
+        created = (await client.post(PREFIX, json={"name": "a"})).json()
+        assert (await client.post(PREFIX, json={"size": 1})).status_code == 422  # left to FastAPI
+        assert (await client.put(f"{PREFIX}/{created['id']}", json={"name": "b"})).status_code == 200
+    assert calls == ["POST", "POST", "PUT"]
 
 
 async def test_direct_routes_answer_as_fastapi_ones_do() -> None:
@@ -65,11 +116,14 @@ async def test_a_direct_route_documents_what_a_fastapi_one_does() -> None:
     documents = []
     for factory in (scoped_widget_manager, widget_manager):
         async with serve(builder().include_router(router(factory).router).build()) as client:
-            documents.append((await client.get("/openapi.json")).json()["paths"][PREFIX + "/{entity_id}"])
-    scoped, plain = documents
-    for method in ("get", "delete"):
+            documents.append((await client.get("/openapi.json")).json()["paths"])
+    scoped_paths, plain_paths = documents
+    assert scoped_paths[PREFIX]["post"] == plain_paths[PREFIX]["post"]
+    scoped, plain = scoped_paths[PREFIX + "/{entity_id}"], plain_paths[PREFIX + "/{entity_id}"]
+    for method in ("get", "delete", "put"):
         assert scoped[method]["parameters"] == plain[method]["parameters"]
         assert scoped[method]["responses"] == plain[method]["responses"]
+    assert scoped["put"]["requestBody"] == plain["put"]["requestBody"]
 
 
 async def test_a_route_with_dependencies_of_its_own_runs_them() -> None:
@@ -80,3 +134,5 @@ async def test_a_route_with_dependencies_of_its_own_runs_them() -> None:
     async with serve(builder().include_router(crud.router).build()) as client:
         assert (await client.get(f"{PREFIX}/{ULID()}")).status_code == 403
         assert (await client.delete(f"{PREFIX}/{ULID()}")).status_code == 403
+        assert (await client.post(PREFIX, json={"name": "a"})).status_code == 403
+        assert (await client.put(f"{PREFIX}/{ULID()}", json={"name": "a"})).status_code == 403
