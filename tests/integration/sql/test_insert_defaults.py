@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from chapkit import Artifact, Config, Task
 from chapkit.adapters.sql import Entity
 from chapkit.adapters.sql.insert_defaults import fill_insert_defaults
 from chapkit.embedding import Storage, open_storage
-from tests.conftest import truncate
+from tests.integration.sql.conftest import sync_engines
 from tests.support.models import Widget
 
 pytestmark = pytest.mark.integration
@@ -39,21 +39,9 @@ class Gadget(Entity):
     double: Mapped[int] = mapped_column(default=_twice_the_size)
 
 
-@pytest.fixture(params=["sqlite_file", "postgres"])
-async def sql_storage(request: pytest.FixtureRequest) -> AsyncIterator[Storage]:
-    url = request.getfixturevalue("sqlite_file_url" if request.param == "sqlite_file" else "postgres_url")
-    async with open_storage(url) as opened:
-        await truncate(opened.database)
-        yield opened
-
-
 def _inserts(storage: Storage) -> tuple[list[tuple[str, list[str]]], Callable[[], None]]:
     """Record (table, columns whose defaults the flush ran) for each INSERT; the second item stops recording."""
-    database: Any = storage.database
-    engines = [database.engine.sync_engine]
-    turn = getattr(database, "_turn", None)
-    if turn is not None and turn.engine is not None:
-        engines.append(turn.engine.sync_engine)
+    engines = sync_engines(storage)
     seen: list[tuple[str, list[str]]] = []
 
     def record(_connection: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, _many: bool) -> None:

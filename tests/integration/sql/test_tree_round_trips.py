@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 from ulid import ULID
 
@@ -18,20 +17,12 @@ from chapkit import (
     ConfigIn,
     ConfigManager,
 )
-from chapkit.embedding import Storage, open_storage
-from tests.conftest import truncate
+from chapkit.embedding import Storage
+from tests.integration.sql.conftest import sync_engines
 from tests.support.artifacts import ModelConfig, chain
 from tests.support.models import Widget, WidgetIn, WidgetOut
 
 HIERARCHY = ArtifactHierarchy(name="ml")
-
-
-@pytest.fixture(params=["sqlite_file", "postgres"])
-async def sql_storage(request: pytest.FixtureRequest) -> AsyncIterator[Storage]:
-    url = request.getfixturevalue("sqlite_file_url" if request.param == "sqlite_file" else "postgres_url")
-    async with open_storage(url) as opened:
-        await truncate(opened.database)
-        yield opened
 
 
 async def statements(storage: Storage, work: Callable[[Any], Awaitable[Any]], *, kind: str = "") -> int:
@@ -39,11 +30,7 @@ async def statements(storage: Storage, work: Callable[[Any], Awaitable[Any]], *,
 
     With a kind, the writer's engine of an SQLite file (where its writes go) is counted too.
     """
-    database: Any = storage.database
-    engines = [database.engine.sync_engine]
-    turn = getattr(database, "_turn", None)
-    if kind and turn is not None and turn.engine is not None:
-        engines.append(turn.engine.sync_engine)
+    engines = sync_engines(storage, writer=bool(kind))
     sent = 0
 
     def count(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
