@@ -11,10 +11,16 @@ knows from SQLite (`in_transaction`) whether a transaction is open, so a commit 
 nothing to end costs nothing. A `SELECT` skips the thread altogether: it runs on the event loop's
 thread, where its rows are wanted. A read of a local file's pages costs less than the hop to the
 thread and back (a thread wake-up, an event-loop wake-up, a greenlet switch each way), which was a
-fifth of a simple GET's CPU; in WAL mode a reader does not wait for writers. Writes, transaction
-ends and anything else still go to the thread. Behaviour is otherwise SQLAlchemy's own: same
-dialect, same errors. It is chosen for every aiosqlite engine chapkit creates (`Database` passes it
-as the DBAPI module).
+fifth of a simple GET's CPU; in WAL mode a reader does not wait for writers.
+
+A write transaction skips the thread too when it can take SQLite's write lock without waiting: its
+`BEGIN IMMEDIATE` is tried on the event loop's thread with no busy timeout, and once the lock is held
+no statement of the transaction can wait for another connection, so those with small parameters run
+there as well. What may wait or take long still goes to the thread: a `BEGIN` whose lock another
+connection (another process) holds, which waits there with the connection's busy timeout; a
+statement carrying a large blob (a pickled model); `executemany`; and the commit, which may checkpoint
+the WAL. Behaviour is otherwise SQLAlchemy's own: same dialect, same errors. It is chosen for every
+aiosqlite engine chapkit creates (`Database` passes it as the DBAPI module).
 """
 
 from __future__ import annotations
@@ -64,6 +70,22 @@ async def _ready(outcome: _Outcome) -> _Outcome:
 def _is_select(operation: Any) -> bool:
     """Whether a statement is a plain read (`SELECT ...`): one that runs on the event loop's thread."""
     return isinstance(operation, str) and operation[:6].upper() == "SELECT"
+
+
+_SMALL_PARAMETERS = 64 * 1024
+"""Bytes of text and blobs up to which a statement of a write transaction runs on the event loop's thread."""
+
+
+def _small(parameters: Any) -> bool:
+    """Whether a statement's parameters carry little text and few bytes (a large blob is written on the thread)."""
+    if not parameters:
+        return True
+    values = parameters.values() if isinstance(parameters, dict) else parameters
+    size = 0
+    for value in values:
+        if isinstance(value, str | bytes | bytearray | memoryview):
+            size += len(value)
+    return size <= _SMALL_PARAMETERS
 
 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
@@ -126,7 +148,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         connection: OneHopConnection = self._adapt_connection  # type: ignore[assignment]
         begin, connection._pending_begin = connection._pending_begin, None
         try:
-            if begin is None and not many and _is_select(operation) and not connection._execute_mutex.locked():
+            if connection.runs_here(operation, parameters, many, begin):
                 # Passed back through the event loop's side as a finished coroutine: no thread, no loop
                 # turn, and SQLAlchemy still sees the async round trip it checks for.
                 outcome = await_only(_ready(_run_statement(connection._connection._conn, operation, parameters, many)))
@@ -142,7 +164,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     """An aiosqlite connection whose cursors are `OneHopCursor`s and whose idle commits and rollbacks are free."""
 
-    __slots__ = ("_in_transaction", "_pending_begin")
+    __slots__ = ("_in_transaction", "_pending_begin", "_writing_here")
 
     _cursor_cls = OneHopCursor  # type: ignore[assignment]
 
@@ -151,6 +173,36 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         super().__init__(dbapi, connection)
         self._in_transaction = False
         self._pending_begin: str | None = None
+        self._writing_here = False  # the open transaction took the write lock on the event loop's thread
+
+    def runs_here(self, operation: Any, parameters: Any, many: bool, begin: str | None) -> bool:
+        """Whether a statement runs on the event loop's thread rather than the connection's own.
+
+        A `SELECT` outside a pending `begin` does. A write transaction does when its `begin` gets the
+        write lock at once (`_begin_here`): its statements cannot wait for a lock after that, so the
+        ones with small parameters run here too. Whatever may wait or take long stays on the thread:
+        a `begin` that must wait for another connection's writer, a statement carrying a large blob,
+        `executemany`, and the commit (which may checkpoint the WAL).
+        """
+        if many or self._execute_mutex.locked():
+            return False
+        if begin is None:
+            return _is_select(operation) or (self._writing_here and _small(parameters))
+        return _small(parameters) and self._begin_here(begin)
+
+    def _begin_here(self, begin: str) -> bool:
+        """Run `begin` here if SQLite grants its lock without waiting; False (nothing begun) when it would wait."""
+        raw = self._connection._conn
+        (waits,) = raw.execute("PRAGMA busy_timeout").fetchone()
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            raw.execute(begin)
+        except sqlite3.OperationalError:  # another connection holds the lock: the thread waits for it
+            return False
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={int(waits)}")
+        self._writing_here = True
+        return True
 
     def begin_with_next_statement(self, begin: str) -> None:
         """Send `begin` (`BEGIN IMMEDIATE`) in the same round trip as the transaction's first statement.
@@ -178,6 +230,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     def rollback(self) -> None:
         """Roll back, unless SQLite has no transaction open (a session that only read)."""
         self._pending_begin = None
+        self._writing_here = False
         if self._in_transaction:
             super().rollback()
             self._in_transaction = False
@@ -185,6 +238,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     def commit(self) -> None:
         """Commit, unless SQLite has no transaction open."""
         self._pending_begin = None
+        self._writing_here = False
         if self._in_transaction:
             super().commit()
             self._in_transaction = False

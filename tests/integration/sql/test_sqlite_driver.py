@@ -1,8 +1,9 @@
-"""The one-hop aiosqlite adapter: reads on the event loop's thread, one worker-thread round trip per write statement
-(the writer's BEGIN IMMEDIATE riding with its first), none for idle commits and rollbacks."""
+"""The one-hop aiosqlite adapter: reads, and write transactions that get the lock at once, on the event loop's thread;
+a worker-thread round trip for a commit, a BEGIN that must wait, a large blob; none for idle commits and rollbacks."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from aiosqlite import Connection as AiosqliteConnection
 from sqlalchemy import func, insert, select, text, update
 
 from chapkit import SqliteDatabase
+from chapkit.adapters.sql.database import SQLITE_BUSY_TIMEOUT_MS
 from chapkit.adapters.sql.sqlite_driver import OneHopConnection
 from tests.support.models import Widget
 
@@ -62,7 +64,7 @@ async def test_a_read_only_session_makes_no_worker_thread_round_trip(
     assert round_trips == []  # SELECTs run on the event loop's thread; no cursor, fetch, close or rollback trips
 
 
-async def test_a_writer_takes_the_write_lock_in_its_first_statements_round_trip(
+async def test_a_writer_takes_the_free_write_lock_on_the_event_loop_and_commits_on_the_thread(
     database: SqliteDatabase, round_trips: list[str], tmp_path: Path
 ) -> None:
     async with database.session(write=True) as session:  # warm the writer connection
@@ -79,9 +81,62 @@ async def test_a_writer_takes_the_write_lock_in_its_first_statements_round_trip(
             neighbour.close()
         session.add(Widget(id=IDS[0], name="w"))
         await session.commit()
-    assert round_trips == ["_run_statement", "_run_statement", "commit"]  # (BEGIN + SELECT), INSERT, COMMIT
+    assert round_trips == ["commit"]  # BEGIN, SELECT and INSERT ran here; the COMMIT (may checkpoint) on the thread
     async with database.session() as session:
         assert (await session.scalars(select(Widget.name).order_by(Widget.name))).all() == ["first", "w"]
+        assert await session.scalar(text("PRAGMA busy_timeout")) == SQLITE_BUSY_TIMEOUT_MS
+
+
+async def test_a_writer_waits_for_another_connections_lock_on_the_thread(
+    database: SqliteDatabase, round_trips: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with database.session(write=True) as session:  # warm the writer connection
+        session.add(Widget(id=IDS[1], name="first"))
+        await session.commit()
+    neighbour = sqlite3.connect(tmp_path / "driver.db", timeout=0, isolation_level=None)
+    neighbour.execute("BEGIN IMMEDIATE")
+    round_trips.clear()
+    sent = AiosqliteConnection._execute
+
+    async def release_once_sent(self: AiosqliteConnection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        # The neighbour lets go only once the writer's BEGIN is on its way to the thread, from the event
+        # loop: which must be free while the thread waits, or the writer would wait for good.
+        asyncio.get_running_loop().call_soon(neighbour.rollback)
+        return await sent(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(AiosqliteConnection, "_execute", release_once_sent)
+    try:
+        async with database.session(write=True) as session:
+            session.add(Widget(id=IDS[0], name="after the neighbour"))
+            await session.commit()
+    finally:
+        neighbour.close()
+    assert round_trips == ["_run_statement", "commit"]  # (BEGIN IMMEDIATE + INSERT) waited on the thread
+    async with database.session() as session:
+        assert await session.scalar(text("PRAGMA busy_timeout")) == SQLITE_BUSY_TIMEOUT_MS  # restored
+        assert (await session.scalars(select(Widget.name).order_by(Widget.name))).all() == [
+            "after the neighbour",
+            "first",
+        ]
+
+
+async def test_a_statement_with_a_large_blob_is_written_on_the_thread(
+    database: SqliteDatabase, round_trips: list[str]
+) -> None:
+    async with database.session(write=True) as session:  # warm the writer connection
+        session.add(Widget(id=IDS[1], name="first"))
+        await session.commit()
+    round_trips.clear()
+    async with database.session(write=True) as session:
+        session.add(Widget(id=IDS[0], name="large", note="x" * 100_000))
+        await session.commit()
+    assert round_trips == ["_run_statement", "commit"]
+    round_trips.clear()
+    async with database.session(write=True) as session:
+        assert await session.get(Widget, IDS[2]) is None  # begun here: the large statement still goes to the thread
+        session.add(Widget(id=IDS[2], name="later", note="y" * 100_000))
+        await session.commit()
+    assert round_trips == ["_run_statement", "commit"]
 
 
 async def test_rows_rowcount_and_executemany_behave_as_sqlite3(database: SqliteDatabase) -> None:
