@@ -43,6 +43,13 @@ def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+async def store_first(database: SqliteDatabase) -> None:
+    """Store widget "first" (IDS[1]) in a write session: the writer connection is open after it."""
+    async with database.session(write=True) as session:
+        session.add(Widget(id=IDS[1], name="first"))
+        await session.commit()
+
+
 async def test_engines_use_the_one_hop_connection(database: SqliteDatabase) -> None:
     async with database.engine.connect() as connection:
         raw = await connection.get_raw_connection()
@@ -67,9 +74,7 @@ async def test_a_read_only_session_makes_no_worker_thread_round_trip(
 async def test_a_writer_takes_the_free_write_lock_on_the_event_loop_and_commits_on_the_thread(
     database: SqliteDatabase, round_trips: list[str], tmp_path: Path
 ) -> None:
-    async with database.session(write=True) as session:  # warm the writer connection
-        session.add(Widget(id=IDS[1], name="first"))
-        await session.commit()
+    await store_first(database)  # the writer connection is open
     round_trips.clear()
     async with database.session(write=True) as session:
         assert await session.get(Widget, IDS[0]) is None  # the first statement: BEGIN IMMEDIATE goes with it
@@ -90,9 +95,7 @@ async def test_a_writer_takes_the_free_write_lock_on_the_event_loop_and_commits_
 async def test_a_writer_waits_for_another_connections_lock_on_the_thread(
     database: SqliteDatabase, round_trips: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with database.session(write=True) as session:  # warm the writer connection
-        session.add(Widget(id=IDS[1], name="first"))
-        await session.commit()
+    await store_first(database)  # the writer connection is open
     neighbour = sqlite3.connect(tmp_path / "driver.db", timeout=0, isolation_level=None)
     neighbour.execute("BEGIN IMMEDIATE")
     round_trips.clear()
@@ -123,9 +126,7 @@ async def test_a_writer_waits_for_another_connections_lock_on_the_thread(
 async def test_a_statement_with_a_large_blob_is_written_on_the_thread(
     database: SqliteDatabase, round_trips: list[str]
 ) -> None:
-    async with database.session(write=True) as session:  # warm the writer connection
-        session.add(Widget(id=IDS[1], name="first"))
-        await session.commit()
+    await store_first(database)  # the writer connection is open
     round_trips.clear()
     async with database.session(write=True) as session:
         session.add(Widget(id=IDS[0], name="large", note="x" * 100_000))
