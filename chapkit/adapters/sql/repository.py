@@ -9,7 +9,6 @@ from sqlalchemy import Select, bindparam, delete, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chapkit.adapters.sql.errors import domain_errors, translated
-from chapkit.adapters.sql.insert_defaults import fill_insert_defaults
 from chapkit.adapters.sql.schema.entities import CHAPKIT_OWNED
 from chapkit.domain.errors import NotFoundError
 from chapkit.domain.ports.repository import IdT, Repository, T
@@ -52,8 +51,7 @@ class BaseRepository(Repository[T, IdT]):
         """Stage an insert, or an update when a row with the entity's id is stored (D8).
 
         A new object carrying a stored id is not inserted: its values are copied onto the session's
-        instance of that row, so the flush updates it (`refresh_many` brings the result back). A new
-        object gets its column defaults now (`fill_insert_defaults`), so that its flush is a plain insert.
+        instance of that row, so the flush updates it (`refresh_many` brings the result back).
         """
         if inspect(entity).transient:
             entity_id = getattr(entity, "id", None)
@@ -62,7 +60,6 @@ class BaseRepository(Repository[T, IdT]):
                 if stored is not None:
                     self._copy_columns(entity, stored, skip=_ADAPTER_OWNED | {"id"})
                     return entity
-            fill_insert_defaults(entity)
         self.s.add(entity)
         return entity
 

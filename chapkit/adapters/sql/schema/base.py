@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import func
-from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from ulid import ULID
 
+from chapkit.adapters.sql.schema.defaults import fill_defaults_before_insert, same_as_created_at, utc_now
 from chapkit.adapters.sql.types import ULIDType, UTCDateTime
 
 
-def utc_now() -> datetime:
-    """Return the current time, timezone-aware in UTC (timestamps keep microseconds, D8)."""
-    return datetime.now(UTC)
-
-
-def same_as_created_at(context: DefaultExecutionContext) -> Any:
-    """Default for `updated_at` on insert: the row's `created_at`, so a new row has equal timestamps."""
-    parameters: dict[str, Any] = context.get_current_parameters()  # type: ignore[no-untyped-call]
-    return parameters.get("created_at") or utc_now()
-
-
 class Base(AsyncAttrs, DeclarativeBase):
-    """Root declarative base with async support; chapkit's own tables live in its metadata too."""
+    """Root declarative base with async support; chapkit's own tables live in its metadata too.
+
+    A new row of any subclass gets its defaults just before its INSERT is built (`schema/defaults.py`).
+    """
+
+
+fill_defaults_before_insert(Base)
 
 
 class Entity(Base):

@@ -30,7 +30,8 @@ from sqlalchemy import (
 from sqlalchemy import inspect as sa_inspect
 from ulid import ULID
 
-from chapkit.adapters.sql.schema.base import Base, same_as_created_at, utc_now
+from chapkit.adapters.sql.schema.base import Base
+from chapkit.adapters.sql.schema.defaults import fill_defaults_before_insert, same_as_created_at, utc_now
 from chapkit.adapters.sql.types import ULIDType, UTCDateTime
 from chapkit.domain.artifact import Artifact
 from chapkit.domain.config import Config, ConfigArtifact
@@ -112,9 +113,10 @@ tasks_table = _table(
 
 
 def _map_once(entity: type, table: Table) -> None:
-    """Map `entity` onto `table` unless it is mapped already."""
+    """Map `entity` onto `table` unless it is mapped already; its new rows get their defaults as `Base`'s do."""
     if sa_inspect(entity, raiseerr=False) is None:
         Base.registry.map_imperatively(entity, table)
+        fill_defaults_before_insert(entity)
 
 
 _mapped = False

@@ -1,4 +1,4 @@
-"""A new object gets its column defaults when it is staged (`fill_insert_defaults`): the same values, a plain insert."""
+"""A new row gets its column defaults before its INSERT is built (`fill_insert_defaults`): a plain insert."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 from ulid import ULID
 
 from chapkit import Artifact, Config, Task
 from chapkit.adapters.sql import Entity
-from chapkit.adapters.sql.insert_defaults import fill_insert_defaults
+from chapkit.adapters.sql.schema.defaults import fill_insert_defaults
 from chapkit.embedding import Storage, open_storage
 from tests.integration.sql.conftest import sync_engines
 from tests.support.models import Widget
@@ -58,7 +58,7 @@ def _inserts(storage: Storage) -> tuple[list[tuple[str, list[str]]], Callable[[]
     return seen, stop
 
 
-async def test_new_entities_are_inserted_with_their_defaults_already_given(sql_storage: Storage) -> None:
+async def test_new_entities_get_their_defaults_at_the_flush_before_the_insert(sql_storage: Storage) -> None:
     seen, stop = _inserts(sql_storage)
     try:
         async with sql_storage.unit_of_work() as session:
@@ -67,17 +67,18 @@ async def test_new_entities_are_inserted_with_their_defaults_already_given(sql_s
             task = await session.repository(Task).save(Task(command="echo hi"))
             widget = await session.repository(Widget).save(Widget(name="w"))
             staged = [config, root, task, widget]
-            # The values are there before the flush: an id, equal timestamps, the constant defaults.
-            for entity in staged:
-                assert isinstance(entity.id, ULID)
-                assert entity.created_at is not None and entity.created_at == entity.updated_at
-                assert entity.created_at.tzinfo is UTC
-            assert root.level == 0 and widget.size == 0 and widget.level == 0
-            assert task.enabled is True and task.task_type == "shell"
+            # As in the reference, an id and timestamps appear at the flush, not when an object is staged.
+            assert [entity.id for entity in staged] == [None] * 4
             await session.configs.commit()
     finally:
         stop()
-    # No default was left for the flush to run.
+    for entity in staged:
+        assert isinstance(entity.id, ULID)
+        assert entity.created_at is not None and entity.created_at == entity.updated_at
+        assert entity.created_at.tzinfo is UTC
+    assert root.level == 0 and widget.size == 0 and widget.level == 0
+    assert task.enabled is True and task.task_type == "shell"
+    # No default was left for the statement to run.
     assert sorted(seen) == sorted([("configs", []), ("artifacts", []), ("tasks", []), ("test_widgets", [])])
     async with sql_storage.unit_of_work() as session:
         for repository, entity in [
@@ -91,6 +92,19 @@ async def test_new_entities_are_inserted_with_their_defaults_already_given(sql_s
             assert (stored.created_at, stored.updated_at) == (entity.created_at, entity.updated_at)
 
 
+async def test_an_object_added_to_a_session_directly_gets_them_too(sql_storage: Storage) -> None:
+    seen, stop = _inserts(sql_storage)
+    try:
+        async with sql_storage.database.session(write=True) as session:
+            widget = Widget(name="added")
+            session.add(widget)
+            await session.commit()
+    finally:
+        stop()
+    assert seen == [("test_widgets", [])]
+    assert isinstance(widget.id, ULID) and widget.created_at == widget.updated_at and widget.size == 0
+
+
 async def test_values_an_entity_holds_are_kept(sql_storage: Storage) -> None:
     given_id, created = ULID(), datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
     async with sql_storage.unit_of_work() as session:
@@ -102,9 +116,9 @@ async def test_values_an_entity_holds_are_kept(sql_storage: Storage) -> None:
     assert stored is not None and (stored.created_at, stored.updated_at) == (created, created)
 
 
-def test_defaults_chapkit_does_not_know_are_left_to_the_flush() -> None:
+def test_defaults_chapkit_does_not_know_are_left_to_the_statement() -> None:
     gadget = Gadget(size=None)
-    fill_insert_defaults(gadget)
+    fill_insert_defaults(inspect(Gadget), None, gadget)
     assert isinstance(gadget.id, ULID) and gadget.created_at == gadget.updated_at
     assert gadget.size is None and gadget.double is None
 
