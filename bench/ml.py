@@ -17,8 +17,10 @@ Figures (medians of `--rounds`):
    model's own (its functions time their thread's CPU) per `$train` of ten rows (submit, run, store the
    model, link it to its config) and per `$predict` of ten rows (submit, run, store the predictions
    under the model): `--jobs` jobs submitted one after another, awaited by polling the last one every
-   50 ms, until the server's CPU stops moving. Budget: chapkit <= 0.6x
-   main-before; it also prints the ratio to chapkit 2.4.1 (the issue's "a third of the reference's").
+   50 ms, until the server's CPU stops moving. All services run at once and take turns round by round
+   (the order reversed every other round), so a drift of the machine's speed meets them alike.
+   Budget: chapkit <= 0.6x main-before; it also prints the ratio to chapkit 2.4.1 (the issue's "a
+   third of the reference's").
 2. **A 100,000-row train and predict over HTTP** (`--rows`): the time from sending the body until the
    job is completed, against the model's own time (the model functions time themselves), and the
    server's peak memory during it (VmHWM, reset before the request) above its resident memory before
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -296,68 +299,105 @@ async def large(client: httpx.AsyncClient, server: Server, what: str, body: byte
     return {"elapsed": elapsed, "model": model, "cpu": cpu, "extra_mib": (peak - rss) / 1024}
 
 
-async def measure(server: Server, args: argparse.Namespace, bodies: dict[str, Any]) -> Figures:
-    figures = Figures()
-    async with httpx.AsyncClient(base_url=server.base, timeout=600) as client:
-        config = (await client.post("/api/v1/configs", json={"name": "bench", "data": {}})).json()
-        config_id = config["id"]
-        small_train = json.dumps({"config_id": config_id, "data": bodies["small"]}).encode()
-        answer = await post(client, f"{ML}/$train", small_train)
-        await finished(client, answer["job_id"])
-        model_id = answer["artifact_id"]
-        small_predict = json.dumps(
-            {"artifact_id": model_id, "historic": bodies["small"], "future": bodies["small_future"]}
-        ).encode()
-        await finished(client, (await post(client, f"{ML}/$predict", small_predict))["job_id"])  # warm
-        for _ in range(args.rounds):
-            figures.cpu_train_ms.append(await trivial_cpu(client, server, f"{ML}/$train", small_train, args.jobs))
-            figures.cpu_predict_ms.append(await trivial_cpu(client, server, f"{ML}/$predict", small_predict, args.jobs))
+@dataclass
+class Measured:
+    """A started service with its client, a config, a trained model and the trivial jobs' bodies."""
 
-        forecast = json.dumps(
-            {"artifact_id": model_id, "historic": bodies["small"], "future": bodies["chap_future"]}
-        ).encode()
-        for _ in range(args.rounds):
-            started_at = time.perf_counter()
-            answer = await post(client, f"{ML}/$predict", forecast)
-            await finished(client, answer["job_id"], pause=0.005)
-            figures.stored_s.append(time.perf_counter() - started_at)
-            started_at = time.perf_counter()
-            response = await client.get(f"/api/v1/artifacts/{answer['artifact_id']}")
-            response.raise_for_status()
-            figures.served_s.append(time.perf_counter() - started_at)
-            assert len(response.content) > LOCATIONS * PERIODS * SAMPLES * 5
-
-        large_train = json.dumps({"config_id": config_id, "data": bodies["large"]}).encode()
-        train = await large(client, server, "train", large_train, args.rows)
-        answer = await post(client, f"{ML}/$train", large_train)
-        await finished(client, answer["job_id"])
-        # chap-core's `artifact_id` would ask this checkout for a forecast (location, period, samples);
-        # chapkit 2.4.1 knows only that name.
-        model_key = "artifact_id" if server.name == UPSTREAM else "model_artifact_id"
-        large_predict = json.dumps(
-            {model_key: answer["artifact_id"], "historic": bodies["small"], "future": bodies["large_future"]}
-        ).encode()
-        predict = await large(client, server, "predict", large_predict, args.rows)
-        figures.large = {"train": train, "predict": predict}
-    return figures
+    server: Server
+    client: httpx.AsyncClient
+    config_id: str
+    model_id: str
+    small_train: bytes
+    small_predict: bytes
+    figures: Figures = field(default_factory=Figures)
 
 
-async def run_service(
-    name: str, command: list[str], extra_env: dict[str, str], args: argparse.Namespace, bodies: dict[str, Any]
-) -> Figures:
-    directory = Path(tempfile.mkdtemp(prefix="chapkit-bench-ml-"))
-    try:
-        (directory / "service.py").write_text(SERVICE)
-        times = directory / "model-times.txt"
-        port = free_port()
-        env = clean_env(port, BENCH_MODEL_TIMES=str(times), **extra_env)
-        with started([*command, str(directory / "service.py")], directory, env) as process:
+async def prepared(server: Server, client: httpx.AsyncClient, bodies: dict[str, Any]) -> Measured:
+    """A config and a trained model on `server`, and one trivial `$predict` run (warm)."""
+    config = (await client.post("/api/v1/configs", json={"name": "bench", "data": {}})).json()
+    config_id = config["id"]
+    small_train = json.dumps({"config_id": config_id, "data": bodies["small"]}).encode()
+    answer = await post(client, f"{ML}/$train", small_train)
+    await finished(client, answer["job_id"])
+    model_id = answer["artifact_id"]
+    small_predict = json.dumps(
+        {"artifact_id": model_id, "historic": bodies["small"], "future": bodies["small_future"]}
+    ).encode()
+    await finished(client, (await post(client, f"{ML}/$predict", small_predict))["job_id"])  # warm
+    return Measured(server, client, config_id, model_id, small_train, small_predict)
+
+
+async def trivial_rounds(sessions: list[Measured], args: argparse.Namespace) -> None:
+    """`--rounds` rounds of trivial jobs; in each, every service in turn, the order reversed every other round.
+
+    The services run side by side, so a drift of the machine's speed meets them all alike.
+    """
+    for number in range(args.rounds):
+        for session in sessions if number % 2 == 0 else reversed(sessions):
+            client, server, figures = session.client, session.server, session.figures
+            train = await trivial_cpu(client, server, f"{ML}/$train", session.small_train, args.jobs)
+            predict = await trivial_cpu(client, server, f"{ML}/$predict", session.small_predict, args.jobs)
+            figures.cpu_train_ms.append(train)
+            figures.cpu_predict_ms.append(predict)
+
+
+async def forecasts_and_large_jobs(session: Measured, args: argparse.Namespace, bodies: dict[str, Any]) -> None:
+    """The forecast's store and serve times (`--rounds` each) and the two large jobs, on one service."""
+    server, client, figures = session.server, session.client, session.figures
+    forecast = json.dumps(
+        {"artifact_id": session.model_id, "historic": bodies["small"], "future": bodies["chap_future"]}
+    ).encode()
+    for _ in range(args.rounds):
+        started_at = time.perf_counter()
+        answer = await post(client, f"{ML}/$predict", forecast)
+        await finished(client, answer["job_id"], pause=0.005)
+        figures.stored_s.append(time.perf_counter() - started_at)
+        started_at = time.perf_counter()
+        response = await client.get(f"/api/v1/artifacts/{answer['artifact_id']}")
+        response.raise_for_status()
+        figures.served_s.append(time.perf_counter() - started_at)
+        assert len(response.content) > LOCATIONS * PERIODS * SAMPLES * 5
+
+    large_train = json.dumps({"config_id": session.config_id, "data": bodies["large"]}).encode()
+    train = await large(client, server, "train", large_train, args.rows)
+    answer = await post(client, f"{ML}/$train", large_train)
+    await finished(client, answer["job_id"])
+    # chap-core's `artifact_id` would ask this checkout for a forecast (location, period, samples);
+    # chapkit 2.4.1 knows only that name.
+    model_key = "artifact_id" if server.name == UPSTREAM else "model_artifact_id"
+    large_predict = json.dumps(
+        {model_key: answer["artifact_id"], "historic": bodies["small"], "future": bodies["large_future"]}
+    ).encode()
+    predict = await large(client, server, "predict", large_predict, args.rows)
+    figures.large = {"train": train, "predict": predict}
+
+
+async def run_services(
+    services: list[tuple[str, list[str], dict[str, str]]], args: argparse.Namespace, bodies: dict[str, Any]
+) -> dict[str, Figures]:
+    """Start every service, each in a fresh directory; measure them side by side; stop them."""
+    with contextlib.ExitStack() as stack:
+        sessions = []
+        for name, command, extra_env in services:
+            directory = Path(tempfile.mkdtemp(prefix="chapkit-bench-ml-"))
+            stack.callback(shutil.rmtree, directory, ignore_errors=True)
+            (directory / "service.py").write_text(SERVICE)
+            times = directory / "model-times.txt"
+            port = free_port()
+            env = clean_env(port, BENCH_MODEL_TIMES=str(times), **extra_env)
+            process = stack.enter_context(started([*command, str(directory / "service.py")], directory, env))
             server = Server(name, process.pid, f"http://127.0.0.1:{port}", times)
-            figures = await measure(server, args, bodies)
-        print(f"  {name}: measured", file=sys.stderr)
-        return figures
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+            client = httpx.AsyncClient(base_url=server.base, timeout=600)
+            sessions.append(await prepared(server, client, bodies))
+        try:
+            await trivial_rounds(sessions, args)
+            for session in sessions:
+                await forecasts_and_large_jobs(session, args, bodies)
+                print(f"  {session.server.name}: measured", file=sys.stderr)
+        finally:
+            for session in sessions:
+                await session.client.aclose()
+        return {session.server.name: session.figures for session in sessions}
 
 
 # ---------------------------------------------------------------------------------------------- the report
@@ -379,6 +419,9 @@ def report(results: dict[str, Figures], rows: int, frame_sizes: dict[str, int]) 
     print("  " + " " * 10 + "".join(f"{name:>16}" for name in results))
     for label, pick in (("$train", "cpu_train_ms"), ("$predict", "cpu_predict_ms")):
         print(f"  {label:10}" + "".join(f"{median(getattr(figures, pick)):16.2f}" for figures in results.values()))
+    for name, figures in results.items():
+        for label, pick in (("$train", "cpu_train_ms"), ("$predict", "cpu_predict_ms")):
+            print(f"    {name} {label} rounds: " + " ".join(f"{value:.2f}" for value in getattr(figures, pick)))
     for label, pick in (("$train", "cpu_train_ms"), ("$predict", "cpu_predict_ms")):
         if before:
             ratio = median(getattr(ours, pick)) / median(getattr(before, pick))
@@ -445,7 +488,7 @@ def main() -> None:
         services.append((OURS_313, [ours, "-I"], {}))
         services.append((UPSTREAM, [upstream, "-I"], {}))
     print(f"python {sys.version.split()[0]}; cpus {os.cpu_count()}; {args.rounds} rounds of {args.jobs} jobs")
-    results = {name: asyncio.run(run_service(name, command, env, args, bodies)) for name, command, env in services}
+    results = asyncio.run(run_services(services, args, bodies))
     report(results, args.rows, frame_sizes)
 
 

@@ -8,7 +8,6 @@ used, so `get_database()` works in plain code too; two services never see each o
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import AsyncExitStack, contextmanager
@@ -326,19 +325,15 @@ async def builtin_task_manager(request: Request) -> TaskManager:
     return current_runtime().require_services().tasks.manager(await request_unit_of_work(request))
 
 
-def builtin(dependency: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., Coroutine[Any, Any, T]]:
-    """A copy of a `get_*` dependency for chapkit's own routers.
+@request_scoped
+async def builtin_ml_manager(request: Request) -> MLManager:
+    """`get_ml_manager` for chapkit's own ML routes; `$train` and `$predict` call it themselves (`request_scoped`).
 
-    As in the reference, overriding the public dependency (`override_dependency(get_config_manager, ...)`)
+    As in the reference, overriding the public dependency (`override_dependency(get_ml_manager, ...)`)
     reaches the service's custom routers only, never the built-in routes: FastAPI keys overrides by the
-    function, and the copy is another function with the same signature.
+    function, and this is another function.
     """
-
-    @functools.wraps(dependency)
-    async def own(*args: Any, **kwargs: Any) -> T:
-        return await dependency(*args, **kwargs)
-
-    return own
+    return await get_ml_manager()
 
 
 def manager_dependency(
@@ -359,7 +354,6 @@ __all__ = [
     "ML_NOT_CONFIGURED",
     "READ_ONLY_METHODS",
     "current_scheduler",
-    "builtin",
     "builtin_artifact_manager",
     "builtin_config_manager",
     "builtin_task_manager",

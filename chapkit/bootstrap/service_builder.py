@@ -3,7 +3,8 @@
 Each module adds to the service's spec (schema, hierarchy, registry, runner) and serves its router
 through dependencies of its own (`builtin_config_manager`, `builtin_artifact_manager`,
 `builtin_task_manager`: the reference's `get_*_manager` on the request's unit of work, opened without a
-generator dependency; `get_ml_manager`), which reach the running service's application services (D6, D21).
+generator dependency; `builtin_ml_manager`, the reference's `get_ml_manager`), which reach the running
+service's application services (D6, D21).
 """
 
 from __future__ import annotations
@@ -26,11 +27,10 @@ from chapkit.bootstrap.base_service_builder import BaseServiceBuilder
 from chapkit.bootstrap.containers import ServiceSpec
 from chapkit.bootstrap.dependencies import (
     ServiceRuntime,
-    builtin,
     builtin_artifact_manager,
     builtin_config_manager,
+    builtin_ml_manager,
     builtin_task_manager,
-    get_ml_manager,
 )
 from chapkit.domain.artifact import ArtifactHierarchy, ArtifactIn, ArtifactOut
 from chapkit.domain.config import BaseConfig, ConfigIn, ConfigOut
@@ -261,7 +261,7 @@ class ServiceBuilder(BaseServiceBuilder):
             )
         if self._ml_options:
             ml = self._ml_options
-            app.include_router(MLRouter.create(prefix=ml.prefix, tags=ml.tags, manager_factory=builtin(get_ml_manager)))
+            app.include_router(MLRouter.create(prefix=ml.prefix, tags=ml.tags, manager_factory=builtin_ml_manager))
         if self._task_options:
             tasks = self._task_options
             app.include_router(

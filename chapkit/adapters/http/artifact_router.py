@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Response
 from pydantic import TypeAdapter
 
-from chapkit.adapters.http.crud import CrudPermissions, CrudRouter, ManagerFactory
+from chapkit.adapters.http.crud import JSON_MEDIA_TYPE, CrudPermissions, CrudRouter, ManagerFactory
 from chapkit.adapters.http.pagination import PageQuery, SizeQuery
 from chapkit.adapters.http.problems import problem_responses
 from chapkit.adapters.http.utilities import UlidPath, id_path, parse_ulid
@@ -26,8 +26,6 @@ from chapkit.domain.artifact_content import TableFormat, parse_table_format, wit
 from chapkit.domain.config import BaseConfig, ConfigOut
 from chapkit.domain.errors import NotFoundError
 from chapkit.domain.schemas import PaginatedResponse
-
-JSON_MEDIA_TYPE = "application/json"
 
 ContentQuery = Annotated[
     bool,

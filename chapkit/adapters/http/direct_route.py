@@ -10,7 +10,8 @@ response are FastAPI's as before; only the endpoint's arguments are computed by 
 of by the dependency solver.
 
 A route with a JSON body (`POST`, `PUT`) gets its body the way FastAPI gets it: a body sent as JSON is
-parsed with `json.loads` and validated as FastAPI validates it (`validate_python`, `from_attributes`).
+parsed by the request's `json()` (`json.loads`, or a `FrameRequest`'s frames) and validated as FastAPI
+validates it (`validate_python`, `from_attributes`).
 Anything else, and any body that does not parse or validate, goes to FastAPI's own handler, which reads
 the same (cached) body and answers as it always does: its 422s, its errors for a body that is no JSON
 and its content-type rules are FastAPI's, not copies of them.
@@ -18,7 +19,6 @@ and its content-type rules are FastAPI's, not copies of them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -108,11 +108,10 @@ async def _json_body(request: Request, body: TypeAdapter[Any]) -> Any:
     """The request's body as FastAPI would pass it to the endpoint, or `_UNDECIDED` where FastAPI must decide."""
     if not _is_json(request.headers.get("content-type")):
         return _UNDECIDED
-    raw = await request.body()  # kept by the request: FastAPI's handler reads it again from there
-    if not raw:
+    if not await request.body():  # kept by the request, as is its JSON: FastAPI's handler reads both from there
         return _UNDECIDED
     try:
-        return body.validate_python(json.loads(raw), from_attributes=True)
+        return body.validate_python(await request.json(), from_attributes=True)
     except Exception:  # whatever it is, FastAPI's handler meets it again and answers it
         return _UNDECIDED
 

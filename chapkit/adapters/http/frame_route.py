@@ -6,6 +6,10 @@ validating those rows as `PandasDataFrame` copies them again. A `FrameRoute` han
 whose `json()` reads the frames (`data`, `historic`, `future`) column by column instead
 (`chapkit.domain.frames`). Everything else is FastAPI's own: the body schema in the OpenAPI document,
 content types, validation and its 422 errors, and the errors of a body that is not JSON.
+
+A `FrameRoute` is a `DirectRoute`: an endpoint given a direct handler (`serve_directly_with_body`, as
+`MLRouter` gives `$train` and `$predict` on chapkit's built-in manager) gets its body from the same
+`FrameRequest`, validated as FastAPI would, and any other body is FastAPI's to answer.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.routing import APIRoute
 
+from chapkit.adapters.http.direct_route import DirectRoute
 from chapkit.domain.frames import FRAME_MEMBERS, loads_with_frames
 
 
@@ -29,11 +33,11 @@ class FrameRequest(Request):
         return self._json
 
 
-class FrameRoute(APIRoute):
-    """An `APIRoute` that serves its endpoint a `FrameRequest`."""
+class FrameRoute(DirectRoute):
+    """A `DirectRoute` that serves its endpoint a `FrameRequest`."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """FastAPI's handler, given a `FrameRequest` over the same connection."""
+        """The route's handler (direct or FastAPI's), given a `FrameRequest` over the same connection."""
         handler = super().get_route_handler()
 
         async def frame_handler(request: Request) -> Response:

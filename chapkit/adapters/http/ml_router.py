@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, Query, Request, Response, status
+from pydantic import BaseModel, TypeAdapter
 from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
-from chapkit.adapters.http.crud import ManagerFactory
+from chapkit.adapters.http.crud import JSON_MEDIA_TYPE, ManagerFactory
+from chapkit.adapters.http.direct_route import is_request_scoped, serve_directly_with_body
 from chapkit.adapters.http.frame_route import FrameRoute
 from chapkit.adapters.http.ml_examples import PREDICT_BODY, TRAIN_BODY, VALIDATE_BODY
 from chapkit.adapters.http.monitoring import get_service_metrics
@@ -71,6 +73,45 @@ async def _submitted(job: Awaitable[T]) -> T:
         raise ConflictError(str(exc)) from exc
 
 
+async def _train(http_request: Request, request: TrainRequest, manager: MLManager) -> TrainResponse:
+    response = await _submitted(manager.execute_train(request))
+    _count(http_request, ML_TRAIN_JOBS_TOTAL)
+    return response
+
+
+async def _predict(http_request: Request, request: PredictRequest, manager: MLManager) -> PredictResponse:
+    response = await _submitted(manager.execute_predict(request))
+    _count(http_request, ML_PREDICT_JOBS_TOTAL)
+    return response
+
+
+E = TypeVar("E", bound=Callable[..., Any])
+
+
+def _direct_when_built_in(
+    endpoint: E,
+    factory: ManagerFactory,
+    serve: Callable[[Request, Any, MLManager], Awaitable[BaseModel]],
+    body: type[BaseModel],
+    answer: type[BaseModel],
+) -> E:
+    """`endpoint`, served directly (`DirectRoute`) when `factory` is chapkit's built-in (`request_scoped`).
+
+    A JSON body that validates as `body` goes to `serve` with the factory's manager, and its answer is
+    written as FastAPI writes the route's `response_model`; any other request, and every request on a
+    users' factory (which FastAPI must solve, overrides included), is FastAPI's.
+    """
+    if not is_request_scoped(factory):
+        return endpoint
+    written = TypeAdapter(answer)
+
+    async def handler(request: Request, value: Any) -> Response:
+        served = await serve(request, value, await factory(request))
+        return Response(written.dump_json(served), status_code=status.HTTP_202_ACCEPTED, media_type=JSON_MEDIA_TYPE)
+
+    return serve_directly_with_body(endpoint, handler, TypeAdapter(body))
+
+
 def _within(value: int, low: int | None, high: int | None) -> int:
     if high is not None:
         value = min(value, high)
@@ -97,7 +138,15 @@ class MLRouter(Router):
         """Register ML train, predict and validate routes."""
         manager_factory = self.manager_factory
 
-        @self.router.post(
+        async def train(
+            request: Annotated[TrainRequest, TRAIN_BODY],
+            http_request: Request,
+            manager: MLManager = Depends(manager_factory),
+        ) -> TrainResponse:
+            """Train a model asynchronously and return job/artifact IDs."""
+            return await _train(http_request, request, manager)
+
+        self.router.post(
             "/$train",
             response_model=TrainResponse,
             status_code=status.HTTP_202_ACCEPTED,
@@ -110,18 +159,17 @@ class MLRouter(Router):
                 "(`$validate` reports them up front)."
             ),
             responses={**problem_responses(400, 409), **_UNPROCESSABLE},
-        )
-        async def train(
-            request: Annotated[TrainRequest, TRAIN_BODY],
+        )(_direct_when_built_in(train, manager_factory, _train, TrainRequest, TrainResponse))
+
+        async def predict(
+            request: Annotated[PredictRequest, PREDICT_BODY],
             http_request: Request,
             manager: MLManager = Depends(manager_factory),
-        ) -> TrainResponse:
-            """Train a model asynchronously and return job/artifact IDs."""
-            response = await _submitted(manager.execute_train(request))
-            _count(http_request, ML_TRAIN_JOBS_TOTAL)
-            return response
+        ) -> PredictResponse:
+            """Make predictions asynchronously and return job/artifact IDs."""
+            return await _predict(http_request, request, manager)
 
-        @self.router.post(
+        self.router.post(
             "/$predict",
             response_model=PredictResponse,
             status_code=status.HTTP_202_ACCEPTED,
@@ -134,16 +182,7 @@ class MLRouter(Router):
                 "answer names the job and that artifact (as `artifact_id` and `prediction_artifact_id`)."
             ),
             responses={**problem_responses(400, 409), **_UNPROCESSABLE},
-        )
-        async def predict(
-            request: Annotated[PredictRequest, PREDICT_BODY],
-            http_request: Request,
-            manager: MLManager = Depends(manager_factory),
-        ) -> PredictResponse:
-            """Make predictions asynchronously and return job/artifact IDs."""
-            response = await _submitted(manager.execute_predict(request))
-            _count(http_request, ML_PREDICT_JOBS_TOTAL)
-            return response
+        )(_direct_when_built_in(predict, manager_factory, _predict, PredictRequest, PredictResponse))
 
         @self.router.get(
             "/$generate-sample-data",

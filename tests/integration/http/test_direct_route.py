@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import fastapi.routing
 from fastapi import Depends, HTTPException, Request
 from ulid import ULID
 
-from chapkit import BaseManager, CrudRouter
+from chapkit import BaseManager, CrudRouter, MLRouter, get_ml_manager
 from chapkit.adapters.http.direct_route import DirectRoute, request_scoped
 from chapkit.bootstrap.containers import entity_manager_on
 from chapkit.bootstrap.dependencies import request_unit_of_work
 from tests.integration.http.conftest import builder, serve, widget_manager
+from tests.integration.http.ml_support import ML, create_config, frame, ml_service, wait_for_job
 from tests.support.models import Widget, WidgetIn, WidgetOut
 
 PREFIX = "/api/v1/widgets"
@@ -136,3 +138,68 @@ async def test_a_route_with_dependencies_of_its_own_runs_them() -> None:
         assert (await client.delete(f"{PREFIX}/{ULID()}")).status_code == 403
         assert (await client.post(PREFIX, json={"name": "a"})).status_code == 403
         assert (await client.put(f"{PREFIX}/{ULID()}", json={"name": "a"})).status_code == 403
+
+
+ML_PLAIN = "/api/v1/ml-plain"
+"""The same ML manager served by FastAPI's handler: an `MLRouter` on the public `get_ml_manager`."""
+
+
+def _accepted(response: Any) -> tuple[int, str, Any]:
+    """Status, media type and body of an answer, the ids a new job gets replaced by their names."""
+    body = response.json() if response.content else None
+    if response.status_code == 202:
+        body = sorted(body)
+    return response.status_code, response.headers.get("content-type", ""), body
+
+
+async def test_ml_submissions_answer_as_fastapi_ones_do_whatever_the_body(monkeypatch: Any) -> None:
+    """`$train` and `$predict` on the built-in manager are direct: the same answers, no dependency solving."""
+    solved: list[str] = []
+    solve = fastapi.routing.solve_dependencies
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        solved.append(kwargs["request"].url.path)
+        return await solve(*args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", counting)
+    plain = MLRouter.create(prefix=ML_PLAIN, tags=["ML"], manager_factory=get_ml_manager)
+    async with serve(ml_service("memory://").build()) as client, serve(
+        ml_service("memory://").include_router(plain).build()
+    ) as both:
+        config_id = await create_config(client)
+        data = frame(["x", "y"], [[1.0, 2.0], [2.0, 4.1]])
+        trained = (await client.post(f"{ML}/$train", json={"config_id": config_id, "data": data})).json()
+        assert (await wait_for_job(client, trained["job_id"]))["status"] == "completed"
+        assert solved == [f"/api/v1/jobs/{trained['job_id']}"] * len(solved)  # the train was direct
+        model = trained["artifact_id"]
+        future = frame(["x"], [[3.0]])
+        requests: list[tuple[str, dict[str, Any]]] = [
+            ("$train", {"json": {"config_id": config_id, "data": data}}),
+            ("$train", {"json": {"config_id": str(ULID()), "data": data}}),  # accepted: the job fails
+            ("$train", {"json": {"config_id": config_id}}),
+            ("$train", {"json": {"config_id": "nope", "data": data}}),
+            ("$train", {"json": {"config_id": config_id, "data": {"columns": ["x", "x"], "data": [[1, 2]]}}}),
+            ("$train", {"json": [1, 2]}),
+            ("$train", {"content": b'{"config_id": ', "headers": {"content-type": "application/json"}}),
+            ("$train", {"content": b"", "headers": {"content-type": "application/json"}}),
+            ("$train", {"content": b'{"config_id": "x"}', "headers": {"content-type": "text/plain"}}),
+            ("$train", {"content": b'{"config_id": "x"}'}),  # no content type
+            ("$predict", {"json": {"model_artifact_id": model, "historic": data, "future": future}}),
+            ("$predict", {"json": {"artifact_id": model, "historic": data, "future": future}}),
+            ("$predict", {"json": {"artifact_id": model, "model_artifact_id": model, "historic": data}}),
+            ("$predict", {"json": {"historic": data, "future": future}}),
+            ("$predict", {"json": {"model_artifact_id": model, "historic": data, "future": {"columns": ["x"]}}}),
+        ]
+        direct, fastapis, solved_for = [], [], []
+        for op, kw in requests:
+            before = len(solved)
+            direct.append(_accepted(await client.post(f"{ML}/{op}", **kw)))
+            solved_for.append(len(solved) - before)
+            fastapis.append(_accepted(await both.post(f"{ML_PLAIN}/{op}", **kw)))
+    for request, mine, theirs in zip(requests, direct, fastapis, strict=True):
+        assert mine == theirs, request
+    assert [status for status, _, _ in direct] == [202, 202, 422, 422, 422, 422, 422, 422, 422, 422, 202, 202] + [
+        422
+    ] * 3
+    # FastAPI solved nothing for the requests served directly (it solves those it refuses itself).
+    assert [count for count, (status, _, _) in zip(solved_for, direct, strict=True) if status == 202] == [0] * 4
