@@ -163,9 +163,10 @@ async def test_ml_submissions_answer_as_fastapi_ones_do_whatever_the_body(monkey
 
     monkeypatch.setattr(fastapi.routing, "solve_dependencies", counting)
     plain = MLRouter.create(prefix=ML_PLAIN, tags=["ML"], manager_factory=get_ml_manager)
-    async with serve(ml_service("memory://").build()) as client, serve(
-        ml_service("memory://").include_router(plain).build()
-    ) as both:
+    async with (
+        serve(ml_service("memory://").build()) as client,
+        serve(ml_service("memory://").include_router(plain).build()) as both,
+    ):
         config_id = await create_config(client)
         data = frame(["x", "y"], [[1.0, 2.0], [2.0, 4.1]])
         trained = (await client.post(f"{ML}/$train", json={"config_id": config_id, "data": data})).json()
