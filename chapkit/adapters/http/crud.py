@@ -14,9 +14,10 @@ from chapkit.adapters.http.direct_route import (
     DirectRoute,
     is_request_scoped,
     serve_directly,
+    serve_directly_unless_deferred,
     serve_directly_with_body,
 )
-from chapkit.adapters.http.pagination import PageQuery, SizeQuery
+from chapkit.adapters.http.pagination import PageQuery, SizeQuery, plain_page_and_size
 from chapkit.adapters.http.problems import problem_responses
 from chapkit.adapters.http.router import Router
 from chapkit.adapters.http.utilities import UlidPath, build_location_url, id_path, parse_ulid
@@ -196,12 +197,15 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
         )
 
     def _register_find_all_route(self) -> None:
+        """The list, paginated when page and size are given.
+
+        With a `request_scoped` manager factory the route is a `DirectRoute` for plain `page` and `size`
+        values (or none); any other query is FastAPI's to read and answer (its 422s included).
+        """
         manager_dep = self._manager_dependency()
         out = self.entity_out_type
 
-        async def find_all(
-            page: PageQuery = None, size: SizeQuery = None, manager: Manager[Any, Any, ULID] = manager_dep
-        ) -> Response:
+        async def serve(page: int | None, size: int | None, manager: Manager[Any, Any, ULID]) -> Response:
             # Pagination is opt-in: both page and size must be provided.
             if page is not None and size is not None:
                 items, total = await manager.find_paginated(page, size)
@@ -209,13 +213,27 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
                 return Response(paginated.model_dump_json(), media_type=JSON_MEDIA_TYPE)
             return self._json(self._list_adapter, await manager.find_all())
 
-        self.router.add_api_route(
-            "",
-            find_all,
-            methods=["GET"],
-            response_model=list[out] | PaginatedResponse[out],  # type: ignore[valid-type]
-            summary="List (paginated when page and size are given)",
-        )
+        async def find_all(
+            page: PageQuery = None, size: SizeQuery = None, manager: Manager[Any, Any, ULID] = manager_dep
+        ) -> Response:
+            return await serve(page, size, manager)
+
+        options: dict[str, Any] = {
+            "methods": ["GET"],
+            "response_model": list[out] | PaginatedResponse[out],  # type: ignore[valid-type]
+            "summary": "List (paginated when page and size are given)",
+        }
+        factory = self.manager_factory
+        if not is_request_scoped(factory):
+            self.router.add_api_route("", find_all, **options)
+            return
+
+        async def handler(request: Request) -> Response | None:
+            paging = plain_page_and_size(request.query_params)
+            return None if paging is None else await serve(*paging, await factory(request))
+
+        serve_directly_unless_deferred(find_all, handler)
+        self.router.add_api_route("", find_all, route_class_override=DirectRoute, **options)
 
     def _register_find_by_id_route(self) -> None:
         manager_dep = self._manager_dependency()

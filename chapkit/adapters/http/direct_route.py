@@ -14,7 +14,9 @@ parsed by the request's `json()` (`json.loads`, or a `FrameRequest`'s frames) an
 validates it (`validate_python`, `from_attributes`).
 Anything else, and any body that does not parse or validate, goes to FastAPI's own handler, which reads
 the same (cached) body and answers as it always does: its 422s, its errors for a body that is no JSON
-and its content-type rules are FastAPI's, not copies of them.
+and its content-type rules are FastAPI's, not copies of them. A route with query parameters (a list's
+`page` and `size`) is served directly when they are plain in-range integers or absent, and by FastAPI
+otherwise, for the same reason.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from pydantic import TypeAdapter
 RequestHandler = Callable[[Request], Coroutine[Any, Any, Response]]
 """What serves a direct route's request: the request in, the response out."""
 
+DeferringHandler = Callable[[Request], Coroutine[Any, Any, Response | None]]
+"""What serves a direct route whose requests it may leave to FastAPI: None for those."""
+
 BodyHandler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
 """What serves a direct route with a body: the request and its validated body in, the response out."""
 
@@ -37,6 +42,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _REQUEST_SCOPED = "__chapkit_request_scoped__"
 _DIRECT_HANDLER = "__chapkit_direct_handler__"
 _DIRECT_BODY = "__chapkit_direct_body__"
+_DIRECT_DEFERS = "__chapkit_direct_defers__"
 _UNDECIDED: Any = object()
 """A body the direct handler leaves to FastAPI."""
 
@@ -59,6 +65,17 @@ def is_request_scoped(factory: Callable[..., Any]) -> bool:
 def serve_directly(endpoint: F, handler: RequestHandler) -> F:
     """Have `DirectRoute` serve `endpoint`'s route with `handler`; `endpoint` still documents it."""
     setattr(endpoint, _DIRECT_HANDLER, handler)
+    return endpoint
+
+
+def serve_directly_unless_deferred(endpoint: F, handler: DeferringHandler) -> F:
+    """Have `DirectRoute` serve `endpoint`'s route with `handler`, which answers None to leave a request to FastAPI.
+
+    For routes with query parameters: `handler` serves the requests whose parameters it can read as
+    FastAPI would, and defers the others (those FastAPI may refuse), whose answers are then FastAPI's.
+    """
+    setattr(endpoint, _DIRECT_HANDLER, handler)
+    setattr(endpoint, _DIRECT_DEFERS, True)
     return endpoint
 
 
@@ -88,10 +105,20 @@ class DirectRoute(APIRoute):
         if handler is None or self.dependencies:
             return super().get_route_handler()
         body: TypeAdapter[Any] | None = getattr(self.endpoint, _DIRECT_BODY, None)
-        if body is None:
-            direct: RequestHandler = handler
-            return direct
-        return _with_body(handler, body, super().get_route_handler())
+        if body is not None:
+            return _with_body(handler, body, super().get_route_handler())
+        if getattr(self.endpoint, _DIRECT_DEFERS, False):
+            return _or_fastapi(handler, super().get_route_handler())
+        direct: RequestHandler = handler
+        return direct
+
+
+def _or_fastapi(handler: DeferringHandler, fastapi_handler: RequestHandler) -> RequestHandler:
+    async def serve(request: Request) -> Response:
+        response = await handler(request)
+        return await fastapi_handler(request) if response is None else response
+
+    return serve
 
 
 def _with_body(handler: BodyHandler, body: TypeAdapter[Any], fastapi_handler: RequestHandler) -> RequestHandler:
@@ -126,10 +153,12 @@ def _is_json(content_type: str | None) -> bool:
 
 __all__ = [
     "BodyHandler",
+    "DeferringHandler",
     "DirectRoute",
     "RequestHandler",
     "is_request_scoped",
     "request_scoped",
     "serve_directly",
+    "serve_directly_unless_deferred",
     "serve_directly_with_body",
 ]

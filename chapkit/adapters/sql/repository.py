@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, inspect, select
+from sqlalchemy import Integer, Select, bindparam, delete, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chapkit.adapters.sql.errors import domain_errors, translated
@@ -17,6 +17,9 @@ _ADAPTER_OWNED = frozenset({"created_at", "updated_at"})
 _BY_ID: dict[tuple[type, bool], Select[Any]] = {}
 """Per mapped class, `SELECT ... WHERE id = :id` (and its reloading form): built once, not per read."""
 
+_PAGES: dict[type, Select[Any]] = {}
+"""Per mapped class, a page of rows by id with the table's count: built once, not per page."""
+
 
 def _by_id_statement(model: type, *, reload: bool = False) -> Select[Any]:
     statement = _BY_ID.get((model, reload))
@@ -25,6 +28,20 @@ def _by_id_statement(model: type, *, reload: bool = False) -> Select[Any]:
         if reload:
             statement = statement.execution_options(populate_existing=True)
         _BY_ID[(model, reload)] = statement
+    return statement
+
+
+def _page_statement(model: type) -> Select[Any]:
+    statement = _PAGES.get(model)
+    if statement is None:
+        total = select(func.count()).select_from(model).scalar_subquery()
+        statement = (
+            select(model, total)
+            .order_by(model.id)  # type: ignore[attr-defined]
+            .offset(bindparam("chapkit_offset", type_=Integer))
+            .limit(bindparam("chapkit_limit", type_=Integer))
+        )
+        _PAGES[model] = statement
     return statement
 
 
@@ -182,9 +199,8 @@ class BaseRepository(Repository[T, IdT]):
 
         Past the end there is no row to carry the total: it is then counted on its own.
         """
-        total = select(func.count()).select_from(self.model).scalar_subquery()
-        query = select(self.model, total).order_by(self._id_column).offset(max(offset, 0)).limit(max(limit, 0))
-        rows = (await self.s.execute(query)).all()
+        page = {"chapkit_offset": max(offset, 0), "chapkit_limit": max(limit, 0)}
+        rows = (await self.s.execute(_page_statement(self.model), page)).all()
         if not rows:
             return [], await self.count()
         return [row[0] for row in rows], rows[0][1]

@@ -40,17 +40,74 @@ def direct_routes(crud: CrudRouter[Any, Any]) -> set[tuple[str, str]]:
     }
 
 
-def test_only_the_id_and_body_routes_of_a_request_scoped_factory_are_direct() -> None:
-    direct = {("GET", "/{entity_id}"), ("DELETE", "/{entity_id}"), ("PUT", "/{entity_id}"), ("POST", "")}
-    assert direct_routes(router(scoped_widget_manager)) == direct  # the list (query parameters) is FastAPI's
+def test_the_id_body_and_list_routes_of_a_request_scoped_factory_are_direct() -> None:
+    direct = {("GET", "/{entity_id}"), ("DELETE", "/{entity_id}"), ("PUT", "/{entity_id}"), ("POST", ""), ("GET", "")}
+    assert direct_routes(router(scoped_widget_manager)) == direct
     assert direct_routes(router(widget_manager)) == set()
+
+
+async def test_the_list_answers_as_fastapis_does_whatever_the_query(monkeypatch: Any) -> None:
+    """Plain `page` and `size` are read directly; every other query is FastAPI's, with the same answers."""
+    solved: list[str] = []
+    solve = fastapi.routing.solve_dependencies
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        solved.append(str(kwargs["request"].url.query))
+        return await solve(*args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", counting)
+    queries = [
+        "",
+        "page=1&size=2",
+        "page=2&size=2",
+        "page=9&size=2",  # past the end
+        "page=1",
+        "size=2",
+        "page=1&size=2&other=x",
+        f"page={2**53}&size=100",
+        f"page={2**53 + 1}&size=100",
+        "page=0&size=2",
+        "page=1&size=101",
+        "page=1&size=0",
+        "page=-1&size=2",
+        "page=abc&size=2",
+        "page=01&size=2",
+        "page=%201&size=2",
+        "page=1_0&size=2",
+        "page=&size=2",
+        "page=1&page=2&size=2",
+        "page=1.0&size=2",
+        f"page={'9' * 40}&size=2",
+    ]
+    answers, solved_by = [], []
+    for factory in (scoped_widget_manager, widget_manager):
+        async with serve(builder().include_router(router(factory).router).build()) as client:
+            for name in ("a", "b", "c"):
+                assert (await client.post(PREFIX, json={"name": name})).status_code == 201
+            solved.clear()
+            answers.append([_comparable(await client.get(f"{PREFIX}?{query}")) for query in queries])
+            solved_by.append(list(solved))
+    direct, fastapis = answers
+    for query, mine, theirs in zip(queries, direct, fastapis, strict=True):
+        assert mine == theirs, query
+    assert [status for status, _, _ in direct[:9]] == [200] * 8 + [422]
+    assert direct[1][2]["total"] == 3 and len(direct[1][2]["items"]) == 2
+    # FastAPI solved every query of the service on a users' factory, and only the unplain ones of the other.
+    assert solved_by == [queries[8:], queries]
+
+
+def _without_new_values(value: Any) -> Any:
+    """A JSON value with the values each new entity gets (id, times) left out, at any depth."""
+    if isinstance(value, dict):
+        return {k: _without_new_values(v) for k, v in value.items() if k not in ("id", "created_at", "updated_at")}
+    if isinstance(value, list):
+        return [_without_new_values(item) for item in value]
+    return value
 
 
 def _comparable(response: Any) -> tuple[int, str, Any]:
     """Status, media type and body of an answer, the values a new entity gets (id, times) left out."""
-    body = response.json() if response.content else None
-    if isinstance(body, dict):
-        body = {key: value for key, value in body.items() if key not in ("id", "created_at", "updated_at")}
+    body = _without_new_values(response.json()) if response.content else None
     return response.status_code, response.headers.get("content-type", ""), body
 
 
