@@ -41,7 +41,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _REQUEST_SCOPED = "__chapkit_request_scoped__"
 _DIRECT_HANDLER = "__chapkit_direct_handler__"
-_DIRECT_BODY = "__chapkit_direct_body__"
 _DIRECT_DEFERS = "__chapkit_direct_defers__"
 _UNDECIDED: Any = object()
 """A body the direct handler leaves to FastAPI."""
@@ -85,9 +84,12 @@ def serve_directly_with_body(endpoint: F, handler: BodyHandler, body: TypeAdapte
     A body that is not JSON, does not parse or does not validate is left to FastAPI's handler of the
     endpoint (which has `body`'s type as its body parameter), so its answers are FastAPI's own.
     """
-    setattr(endpoint, _DIRECT_HANDLER, handler)
-    setattr(endpoint, _DIRECT_BODY, body)
-    return endpoint
+
+    async def with_body(request: Request) -> Response | None:
+        value = await _json_body(request, body)
+        return None if value is _UNDECIDED else await handler(request, value)
+
+    return serve_directly_unless_deferred(endpoint, with_body)
 
 
 class DirectRoute(APIRoute):
@@ -104,9 +106,6 @@ class DirectRoute(APIRoute):
         handler: Any = getattr(self.endpoint, _DIRECT_HANDLER, None)
         if handler is None or self.dependencies:
             return super().get_route_handler()
-        body: TypeAdapter[Any] | None = getattr(self.endpoint, _DIRECT_BODY, None)
-        if body is not None:
-            return _with_body(handler, body, super().get_route_handler())
         if getattr(self.endpoint, _DIRECT_DEFERS, False):
             return _or_fastapi(handler, super().get_route_handler())
         direct: RequestHandler = handler
@@ -114,19 +113,11 @@ class DirectRoute(APIRoute):
 
 
 def _or_fastapi(handler: DeferringHandler, fastapi_handler: RequestHandler) -> RequestHandler:
+    """`handler`'s answer, or FastAPI's handler's where `handler` defers (answers None)."""
+
     async def serve(request: Request) -> Response:
         response = await handler(request)
         return await fastapi_handler(request) if response is None else response
-
-    return serve
-
-
-def _with_body(handler: BodyHandler, body: TypeAdapter[Any], fastapi_handler: RequestHandler) -> RequestHandler:
-    async def serve(request: Request) -> Response:
-        value = await _json_body(request, body)
-        if value is _UNDECIDED:
-            return await fastapi_handler(request)
-        return await handler(request, value)
 
     return serve
 
