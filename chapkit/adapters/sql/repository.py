@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, delete, func, inspect, select
+from sqlalchemy import BigInteger, Select, bindparam, delete, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chapkit.adapters.sql.errors import domain_errors, translated
@@ -38,8 +38,10 @@ def _page_statement(model: type) -> Select[Any]:
         statement = (
             select(model, total)
             .order_by(model.id)  # type: ignore[attr-defined]
-            .offset(bindparam("chapkit_offset", type_=Integer))
-            .limit(bindparam("chapkit_limit", type_=Integer))
+            # 64-bit: the offset of the last page (`MAX_PAGE`) is past 32 bits, and PostgreSQL's
+            # driver casts each parameter to its type.
+            .offset(bindparam("chapkit_offset", type_=BigInteger))
+            .limit(bindparam("chapkit_limit", type_=BigInteger))
         )
         _PAGES[model] = statement
     return statement
