@@ -148,7 +148,8 @@ async def test_a_page_comes_with_the_total(storage: Storage) -> None:
     async with storage.unit_of_work() as session:
         repo = session.repository(Widget)
         last = (2**53 - 1) * 100  # the offset of the last page a client may ask for: past 32 bits
-        for offset, limit, expected in [(0, 2, ids[:2]), (1, 2, ids[1:3]), (4, 10, ids[4:]), (5, 3, []), (last, 100, [])]:
+        pages = [(0, 2, ids[:2]), (1, 2, ids[1:3]), (4, 10, ids[4:]), (5, 3, []), (last, 100, [])]
+        for offset, limit, expected in pages:
             entities, total = await repo.find_page(offset, limit)
             assert ([w.id for w in entities], total) == (expected, 5)
         await repo.save(Widget(name="staged"))  # unflushed: the page and the total both see it
