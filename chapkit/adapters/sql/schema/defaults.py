@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import event
@@ -40,8 +41,12 @@ def utc_now() -> datetime:
 
 def same_as_created_at(context: DefaultExecutionContext) -> Any:
     """Default for `updated_at` on insert: the row's `created_at`, so a new row has equal timestamps."""
-    parameters: dict[str, Any] = context.get_current_parameters()  # type: ignore[no-untyped-call]
-    return parameters.get("created_at") or utc_now()
+    return _created_at_or_now(context.get_current_parameters())  # type: ignore[no-untyped-call]
+
+
+def _created_at_or_now(values: dict[str, Any]) -> Any:
+    """`same_as_created_at` of a row whose values so far are `values`."""
+    return values.get("created_at") or utc_now()
 
 
 _Filler = tuple[str, Callable[[dict[str, Any]], Any]]
@@ -49,11 +54,9 @@ _Filler = tuple[str, Callable[[dict[str, Any]], Any]]
 _CALLABLES: dict[Any, Callable[[dict[str, Any]], Any]] = {
     ULID: lambda values: ULID(),
     utc_now: lambda values: utc_now(),
-    same_as_created_at: lambda values: values.get("created_at") or utc_now(),
+    same_as_created_at: _created_at_or_now,
 }
 """Chapkit's default callables, each as what it gives a row whose values so far are `values`."""
-
-_FILLERS: dict[Mapper[Any], tuple[_Filler, ...]] = {}
 
 
 def _constant(value: Any) -> Callable[[dict[str, Any]], Any]:
@@ -72,18 +75,16 @@ def _filler(column: Any) -> Callable[[dict[str, Any]], Any] | None:
     return None
 
 
+@cache
 def _fillers(mapper: Mapper[Any]) -> tuple[_Filler, ...]:
     """Per mapper, once: the (attribute, values of the row so far -> default) pairs, `updated_at`'s last."""
-    fillers = _FILLERS.get(mapper)
-    if fillers is None:
-        found: list[_Filler] = []
-        for attr in mapper.column_attrs:
-            if len(attr.columns) == 1 and (fill := _filler(attr.columns[0])) is not None:
-                found.append((attr.key, fill))
-        # `same_as_created_at` reads the row's `created_at`: it goes after every other default.
-        found.sort(key=lambda filler: filler[1] is _CALLABLES[same_as_created_at])
-        fillers = _FILLERS[mapper] = tuple(found)
-    return fillers
+    found: list[_Filler] = []
+    for attr in mapper.column_attrs:
+        if len(attr.columns) == 1 and (fill := _filler(attr.columns[0])) is not None:
+            found.append((attr.key, fill))
+    # `same_as_created_at` reads the row's `created_at`: it goes after every other default.
+    found.sort(key=lambda filler: filler[1] is _CALLABLES[same_as_created_at])
+    return tuple(found)
 
 
 def fill_insert_defaults(mapper: Mapper[Any], _connection: Any, target: object) -> None:
