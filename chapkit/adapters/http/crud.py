@@ -218,22 +218,20 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
         ) -> Response:
             return await serve(page, size, manager)
 
-        options: dict[str, Any] = {
-            "methods": ["GET"],
-            "response_model": list[out] | PaginatedResponse[out],  # type: ignore[valid-type]
-            "summary": "List (paginated when page and size are given)",
-        }
         factory = self.manager_factory
-        if not is_request_scoped(factory):
-            self.router.add_api_route("", find_all, **options)
-            return
 
         async def handler(request: Request) -> Response | None:
             paging = plain_page_and_size(request.query_params)
             return None if paging is None else await serve(*paging, await factory(request))
 
-        serve_directly_unless_deferred(find_all, handler)
-        self.router.add_api_route("", find_all, route_class_override=DirectRoute, **options)
+        self._add_route(
+            "",
+            find_all,
+            lambda: serve_directly_unless_deferred(find_all, handler),
+            methods=["GET"],
+            response_model=list[out] | PaginatedResponse[out],  # type: ignore[valid-type]
+            summary="List (paginated when page and size are given)",
+        )
 
     def _register_find_by_id_route(self) -> None:
         manager_dep = self._manager_dependency()
@@ -313,15 +311,11 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
         factory is a dependency of the endpoint, solved (and overridable) as FastAPI does.
         """
         factory = self.manager_factory
-        if not is_request_scoped(factory):
-            self.router.add_api_route(id_path("entity_id"), endpoint, **options)
-            return
 
         async def handler(request: Request) -> Response:
             return await serve(request.path_params["entity_id"], await factory(request))
 
-        serve_directly(endpoint, handler)
-        self.router.add_api_route(id_path("entity_id"), endpoint, route_class_override=DirectRoute, **options)
+        self._add_route(id_path("entity_id"), endpoint, lambda: serve_directly(endpoint, handler), **options)
 
     def _add_body_route(
         self,
@@ -340,15 +334,26 @@ class CrudRouter(Router, Generic[InSchemaT, OutSchemaT]):
         """
         endpoint.__annotations__["entity_in"] = self.entity_in_type
         factory = self.manager_factory
-        if not is_request_scoped(factory):
-            self.router.add_api_route(path, endpoint, **options)
-            return
 
         async def handler(request: Request, entity_in: BaseModel) -> Response:
             return await serve(request, entity_in, await factory(request))
 
-        serve_directly_with_body(endpoint, handler, TypeAdapter(self.entity_in_type))
-        self.router.add_api_route(path, endpoint, route_class_override=DirectRoute, **options)
+        def direct() -> object:
+            return serve_directly_with_body(endpoint, handler, TypeAdapter(self.entity_in_type))
+
+        self._add_route(path, endpoint, direct, **options)
+
+    def _add_route(self, path: str, endpoint: Callable[..., Any], direct: Callable[[], object], **options: Any) -> None:
+        """Add `path`, documented by `endpoint`.
+
+        With a `request_scoped` manager factory (chapkit's built-in routers) the route is a `DirectRoute`,
+        served by the handler `direct()` attaches to `endpoint`. Any other factory is a dependency of the
+        endpoint, solved (and overridable) as FastAPI does.
+        """
+        if is_request_scoped(self.manager_factory):
+            direct()
+            options["route_class_override"] = DirectRoute
+        self.router.add_api_route(path, endpoint, **options)
 
     def _register_schema_route(self) -> None:
         """Register JSON schema endpoint for the entity output type."""
