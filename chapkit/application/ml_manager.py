@@ -416,6 +416,7 @@ class MLManager:
             stored_history = history.model_dump() if history is not None else None
             return chap_prediction_data(forecast_content(forecast), run.metadata(), stored_history)
         metadata = run.metadata()
+        frame = PandasDataFrame.from_dataframe(predictions)
         record = PredictionArtifactData(
             ml_type=PREDICTION,
             config_id=run.config_id,
@@ -423,10 +424,14 @@ class MLManager:
             started_at=metadata.started_at,
             completed_at=metadata.completed_at,
             duration_seconds=metadata.duration_seconds,
-            predictions=PandasDataFrame.from_dataframe(predictions),
+            predictions=frame,
             history=history,
         )
-        return record.model_dump()
+        # `model_dump` would copy every row of the predictions (a list per row): the rows just built
+        # are stored as they are, in the dump's place and shape (`forecast_content` does the same).
+        stored = record.model_dump(exclude={"predictions", "history"})
+        history_dump = history.model_dump() if history is not None else None
+        return {**stored, "predictions": {"columns": frame.columns, "data": frame.data}, "history": history_dump}
 
     async def _store_training_failure(
         self, config_id: ULID, artifact_id: ULID, failure: ModelRunFailedError, run: _Run

@@ -17,6 +17,7 @@ from chapkit import (
     ChapkitService,
     ModelRequirements,
     NotFoundError,
+    PredictionArtifactData,
     PredictRequest,
     TaskIn,
     TaskRegistry,
@@ -219,6 +220,9 @@ async def test_forecast_speaks_the_newer_contract_and_predictions_reads_both_sha
         request = PredictRequest.model_validate({"model_artifact_id": model.id, "historic": FUTURE, "future": FUTURE})
         reference = await s.ml.predict_and_wait(request, timeout=30)
         assert reference.data["ml_type"] == "prediction"
+        # Stored as `PredictionArtifactData.model_dump()` gives it (its rows are not copied to get there).
+        as_dumped = PredictionArtifactData.model_validate(reference.data).model_dump()
+        assert list(reference.data.items()) == list(as_dumped.items())
         assert s.ml.predictions(reference)["y"].tolist() == [16.0, 20.0]
         with pytest.raises(ValueError, match="holds no predictions"):
             s.ml.predictions(model)
