@@ -171,14 +171,14 @@ class PandasDataFrame(BaseModel):
     """
 
     # (The docstring is the schema's description in the API documents.) A frame read from a request
-    # body is held column by column (`from_columns`): one list per column, no list per row. Its `data`
-    # rows are built only when something asks for them (reading `data`, dumping the model);
-    # `row_count`, `column_values` and `to_dataframe()` never build them.
+    # body is held column by column (`from_columns`): one list (or numpy array) per column, no list per
+    # row. Its `data` rows are built only when something asks for them (reading `data`, dumping the
+    # model); `row_count`, `column_values` and `to_dataframe()` never build them.
 
     columns: list[str] = Field(json_schema_extra={"uniqueItems": True})
     data: list[list[Any]]
 
-    _column_lists: list[list[Any]] | None = PrivateAttr(default=None)
+    _column_lists: list[Any] | None = PrivateAttr(default=None)
     _rows_in_columns: int = PrivateAttr(default=0)
 
     @model_validator(mode="after")
@@ -196,8 +196,11 @@ class PandasDataFrame(BaseModel):
         return self
 
     @classmethod
-    def from_columns(cls, columns: list[str], values: list[list[Any]]) -> Self:
+    def from_columns(cls, columns: list[str], values: list[Any]) -> Self:
         """A frame held as one list of values per column (equally long, unique names); the lists are kept, not copied.
+
+        A column may also be a one-dimensional numpy array of float64, int64 or bool: it stands for the
+        list of its Python values (`tolist()`), and `to_dataframe()` takes it as it is.
 
         `ValueError` when the columns and lists do not fit together. Frames without columns are held
         as rows (`PandasDataFrame(columns=[], data=...)`): only rows can say how many there are.
@@ -245,7 +248,7 @@ class PandasDataFrame(BaseModel):
 
     def _column(self, position: int) -> list[Any]:
         if self._column_lists is not None:
-            return self._column_lists[position]
+            return _as_list(self._column_lists[position])
         return [row[position] for row in self.data]
 
     def to_dataframe(self) -> pd.DataFrame:
@@ -278,7 +281,9 @@ class PandasDataFrame(BaseModel):
             return False
         if self._column_lists is None and other._column_lists is None:
             return self.data == other.data
-        return all(self._column(position) == other._column(position) for position in range(len(self.columns)))
+        return all(
+            _same_values(self._column(position), other._column(position)) for position in range(len(self.columns))
+        )
 
     # At run time only: mypy keeps checking attribute names, and pydantic keeps the model's own
     # serialization schema (an annotated wrap serializer would replace it with a plain object).
@@ -303,7 +308,7 @@ class PandasDataFrame(BaseModel):
 
     def _rows_from_columns(self) -> list[list[Any]]:
         assert self._column_lists is not None
-        return [list(row) for row in zip(*self._column_lists, strict=True)]
+        return [list(row) for row in zip(*map(_as_list, self._column_lists), strict=True)]
 
 
 _SMALL_FRAME = 20_000
@@ -387,13 +392,15 @@ def _column_index(names: tuple[str, ...]) -> pd.Index:
     return pd.Index(list(names))
 
 
-def _column_array(values: list[Any]) -> Any:
+def _column_array(values: Any) -> Any:
     """A column's values as the numpy array pandas infers for them when they are all floats, ints or booleans.
 
     Anything else (strings, missing values, mixed types, ints beyond int64) is left to pandas as the list.
     """
     import numpy as np
 
+    if not isinstance(values, list):
+        return values  # an array already (`from_columns`)
     kinds = set(map(type, values))
     if len(kinds) != 1:
         return values
@@ -409,6 +416,19 @@ def _column_array(values: list[Any]) -> Any:
             return values
         return array if array.dtype == np.int64 else values
     return values
+
+
+def _as_list(values: Any) -> list[Any]:
+    """A column held by `from_columns` as a list of its values (a numpy array's Python values)."""
+    return values if isinstance(values, list) else values.tolist()
+
+
+def _same_values(first: list[Any], second: list[Any]) -> bool:
+    """Whether two columns hold equal values, a NaN equal to a NaN (an array's NaN is not the parser's NaN object)."""
+    return first == second or (
+        len(first) == len(second)
+        and all(one == other or (one != one and other != other) for one, other in zip(first, second, strict=True))
+    )
 
 
 def _row_width_problem(index: int, length: int, width: int) -> str:

@@ -148,13 +148,31 @@ def _names_fit(names: Any, columns: _Columns) -> bool:
 
 
 class _Columns:
-    """Rows read so far, as one list per column."""
+    """Rows read so far, column by column: a numpy array while a column holds one kind of number, else a list.
+
+    A column whose values are all floats, all ints (within int64) or all booleans is kept as arrays of
+    that type, one per batch (8 bytes a value, where a Python float costs 24 and its list slot 8 more):
+    the array pandas would infer for the same values, so `PandasDataFrame.to_dataframe` takes it as it
+    is. A batch of another kind turns the column back into a list of the same Python values.
+    """
 
     def __init__(self) -> None:
         self.width: int | None = None
         self.rows = 0
-        self.values: list[list[Any]] = []
+        self._lists: list[list[Any]] = []
+        self._chunks: list[list[Any] | None] = []
+        self._kinds: list[type | None] = []
         self._memos: list[dict[str, str] | None] = []
+
+    @property
+    def values(self) -> list[Any]:
+        """One list or numpy array of values per column."""
+        import numpy as np
+
+        return [
+            values if chunks is None else (np.concatenate(chunks) if len(chunks) > 1 else chunks[0])
+            for values, chunks in zip(self._lists, self._chunks, strict=True)
+        ]
 
     def add(self, batch: list[list[Any]]) -> bool:
         """Move a batch of rows (lists) into the columns; False when a row's length differs from the first row's."""
@@ -162,25 +180,54 @@ class _Columns:
             self.width = len(batch[0])
             if not self.width:
                 return False
-            self.values = [[] for _ in range(self.width)]
+            self._lists = [[] for _ in range(self.width)]
+            self._chunks = [[] for _ in range(self.width)]
+            self._kinds = [None] * self.width
             self._memos = [{} for _ in range(self.width)]
         lengths = set(map(len, batch))
         if lengths != {self.width}:
             return False
+        first = self.rows == 0
         for position, values in enumerate(zip(*batch, strict=True)):
-            self.values[position].extend(self._kept_once(position, values))
+            kinds = set(map(type, values))
+            kind = kinds.pop() if len(kinds) == 1 else None
+            if first:
+                self._kinds[position] = kind
+            if not self._typed(position, values, kind):
+                self._lists[position].extend(self._kept_once(position, values, kind))
         self.rows += len(batch)
         return True
 
-    def _kept_once(self, position: int, values: tuple[Any, ...]) -> Any:
+    def _typed(self, position: int, values: tuple[Any, ...], kind: type | None) -> bool:
+        """Whether the values went into the column's arrays; a column that can no longer be one becomes a list."""
+        chunks = self._chunks[position]
+        if chunks is None:
+            return False
+        if kind is self._kinds[position] and kind in _NUMPY_TYPES:
+            import numpy as np
+
+            try:
+                chunks.append(np.array(values, dtype=_NUMPY_TYPES[kind]))
+                return True
+            except OverflowError:  # an int beyond int64: pandas keeps such a column as objects
+                pass
+        self._lists[position] = [value for chunk in chunks for value in chunk.tolist()]
+        self._chunks[position] = None
+        return False
+
+    def _kept_once(self, position: int, values: tuple[Any, ...], kind: type | None) -> Any:
         """The values; in a batch of strings only, each repeated string is the first equal one the column holds."""
         memo = self._memos[position]
-        if memo is None or set(map(type, values)) != {str}:
+        if memo is None or kind is not str:
             return values
         kept = list(map(memo.setdefault, values, values))
         if len(memo) > _MEMO_LIMIT:
             self._memos[position] = None  # mostly distinct: the memo would cost more than it saves
         return kept
+
+
+_NUMPY_TYPES: dict[type | None, str] = {float: "float64", int: "int64", bool: "bool"}
+"""The numpy type a column of only these Python values becomes (what pandas infers for it)."""
 
 
 def _rows(text: str, start: int) -> tuple[_Columns | None, int]:

@@ -199,3 +199,27 @@ def test_any_frame_reads_as_json_loads_reads_it(names: list[str], rows: int, cel
     body = json.dumps({"config_id": CONFIG_ID, "data": {"columns": names, "data": data}}, indent=indent)
     parsed = same_as_json_loads(body)
     assert held_as_columns(parsed["data"])
+
+
+def test_columns_of_one_kind_of_number_are_held_as_numpy_arrays() -> None:
+    import numpy as np
+
+    frame = loads_with_frames(json.dumps({"data": FRAME | {"data": [["2024-01", "oslo", 1.5, 3]] * 3}}))["data"]
+    held = dict(zip(frame.columns, frame._column_lists, strict=True))
+    assert isinstance(held["time_period"], list)
+    assert held["rainfall"].dtype == np.float64 and held["disease_cases"].dtype == np.int64
+    assert frame.column_values("rainfall") == [1.5] * 3 and type(frame.column_values("disease_cases")[0]) is int
+    assert frame.data == [["2024-01", "oslo", 1.5, 3]] * 3
+
+
+@pytest.mark.parametrize(
+    "late",
+    [1, 2.5, True, None, "text", 2**63, [1]],
+    ids=["int", "float", "bool", "null", "text", "beyond int64", "list"],
+)
+def test_a_column_that_changes_kind_after_its_first_batches_reads_as_json_loads_reads_it(late: Any) -> None:
+    rows = 5000  # past the first two batches
+    data = [[0.5 * row, row, row % 2 == 0] for row in range(rows)]
+    data[rows - 1] = [late, late, late]
+    parsed = same_as_json_loads(json.dumps({"data": {"columns": ["f", "i", "b"], "data": data}}))
+    assert parsed["data"].to_dataframe().dtypes.tolist() == pd.DataFrame(data).dtypes.tolist()
