@@ -270,7 +270,10 @@ class PandasDataFrame(BaseModel):
             # and in reading the names' type.
             import numpy as np
 
-            return pd.DataFrame(np.column_stack(arrays), columns=_column_index(tuple(self.columns)).copy())
+            # Stacked as pandas holds a block (a row per column), and given to the frame as it is: pandas
+            # copies an array it is given unless told not to, and this one is the frame's alone.
+            block = np.stack(arrays)
+            return pd.DataFrame(block.T, columns=_column_index(tuple(self.columns)).copy(), copy=False)
         return pd.DataFrame(dict(zip(self.columns, arrays, strict=True)))
 
     def __eq__(self, other: object) -> bool:
