@@ -10,9 +10,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializeAsAny,
     TypeAdapter,
     ValidationInfo,
-    field_serializer,
     field_validator,
     model_validator,
 )
@@ -163,7 +163,8 @@ class ConfigOut(EntityOut, Generic[DataT]):
     model_config = ConfigDict(ser_json_timedelta="float", ser_json_bytes="base64")
 
     name: str
-    data: DataT
+    data: SerializeAsAny[DataT]
+    """The service's config; serialized as the class it is (a service's schema under `ConfigOut[BaseConfig]`)."""
 
     @field_validator("data", mode="before")
     @classmethod
@@ -173,15 +174,10 @@ class ConfigOut(EntityOut, Generic[DataT]):
             return v
         if isinstance(v, dict) and info.context and "data_cls" in info.context:
             data_cls: type[BaseConfig] = info.context["data_cls"]
+            if data_cls is cls.__pydantic_fields__["data"].annotation:
+                return v  # validated as that class by pydantic itself, with the same context
             return data_cls.model_validate(v, context=info.context)
         return v
-
-    @field_serializer("data", when_used="json")
-    def serialize_data(self, value: DataT) -> Any:
-        """Serialize BaseConfig data to JSON dict."""
-        if isinstance(value, BaseModel):
-            return value.model_dump(mode="json")
-        return value
 
 
 class LinkArtifactRequest(BaseModel):

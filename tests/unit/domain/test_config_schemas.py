@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from chapkit import (
     TaskIn,
     UnlinkArtifactRequest,
 )
+from chapkit.domain.config import STORED_CONFIG
 from chapkit.domain.data_bounds import (
     MAX_CONFIG_DATA_BYTES,
     MAX_DATA_DEPTH,
@@ -75,6 +77,33 @@ def test_config_out_uses_the_schema_given_in_the_validation_context() -> None:
     assert json.loads(out.model_dump_json())["data"] == {"epochs": 1, "rate": 0.1}
 
 
+class Timed(BaseConfig):
+    wait: timedelta = timedelta(seconds=90)
+    blob: bytes = b"\x00\x01"
+    since: datetime = datetime(2024, 1, 1)
+
+
+@pytest.mark.parametrize("out_cls", [ConfigOut[Timed], ConfigOut[BaseConfig], ConfigOut])
+def test_config_out_writes_data_as_its_own_class_writes_itself(out_cls: Any) -> None:
+    """The schema's own JSON (its timedelta and bytes rules, not the output's), under any declared class."""
+    data = Timed(extra={"a": [1, 2]})
+    out = out_cls(id=ULID(), name="c", data=data, created_at=_now(), updated_at=_now())
+    assert json.loads(out.model_dump_json())["data"] == data.model_dump(mode="json")
+    assert out.model_dump()["data"] == data.model_dump()  # the schema's fields under `ConfigOut[BaseConfig]` too
+
+
+def test_config_out_read_from_storage_validates_data_as_the_schema_with_its_context() -> None:
+    stored = {"id": ULID(), "name": "c", "data": {"wait": 5.0, "x": 1}, "created_at": _now(), "updated_at": _now()}
+    for out_cls in (ConfigOut[Timed], ConfigOut[BaseConfig]):
+        out = out_cls.model_validate(stored, context={"data_cls": Timed, STORED_CONFIG: True})
+        assert type(out.data) is Timed and out.data.wait == timedelta(seconds=5) and out.data.model_extra == {"x": 1}
+
+
+def test_config_out_documents_data_as_the_schema() -> None:
+    response = ConfigOut[Timed].model_json_schema(mode="serialization")
+    assert response["properties"]["data"] == {"$ref": "#/$defs/Timed"}
+
+
 def test_nesting_depth_counts_containers_without_recursion() -> None:
     assert nesting_depth(1) == 0
     assert nesting_depth({"a": [1, {"b": 2}]}) == 3
@@ -108,7 +137,7 @@ def test_link_requests_need_a_ulid() -> None:
 
 
 def _now() -> Any:
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     return datetime.now(UTC)
 
