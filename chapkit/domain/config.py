@@ -179,6 +179,12 @@ class ConfigOut(EntityOut, Generic[DataT]):
             return data_cls.model_validate(v, context=info.context)
         return v
 
+    def serialize_data(self, value: DataT) -> Any:
+        """Serialize BaseConfig data to JSON dict (the reference's method; `data` is written so by pydantic itself)."""
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json")
+        return value
+
 
 class LinkArtifactRequest(BaseModel):
     """Request schema for linking an artifact to a config."""

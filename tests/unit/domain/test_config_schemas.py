@@ -207,3 +207,9 @@ def test_the_cheap_size_bound_never_exceeds_the_encoded_size(value: Any) -> None
     check_data(value, max_bytes=encoded)
     with pytest.raises(DataBoundsError):
         check_json_size(value, max_bytes=encoded - 1)
+
+
+def test_serialize_data_is_kept_as_the_reference_has_it() -> None:
+    out = ConfigOut[Timed](id=ULID(), name="c", data=Timed(), created_at=_now(), updated_at=_now())
+    assert out.serialize_data(out.data) == json.loads(out.model_dump_json())["data"]
+    assert out.serialize_data({"plain": 1}) == {"plain": 1}  # type: ignore[arg-type]
