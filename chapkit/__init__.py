@@ -250,7 +250,6 @@ if TYPE_CHECKING:
         ArtifactIn,
         ArtifactOut,
         ArtifactTreeNode,
-        PandasDataFrame,
     )
     from chapkit.domain.artifact_tree import ArtifactTreeError
     from chapkit.domain.config import (
@@ -263,6 +262,7 @@ if TYPE_CHECKING:
         LinkArtifactRequest,
         UnlinkArtifactRequest,
     )
+    from chapkit.domain.dataframes import PandasDataFrame
     from chapkit.domain.errors import (
         BadRequestError,
         ChapkitException,

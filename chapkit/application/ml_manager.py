@@ -35,10 +35,10 @@ from pydantic import ValidationError as PydanticValidationError
 from ulid import ULID
 
 from chapkit.application.ml_runners import as_model_runner, model_runner_hooks
-from chapkit.domain.artifact import Artifact, PandasDataFrame
+from chapkit.domain.artifact import Artifact
 from chapkit.domain.artifact_tree import level_under
 from chapkit.domain.config import BaseConfig, Config
-from chapkit.domain.dataframes import is_dataframe
+from chapkit.domain.dataframes import PandasDataFrame, is_dataframe
 from chapkit.domain.errors import ConflictError, NotFoundError
 from chapkit.domain.forecasts import as_chap_forecast, forecast_content, forecast_history
 from chapkit.domain.jobs import JobOutcome, job_name

@@ -24,8 +24,9 @@ from chapkit.application.config_manager import ConfigManager
 from chapkit.application.manager import Manager
 from chapkit.application.ml_manager import MLManager, UnitOfWorkFactory
 from chapkit.application.task_manager import TaskManager
-from chapkit.domain.artifact import ArtifactHierarchy, ArtifactIn, ArtifactOut, ArtifactTreeNode, PandasDataFrame
+from chapkit.domain.artifact import ArtifactHierarchy, ArtifactIn, ArtifactOut, ArtifactTreeNode
 from chapkit.domain.config import BaseConfig, ConfigIn, ConfigOut
+from chapkit.domain.dataframes import PandasDataFrame
 from chapkit.domain.errors import ChapkitException, ConflictError, ErrorType, NotFoundError
 from chapkit.domain.job_states import is_terminal
 from chapkit.domain.jobs import JobRecord

@@ -37,8 +37,7 @@ from typing import Any
 
 from pydantic_core import to_json
 
-from chapkit.domain.artifact import PandasDataFrame
-from chapkit.domain.dataframes import is_dataframe
+from chapkit.domain.dataframes import PandasDataFrame, is_dataframe
 from chapkit.domain.errors import BadRequestError, NotAcceptableError, NotFoundError
 from chapkit.domain.json_safe import to_json_safe
 from chapkit.domain.ml_artifacts import (

@@ -16,7 +16,7 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.dataframes import PandasDataFrame
 from chapkit.domain.ml_checks import LOCATION_COLUMN, TIME_PERIOD_COLUMN
 
 if TYPE_CHECKING:

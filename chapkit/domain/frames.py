@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any
 
-from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.dataframes import PandasDataFrame
 
 FRAME_MEMBERS = frozenset({"data", "historic", "future"})
 """The members of ML request bodies that hold frames."""

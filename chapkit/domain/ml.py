@@ -35,8 +35,8 @@ from pydantic import (
     model_validator,
 )
 
-from chapkit.domain.artifact import PandasDataFrame
 from chapkit.domain.config import BaseConfig
+from chapkit.domain.dataframes import PandasDataFrame
 from chapkit.domain.ids import ULIDText, ULIDValue
 from chapkit.domain.ml_artifacts import ContractGeneration
 

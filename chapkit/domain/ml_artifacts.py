@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.dataframes import PandasDataFrame
 
 TRAINED_MODEL = "trained_model"
 """`ml_type` of a trained model (the reference's shape, both generations)."""

@@ -24,7 +24,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.dataframes import PandasDataFrame
 from chapkit.domain.errors import ChapkitException, ErrorType
 from chapkit.domain.ml import GeoFeatureCollection, PredictRequest, TrainRequest, is_rectangular
 

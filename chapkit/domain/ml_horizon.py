@@ -12,9 +12,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from chapkit.domain.artifact import PandasDataFrame
 from chapkit.domain.config import ADDITIONAL_CONTINUOUS_COVARIATES as COVARIATES
 from chapkit.domain.config import PREDICTION_PERIODS, BaseConfig
+from chapkit.domain.dataframes import PandasDataFrame
 from chapkit.domain.ml import RunInfo, is_rectangular
 from chapkit.domain.ml_checks import (
     LOCATION_COLUMN,

@@ -13,7 +13,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.dataframes import PandasDataFrame
 from chapkit.domain.ml_checks import LOCATION_COLUMN, TIME_PERIOD_COLUMN, PeriodType
 
 TARGET = "disease_cases"

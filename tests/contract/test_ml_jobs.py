@@ -33,7 +33,7 @@ from chapkit import (
     TrainResult,
 )
 from chapkit.adapters.memory import InMemoryDatastore
-from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.dataframes import PandasDataFrame
 from chapkit.domain.ports import UnitOfWork
 from chapkit.embedding import Storage
 

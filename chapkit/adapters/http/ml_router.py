@@ -20,9 +20,9 @@ from chapkit.adapters.http.problems import PROBLEM_MEDIA_TYPE, problem_responses
 from chapkit.adapters.http.router import Router
 from chapkit.adapters.observability.metrics import ML_PREDICT_JOBS_TOTAL, ML_TRAIN_JOBS_TOTAL
 from chapkit.application.ml_manager import MLManager
-from chapkit.domain.artifact import PandasDataFrame
 from chapkit.domain.config import ADDITIONAL_CONTINUOUS_COVARIATES as COVARIATES
 from chapkit.domain.config import PREDICTION_PERIODS
+from chapkit.domain.dataframes import PandasDataFrame
 from chapkit.domain.errors import BadRequestError, ChapkitException, ConflictError, NotFoundError
 from chapkit.domain.forecasts import frame_schema
 from chapkit.domain.ids import ULIDValue

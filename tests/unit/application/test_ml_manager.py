@@ -18,7 +18,7 @@ from pydantic import Field
 from ulid import ULID
 
 from chapkit import BaseConfig, Config, FunctionalModelRunner, JobRecord, JobStatus, MLManager, TrainRequest
-from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.dataframes import PandasDataFrame
 from chapkit.domain.ml_checks import TrainValidation
 from chapkit.embedding import Storage, open_storage
 

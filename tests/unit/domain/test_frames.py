@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chapkit.domain.artifact import PandasDataFrame
+from chapkit.domain.dataframes import PandasDataFrame
 from chapkit.domain.frames import loads_with_frames
 from chapkit.domain.ml import PredictRequest, TrainRequest
 from chapkit.domain.ml_checks import ModelRequirements, PeriodType, diagnose_predict, diagnose_train

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from pydantic import ConfigDict, ValidationError
 
-from chapkit.domain.artifact import PandasDataFrame
 from chapkit.domain.config import BaseConfig
+from chapkit.domain.dataframes import PandasDataFrame
 from chapkit.domain.ml import RunInfo, TrainRequest
 from chapkit.domain.ml_checks import ModelRequirements, ValidationResponse, diagnose_train
 from chapkit.domain.ml_horizon import HorizonSource, future_periods, horizon_findings, resolve_horizon, run_settings

@@ -11,8 +11,8 @@ from geojson_pydantic import FeatureCollection
 from pydantic import ValidationError
 from ulid import ULID
 
-from chapkit.domain.artifact import PandasDataFrame
 from chapkit.domain.config import BaseConfig
+from chapkit.domain.dataframes import PandasDataFrame
 from chapkit.domain.ml import (
     BaseModelRunner,
     ModelRunnerProtocol,
