@@ -411,9 +411,9 @@ class MLManager:
         self, request: PredictRequest, predictions: pd.DataFrame, run: _Run, history: PandasDataFrame | None
     ) -> dict[str, Any]:
         """The prediction's artifact data, in the shape of the request's generation (D24), with its history."""
+        stored_history = history.model_dump() if history is not None else None
         if request.generation == ContractGeneration.chap:
             forecast = as_chap_forecast(predictions, self.requirements.target)
-            stored_history = history.model_dump() if history is not None else None
             return chap_prediction_data(forecast_content(forecast), run.metadata(), stored_history)
         metadata = run.metadata()
         frame = PandasDataFrame.from_dataframe(predictions)
@@ -430,8 +430,7 @@ class MLManager:
         # `model_dump` would copy every row of the predictions (a list per row): the rows just built
         # are stored as they are, in the dump's place and shape (`forecast_content` does the same).
         stored = record.model_dump(exclude={"predictions", "history"})
-        history_dump = history.model_dump() if history is not None else None
-        return {**stored, "predictions": {"columns": frame.columns, "data": frame.data}, "history": history_dump}
+        return {**stored, "predictions": {"columns": frame.columns, "data": frame.data}, "history": stored_history}
 
     async def _store_training_failure(
         self, config_id: ULID, artifact_id: ULID, failure: ModelRunFailedError, run: _Run

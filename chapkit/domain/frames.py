@@ -161,7 +161,6 @@ class _Columns:
         self.rows = 0
         self._lists: list[list[Any]] = []
         self._chunks: list[list[Any] | None] = []
-        self._kinds: list[type | None] = []
         self._memos: list[dict[str, str] | None] = []
 
     @property
@@ -182,17 +181,13 @@ class _Columns:
                 return False
             self._lists = [[] for _ in range(self.width)]
             self._chunks = [[] for _ in range(self.width)]
-            self._kinds = [None] * self.width
             self._memos = [{} for _ in range(self.width)]
         lengths = set(map(len, batch))
         if lengths != {self.width}:
             return False
-        first = self.rows == 0
         for position, values in enumerate(zip(*batch, strict=True)):
             kinds = set(map(type, values))
             kind = kinds.pop() if len(kinds) == 1 else None
-            if first:
-                self._kinds[position] = kind
             if not self._typed(position, values, kind):
                 self._lists[position].extend(self._kept_once(position, values, kind))
         self.rows += len(batch)
@@ -203,11 +198,12 @@ class _Columns:
         chunks = self._chunks[position]
         if chunks is None:
             return False
-        if kind is self._kinds[position] and kind in _NUMPY_TYPES:
+        numpy_type = _NUMPY_TYPES.get(kind)
+        if numpy_type is not None and (not chunks or chunks[0].dtype.name == numpy_type):  # the first batch's type
             import numpy as np
 
             try:
-                chunks.append(np.array(values, dtype=_NUMPY_TYPES[kind]))
+                chunks.append(np.array(values, dtype=numpy_type))
                 return True
             except OverflowError:  # an int beyond int64: pandas keeps such a column as objects
                 pass
