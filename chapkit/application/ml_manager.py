@@ -3,15 +3,15 @@
 Submission (`execute_train`, `execute_predict`) only schedules the job: a well-formed request is
 accepted (202) with the job id and the id of the artifact the job will store, made up front, as both
 generations of the contract do (D14, D24). Everything about the request's data is checked inside the
-job, which fails with the reason: an unknown config or model ("... not found"), a config that does not
-fit the schema, data that breaks the service's requirements, a horizon outside its bounds.
-`validate` reports the same findings up front, without running anything.
+job, which fails with the reason (`chapkit.application.ml_inputs` reads and checks the request: an
+unknown config or model, a config that does not fit the schema, data that breaks the service's
+requirements, a horizon outside its bounds). `validate` reports the same findings up front, without
+running anything.
 
 Each job opens two units of work from the factory it was given (the container's, D21): a read unit
-that reads the config (and, to predict, the model) once, then, after the runner has finished
-(`on_init`/`on_cleanup` around it), one write unit that stores the result and commits once. The config
-is validated into the schema once, together with the request's horizon and covariates
-(`run_settings`): that one object is what the checks read and what the model runs with. A trained
+that reads the config (and, to predict, the model) once (`MLInputs`), then, after the runner has
+finished (`on_init`/`on_cleanup` around it), one write unit that stores the result and commits once.
+The config the model runs with is the one the checks read, validated once. A trained
 model is pickled once (`PickledModel`, its size is `model_size_bytes`) and stored, with the metrics its
 training reported (`TrainResult`) as JSON (`metrics`), as a root artifact linked to its config in the
 write unit's one commit, which does not read the config again: a config deleted meanwhile fails the
@@ -27,17 +27,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError as PydanticValidationError
 from ulid import ULID
 
+from chapkit.application.ml_inputs import MLInputs, UnitOfWorkFactory
 from chapkit.application.ml_runners import as_model_runner, model_runner_hooks
 from chapkit.domain.artifact import Artifact
 from chapkit.domain.artifact_tree import level_under
-from chapkit.domain.config import BaseConfig, Config
+from chapkit.domain.config import BaseConfig
 from chapkit.domain.dataframes import PandasDataFrame, is_dataframe
 from chapkit.domain.errors import ConflictError, NotFoundError
 from chapkit.domain.forecasts import as_chap_forecast, forecast_content, forecast_history
@@ -62,11 +61,8 @@ from chapkit.domain.ml_artifacts import (
     ContractGeneration,
     MLMetadata,
     ModelRunFailedError,
-    artifact_kind,
     chap_prediction_data,
-    config_id_of,
     failed_workspace_data,
-    is_failed_run,
     is_trained_model,
 )
 from chapkit.domain.ml_checks import (
@@ -74,21 +70,13 @@ from chapkit.domain.ml_checks import (
     ModelRequirements,
     PredictValidation,
     TrainValidation,
-    ValidationDiagnostic,
     ValidationResponse,
-    diagnose_predict,
-    diagnose_train,
-    error,
     has_errors,
 )
-from chapkit.domain.ml_horizon import horizon_findings, run_settings
-from chapkit.domain.ports import Datastore, JobScheduler, UnitOfWork
+from chapkit.domain.ports import Datastore, JobScheduler
 
 if TYPE_CHECKING:
     import pandas as pd
-
-UnitOfWorkFactory = Callable[..., UnitOfWork]
-"""Opens a unit of work: called as `factory(write=True)` or `factory(write=False)`."""
 
 
 class ModelOutputError(ValueError):
@@ -128,31 +116,6 @@ class _Run:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _RunConfig:
-    """A stored config validated into the schema once, with the request's settings (`run_settings`)."""
-
-    config: BaseConfig
-    """What the request's checks read and, unless `refused`, what the model runs with."""
-    refused: PydanticValidationError | None = None
-    """The schema's refusal of the request's own settings (`config` is then the stored config alone)."""
-
-    def for_the_model(self) -> BaseConfig:
-        """The config the model runs with; the schema's error when it refused the request's settings."""
-        if self.refused is not None:
-            raise self.refused
-        return self.config
-
-
-@dataclass(frozen=True, slots=True)
-class _PredictInputs:
-    """What a predict job reads before it runs: the model artifact and its config."""
-
-    model_artifact: Artifact
-    config_id: ULID
-    configured: _RunConfig
-
-
 def _failure_message(operation: str, failure: ModelRunFailedError, artifact_id: ULID) -> str:
     """How a failed model script fails its job (chapkit 2.4.1's wording, plus the command), on one line."""
     command = " ".join(failure.command.split())
@@ -189,6 +152,11 @@ class MLManager:
         self.requirements = requirements or ModelRequirements()
         self._unit_of_work: UnitOfWorkFactory = unit_of_work or database.unit_of_work
 
+    @property
+    def _inputs(self) -> MLInputs:
+        """The reader and checks of requests, on the manager's schema and requirements as they are now."""
+        return MLInputs(self.config_schema, self.requirements, self._unit_of_work)
+
     # ---------------------------------------------------------------- submission
 
     async def execute_train(self, request: TrainRequest) -> TrainResponse:
@@ -216,8 +184,8 @@ class MLManager:
     async def validate(self, request: TrainValidation | PredictValidation) -> ValidationResponse:
         """Check a train or predict request without running it; every finding, errors and warnings."""
         if isinstance(request, TrainValidation):
-            return ValidationResponse.of((await self._train_findings(request))[1])
-        return ValidationResponse.of((await self._predict_findings(request))[1])
+            return ValidationResponse.of((await self._inputs.for_training(request))[1])
+        return ValidationResponse.of((await self._inputs.for_prediction(request))[1])
 
     async def config_data(self, config_id: ULID) -> dict[str, Any] | None:
         """A stored config's data (its JSON object); `None` for an unknown config."""
@@ -225,92 +193,12 @@ class MLManager:
             stored = await uow.configs.find_by_id(config_id)
         return None if stored is None else stored.data
 
-    # ---------------------------------------------------------------- checks (validate and jobs)
-
-    def _run_config(
-        self, stored: Config, settings: dict[str, Any]
-    ) -> tuple[_RunConfig | None, list[ValidationDiagnostic]]:
-        """Validate the stored config with the request's settings into the schema, once.
-
-        Only when that fails and the request set something is the stored config validated alone: if it
-        fits, the checks read it and the job fails with the schema's refusal of the request's settings
-        (a config class with rules of its own for `prediction_periods`); if not, it is `config_invalid`.
-        """
-        try:
-            return _RunConfig(self.config_schema.model_validate(_with_settings(stored.data, settings))), []
-        except PydanticValidationError as exc:
-            refusal = exc
-        if settings:
-            try:
-                return _RunConfig(self.config_schema.model_validate(stored.data), refused=refusal), []
-            except PydanticValidationError as exc:
-                refusal = exc
-        message = (
-            f"Config {stored.id} does not fit this service's schema {self.config_schema.__name__} "
-            f"(a config of another service?): {_first_problem(refusal)}"
-        )
-        return None, [error("config_invalid", message, "config_id")]
-
-    async def _train_findings(self, request: TrainRequest) -> tuple[_RunConfig | None, list[ValidationDiagnostic]]:
-        async with self._unit_of_work(write=False) as uow:
-            stored = await uow.configs.find_by_id(request.config_id)
-        if stored is None:
-            found = [error("config_not_found", f"Config {request.config_id} not found", "config_id")]
-            return None, found + diagnose_train(request, self.requirements)
-        configured, found = self._run_config(stored, run_settings(self.config_schema, request.run_info, None))
-        found += diagnose_train(request, self.requirements)
-        if configured is not None:
-            found += horizon_findings(configured.config, request.run_info, None, self.requirements)
-        return configured, found
-
-    async def _predict_findings(
-        self, request: PredictRequest
-    ) -> tuple[_PredictInputs | None, list[ValidationDiagnostic]]:
-        model_id = request.model_artifact_id
-        field = "artifact_id" if request.artifact_id is not None else "model_artifact_id"
-        inputs: _PredictInputs | None = None
-        found: list[ValidationDiagnostic] = []
-        async with self._unit_of_work(write=False) as uow:
-            artifact = await uow.artifacts.find_by_id(model_id)
-            stored_config: Config | None = None
-            config_id = config_id_of(artifact.data) if artifact is not None else None
-            if artifact is not None and is_trained_model(artifact.data) and config_id is not None:
-                stored_config = await uow.configs.find_by_id(ULID.from_str(config_id))
-        if artifact is None:
-            found.append(error("training_artifact_not_found", f"Training artifact {model_id} not found", field))
-        elif is_failed_run(artifact.data):
-            exit_code = artifact.data["metadata"].get("exit_code")
-            message = (
-                f"Cannot predict using failed training artifact {model_id}: "
-                f"its training script exited with code {exit_code}"
-            )
-            found.append(error("training_artifact_failed", message, field))
-        elif not is_trained_model(artifact.data) or config_id is None:
-            kind = artifact_kind(artifact.data)
-            what = f"a {kind} artifact" if kind is not None else "not a trained model"
-            message = (
-                f"Artifact {model_id} is {what}, not a training artifact: name the artifact id that `$train` returned"
-            )
-            found.append(error("invalid_training_artifact", message, field))
-        elif stored_config is None:
-            message = f"Config {config_id} not found (the config the model {model_id} was trained with)"
-            found.append(error("config_not_found", message, field))
-        else:
-            settings = run_settings(self.config_schema, request.run_info, request.future)
-            configured, found = self._run_config(stored_config, settings)
-            if configured is not None:
-                inputs = _PredictInputs(
-                    model_artifact=artifact, config_id=ULID.from_str(config_id), configured=configured
-                )
-                found += horizon_findings(configured.config, request.run_info, request.future, self.requirements)
-        return inputs, found + diagnose_predict(request, self.requirements)
-
     # ---------------------------------------------------------------- jobs
 
     @job_name("chapkit.ml.train")
     async def _train_task(self, request: TrainRequest, model_artifact_id: ULID) -> JobOutcome:
         """Execute training task and store trained model in artifact."""
-        configured, found = await self._train_findings(request)
+        configured, found = await self._inputs.for_training(request)
         if configured is None or has_errors(found):
             raise MLRequestError(found)
         run_config = configured.for_the_model()
@@ -359,7 +247,7 @@ class MLManager:
     @job_name("chapkit.ml.predict")
     async def _predict_task(self, request: PredictRequest, prediction_artifact_id: ULID) -> JobOutcome:
         """Execute prediction task and store predictions in artifact."""
-        inputs, found = await self._predict_findings(request)
+        inputs, found = await self._inputs.for_prediction(request)
         if inputs is None or has_errors(found):
             raise MLRequestError(found)
         model_artifact = inputs.model_artifact
@@ -458,17 +346,6 @@ class MLManager:
                 await uow.commit()
             except ConflictError:
                 return
-
-
-def _with_settings(data: Any, settings: dict[str, Any]) -> Any:
-    """The stored config's data with the request's settings over it (data that is no object as it is)."""
-    return {**data, **settings} if settings and isinstance(data, dict) else data
-
-
-def _first_problem(exc: PydanticValidationError) -> str:
-    item = exc.errors()[0]
-    where = ".".join(str(part) for part in item["loc"]) or "data"
-    return f"{where}: {item['msg']}"
 
 
 __all__ = ["MLManager", "ModelOutputError", "UnitOfWorkFactory", "is_trained_model", "pickled_model"]
