@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     )
     from chapkit.bootstrap.ml_service_builder import MLServiceBuilder
     from chapkit.bootstrap.service_builder import ServiceBuilder
-    from chapkit.domain.ml import TrainResult
+    from chapkit.domain.trained_models import TrainResult
     from chapkit.mlproject import MLProject, MLProjectError, load_mlproject, mlproject_app, mlproject_builder
 else:
     __getattr__, __dir__ = lazy_exports(__name__, __file__)

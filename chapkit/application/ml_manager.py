@@ -43,15 +43,12 @@ from chapkit.domain.forecasts import as_chap_forecast, forecast_content, forecas
 from chapkit.domain.jobs import JobOutcome, job_name
 from chapkit.domain.ml import (
     ModelRunnerProtocol,
-    PickledModel,
     PredictionArtifactData,
     PredictRequest,
     PredictResponse,
     TrainedModelArtifactData,
     TrainRequest,
     TrainResponse,
-    TrainResult,
-    model_type_of,
 )
 from chapkit.domain.ml_artifacts import (
     ML_PREDICTION_WORKSPACE,
@@ -74,6 +71,7 @@ from chapkit.domain.ml_checks import (
     has_errors,
 )
 from chapkit.domain.ports import Datastore, JobScheduler
+from chapkit.domain.trained_models import PickledModel, TrainResult, model_type_of
 
 if TYPE_CHECKING:
     import pandas as pd

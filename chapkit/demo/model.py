@@ -22,7 +22,7 @@ from pydantic import BeforeValidator, Field
 
 from chapkit.application.ml_runners import FunctionalModelRunner
 from chapkit.domain.config import BaseConfig
-from chapkit.domain.ml import TrainResult
+from chapkit.domain.trained_models import TrainResult
 
 if TYPE_CHECKING:
     import numpy as np

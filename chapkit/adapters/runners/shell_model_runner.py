@@ -70,7 +70,8 @@ from chapkit.adapters.runners.workdirs import working_directory
 from chapkit.adapters.runners.workspace import zip_workspace
 from chapkit.application.shielding import complete_before_cancel
 from chapkit.domain.config import BaseConfig
-from chapkit.domain.ml import BaseModelRunner, GeoFeatureCollection, TrainResult, validated_metrics
+from chapkit.domain.ml import BaseModelRunner, GeoFeatureCollection
+from chapkit.domain.trained_models import TrainResult, validated_metrics
 
 if TYPE_CHECKING:
     import pandas as pd

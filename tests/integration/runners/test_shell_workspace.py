@@ -23,7 +23,7 @@ from chapkit.adapters.runners.shell_model_runner import (
     ShellModelRunner,
 )
 from chapkit.domain.config import BaseConfig
-from chapkit.domain.ml import TrainResult
+from chapkit.domain.trained_models import TrainResult
 
 PY = shlex.quote(sys.executable)
 

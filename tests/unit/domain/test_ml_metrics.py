@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from chapkit.domain.ml import MAX_METRIC_NAME_LENGTH, MAX_METRICS, TrainResult, validated_metrics
+from chapkit.domain.trained_models import MAX_METRIC_NAME_LENGTH, MAX_METRICS, TrainResult, validated_metrics
 
 
 def test_metrics_are_kept_as_floats_in_a_new_dict() -> None:

@@ -22,9 +22,8 @@ from chapkit.domain.ml import (
     TrainedModelArtifactData,
     TrainRequest,
     TrainResponse,
-    model_size_of,
-    model_type_of,
 )
+from chapkit.domain.trained_models import model_size_of, model_type_of
 
 GEO = {
     "type": "FeatureCollection",
