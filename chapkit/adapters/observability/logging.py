@@ -15,6 +15,9 @@ _PROCESSORS: list[Processor] = []
 """The processors of every logger chapkit configures: one list, refilled by each `configure_logging`."""
 _THIRD_PARTY_LOGGERS = ("uvicorn", "uvicorn.access", "uvicorn.error", "gunicorn.access", "gunicorn.error")
 _ACCESS_LOGGERS = frozenset({"uvicorn.access", "gunicorn.access"})
+_SET_UP_LOGGERS = ("alembic.runtime.plugins",)
+"""Libraries' loggers that describe their own set-up at INFO (alembic's plugins: ten lines at every start
+that migrates): shown at DEBUG, quiet at any other level."""
 
 
 def configure_logging(*, access_log: bool = True) -> None:
@@ -23,7 +26,8 @@ def configure_logging(*, access_log: bool = True) -> None:
     `LOG_FORMAT` is `console` (default) or `json`; `LOG_LEVEL` a standard level name (default INFO).
     Calling it again reconfigures; it never adds a second handler. `access_log=False` is for an app that
     logs each request itself (`with_logging()`): the servers' access loggers (uvicorn's, gunicorn's) get
-    no handler then, so each request is logged once, whichever way the app is served.
+    no handler then, so each request is logged once, whichever way the app is served. Alembic's lines
+    about setting up its own plugins appear at `DEBUG` only (its migrations' lines stay at INFO).
     """
     log_format = os.getenv("LOG_FORMAT", "console").lower()
     level_name = os.getenv("LOG_LEVEL", "INFO").upper()
@@ -76,6 +80,8 @@ def configure_logging(*, access_log: bool = True) -> None:
             logger.addHandler(handler)
         logger.setLevel(level)
         logger.propagate = False
+    for name in _SET_UP_LOGGERS:
+        logging.getLogger(name).setLevel(level if level <= logging.DEBUG else max(level, logging.WARNING))
 
 
 class _Formatter(structlog.stdlib.ProcessorFormatter):

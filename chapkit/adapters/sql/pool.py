@@ -72,6 +72,9 @@ class FairAsyncQueuePool(AsyncAdaptedQueuePool):
     """`AsyncAdaptedQueuePool` whose waiting checkouts are served in arrival order."""
 
     _queue_class = FairAsyncQueue
+    # Logs as the pool it extends: SQLAlchemy's logging settings (quiet unless `echo_pool` or its
+    # loggers say otherwise) apply to it, not the root logger's level under chapkit's module name.
+    _sqla_logger_namespace = "sqlalchemy.pool.impl.AsyncAdaptedQueuePool"
 
 
 __all__ = ["FairAsyncQueue", "FairAsyncQueuePool"]

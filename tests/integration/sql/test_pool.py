@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
+
+import pytest
 
 from chapkit import SqliteDatabase
 from chapkit.adapters.sql.pool import FairAsyncQueue, FairAsyncQueuePool
@@ -46,3 +49,14 @@ async def test_a_checkout_that_times_out_leaves_the_line(tmp_path: Path) -> None
     async with database.engine.connect():  # the connection went back to the pool, not to the gone waiter
         pass
     await database.dispose()
+
+
+async def test_the_pool_logs_as_sqlalchemys_own_pool(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Its lines follow SQLAlchemy's logging settings: nothing at INFO ("Pool disposed") unless asked for."""
+    database = SqliteDatabase(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}")
+    async with database.engine.connect():
+        pass
+    assert database.engine.pool.logger.name.startswith("sqlalchemy.pool.")
+    with caplog.at_level(logging.INFO):
+        await database.dispose()
+    assert not [record for record in caplog.records if "Pool" in record.getMessage()]

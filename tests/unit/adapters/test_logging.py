@@ -28,8 +28,11 @@ def _restore_logging() -> Iterator[None]:
     """
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    plugins = logging.getLogger("alembic.runtime.plugins")
+    plugins_level = plugins.level
     config = structlog.get_config()
     yield
+    plugins.setLevel(plugins_level)
     reset_request_context()
     structlog.configure(**config)
     root.handlers[:] = handlers
@@ -86,3 +89,13 @@ def test_a_logger_cached_before_a_reconfiguration_still_follows_it() -> None:
     with capture_logs() as logs:
         logger.warning("second", key=1)
     assert [(entry["event"], entry["log_level"]) for entry in logs] == [("second", "warning")]
+
+
+@pytest.mark.parametrize(("level", "shown"), [("INFO", False), ("WARNING", False), ("DEBUG", True)])
+def test_alembic_plugin_set_up_lines_show_at_debug_only(
+    monkeypatch: pytest.MonkeyPatch, level: str, shown: bool
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", level)
+    configure_logging()
+    assert logging.getLogger("alembic.runtime.plugins").isEnabledFor(logging.INFO) is shown
+    assert logging.getLogger("alembic.runtime.migration").isEnabledFor(logging.INFO) is (level != "WARNING")
