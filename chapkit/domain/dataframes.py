@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import sys
+from collections.abc import Sequence
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Self, cast
 
@@ -262,30 +263,37 @@ def _column_index(names: tuple[str, ...]) -> pd.Index:
     return pd.Index(list(names))
 
 
+_NUMPY_TYPES: dict[type | None, str] = {float: "float64", int: "int64", bool: "bool"}
+"""The numpy type pandas infers for a column of only these Python values."""
+
+
+def numpy_column(values: Sequence[Any], kind: type | None) -> Any:
+    """The numpy array pandas infers for `values`, all of Python type `kind`; None when pandas keeps them otherwise.
+
+    Floats, ints within int64 and booleans have one (float64, int64, bool); any other kind, and an int
+    beyond int64 (pandas keeps such a column as objects), has none.
+    """
+    numpy_type = _NUMPY_TYPES.get(kind)
+    if numpy_type is None:
+        return None
+    import numpy as np
+
+    try:
+        return np.array(values, dtype=numpy_type)
+    except OverflowError:
+        return None
+
+
 def _column_array(values: Any) -> Any:
     """A column's values as the numpy array pandas infers for them when they are all floats, ints or booleans.
 
     Anything else (strings, missing values, mixed types, ints beyond int64) is left to pandas as the list.
     """
-    import numpy as np
-
     if not isinstance(values, list):
         return values  # an array already (`from_columns`)
     kinds = set(map(type, values))
-    if len(kinds) != 1:
-        return values
-    kind = kinds.pop()
-    if kind is float:
-        return np.array(values, dtype=np.float64)
-    if kind is bool:
-        return np.array(values, dtype=np.bool_)
-    if kind is int:
-        try:
-            array = np.array(values)
-        except OverflowError:
-            return values
-        return array if array.dtype == np.int64 else values
-    return values
+    array = numpy_column(values, kinds.pop()) if len(kinds) == 1 else None
+    return values if array is None else array
 
 
 def _as_list(values: Any) -> list[Any]:
@@ -313,4 +321,4 @@ def _repeated_names(columns: list[str]) -> list[str]:
     return sorted({name for name in columns if columns.count(name) > 1})
 
 
-__all__ = ["PandasDataFrame", "is_dataframe"]
+__all__ = ["PandasDataFrame", "is_dataframe", "numpy_column"]

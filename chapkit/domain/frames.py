@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any
 
-from chapkit.domain.dataframes import PandasDataFrame
+from chapkit.domain.dataframes import PandasDataFrame, numpy_column
 
 FRAME_MEMBERS = frozenset({"data", "historic", "future"})
 """The members of ML request bodies that hold frames."""
@@ -198,15 +198,10 @@ class _Columns:
         chunks = self._chunks[position]
         if chunks is None:
             return False
-        numpy_type = _NUMPY_TYPES.get(kind)
-        if numpy_type is not None and (not chunks or chunks[0].dtype.name == numpy_type):  # the first batch's type
-            import numpy as np
-
-            try:
-                chunks.append(np.array(values, dtype=numpy_type))
-                return True
-            except OverflowError:  # an int beyond int64: pandas keeps such a column as objects
-                pass
+        array = numpy_column(values, kind)
+        if array is not None and (not chunks or chunks[0].dtype == array.dtype):  # the first batch's type
+            chunks.append(array)
+            return True
         self._lists[position] = [value for chunk in chunks for value in chunk.tolist()]
         self._chunks[position] = None
         return False
@@ -220,10 +215,6 @@ class _Columns:
         if len(memo) > _MEMO_LIMIT:
             self._memos[position] = None  # mostly distinct: the memo would cost more than it saves
         return kept
-
-
-_NUMPY_TYPES: dict[type | None, str] = {float: "float64", int: "int64", bool: "bool"}
-"""The numpy type a column of only these Python values becomes (what pandas infers for it)."""
 
 
 def _rows(text: str, start: int) -> tuple[_Columns | None, int]:
